@@ -2,7 +2,7 @@
 
 Prints, for a few candidate counts ``n`` (k = 10 ranks, CTR-like scores at temperature
 0.05, plus one row of very unequal weights), the time of
-:func:`policies.selectors.softmax.plackett_luce_marginals` (balanced product tree)
+:func:`loopsim.policies.selectors.softmax.plackett_luce_marginals` (balanced product tree)
 against the former sequential prefix/suffix pass (kept below as the reference), and
 their largest relative difference. Nothing is asserted.
 
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from policies.selectors.softmax import _FLOOR, _grid, floored, plackett_luce_marginals
+from loopsim.policies.selectors.softmax import _FLOOR, _grid, floored, plackett_luce_marginals
 
 
 def sequential_marginals(logits: np.ndarray, k: int) -> np.ndarray:

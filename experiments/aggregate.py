@@ -1,6 +1,6 @@
 """Aggregate runs over seeds: polars lazy scans, means with 95% intervals, U, curves.
 
-Every function takes the runs table of :func:`experiments.runs.runs_table` and reads
+Every function takes the runs table of :func:`loopsim.experiments.runs.runs_table` and reads
 only its ``completed`` runs. Intervals are Student-t 95% confidence intervals of the
 mean over the runs of a group: ``mean ± t_{0.975, n-1} · sd / sqrt(n)`` (no interval
 with a single run).
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from simulator.metrics.concentration import lorenz_curve
-from simulator.results import ITEMS_FILE, METRICS_FILE
+from loopsim.simulator.metrics.concentration import lorenz_curve
+from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE
 
 #: Two-sided 95% Student-t quantiles t_{0.975, df} for df = 1..30.
 _T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,

@@ -5,10 +5,10 @@ Scenarios (users x items): small 1,000 x 1,250, medium 100,000 x 10,000, large
 (``epsilon_greedy``, skipped with a note when that policy does not exist yet) and
 personalized ones on a personal world (``mf`` when it exists, and ``oracle``), whose
 serving is measured after their first update (a trained model). Every
-scenario runs in a fresh subprocess (``python -m experiments.bench_run``) so that its
+scenario runs in a fresh subprocess (``python -m loopsim.experiments.bench_run``) so that its
 peak resident memory is its own. The bare numpy references of
-:mod:`experiments.bench_reference` are timed in the same run; ``--peer trecs`` adds
-T-RECS on the same work (:mod:`experiments.bench_peer`). Figures are printed and
+:mod:`loopsim.experiments.bench_reference` are timed in the same run; ``--peer trecs`` adds
+T-RECS on the same work (:mod:`loopsim.experiments.bench_peer`). Figures are printed and
 written as JSON (``--out``). Nothing is asserted: the targets are reported.
 
 Examples::
@@ -58,7 +58,7 @@ TARGET_PEER = 200.0
 
 def policy_specs(personalization: float) -> list[dict[str, Any]]:
     """The three policy kinds, each with its overrides (and a note when substituted)."""
-    from experiments.bench_run import policy_available
+    from loopsim.experiments.bench_run import policy_available
 
     world = f"world.personalization={personalization}"
     specs: list[dict[str, Any]] = [{"kind": "global", "policy": "ctr", "overrides": [
@@ -104,16 +104,14 @@ def run_worker(overrides: list[str], name: str, spec: dict[str, Any] | None = No
     """Run one scenario (or a reference ``spec``) in a fresh interpreter; its JSON result.
 
     ``after_first_update`` adds the serving figures after the policy's first update
-    (:func:`experiments.bench_run.mark_first_update`).
+    (:func:`loopsim.experiments.bench_run.mark_first_update`).
     """
     spec_text = json.dumps(spec or {"overrides": overrides, "name": name,
                                     "after_first_update": after_first_update})
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    env = dict(os.environ)
     if BLAS_THREADS[0] is not None:
         env.update(dict.fromkeys(_BLAS_VARS, str(BLAS_THREADS[0])))
-    proc = subprocess.run([sys.executable, "-m", "experiments.bench_run", spec_text], cwd=root,
+    proc = subprocess.run([sys.executable, "-m", "loopsim.experiments.bench_run", spec_text],
                           env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"status": "crashed", "error": proc.stderr.strip().splitlines()[-1:]}
@@ -342,7 +340,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for name, t in report["targets"].items():
             print(f"  target {name}: {json.dumps(t)}", flush=True)
     if args.peer == "trecs":
-        from experiments.bench_peer import compare
+        from loopsim.experiments.bench_peer import compare
 
         peer = report["peer"] = compare(steps=args.peer_steps, runner=run_worker,
                                          repeat=args.repeat)

@@ -16,9 +16,9 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from experiments.run import CONF_DIR
-from experiments.runner import build_simulation
-from simulator.engine import Simulation
+from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.runner import build_simulation
+from loopsim.simulator.engine import Simulation
 
 
 def compose_config(overrides: list[str]) -> DictConfig:
@@ -117,10 +117,10 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     With ``spec["after_first_update"]`` true, the result also has the serving figures
     after the policy's first update (:func:`mark_first_update`). A spec with a
     ``reference`` key (``"global"`` or ``"personal"``) times the bare
-    numpy reference of :mod:`experiments.bench_reference` with ``spec["args"]`` instead.
+    numpy reference of :mod:`loopsim.experiments.bench_reference` with ``spec["args"]`` instead.
     """
     if "reference" in spec:
-        from experiments import bench_peer, bench_reference
+        from loopsim.experiments import bench_peer, bench_reference
 
         fn = {"global": bench_reference.global_pipeline,
               "personal": bench_reference.personal_kernel,
@@ -138,7 +138,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m experiments.bench_run '<json spec>'``: print the result as JSON."""
+    """``python -m loopsim.experiments.bench_run '<json spec>'``: print the result as JSON."""
     args = sys.argv[1:] if argv is None else argv
     print(json.dumps(worker(json.loads(args[0])), default=str))
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class CompareCallback(Callback):
-    """Run :func:`experiments.compare.compare` on the sweep folder at the end of a multirun.
+    """Run :func:`loopsim.experiments.compare.compare` on the sweep folder at the end of a multirun.
 
     Args:
         plots: Draw the figures too (tables only when false).
@@ -54,7 +54,7 @@ class CompareCallback(Callback):
             self._compare()
 
     def _compare(self) -> None:
-        from experiments.compare import compare, summary_markdown
+        from loopsim.experiments.compare import compare, summary_markdown
 
         self._done = True
         try:

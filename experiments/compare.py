@@ -7,7 +7,7 @@ Writes into the output folder (the sweep folder when one is given):
   unpredictability U when the world is fixed; failed and missing runs are counted per
   group and listed one by one;
 * ``runs.csv``: every run folder found, with its status and group;
-* figures as PNG and SVG (see :mod:`experiments.plots`).
+* figures as PNG and SVG (see :mod:`loopsim.experiments.plots`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
-from experiments import aggregate as agg
-from experiments.runs import find_run_dirs, find_unstarted, read_run, runs_table
-from simulator.errors import LoopsimError
+from loopsim.experiments import aggregate as agg
+from loopsim.experiments.runs import find_run_dirs, find_unstarted, read_run, runs_table
+from loopsim.simulator.errors import LoopsimError
 
 #: Metrics in the summary table, in this order (those present in the runs).
 KEY_METRICS = (
@@ -40,7 +40,7 @@ class Comparison:
     """What :func:`compare` computed (also written to disk).
 
     Attributes:
-        runs: One row per run folder (:func:`experiments.runs.runs_table`).
+        runs: One row per run folder (:func:`loopsim.experiments.runs.runs_table`).
         summary: One row per group: counts, ``<metric>_mean`` / ``<metric>_ci95``, U.
         files: The files written.
     """
@@ -81,7 +81,7 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
     summary.write_csv(files[1])
     files[2].write_text(summary_markdown(runs, summary))
     if plots and agg.completed(runs).height:
-        from experiments import plots as plotting  # matplotlib only when drawing
+        from loopsim.experiments import plots as plotting  # matplotlib only when drawing
 
         present = set(finals["metric"].unique().to_list())
         files += plotting.draw_all(

@@ -23,7 +23,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from simulator.results import SUMMARY_FILE
+from loopsim.simulator.results import SUMMARY_FILE
 
 __all__ = [
     "ERROR_FILE",

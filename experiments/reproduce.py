@@ -1,6 +1,6 @@
 """Reproduce published results on the literature worlds (tests and docs/validation.md).
 
-``python -m experiments.reproduce --out docs/figures`` runs every check, prints the
+``python -m loopsim.experiments.reproduce --out docs/figures`` runs every check, prints the
 measured values next to the published ones and draws the figures. The functions are
 also what ``tests/experiments/test_validation.py`` runs (with fewer seeds).
 
@@ -24,14 +24,14 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from experiments.run import CONF_DIR
-from experiments.runner import build_simulation
-from policies import Oracle
-from simulator import MusicLabWorld, Simulation, SimulationConfig, Slates, TrialOfferModel
-from simulator.contract import Feedback, SlateRequest
-from simulator.metrics import gini
-from simulator.metrics.markets import market_shares, unpredictability
-from simulator.results import RunResult
+from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.runner import build_simulation
+from loopsim.policies import Oracle
+from loopsim.simulator import MusicLabWorld, Simulation, SimulationConfig, Slates, TrialOfferModel
+from loopsim.simulator.contract import Feedback, SlateRequest
+from loopsim.simulator.metrics import gini
+from loopsim.simulator.metrics.markets import market_shares, unpredictability
+from loopsim.simulator.results import RunResult
 
 
 class StaticRanking:

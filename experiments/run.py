@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import hydra
@@ -11,20 +12,24 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from experiments.faults import ERROR_FILE, is_complete, record_failure, sweep_failed
-from experiments.runner import policy_label, run_config
-from experiments.validate import validate_config
-from simulator.errors import ConfigError
+from loopsim.experiments.faults import ERROR_FILE, is_complete, record_failure, sweep_failed
+from loopsim.experiments.runner import policy_label, run_config
+from loopsim.experiments.validate import validate_config
+from loopsim.simulator.errors import ConfigError
 
-#: The project's config folder (``conf/`` at the root of the checkout).
-CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+#: The configs shipped in the package, as Hydra finds them.
+CONF_PACKAGE = "pkg://loopsim.conf"
+
+#: The same configs as a folder on disk (inside the installed package, or ``conf/`` of
+#: the checkout under an editable install), for code that lists or reads the files.
+CONF_DIR = str(files("loopsim.conf"))
 
 #: Metrics shown on the console at the end of a run.
 HEADLINE = ("gini_exposure", "coverage_window", "tau_popularity", "expected_clicks_window",
             "regret_window")
 
 
-@hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
+@hydra.main(version_base="1.3", config_path=CONF_PACKAGE, config_name="config")
 def main(cfg: DictConfig) -> None:
     """Run one simulation and write ``metrics.parquet``, ``items.parquet``, ``summary.json``."""
     hydra_cfg = HydraConfig.get()

@@ -8,11 +8,11 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from simulator.config import SimulationConfig
-from simulator.engine import Simulation
-from simulator.errors import ConfigError
-from simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
-from simulator.results import RunResult
+from loopsim.simulator.config import SimulationConfig
+from loopsim.simulator.engine import Simulation
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
+from loopsim.simulator.results import RunResult
 
 #: Top-level config keys that set the engine's timing (SimulationConfig fields).
 ENGINE_KEYS = (

@@ -10,7 +10,7 @@ A *run folder* is a Hydra job directory (it holds ``.hydra/``) or any folder wit
 
 Labels come from the job's overrides (``.hydra/overrides.yaml``), without the replicate
 keys (``seed``, ``world.seed``): runs that differ only in those are replicates of one
-*group*, aggregated together by :mod:`experiments.aggregate`.
+*group*, aggregated together by :mod:`loopsim.experiments.aggregate`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any
 import polars as pl
 from omegaconf import OmegaConf
 
-from simulator.errors import DataError
-from simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE
+from loopsim.simulator.errors import DataError
+from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE
 
 #: Override keys that make replicates, not groups.
 REPLICATE_KEYS = ("seed", "world.seed")

@@ -2,7 +2,7 @@
 
 Types are enforced by Hydra when it composes the config: ``tick=abc`` fails before
 anything runs, naming ``full_key: tick``. Ranges are declared on the fields
-(:func:`ranged`) and checked by :func:`experiments.validate.validate_config` before the
+(:func:`ranged`) and checked by :func:`loopsim.experiments.validate.validate_config` before the
 run starts, with the field, the value and what is allowed.
 
 Registered schemas (the YAML files name them in their defaults lists):
@@ -68,9 +68,9 @@ PROBABILITY = {"low": 0.0, "high": 1.0}
 
 @dataclass
 class SyntheticWorldSchema:
-    """``conf/world/synthetic.yaml`` (:class:`simulator.SyntheticWorld`)."""
+    """``conf/world/synthetic.yaml`` (:class:`loopsim.simulator.SyntheticWorld`)."""
 
-    _target_: str = "simulator.SyntheticWorld"
+    _target_: str = "loopsim.simulator.SyntheticWorld"
     seed: int | None = ranged(None, low=0, integer=True)
     n_users: int = ranged(2000, low=1, integer=True)
     n_items: int = ranged(1000, low=1, integer=True)
@@ -87,18 +87,18 @@ class SyntheticWorldSchema:
 
 @dataclass
 class PBMSchema:
-    """``conf/click_model/pbm.yaml`` (:class:`simulator.PositionBasedModel`)."""
+    """``conf/click_model/pbm.yaml`` (:class:`loopsim.simulator.PositionBasedModel`)."""
 
-    _target_: str = "simulator.PositionBasedModel"
+    _target_: str = "loopsim.simulator.PositionBasedModel"
     eta: float = ranged(1.0, **NON_NEGATIVE)
     examination: list[float] | None = None
 
 
 @dataclass
 class CascadeSchema:
-    """``conf/click_model/cascade.yaml`` (:class:`simulator.CascadeModel`)."""
+    """``conf/click_model/cascade.yaml`` (:class:`loopsim.simulator.CascadeModel`)."""
 
-    _target_: str = "simulator.CascadeModel"
+    _target_: str = "loopsim.simulator.CascadeModel"
     continue_after_click: float = ranged(0.0, **PROBABILITY)
 
 
@@ -114,7 +114,7 @@ class LogSchema:
 class LoopsimSchema:
     """The top-level keys of ``conf/config.yaml``.
 
-    The timing keys are range-checked by :meth:`simulator.SimulationConfig.validate`,
+    The timing keys are range-checked by :meth:`loopsim.simulator.SimulationConfig.validate`,
     the single source of their rules; the fields here give their types.
     """
 
@@ -139,9 +139,9 @@ class LoopsimSchema:
 
 #: Schemas of the nodes checked by ``_target_`` (a user's own class is not checked).
 SCHEMAS_BY_TARGET: dict[str, type] = {
-    "simulator.SyntheticWorld": SyntheticWorldSchema,
-    "simulator.PositionBasedModel": PBMSchema,
-    "simulator.CascadeModel": CascadeSchema,
+    "loopsim.simulator.SyntheticWorld": SyntheticWorldSchema,
+    "loopsim.simulator.PositionBasedModel": PBMSchema,
+    "loopsim.simulator.CascadeModel": CascadeSchema,
 }
 
 #: Ranges of the flat policy keys shared by built-in policies, checked wherever present.

@@ -1,8 +1,8 @@
 """Range checks of a composed config, before anything is built or run.
 
-Hydra has already enforced the schemas' types (:mod:`experiments.schema`); this module
+Hydra has already enforced the schemas' types (:mod:`loopsim.experiments.schema`); this module
 checks the values: every field declared with a :class:`~experiments.schema.Range`, the
-engine's timing rules (:meth:`simulator.SimulationConfig.validate`), the flat policy
+engine's timing rules (:meth:`loopsim.simulator.SimulationConfig.validate`), the flat policy
 keys of :data:`~experiments.schema.POLICY_RANGES`, and the rules that tie keys together
 (``slate_size`` against the catalogue and the examination curve). The first problem
 raises :class:`~simulator.errors.ConfigError` naming the field, the value and what is
@@ -16,16 +16,16 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from experiments.runner import simulation_config
-from experiments.schema import (
+from loopsim.experiments.runner import simulation_config
+from loopsim.experiments.schema import (
     POLICY_RANGES,
     SCHEMAS_BY_TARGET,
     LogSchema,
     LoopsimSchema,
     Range,
 )
-from simulator.errors import ConfigError
-from simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.validation import check_in_range, check_positive_int
 
 __all__ = ["check_range", "validate_config"]
 

@@ -1,8 +1,8 @@
 """Built-in ranking policies, composed of an estimator and a selector."""
 
-from policies.base import ComposedPolicy, Estimator, Selector
-from policies.builtin import CTR, Oracle, Popularity, Random
-from policies.mitigations import (
+from loopsim.policies.base import ComposedPolicy, Estimator, Selector
+from loopsim.policies.builtin import CTR, Oracle, Popularity, Random
+from loopsim.policies.mitigations import (
     COEC,
     IPS,
     MF,
@@ -15,7 +15,7 @@ from policies.mitigations import (
     Softmax,
     Thompson,
 )
-from policies.reward import RewardPopularity
+from loopsim.policies.reward import RewardPopularity
 
 __all__ = [
     "COEC",

@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from simulator.contract import Feedback, GroundTruth, SlateRequest, Slates
+from loopsim.simulator.contract import Feedback, GroundTruth, SlateRequest, Slates
 
 
 @runtime_checkable

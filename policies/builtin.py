@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from policies.base import ComposedPolicy
-from policies.estimators import BetaCTR, ClickCount, TrueRelevance
-from policies.selectors import Greedy, uniform_slates
-from simulator.contract import Feedback, SlateRequest, Slates
+from loopsim.policies.base import ComposedPolicy
+from loopsim.policies.estimators import BetaCTR, ClickCount, TrueRelevance
+from loopsim.policies.selectors import Greedy, uniform_slates
+from loopsim.simulator.contract import Feedback, SlateRequest, Slates
 
 
 class Popularity(ComposedPolicy):

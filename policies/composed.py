@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from policies.base import ComposedPolicy, Estimator, Selector
-from policies.registry import make_estimator
+from loopsim.policies.base import ComposedPolicy, Estimator, Selector
+from loopsim.policies.registry import make_estimator
 
 
 class NamedEstimatorPolicy(ComposedPolicy):

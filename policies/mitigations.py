@@ -1,6 +1,6 @@
 """The mitigation policies, each a selector over any registered estimator (flat parameters).
 
-Every class takes ``estimator`` (a name from :mod:`policies.registry`), its selector's
+Every class takes ``estimator`` (a name from :mod:`loopsim.policies.registry`), its selector's
 own parameters, and any estimator parameters as keywords (``prior_mean``,
 ``prior_strength``, ``propensity``, ``examination_eta``, ``n_factors``, ...).
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.composed import NamedEstimatorPolicy
-from policies.selectors.bandits import ThompsonSelector, UCBSelector
-from policies.selectors.epsilon_greedy import EpsilonGreedySelector
-from policies.selectors.greedy import Greedy
-from policies.selectors.rand_topn import RandPairSelector, RandTopNSelector
-from policies.selectors.softmax import SoftmaxSelector
+from loopsim.policies.composed import NamedEstimatorPolicy
+from loopsim.policies.selectors.bandits import ThompsonSelector, UCBSelector
+from loopsim.policies.selectors.epsilon_greedy import EpsilonGreedySelector
+from loopsim.policies.selectors.greedy import Greedy
+from loopsim.policies.selectors.rand_topn import RandPairSelector, RandTopNSelector
+from loopsim.policies.selectors.softmax import SoftmaxSelector
 
 
 class GreedyBy(NamedEstimatorPolicy):

@@ -13,18 +13,18 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from policies.base import Estimator
-from simulator.errors import ConfigError
+from loopsim.policies.base import Estimator
+from loopsim.simulator.errors import ConfigError
 
 #: name -> "module:Class" of the estimator, imported on first use.
 ESTIMATORS: dict[str, str] = {
-    "popularity": "policies.estimators.counts:ClickCount",
-    "ctr": "policies.estimators.counts:BetaCTR",
-    "oracle": "policies.estimators.oracle:TrueRelevance",
-    "mf": "policies.estimators.mf:ImplicitMF",
-    "coec": "policies.estimators.debiased:ClicksOverExpected",
-    "ips": "policies.estimators.debiased:InversePropensityCTR",
-    "pal": "policies.estimators.pal:PositionAwareLogistic",
+    "popularity": "loopsim.policies.estimators.counts:ClickCount",
+    "ctr": "loopsim.policies.estimators.counts:BetaCTR",
+    "oracle": "loopsim.policies.estimators.oracle:TrueRelevance",
+    "mf": "loopsim.policies.estimators.mf:ImplicitMF",
+    "coec": "loopsim.policies.estimators.debiased:ClicksOverExpected",
+    "ips": "loopsim.policies.estimators.debiased:InversePropensityCTR",
+    "pal": "loopsim.policies.estimators.pal:PositionAwareLogistic",
 }
 
 

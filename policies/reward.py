@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policies.base import ComposedPolicy
-from policies.estimators.rewards import RewardCount
-from policies.selectors import Greedy
+from loopsim.policies.base import ComposedPolicy
+from loopsim.policies.estimators.rewards import RewardCount
+from loopsim.policies.selectors import Greedy
 
 
 class RewardPopularity(ComposedPolicy):

@@ -4,16 +4,16 @@ The simulator knows no concrete policy: it receives any object that honours
 :class:`RankingPolicy`.
 """
 
-from simulator.checker import check_policy
-from simulator.click_models import (
+from loopsim.simulator.checker import check_policy
+from loopsim.simulator.click_models import (
     AttentionChoiceModel,
     CascadeModel,
     ClickModel,
     PositionBasedModel,
     TrialOfferModel,
 )
-from simulator.config import SimulationConfig
-from simulator.contract import (
+from loopsim.simulator.config import SimulationConfig
+from loopsim.simulator.contract import (
     Feedback,
     GroundTruth,
     RankingPolicy,
@@ -23,16 +23,16 @@ from simulator.contract import (
     Slates,
     UsesGroundTruth,
 )
-from simulator.engine import Simulation
-from simulator.errors import (
+from loopsim.simulator.engine import Simulation
+from loopsim.simulator.errors import (
     ConfigError,
     DataError,
     LoopsimError,
     PolicyContractError,
     PolicyRuntimeError,
 )
-from simulator.results import RunResult
-from simulator.world import ChaneyWorld, MusicLabWorld, RatingsWorld, SyntheticWorld, World
+from loopsim.simulator.results import RunResult
+from loopsim.simulator.world import ChaneyWorld, MusicLabWorld, RatingsWorld, SyntheticWorld, World
 
 __all__ = [
     "CascadeModel",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulator.errors import ConfigError
-from simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.validation import check_in_range, check_positive_int
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ import numpy as np
 import simpy
 from simpy.events import Event
 
-from simulator.catalogue import Catalogue
-from simulator.click_models.base import ClickModel, sample_feedback
-from simulator.config import SimulationConfig
-from simulator.contract import (
+from loopsim.simulator.catalogue import Catalogue
+from loopsim.simulator.click_models.base import ClickModel, sample_feedback
+from loopsim.simulator.config import SimulationConfig
+from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
     ScoresItems,
@@ -34,18 +34,18 @@ from simulator.contract import (
     Slates,
     UsesGroundTruth,
 )
-from simulator.errors import ConfigError, LoopsimError, PolicyRuntimeError
-from simulator.feedback_join import JoinedFeedback
-from simulator.impression_log import ImpressionLog
-from simulator.metrics.recorder import MetricsRecorder
-from simulator.progress import ProgressBar
-from simulator.results import RunResult
-from simulator.sampling import GuidedSearch
-from simulator.seeding import Streams
-from simulator.slate_validation import validate_slates
-from simulator.startup import random_slates
-from simulator.timing import NullTimer, PhaseTimer, split
-from simulator.world.base import World
+from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeError
+from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.impression_log import ImpressionLog
+from loopsim.simulator.metrics.recorder import MetricsRecorder
+from loopsim.simulator.progress import ProgressBar
+from loopsim.simulator.results import RunResult
+from loopsim.simulator.sampling import GuidedSearch
+from loopsim.simulator.seeding import Streams
+from loopsim.simulator.slate_validation import validate_slates
+from loopsim.simulator.startup import random_slates
+from loopsim.simulator.timing import NullTimer, PhaseTimer, split
+from loopsim.simulator.world.base import World
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
 CATALOGUE, SERVE, TRAIN, DEPLOY, SNAPSHOT = 1, 2, 3, 4, 5

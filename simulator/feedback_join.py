@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.contract import Feedback
+from loopsim.simulator.contract import Feedback
 
 _COLUMNS = frozenset(f.name for f in fields(Feedback))
 

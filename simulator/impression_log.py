@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from simulator.contract import Feedback
-from simulator.validation import check_positive_int
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.validation import check_positive_int
 
 #: Folder of the chunks inside the run folder.
 IMPRESSIONS_DIR = "impressions"

@@ -52,7 +52,7 @@ class Streams:
     def from_seed(cls, seed: int, world_seed: int | None = None) -> Streams:
         """Build the streams of a run from its ``seed`` and an optional fixed ``world_seed``."""
         if not isinstance(seed, (int, np.integer)) or seed < 0:
-            from simulator.errors import ConfigError
+            from loopsim.simulator.errors import ConfigError
 
             raise ConfigError(f"`seed == {seed!r}`: must be a non-negative integer.")
         world_entropy = int(seed) if world_seed is None else int(world_seed)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.contract import SlateRequest, Slates
-from simulator.errors import PolicyContractError
+from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.errors import PolicyContractError
 
 
 def _fail(policy: str, request: SlateRequest, what: str, fix: str) -> PolicyContractError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.contract import SlateRequest, Slates
+from loopsim.simulator.contract import SlateRequest, Slates
 
 
 def random_slates(request: SlateRequest) -> Slates:

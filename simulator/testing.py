@@ -2,14 +2,14 @@
 
 Either one test per policy::
 
-    from simulator.testing import assert_policy_ok
+    from loopsim.simulator.testing import assert_policy_ok
 
     def test_my_policy():
         assert_policy_ok(MyPolicy())
 
 or one test per check and policy (as scikit-learn's ``parametrize_with_checks``)::
 
-    from simulator.testing import parametrize_with_checks
+    from loopsim.simulator.testing import parametrize_with_checks
 
     @parametrize_with_checks([MyPolicy(), MyPolicy(epsilon=0.5)])
     def test_my_policy(policy, check):
@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from simulator.checker import CHECKS, check_policy
-from simulator.contract import RankingPolicy
+from loopsim.simulator.checker import CHECKS, check_policy
+from loopsim.simulator.contract import RankingPolicy
 
 __all__ = ["assert_policy_ok", "parametrize_with_checks"]
 
 
 def assert_policy_ok(policy: RankingPolicy, name: str | None = None) -> None:
-    """Run :func:`simulator.check_policy`; a broken property fails the test with its message.
+    """Run :func:`loopsim.simulator.check_policy`; a broken property fails the test with its message.
 
     Args:
         policy: An instance of the policy under test (copied, never modified).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-from simulator.errors import ConfigError
+from loopsim.simulator.errors import ConfigError
 
 
 def check_positive_int(name: str, value: object, minimum: int = 1) -> int:

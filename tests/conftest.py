@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from simulator.results import RunResult
+from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
+from loopsim.simulator.results import RunResult
 
 
 def tiny_world(**overrides: Any) -> SyntheticWorld:

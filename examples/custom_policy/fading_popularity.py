@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator import Feedback, SlateRequest, Slates
+from loopsim.simulator import Feedback, SlateRequest, Slates
 
 
 class FadingPopularity:

@@ -1,12 +1,12 @@
 """Estimators: what a policy believes about items."""
 
-from policies.estimators.counts import BetaCTR, ClickCount, ItemCounters
-from policies.estimators.debiased import ClicksOverExpected, InversePropensityCTR
-from policies.estimators.examination import ExaminationCurve
-from policies.estimators.mf import ImplicitMF
-from policies.estimators.oracle import TrueRelevance
-from policies.estimators.pal import PositionAwareLogistic
-from policies.estimators.rewards import RewardCount
+from loopsim.policies.estimators.counts import BetaCTR, ClickCount, ItemCounters
+from loopsim.policies.estimators.debiased import ClicksOverExpected, InversePropensityCTR
+from loopsim.policies.estimators.examination import ExaminationCurve
+from loopsim.policies.estimators.mf import ImplicitMF
+from loopsim.policies.estimators.oracle import TrueRelevance
+from loopsim.policies.estimators.pal import PositionAwareLogistic
+from loopsim.policies.estimators.rewards import RewardCount
 
 __all__ = [
     "BetaCTR",

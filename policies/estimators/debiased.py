@@ -19,10 +19,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from policies.estimators.examination import ExaminationCurve
-from policies.estimators.position_counts import PositionCounts
-from simulator.contract import Feedback
-from simulator.validation import check_in_range
+from loopsim.policies.estimators.examination import ExaminationCurve
+from loopsim.policies.estimators.position_counts import PositionCounts
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.validation import check_in_range
 
 
 class _Debiased:

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from simulator.catalogue import grown
-from simulator.contract import Feedback
-from simulator.errors import ConfigError
-from simulator.validation import check_in_range
+from loopsim.simulator.catalogue import grown
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.validation import check_in_range
 
 PROPENSITY_MODES = ("known", "estimated")
 

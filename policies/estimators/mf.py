@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.catalogue import grown
-from simulator.contract import Feedback
-from simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.catalogue import grown
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.validation import check_in_range, check_positive_int
 
 _KEY = np.int64(1) << 32
 

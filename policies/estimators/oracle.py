@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.contract import Feedback, GroundTruth
-from simulator.errors import ConfigError
+from loopsim.simulator.contract import Feedback, GroundTruth
+from loopsim.simulator.errors import ConfigError
 
 
 class TrueRelevance:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.estimators.position_counts import PositionCounts
-from simulator.catalogue import grown
-from simulator.contract import Feedback
-from simulator.validation import check_in_range, check_positive_int
+from loopsim.policies.estimators.position_counts import PositionCounts
+from loopsim.simulator.catalogue import grown
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.validation import check_in_range, check_positive_int
 
 #: L2 weight that keeps a rank effect finite before its rank has clicks.
 _RANK_L2 = 1e-3

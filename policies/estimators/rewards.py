@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.catalogue import grown
-from simulator.contract import Feedback
+from loopsim.simulator.catalogue import grown
+from loopsim.simulator.contract import Feedback
 
 
 class RewardCount:

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.base import Estimator
-from policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
-from simulator.contract import SlateRequest, Slates
-from simulator.errors import ConfigError
-from simulator.validation import check_in_range
+from loopsim.policies.base import Estimator
+from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
+from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.validation import check_in_range
 
 
 def _posterior(estimator: Estimator, items: np.ndarray, selector: str

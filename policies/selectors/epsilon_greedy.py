@@ -27,10 +27,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from policies.base import Estimator
-from policies.selectors.greedy import Greedy
-from simulator.contract import SlateRequest, Slates
-from simulator.validation import check_in_range
+from loopsim.policies.base import Estimator
+from loopsim.policies.selectors.greedy import Greedy
+from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.validation import check_in_range
 
 
 @lru_cache(maxsize=64)

@@ -8,7 +8,7 @@ For items ``j = 1..n`` with success probabilities ``q_j(t)`` on quadrature nodes
 the probability that exactly ``m`` of the items other than ``i`` succeed.
 :func:`rank_integrals` returns ``sum_t density_i(t) PB_{-i}(m; t)`` for every item
 ``i`` and every ``m < k`` (the Plackett-Luce marginals of
-:mod:`policies.selectors.softmax`).
+:mod:`loopsim.policies.selectors.softmax`).
 
 Method: the leaves (padded to a power of two with the polynomial 1) are multiplied in
 pairs, level by level, up to the root ("inside" products, each level one vectorized

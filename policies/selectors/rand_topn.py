@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.base import Estimator
-from policies.selectors.ranked import TopList
-from policies.selectors.topk import sample_rows_without_replacement
-from simulator.contract import SlateRequest, Slates
-from simulator.validation import check_positive_int
+from loopsim.policies.base import Estimator
+from loopsim.policies.selectors.ranked import TopList
+from loopsim.policies.selectors.topk import sample_rows_without_replacement
+from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.validation import check_positive_int
 
 
 class RandTopNSelector:

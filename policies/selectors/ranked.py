@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.base import Estimator
-from policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
-from simulator.contract import SlateRequest
+from loopsim.policies.base import Estimator
+from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
+from loopsim.simulator.contract import SlateRequest
 
 
 class TopList:

@@ -13,7 +13,7 @@ where ``PB_{-i}(m; t)`` is the Poisson-binomial probability that exactly ``m`` o
 other items have ``T_j < t`` (each with probability ``1 - exp(-w_j t)``). ``PB_{-i}``
 for every ``i`` comes from leave-one-out products of the per-item generating
 polynomials truncated to degree ``k - 1``, by a balanced product tree
-(:mod:`policies.selectors.poisson_binomial`: ``O(n Q k^2)`` in ``2 log2 n`` vectorized
+(:mod:`loopsim.policies.selectors.poisson_binomial`: ``O(n Q k^2)`` in ``2 log2 n`` vectorized
 steps, no division, numerically stable), and the integral from the trapezoid rule in
 ``log t`` on ``Q`` nodes spaced 0.2 apart (the integrand vanishes exponentially at
 both ends in ``log t``, where the trapezoid rule converges exponentially fast). Each
@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.base import Estimator
-from policies.selectors.poisson_binomial import BLOCK, rank_integrals
-from policies.selectors.topk import SCORE_BLOCK, top_k_rows
-from simulator.contract import SlateRequest, Slates
-from simulator.validation import check_in_range
+from loopsim.policies.base import Estimator
+from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
+from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
+from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.validation import check_in_range
 
 _STEP = 0.2
 _FLOOR = 1e-30

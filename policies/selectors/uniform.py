@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.selectors.topk import sample_rows_without_replacement
-from simulator.contract import SlateRequest, Slates
+from loopsim.policies.selectors.topk import sample_rows_without_replacement
+from loopsim.simulator.contract import SlateRequest, Slates
 
 
 def uniform_slates(request: SlateRequest) -> Slates:

@@ -1,6 +1,6 @@
 """Check that a ranking policy honours the contract: :func:`check_policy` and its checks."""
 
-from simulator.checker.checks import (
+from loopsim.simulator.checker.checks import (
     CHECKS,
     check_contract_methods,
     check_deterministic_given_rng,

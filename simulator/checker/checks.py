@@ -1,20 +1,20 @@
 """``check_policy``: run the policy contract on a tiny world and say exactly what is wrong.
 
 In the spirit of scikit-learn's ``check_estimator`` and gymnasium's ``check_env``: one
-small ``check_*`` function per property of the contract (:mod:`simulator.contract`),
+small ``check_*`` function per property of the contract (:mod:`loopsim.simulator.contract`),
 each run on a fresh copy of the policy against a tiny synthetic world with a
 position-based click model. A failing check raises
 :class:`~simulator.errors.PolicyContractError` naming the check, the policy, what was
 found, what was expected and the likely fix. The slates themselves are validated by the
-engine's own guard (:mod:`simulator.slate_validation`), so the checker and the engine
+engine's own guard (:mod:`loopsim.simulator.slate_validation`), so the checker and the engine
 never disagree.
 
 Usage::
 
-    from simulator import check_policy
+    from loopsim.simulator import check_policy
     check_policy(MyPolicy())            # raises on the first broken property
 
-In a test suite, :mod:`simulator.testing` turns the checks into pytest cases.
+In a test suite, :mod:`loopsim.simulator.testing` turns the checks into pytest cases.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from simulator.checker.tiny_world import TinyWorld
-from simulator.contract import Feedback, RankingPolicy, SlateRequest, Slates, UsesGroundTruth
-from simulator.errors import PolicyContractError
-from simulator.slate_validation import (
+from loopsim.simulator.checker.tiny_world import TinyWorld
+from loopsim.simulator.contract import Feedback, RankingPolicy, SlateRequest, Slates, UsesGroundTruth
+from loopsim.simulator.errors import PolicyContractError
+from loopsim.simulator.slate_validation import (
     _check_ids,
     _check_propensities,
     _check_repeats,

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.click_models.pbm import PositionBasedModel
-from simulator.contract import Feedback, SlateRequest, Slates
-from simulator.world.synthetic import SyntheticWorld
+from loopsim.simulator.click_models.pbm import PositionBasedModel
+from loopsim.simulator.contract import Feedback, SlateRequest, Slates
+from loopsim.simulator.world.synthetic import SyntheticWorld
 
 #: Users and initial items of the tiny world; only odd ids start available.
 N_USERS, N_ITEMS = 40, 30

@@ -1,10 +1,10 @@
 """Click models: how position matters."""
 
-from simulator.click_models.attention import AttentionChoiceModel
-from simulator.click_models.base import ClickModel, ConvertingClickModel, sample_feedback
-from simulator.click_models.cascade import CascadeModel
-from simulator.click_models.pbm import PositionBasedModel
-from simulator.click_models.trial_offer import TrialOfferModel
+from loopsim.simulator.click_models.attention import AttentionChoiceModel
+from loopsim.simulator.click_models.base import ClickModel, ConvertingClickModel, sample_feedback
+from loopsim.simulator.click_models.cascade import CascadeModel
+from loopsim.simulator.click_models.pbm import PositionBasedModel
+from loopsim.simulator.click_models.trial_offer import TrialOfferModel
 
 __all__ = [
     "AttentionChoiceModel",

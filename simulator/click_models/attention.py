@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.validation import check_in_range
+from loopsim.simulator.validation import check_in_range
 
 
 class AttentionChoiceModel:

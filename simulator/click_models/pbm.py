@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from simulator.errors import ConfigError
-from simulator.validation import check_in_range
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.validation import check_in_range
 
 
 class PositionBasedModel:

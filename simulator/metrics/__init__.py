@@ -7,21 +7,21 @@
 * :mod:`~simulator.metrics.served` -- DCG and NDCG of served slates.
 
 The stateful :class:`~simulator.metrics.recorder.MetricsRecorder` that applies them at
-each snapshot lives in :mod:`simulator.metrics.recorder`. It is not re-exported here: it
+each snapshot lives in :mod:`loopsim.simulator.metrics.recorder`. It is not re-exported here: it
 imports these modules, so importing it from here would be circular.
 """
 
 from __future__ import annotations
 
-from simulator.metrics.concentration import (
+from loopsim.simulator.metrics.concentration import (
     coverage,
     gini,
     lorenz_curve,
     normalized_entropy,
     top_share,
 )
-from simulator.metrics.ranking import average_ranks, kendall_tau_b, precision_at_k, spearman
-from simulator.metrics.served import dcg, ndcg, top_k_values
+from loopsim.simulator.metrics.ranking import average_ranks, kendall_tau_b, precision_at_k, spearman
+from loopsim.simulator.metrics.served import dcg, ndcg, top_k_values
 
 __all__ = [
     "average_ranks",

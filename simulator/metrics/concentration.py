@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from simulator.validation import check_in_range
+from loopsim.simulator.validation import check_in_range
 
 __all__ = ["coverage", "gini", "lorenz_curve", "normalized_entropy", "top_share"]
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.metrics.ranking import average_ranks
+from loopsim.simulator.metrics.ranking import average_ranks
 
 __all__ = ["BUCKETS", "rank_error_by_exposure"]
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from simulator.validation import check_positive_int
+from loopsim.simulator.validation import check_positive_int
 
 __all__ = [
     "Ordering",

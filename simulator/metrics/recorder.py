@@ -2,21 +2,21 @@
 
 The recorder sees each served batch once (counters, not a log) and, at every snapshot,
 computes the metrics of docs/metrics.md on the items available at that time with the pure
-functions of :mod:`simulator.metrics`.
+functions of :mod:`loopsim.simulator.metrics`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simulator.catalogue import grown
-from simulator.click_models.base import ClickModel
-from simulator.contract import GroundTruth, Slates
-from simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
-from simulator.metrics.loop_detector import rank_error_by_exposure
-from simulator.metrics.ranking import Ordering, ordering, rank_metrics
-from simulator.metrics.served import ndcg, top_k_values
-from simulator.metrics.user_tracker import UserConsumption, preference_drift
+from loopsim.simulator.catalogue import grown
+from loopsim.simulator.click_models.base import ClickModel
+from loopsim.simulator.contract import GroundTruth, Slates
+from loopsim.simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
+from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
+from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
+from loopsim.simulator.metrics.served import ndcg, top_k_values
+from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift
 
 #: Upper bound on the (sessions × candidates) relevance block scored at once.
 _BLOCK = 1 << 21

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.validation import check_positive_int
+from loopsim.simulator.validation import check_positive_int
 
 __all__ = ["dcg", "ndcg", "top_k_values"]
 

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from simulator.metrics.pair_overlap import PairOverlap
-from simulator.metrics.users import drift_distance, user_entropy_window
+from loopsim.simulator.metrics.pair_overlap import PairOverlap
+from loopsim.simulator.metrics.users import drift_distance, user_entropy_window
 
 #: Default number of user pairs sampled for ``homogenization``.
 N_USER_PAIRS = 1000

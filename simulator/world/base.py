@@ -6,7 +6,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from simulator.contract import Feedback
+from loopsim.simulator.contract import Feedback
 
 
 @runtime_checkable

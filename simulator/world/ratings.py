@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.contract import Feedback
-from simulator.errors import ConfigError
-from simulator.validation import check_in_range, check_positive_int
-from simulator.world.ratings_io import Ratings, read_ratings
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.world.ratings_io import Ratings, read_ratings
 
 
 def als(

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from simulator.errors import ConfigError, DataError
+from loopsim.simulator.errors import ConfigError, DataError
 
 #: The header of MovieLens' ``ratings.csv``.
 CSV_HEADER = ("userId", "movieId", "rating", "timestamp")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.contract import Feedback
-from simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.validation import check_in_range, check_positive_int
 
 
 def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:

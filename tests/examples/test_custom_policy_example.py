@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from experiments.faults import read_summary
-from simulator import check_policy
+from loopsim.experiments.faults import read_summary
+from loopsim.simulator import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "custom_policy"
@@ -29,7 +29,7 @@ def test_the_example_policy_passes_check_policy() -> None:
 def test_the_example_runs_in_a_sweep_beside_builtins(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"examples/custom_policy{os.pathsep}{ROOT}"}
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.run", "-m",
+        [sys.executable, "-m", "loopsim.experiments.run", "-m",
          "hydra.searchpath=[file://examples/custom_policy/conf]",
          "policy=popularity,fading_popularity", "horizon=3", "world.n_users=60",
          "world.n_items=30", f"hydra.sweep.dir={tmp_path}"],

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from experiments import aggregate as agg
+from loopsim.experiments import aggregate as agg
 
 
 @pytest.mark.parametrize("df", [1, 2, 4, 9, 29, 30, 31, 45, 100, 1000])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import bench, bench_peer, bench_reference, bench_run
+from loopsim.experiments import bench, bench_peer, bench_reference, bench_run
 
 
 def test_personalized_scenarios_are_shorter_retrain_and_snapshot_within_the_horizon() -> None:

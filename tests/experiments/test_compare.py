@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from experiments.compare import compare, main
-from simulator.errors import DataError
+from loopsim.experiments.compare import compare, main
+from loopsim.simulator.errors import DataError
 
 
 def make_run(path: Path, policy: str, seed: int, overrides: list[str] | None = None,

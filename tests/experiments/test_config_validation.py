@@ -10,9 +10,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from experiments.run import CONF_DIR
-from experiments.validate import validate_config
-from simulator.errors import ConfigError
+from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.validate import validate_config
+from loopsim.simulator.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=2", "world.n_users=50", "world.n_items=30"]
@@ -84,7 +84,7 @@ def test_wrong_types_and_unknown_keys_fail_at_composition(
 
 def run_loopsim(*overrides: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.run", *TINY, f"hydra.run.dir={tmp_path}/run",
+        [sys.executable, "-m", "loopsim.experiments.run", *TINY, f"hydra.run.dir={tmp_path}/run",
          *overrides],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -20,8 +20,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-import policies
-from simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
+from loopsim import policies
+from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 
 SEEDS = (0, 1, 2)
 HORIZON = 40.0

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
 
-from experiments import plots
-from experiments.compare import compare, main
-from experiments.run import CONF_DIR
+from loopsim.experiments import plots
+from loopsim.experiments.compare import compare, main
+from loopsim.experiments.run import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_METRICS = {"drift_distance", "user_entropy_window", "homogenization"}
@@ -27,7 +27,7 @@ def test_preset_sweeps_epsilon_by_drift_with_a_personalized_estimator() -> None:
     assert set(params) == {"policy.epsilon", "world.drift", "seed"}
     assert len(str(params["policy.epsilon"]).split(",")) >= 3
     assert "0.0" in str(params["world.drift"]).split(",")
-    assert cfg.policy._target_ == "policies.EpsilonGreedy"
+    assert cfg.policy._target_ == "loopsim.policies.EpsilonGreedy"
     assert cfg.policy.estimator in ("oracle", "mf")
     assert cfg.world.personalization >= 0.5 and cfg.world.seed is not None
     metrics = list(cfg.hydra.callbacks.compare.metrics)
@@ -36,7 +36,7 @@ def test_preset_sweeps_epsilon_by_drift_with_a_personalized_estimator() -> None:
 
 def test_a_tiny_echo_chamber_sweep_ends_in_user_side_trajectories(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "experiments.run", "-m", "experiment=echo_chamber",
+    cmd = [sys.executable, "-m", "loopsim.experiments.run", "-m", "experiment=echo_chamber",
            "hydra/launcher=basic", "horizon=4", "snapshot_interval=2", "world.n_users=80",
            "world.n_items=40", "quality_sessions_per_day=20", "progress=false",
            "policy.epsilon=0.0,1.0", "world.drift=0.0,0.1", "seed=0",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.reproduce import final, preset, run_preset
+from loopsim.experiments.reproduce import final, preset, run_preset
 
 
 @pytest.mark.parametrize("name", ["musiclab_independent", "musiclab_social", "chaney"])
 def test_preset_sweeps_eight_seeds(name: str) -> None:
     from hydra import compose, initialize_config_dir
 
-    from experiments.run import CONF_DIR
+    from loopsim.experiments.run import CONF_DIR
 
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
@@ -24,9 +24,9 @@ def test_musiclab_presets_differ_only_in_the_social_signal_and_the_order() -> No
     indep, social = preset("musiclab_independent"), preset("musiclab_social")
     assert indep.world.seed == social.world.seed is not None  # the same songs
     assert indep.world.social_weight == 0 and social.world.social_weight > 0
-    assert indep.policy._target_ == "policies.Random"
-    assert social.policy._target_ == "policies.RewardPopularity"
-    assert indep.click_model._target_ == social.click_model._target_ == "simulator.TrialOfferModel"
+    assert indep.policy._target_ == "loopsim.policies.Random"
+    assert social.policy._target_ == "loopsim.policies.RewardPopularity"
+    assert indep.click_model._target_ == social.click_model._target_ == "loopsim.simulator.TrialOfferModel"
     assert indep.slate_size == social.slate_size == 48
 
 

@@ -12,8 +12,8 @@ import polars as pl
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from experiments.run import CONF_DIR
-from experiments.runner import run_config
+from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.runner import run_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["world.n_users=300", "world.n_items=80", "horizon=5", "progress=false"]
@@ -45,7 +45,7 @@ def test_outputs_are_written_with_labels(tmp_path: Path) -> None:
     assert summary["status"] == "completed" and summary["seed"] == 3
     assert summary["impressions_per_second"] > 0 and "numpy" in summary["versions"]
     assert summary["final_metrics"]["gini_exposure"] is not None
-    assert summary["config"]["policy"]["_target_"] == "policies.CTR"
+    assert summary["config"]["policy"]["_target_"] == "loopsim.policies.CTR"
 
 
 def test_same_config_and_seed_give_identical_metrics(tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_same_config_and_seed_give_identical_metrics(tmp_path: Path) -> None:
 
 def test_cli_runs_and_prints_a_headline(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.run", *SMALL, "policy=random",
+        [sys.executable, "-m", "loopsim.experiments.run", *SMALL, "policy=random",
          f"hydra.run.dir={tmp_path / 'cli'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
@@ -67,7 +67,7 @@ def test_cli_runs_and_prints_a_headline(tmp_path: Path) -> None:
 
 def test_cli_config_error_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.run", *SMALL, "slate_size=500",
+        [sys.executable, "-m", "loopsim.experiments.run", *SMALL, "slate_size=500",
          f"hydra.run.dir={tmp_path / 'bad'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -12,13 +12,13 @@ import polars as pl
 import pytest
 from omegaconf import OmegaConf
 
-from experiments.faults import failed_runs, is_complete, read_summary, record_failure
+from loopsim.experiments.faults import failed_runs, is_complete, read_summary, record_failure
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=3", "world.n_users=50", "world.n_items=30", "retrain_interval=0.5"]
 
 CRASH_POLICY = '''
-from policies import Popularity
+from loopsim.policies import Popularity
 
 
 class CrashAt(Popularity):
@@ -49,7 +49,7 @@ def loopsim(user_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": f"{user_dir}{os.pathsep}{ROOT}"}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
-        [sys.executable, "-m", "experiments.run", *[a for a in args if a == "-m"], *TINY,
+        [sys.executable, "-m", "loopsim.experiments.run", *[a for a in args if a == "-m"], *TINY,
          f"hydra.searchpath=[file://{user_dir}/conf]", *[a for a in args if a != "-m"]],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )

@@ -1,6 +1,6 @@
 """Published results reproduced on the literature worlds (slow statistical tests).
 
-The same functions draw the figures of docs/validation.md (``python -m experiments.reproduce``).
+The same functions draw the figures of docs/validation.md (``python -m loopsim.experiments.reproduce``).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.reproduce import (
+from loopsim.experiments.reproduce import (
     chaney,
     musiclab,
     trial_offer_quality_ranking,

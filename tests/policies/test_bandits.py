@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from policy_sim import EXAMINATION, simulate
 
-import policies
-from simulator.errors import ConfigError
+from loopsim import policies
+from loopsim.simulator.errors import ConfigError
 
 
 def _regret(result) -> np.ndarray:

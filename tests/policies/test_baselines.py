@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policies import CTR, Oracle, Popularity, Random
-from policies.selectors.topk import (
+from loopsim.policies import CTR, Oracle, Popularity, Random
+from loopsim.policies.selectors.topk import (
     sample_rows_without_replacement,
     top_k_random_ties,
     top_k_rows,
 )
-from simulator import ConfigError, Feedback, SlateRequest, Slates
+from loopsim.simulator import ConfigError, Feedback, SlateRequest, Slates
 
 
 def request(users: int = 3, n: int = 6, k: int = 3, seed: int = 0) -> SlateRequest:

@@ -8,8 +8,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from experiments.run import CONF_DIR
-from simulator import check_policy
+from loopsim.experiments.run import CONF_DIR
+from loopsim.simulator import check_policy
 
 # Files starting with "_" hold shared defaults, not policies.
 POLICIES = sorted(p.stem for p in (Path(CONF_DIR) / "policy").glob("[!_]*.yaml"))

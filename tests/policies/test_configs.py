@@ -9,9 +9,10 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from policy_sim import simulate
 
-from simulator.errors import ConfigError
+from loopsim.experiments.run import CONF_DIR
+from loopsim.simulator.errors import ConfigError
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
+CONF = Path(CONF_DIR)
 NAMES = sorted(p.stem for p in (CONF / "policy").glob("*.yaml") if not p.stem.startswith("_"))
 
 

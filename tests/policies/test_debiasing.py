@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from policy_sim import EXAMINATION, Recorder, simulate
 
-import policies
-from policies.estimators import (
+from loopsim import policies
+from loopsim.policies.estimators import (
     ClicksOverExpected,
     ExaminationCurve,
     InversePropensityCTR,
     PositionAwareLogistic,
 )
-from policies.registry import make_estimator
-from simulator.contract import Feedback
-from simulator.errors import ConfigError
-from simulator.metrics.ranking import kendall_tau_b
+from loopsim.policies.registry import make_estimator
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.metrics.ranking import kendall_tau_b
 
 
 def _shuffled_log(rng: np.random.Generator, n: int, k: int, rel: np.ndarray,

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from policy_sim import Recorder, simulate
 
-import policies
-from policies.estimators import BetaCTR
-from policies.selectors.epsilon_greedy import EpsilonGreedySelector, epsilon_greedy_table
-from simulator.contract import SlateRequest
-from simulator.errors import ConfigError
+from loopsim import policies
+from loopsim.policies.estimators import BetaCTR
+from loopsim.policies.selectors.epsilon_greedy import EpsilonGreedySelector, epsilon_greedy_table
+from loopsim.simulator.contract import SlateRequest
+from loopsim.simulator.errors import ConfigError
 
 
 @pytest.fixture

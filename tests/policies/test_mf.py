@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from policy_sim import Recorder, simulate
 
-import policies
-from policies.estimators import ImplicitMF
-from simulator.contract import Feedback
-from simulator.errors import ConfigError
+from loopsim import policies
+from loopsim.policies.estimators import ImplicitMF
+from loopsim.simulator.contract import Feedback
+from loopsim.simulator.errors import ConfigError
 
 
 def _log(users: np.ndarray, items: np.ndarray, click: np.ndarray) -> Feedback:

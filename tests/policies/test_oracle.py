@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies import Oracle
-from simulator import SlateRequest, SyntheticWorld
+from loopsim.policies import Oracle
+from loopsim.simulator import SlateRequest, SyntheticWorld
 
 
 def test_oracle_ranks_each_user_by_true_relevance() -> None:

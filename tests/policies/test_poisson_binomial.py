@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-import policies.selectors.poisson_binomial as pb
-from policies.selectors.softmax import plackett_luce_marginals
+import loopsim.policies.selectors.poisson_binomial as pb
+from loopsim.policies.selectors.softmax import plackett_luce_marginals
 
 
 def _enumerate_pl(w: np.ndarray, k: int) -> np.ndarray:

@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from policies.selectors import RandPairSelector, RandTopNSelector, SoftmaxSelector
-from policies.selectors.softmax import plackett_luce_marginals
-from simulator.contract import SlateRequest
-from simulator.errors import ConfigError
+from loopsim.policies.selectors import RandPairSelector, RandTopNSelector, SoftmaxSelector
+from loopsim.policies.selectors.softmax import plackett_luce_marginals
+from loopsim.simulator.contract import SlateRequest
+from loopsim.simulator.errors import ConfigError
 
 
 class _Fixed:

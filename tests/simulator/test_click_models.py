@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import CascadeModel, ConfigError, PositionBasedModel
+from loopsim.simulator import CascadeModel, ConfigError, PositionBasedModel
 
 
 def test_pbm_examination_and_expected_clicks() -> None:

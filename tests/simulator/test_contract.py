@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies import Popularity, Random
-from simulator import Feedback, RankingPolicy, Slates
+from loopsim.policies import Popularity, Random
+from loopsim.simulator import Feedback, RankingPolicy, Slates
 
 
 def test_feedback_from_slates_flattens_rows_in_rank_order() -> None:

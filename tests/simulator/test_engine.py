@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policies import CTR, Oracle, Popularity, Random
-from simulator import (
+from loopsim.policies import CTR, Oracle, Popularity, Random
+from loopsim.simulator import (
     ConfigError,
     Feedback,
     PolicyContractError,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policies import Popularity
-from simulator import (
+from loopsim.policies import Popularity
+from loopsim.simulator import (
     Feedback,
     PolicyRuntimeError,
     PositionBasedModel,

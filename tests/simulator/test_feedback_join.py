@@ -9,8 +9,8 @@ import pickle
 import numpy as np
 import pytest
 
-from simulator.contract import Feedback, Slates
-from simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.contract import Feedback, Slates
+from loopsim.simulator.feedback_join import JoinedFeedback
 
 COLUMNS = [f.name for f in dataclasses.fields(Feedback)]
 

@@ -8,11 +8,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from policies import Popularity
-from simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from simulator.contract import Feedback, Slates
-from simulator.errors import ConfigError
-from simulator.impression_log import ImpressionLog
+from loopsim.policies import Popularity
+from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
+from loopsim.simulator.contract import Feedback, Slates
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.impression_log import ImpressionLog
 
 
 def _batch(start: int, sessions: int, k: int = 3) -> Feedback:

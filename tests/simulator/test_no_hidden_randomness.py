@@ -10,8 +10,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 
-from experiments.run import CONF_DIR
-from simulator import (
+from loopsim.experiments.run import CONF_DIR
+from loopsim.simulator import (
     CascadeModel,
     PositionBasedModel,
     Simulation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.sampling import MIN_GUIDED, GuidedSearch
+from loopsim.simulator.sampling import MIN_GUIDED, GuidedSearch
 
 
 @pytest.mark.parametrize("seed", range(20))

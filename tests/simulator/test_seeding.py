@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.errors import ConfigError
-from simulator.seeding import Streams
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.seeding import Streams
 
 
 def _first(streams: Streams) -> dict[str, float]:

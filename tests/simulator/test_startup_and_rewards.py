@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from policies import Popularity
-from simulator import (
+from loopsim.policies import Popularity
+from loopsim.simulator import (
     ConfigError,
     Feedback,
     PositionBasedModel,
@@ -16,7 +16,7 @@ from simulator import (
     Slates,
     SyntheticWorld,
 )
-from simulator.metrics import gini
+from loopsim.simulator.metrics import gini
 
 
 class _Recording:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from policies import CTR
-from simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from simulator.timing import PHASES, NullTimer, PhaseTimer, split
+from loopsim.policies import CTR
+from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
+from loopsim.simulator.timing import PHASES, NullTimer, PhaseTimer, split
 
 
 def _sim(timing: bool) -> Simulation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import ConfigError, SyntheticWorld
+from loopsim.simulator import ConfigError, SyntheticWorld
 
 
 def _world(**kw: object) -> SyntheticWorld:

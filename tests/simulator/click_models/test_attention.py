@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.click_models import AttentionChoiceModel
+from loopsim.simulator.click_models import AttentionChoiceModel
 
 
 def test_consumes_the_best_attention_times_utility() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import ConfigError
-from simulator.click_models import TrialOfferModel, sample_feedback
+from loopsim.simulator import ConfigError
+from loopsim.simulator.click_models import TrialOfferModel, sample_feedback
 
 
 def _rows(row: list[float], n: int) -> np.ndarray:

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simulator.errors import ConfigError
-from simulator.metrics.concentration import (
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.metrics.concentration import (
     coverage,
     gini,
     lorenz_curve,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.metrics.loop_detector import rank_error_by_exposure
+from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 
 
 def test_perfect_scores_have_zero_error_everywhere() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.metrics.markets import market_shares, unpredictability
+from loopsim.simulator.metrics.markets import market_shares, unpredictability
 
 
 def test_market_shares_rows_sum_to_one() -> None:

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from simulator.metrics.concentration import gini, normalized_entropy
-from simulator.metrics.ranking import kendall_tau_b
+from loopsim.simulator.metrics.concentration import gini, normalized_entropy
+from loopsim.simulator.metrics.ranking import kendall_tau_b
 
 counts = arrays(np.int64, st.integers(2, 60), elements=st.integers(0, 1_000))
 

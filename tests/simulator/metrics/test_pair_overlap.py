@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-import simulator.metrics.pair_overlap as pair_overlap
-from simulator.metrics.pair_overlap import PairOverlap
-from simulator.metrics.users import homogenization
+import loopsim.simulator.metrics.pair_overlap as pair_overlap
+from loopsim.simulator.metrics.pair_overlap import PairOverlap
+from loopsim.simulator.metrics.users import homogenization
 
 
 def _same(a: float, b: float) -> bool:

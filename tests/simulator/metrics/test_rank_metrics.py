@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from simulator.errors import ConfigError
-from simulator.metrics.ranking import (
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.metrics.ranking import (
     _count_inversions,
     _tied_pairs,
     kendall_tau_b,

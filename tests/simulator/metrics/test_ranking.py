@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy import stats
 
-from simulator.errors import ConfigError
-from simulator.metrics.ranking import (
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.metrics.ranking import (
     _count_inversions,
     average_ranks,
     kendall_tau_b,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import simulator.metrics.recorder as recorder
-from policies import Popularity
-from simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from simulator.contract import Feedback, Slates
+import loopsim.simulator.metrics.recorder as recorder
+from loopsim.policies import Popularity
+from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
+from loopsim.simulator.contract import Feedback, Slates
 
 
 def _run(arrivals: float):

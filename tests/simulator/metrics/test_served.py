@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from simulator.errors import ConfigError
-from simulator.metrics.served import dcg, ndcg, top_k_values
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.metrics.served import dcg, ndcg, top_k_values
 
 
 def test_dcg_hand_computed() -> None:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.metrics.user_tracker import UserConsumption, preference_drift, sample_user_pairs
+from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift, sample_user_pairs
 
 
 def test_sampled_pairs_are_of_distinct_users_in_range() -> None:
@@ -82,8 +82,8 @@ def test_user_metrics_leave_every_other_metric_unchanged(monkeypatch: pytest.Mon
     """The pairs come from a spawned child stream: the metric stream's draws are intact."""
     import polars as pl
 
-    from simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-    from simulator.contract import SlateRequest, Slates
+    from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
+    from loopsim.simulator.contract import SlateRequest, Slates
 
     class Shuffle:
         def rank(self, request: SlateRequest) -> Slates:

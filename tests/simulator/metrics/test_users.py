@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulator.metrics.users import (
+from loopsim.simulator.metrics.users import (
     distinct_consumption,
     drift_distance,
     homogenization,

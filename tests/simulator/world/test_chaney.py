@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator import ChaneyWorld, Feedback
-from simulator.world.chaney import beta_from_mean_variance
+from loopsim.simulator import ChaneyWorld, Feedback
+from loopsim.simulator.world.chaney import beta_from_mean_variance
 
 
 def test_beta_parameters_have_the_requested_mean_and_variance() -> None:

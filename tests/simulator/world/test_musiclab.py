@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator import ConfigError, Feedback, MusicLabWorld
+from loopsim.simulator import ConfigError, Feedback, MusicLabWorld
 
 
 def _downloads(items: list[int], rewards: list[float]) -> Feedback:

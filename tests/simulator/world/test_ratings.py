@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from policies import Popularity
-from simulator import (
+from loopsim.policies import Popularity
+from loopsim.simulator import (
     ConfigError,
     DataError,
     PositionBasedModel,
@@ -16,8 +16,8 @@ from simulator import (
     Simulation,
     SimulationConfig,
 )
-from simulator.world.ratings import als
-from simulator.world.ratings_io import read_ratings
+from loopsim.simulator.world.ratings import als
+from loopsim.simulator.world.ratings_io import read_ratings
 
 CSV = "userId,movieId,rating,timestamp\n"
 

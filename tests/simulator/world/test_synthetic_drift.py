@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.contract import Feedback, Slates
-from simulator.errors import ConfigError
-from simulator.world import SyntheticWorld
+from loopsim.simulator.contract import Feedback, Slates
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.world import SyntheticWorld
 
 
 def world(drift: float, personalization: float = 0.8) -> SyntheticWorld:

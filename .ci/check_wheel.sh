@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Build the wheel, install it into a fresh venv, and use it as a new user would: from a
+# temporary folder that is not the checkout, a 2-day run, a 2-run sweep, loopsim-compare.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python -m pip wheel --no-deps --no-build-isolation -q -w "$work/dist" . 2>/dev/null \
+  || python -m pip wheel --no-deps -q -w "$work/dist" .
+wheel=$(ls "$work"/dist/loopsim-*.whl)
+python - "$wheel" <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+tops = sorted({n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")})
+assert tops == ["loopsim"], f"the wheel installs more than loopsim at the top level: {tops}"
+assert "loopsim/conf/config.yaml" in names, "the configs are not in the wheel"
+print(f"wheel: {len(names)} files, one top-level package (loopsim), configs inside")
+PY
+python -m venv "$work/venv"
+"$work/venv/bin/python" -m pip install -q "$wheel[parallel]"
+cd "$work"
+export PATH="$work/venv/bin:$PATH"
+small="world.n_users=200 world.n_items=50 progress=false"
+loopsim horizon=2 $small hydra.run.dir=run1
+test -s run1/metrics.parquet
+loopsim -m policy=popularity,random horizon=2 $small hydra.sweep.dir=sweep \
+  hydra/launcher=basic hydra.callbacks.compare.plots=false
+loopsim-compare sweep --out cmp --no-plots
+test -s cmp/summary.csv
+echo "wheel check: run, sweep and loopsim-compare work from $work"

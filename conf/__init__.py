@@ -1,0 +1,1 @@
+"""Hydra configs shipped with loopsim (found as ``pkg://loopsim.conf``)."""
