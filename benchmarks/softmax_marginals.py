@@ -18,7 +18,6 @@ import argparse
 import time
 
 import numpy as np
-
 from loopsim.policies.selectors.softmax import _FLOOR, _grid, floored, plackett_luce_marginals
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-
 from loopsim.simulator.metrics.concentration import lorenz_curve
 from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE
 

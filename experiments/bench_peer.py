@@ -25,7 +25,6 @@ import warnings
 from typing import Any
 
 import numpy as np
-
 from loopsim.experiments.bench_run import build, run_timed
 
 #: Runs a worker spec in a fresh interpreter (``loopsim.experiments.bench.run_worker``), or None.

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import build_simulation
 from loopsim.simulator.engine import Simulation
+from omegaconf import DictConfig
 
 
 def compose_config(overrides: list[str]) -> DictConfig:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-
 from loopsim.experiments import aggregate as agg
 from loopsim.experiments.runs import find_run_dirs, find_unstarted, read_run, runs_table
 from loopsim.simulator.errors import LoopsimError

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
-
 from loopsim.simulator.results import SUMMARY_FILE
+from omegaconf import DictConfig, OmegaConf
 
 __all__ = [
     "ERROR_FILE",

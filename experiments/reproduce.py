@@ -22,8 +22,6 @@ from pathlib import Path
 
 import numpy as np
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import build_simulation
 from loopsim.policies import Oracle
@@ -32,6 +30,7 @@ from loopsim.simulator.contract import Feedback, SlateRequest
 from loopsim.simulator.metrics import gini
 from loopsim.simulator.metrics.markets import market_shares, unpredictability
 from loopsim.simulator.results import RunResult
+from omegaconf import DictConfig
 
 
 class StaticRanking:

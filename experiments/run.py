@@ -10,12 +10,11 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
-
 from loopsim.experiments.faults import ERROR_FILE, is_complete, record_failure, sweep_failed
 from loopsim.experiments.runner import policy_label, run_config
 from loopsim.experiments.validate import validate_config
 from loopsim.simulator.errors import ConfigError
+from omegaconf import DictConfig
 
 #: The configs shipped in the package, as Hydra finds them.
 CONF_PACKAGE = "pkg://loopsim.conf"

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
-
 from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
 from loopsim.simulator.results import RunResult
+from omegaconf import DictConfig, OmegaConf
 
 #: Top-level config keys that set the engine's timing (SimulationConfig fields).
 ENGINE_KEYS = (

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from omegaconf import OmegaConf
-
 from loopsim.simulator.errors import DataError
 from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE
+from omegaconf import OmegaConf
 
 #: Override keys that make replicates, not groups.
 REPLICATE_KEYS = ("seed", "world.seed")

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from omegaconf import DictConfig
-
 from loopsim.experiments.runner import simulation_config
 from loopsim.experiments.schema import (
     POLICY_RANGES,
@@ -26,6 +24,7 @@ from loopsim.experiments.schema import (
 )
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range, check_positive_int
+from omegaconf import DictConfig
 
 __all__ = ["check_range", "validate_config"]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from loopsim.policies.base import ComposedPolicy, Estimator, Selector
 from loopsim.policies.registry import make_estimator
 

@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Event
-
 from loopsim.simulator.catalogue import Catalogue
 from loopsim.simulator.click_models.base import ClickModel, sample_feedback
 from loopsim.simulator.config import SimulationConfig
@@ -46,6 +44,7 @@ from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
 from loopsim.simulator.world.base import World
+from simpy.events import Event
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
 CATALOGUE, SERVE, TRAIN, DEPLOY, SNAPSHOT = 1, 2, 3, 4, 5

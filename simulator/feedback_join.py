@@ -16,7 +16,6 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
-
 from loopsim.simulator.contract import Feedback
 
 _COLUMNS = frozenset(f.name for f in fields(Feedback))

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.validation import check_positive_int
 

@@ -28,7 +28,7 @@ __all__ = ["assert_policy_ok", "parametrize_with_checks"]
 
 
 def assert_policy_ok(policy: RankingPolicy, name: str | None = None) -> None:
-    """Run :func:`loopsim.simulator.check_policy`; a broken property fails the test with its message.
+    """Run :func:`~loopsim.simulator.check_policy`; a broken property fails with its message.
 
     Args:
         policy: An instance of the policy under test (copied, never modified).

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import loopsim
-
 
 def _user_project(root: Path) -> Path:
     """A research folder with its own ``experiments``, ``policies`` and ``simulator``."""

@@ -16,7 +16,6 @@ warm-started from the previous factors.
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.validation import check_in_range, check_positive_int

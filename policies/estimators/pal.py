@@ -17,7 +17,6 @@ warm-started. Items are served by ``sigmoid(a_i + b_default_rank)``.
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 

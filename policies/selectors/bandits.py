@@ -18,7 +18,6 @@ position-based model").
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
 from loopsim.simulator.contract import SlateRequest, Slates

@@ -26,7 +26,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.greedy import Greedy
 from loopsim.simulator.contract import SlateRequest, Slates

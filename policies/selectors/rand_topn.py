@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement

@@ -32,7 +32,6 @@ for a personalized one (fine for hundreds of candidates, slow for thousands).
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows

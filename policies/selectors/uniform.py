@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract import SlateRequest, Slates
 

@@ -26,9 +26,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-
 from loopsim.simulator.checker.tiny_world import TinyWorld
-from loopsim.simulator.contract import Feedback, RankingPolicy, SlateRequest, Slates, UsesGroundTruth
+from loopsim.simulator.contract import (
+    Feedback,
+    RankingPolicy,
+    SlateRequest,
+    Slates,
+    UsesGroundTruth,
+)
 from loopsim.simulator.errors import PolicyContractError
 from loopsim.simulator.slate_validation import (
     _check_ids,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from loopsim.simulator.click_models.pbm import PositionBasedModel
 from loopsim.simulator.contract import Feedback, SlateRequest, Slates
 from loopsim.simulator.world.synthetic import SyntheticWorld

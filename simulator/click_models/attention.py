@@ -9,7 +9,6 @@ are never chosen again). The reward is the utility of the consumed item.
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator.validation import check_in_range
 
 

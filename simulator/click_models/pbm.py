@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range
 

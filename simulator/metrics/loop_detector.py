@@ -24,7 +24,6 @@ exposure keep their id order.
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator.metrics.ranking import average_ranks
 
 __all__ = ["BUCKETS", "rank_error_by_exposure"]

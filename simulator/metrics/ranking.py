@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from loopsim.simulator.validation import check_positive_int
 
 __all__ = [

@@ -8,7 +8,6 @@ functions of :mod:`loopsim.simulator.metrics`.
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.click_models.base import ClickModel
 from loopsim.simulator.contract import GroundTruth, Slates

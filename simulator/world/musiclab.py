@@ -17,7 +17,6 @@ of a song is its quality. Relevance is the same for every user.
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.validation import check_in_range, check_positive_int

@@ -21,7 +21,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range, check_positive_int

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-
 from loopsim.simulator.errors import ConfigError, DataError
 
 #: The header of MovieLens' ``ratings.csv``.

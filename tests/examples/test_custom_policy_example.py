@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import polars as pl
-
 from loopsim.experiments.faults import read_summary
 from loopsim.simulator import check_policy
 

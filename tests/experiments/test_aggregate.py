@@ -8,9 +8,8 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from scipy import stats
-
 from loopsim.experiments import aggregate as agg
+from scipy import stats
 
 
 @pytest.mark.parametrize("df", [1, 2, 4, 9, 29, 30, 31, 45, 100, 1000])

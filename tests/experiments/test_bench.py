@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from loopsim.experiments import bench, bench_peer, bench_reference, bench_run
 
 

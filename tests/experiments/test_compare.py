@@ -9,10 +9,9 @@ import matplotlib.image as mpimg
 import numpy as np
 import polars as pl
 import pytest
-from scipy import stats
-
 from loopsim.experiments.compare import compare, main
 from loopsim.simulator.errors import DataError
+from scipy import stats
 
 
 def make_run(path: Path, policy: str, seed: int, overrides: list[str] | None = None,

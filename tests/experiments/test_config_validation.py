@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.validate import validate_config
 from loopsim.simulator.errors import ConfigError
+from omegaconf import DictConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=2", "world.n_users=50", "world.n_items=30"]

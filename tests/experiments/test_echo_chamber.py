@@ -19,9 +19,9 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 import pytest
+from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 
 from loopsim import policies
-from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 
 SEEDS = (0, 1, 2)
 HORIZON = 40.0

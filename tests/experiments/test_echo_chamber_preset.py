@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-
 from loopsim.experiments import plots
 from loopsim.experiments.compare import compare, main
 from loopsim.experiments.run import CONF_DIR

@@ -14,7 +14,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import run_config
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from loopsim.experiments.reproduce import final, preset, run_preset
 
 
 @pytest.mark.parametrize("name", ["musiclab_independent", "musiclab_social", "chaney"])
 def test_preset_sweeps_eight_seeds(name: str) -> None:
     from hydra import compose, initialize_config_dir
-
     from loopsim.experiments.run import CONF_DIR
 
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
@@ -26,7 +24,8 @@ def test_musiclab_presets_differ_only_in_the_social_signal_and_the_order() -> No
     assert indep.world.social_weight == 0 and social.world.social_weight > 0
     assert indep.policy._target_ == "loopsim.policies.Random"
     assert social.policy._target_ == "loopsim.policies.RewardPopularity"
-    assert indep.click_model._target_ == social.click_model._target_ == "loopsim.simulator.TrialOfferModel"
+    trial_offer = "loopsim.simulator.TrialOfferModel"
+    assert indep.click_model._target_ == social.click_model._target_ == trial_offer
     assert indep.slate_size == social.slate_size == 48
 
 

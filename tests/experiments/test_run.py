@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import run_config
+from omegaconf import DictConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["world.n_users=300", "world.n_items=80", "horizon=5", "progress=false"]

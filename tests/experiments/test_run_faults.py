@@ -10,9 +10,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from omegaconf import OmegaConf
-
 from loopsim.experiments.faults import failed_runs, is_complete, read_summary, record_failure
+from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=3", "world.n_users=50", "world.n_items=30", "retrain_interval=0.5"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-
 from loopsim.experiments.run import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,13 +1,13 @@
 """Published results reproduced on the literature worlds (slow statistical tests).
 
-The same functions draw the figures of docs/validation.md (``python -m loopsim.experiments.reproduce``).
+The same functions draw the figures of docs/validation.md
+(``python -m loopsim.experiments.reproduce``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from loopsim.experiments.reproduce import (
     chaney,
     musiclab,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from loopsim.simulator.errors import ConfigError
 from policy_sim import EXAMINATION, simulate
 
 from loopsim import policies
-from loopsim.simulator.errors import ConfigError
 
 
 def _regret(result) -> np.ndarray:

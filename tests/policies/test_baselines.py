@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from loopsim.policies import CTR, Oracle, Popularity, Random
 from loopsim.policies.selectors.topk import (
     sample_rows_without_replacement,

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.simulator import check_policy
 

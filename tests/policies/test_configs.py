@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from policy_sim import simulate
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.simulator.errors import ConfigError
+from policy_sim import simulate
 
 CONF = Path(CONF_DIR)
 NAMES = sorted(p.stem for p in (CONF / "policy").glob("*.yaml") if not p.stem.startswith("_"))

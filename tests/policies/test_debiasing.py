@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from policy_sim import EXAMINATION, Recorder, simulate
-
-from loopsim import policies
 from loopsim.policies.estimators import (
     ClicksOverExpected,
     ExaminationCurve,
@@ -17,6 +14,9 @@ from loopsim.policies.registry import make_estimator
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import kendall_tau_b
+from policy_sim import EXAMINATION, Recorder, simulate
+
+from loopsim import policies
 
 
 def _shuffled_log(rng: np.random.Generator, n: int, k: int, rel: np.ndarray,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from policy_sim import Recorder, simulate
-
-from loopsim import policies
 from loopsim.policies.estimators import BetaCTR
 from loopsim.policies.selectors.epsilon_greedy import EpsilonGreedySelector, epsilon_greedy_table
 from loopsim.simulator.contract import SlateRequest
 from loopsim.simulator.errors import ConfigError
+from policy_sim import Recorder, simulate
+
+from loopsim import policies
 
 
 @pytest.fixture

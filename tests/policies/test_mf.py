@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from policy_sim import Recorder, simulate
-
-from loopsim import policies
 from loopsim.policies.estimators import ImplicitMF
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
+from policy_sim import Recorder, simulate
+
+from loopsim import policies
 
 
 def _log(users: np.ndarray, items: np.ndarray, click: np.ndarray) -> Feedback:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 
+import loopsim.policies.selectors.poisson_binomial as pb
 import numpy as np
 import pytest
-
-import loopsim.policies.selectors.poisson_binomial as pb
 from loopsim.policies.selectors.softmax import plackett_luce_marginals
 
 

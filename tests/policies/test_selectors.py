@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from loopsim.policies.selectors import RandPairSelector, RandTopNSelector, SoftmaxSelector
 from loopsim.policies.selectors.softmax import plackett_luce_marginals
 from loopsim.simulator.contract import SlateRequest

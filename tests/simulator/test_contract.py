@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.policies import Popularity, Random
 from loopsim.simulator import Feedback, RankingPolicy, Slates
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from loopsim.policies import CTR, Oracle, Popularity, Random
 from loopsim.simulator import (
     ConfigError,
@@ -14,6 +13,7 @@ from loopsim.simulator import (
     SlateRequest,
     Slates,
 )
+
 from tests.conftest import run_sim, tiny_world
 
 

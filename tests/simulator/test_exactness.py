@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from loopsim.policies import CTR, Random
+
 from tests.conftest import run_sim, tiny_world
 
 METRICS = ("expected_clicks_window", "coverage_window", "gini_exposure", "ctr_window",

@@ -8,7 +8,6 @@ import pickle
 
 import numpy as np
 import pytest
-
 from loopsim.simulator.contract import Feedback, Slates
 from loopsim.simulator.feedback_join import JoinedFeedback
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-
 from loopsim.experiments.run import CONF_DIR
 from loopsim.simulator import (
     CascadeModel,

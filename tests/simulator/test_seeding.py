@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.seeding import Streams
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from loopsim.policies import CTR
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.timing import PHASES, NullTimer, PhaseTimer, split

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.concentration import (
     coverage,

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 
 

@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
 from loopsim.simulator.metrics.concentration import gini, normalized_entropy
 from loopsim.simulator.metrics.ranking import kendall_tau_b
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 
+import loopsim.simulator.metrics.pair_overlap as pair_overlap
 import numpy as np
 import pytest
-
-import loopsim.simulator.metrics.pair_overlap as pair_overlap
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
 from loopsim.simulator.metrics.users import homogenization
 

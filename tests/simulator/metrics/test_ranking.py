@@ -10,8 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from scipy import stats
-
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import (
     _count_inversions,
@@ -20,6 +18,7 @@ from loopsim.simulator.metrics.ranking import (
     precision_at_k,
     spearman,
 )
+from scipy import stats
 
 
 def tau_b_brute_force(x: np.ndarray, y: np.ndarray) -> float:

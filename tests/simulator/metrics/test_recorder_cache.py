@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import loopsim.simulator.metrics.recorder as recorder
 import numpy as np
 import pytest
-
-import loopsim.simulator.metrics.recorder as recorder
 from loopsim.policies import Popularity
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.contract import Feedback, Slates

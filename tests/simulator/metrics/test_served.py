@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.served import dcg, ndcg, top_k_values
 

@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 import pytest
-
-from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift, sample_user_pairs
+from loopsim.simulator.metrics.user_tracker import (
+    UserConsumption,
+    preference_drift,
+    sample_user_pairs,
+)
 
 
 def test_sampled_pairs_are_of_distinct_users_in_range() -> None:
@@ -81,7 +84,6 @@ def test_preference_drift_only_for_worlds_with_preferences() -> None:
 def test_user_metrics_leave_every_other_metric_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pairs come from a spawned child stream: the metric stream's draws are intact."""
     import polars as pl
-
     from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
     from loopsim.simulator.contract import SlateRequest, Slates
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from loopsim.simulator.metrics.users import (
     distinct_consumption,
     drift_distance,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from loopsim.simulator import ChaneyWorld, Feedback
 from loopsim.simulator.world.chaney import beta_from_mean_variance
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from loopsim.policies import Popularity
 from loopsim.simulator import (
     ConfigError,
