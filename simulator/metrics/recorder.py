@@ -15,7 +15,11 @@ from loopsim.simulator.metrics.concentration import coverage, gini, normalized_e
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
-from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift
+from loopsim.simulator.metrics.user_tracker import (
+    PairsSimilarUsers,
+    UserConsumption,
+    preference_drift,
+)
 
 #: Upper bound on the (sessions × candidates) relevance block scored at once.
 _BLOCK = 1 << 21
@@ -59,7 +63,9 @@ class MetricsRecorder:
         self._reset_window()
         self._ideal_cache: tuple[object, int, np.ndarray] | None = None
         # User-side metrics: a child of the metrics stream, so the draws above are unchanged.
-        self.user_consumption = UserConsumption(int(getattr(truth, "n_users", 0)), rng.spawn(1)[0])
+        similar = truth.nearest_neighbour_pairs if isinstance(truth, PairsSimilarUsers) else None
+        self.user_consumption = UserConsumption(int(getattr(truth, "n_users", 0)), rng.spawn(1)[0],
+                                                similar_pairs=similar)
         self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
 
