@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -307,8 +308,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=8, help="replicates per market check")
     parser.add_argument("--chaney-seeds", type=int, default=8, help="seeds per Chaney policy")
     parser.add_argument("--drift-seeds", type=int, default=3, help="seeds per drift setting")
+    parser.add_argument("--cache", default=None,
+                        help="pickle of the measured values: written after the runs, or read "
+                             "instead of running when it exists (to redraw the page only)")
     args = parser.parse_args(argv)
-    v = run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and cache.is_file():
+        v = pickle.loads(cache.read_bytes())
+    else:
+        v = run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
+        if cache is not None:
+            cache.write_bytes(pickle.dumps(v))
     out = Path(args.out)
     draw_figures(out, v)
     page = Path(args.page)
