@@ -203,7 +203,10 @@ catalogue and interleaves the 10 newest items at random positions), so a new ite
 seen only when the policy ranks it there; the paper's content-based and social
 filtering recommenders are not in loopsim. The definition of relative utility is
 loopsim's: the replication does not compute utility, and the paper's exact formula
-could not be read (only its figure labels).
+could not be read (only its figure labels). The preset's earlier setup (1,000 items
+fixed from the start, no new items, the spread read as a variance, absolute Jaccard
+on random pairs) is not kept: it was not the paper's, and its margin over the ideal
+was about 0.02.
 
 ![Chaney et al.]({figures}/chaney.png)
 
