@@ -20,9 +20,10 @@ def _r(x: np.ndarray, digits: int = 3) -> str:
     return ", ".join(f"{float(a):.{digits}f}" for a in np.asarray(x).ravel())
 
 
-def _ms(x: np.ndarray, digits: int = 3) -> str:
+def _ms(x: np.ndarray, digits: int = 3, sign: bool = True) -> str:
     x = np.asarray(x, dtype=np.float64)
-    return f"{x.mean():+.{digits}f} ± {x.std():.{digits}f}"
+    mean = f"{x.mean():+.{digits}f}" if sign else f"{x.mean():.{digits}f}"
+    return f"{mean} ± {x.std():.{digits}f}"
 
 
 def _count(mask: np.ndarray) -> str:
@@ -142,13 +143,14 @@ def _chaney(ch: ChaneyResult, figures: Path) -> str:
             for m in ("homogenization", "homogenization_nn")]
     util = [ch.utility_relative(p) < 0 for p in ("popularity", "mf")]
     table = "\n".join(rows)
+    end = f"{ch.times[-1]:.0f}"
     return f"""## 3. Chaney, Stewart & Engelhardt (2018)
 
 **The paper's claim** (abstract): using data confounded by the recommender's own
 feedback loop "homogenizes user behavior without increasing utility"; the talk's
-summary (RecSys 2018 slides): "the recommendation feedback loop causes homogenization
-of user behavior" and "users experience losses in utility due to homogenization
-effects". Both are measured *relative to the ideal recommender* (the one that ranks
+claims (RecSys 2018 slides, as stored at sambuz.com): "the recommendation feedback loop
+causes homogenization of user behavior" and "users experience losses in utility due to
+homogenization effects". Both are measured *relative to the ideal recommender* (the one that ranks
 by the true utility), in the same simulated world: the figures plot "change in
 Jaccard index" and "utility relative to ideal" (axes -0.25 to 0.50 and -0.6 to 0 in
 the slides).
@@ -164,7 +166,7 @@ loopsim used to read it as a variance); users know only `nu_ui × V_ui`,
 `nu ~ Beta(mean 0.98, sd 1e-5)`, and consume the shown item maximising `rank^-0.8 ×
 known utility`, never twice; the reward is the true utility. 10 new items per time step
 (`world.item_arrival_rate=10`), 10 steps of random recommendations, then the policy
-retrains every step; 100 steps, {seeds} seeds per policy; the world is drawn from the
+retrains every step; {end} steps, {seeds} seeds per policy; the world is drawn from the
 seed, so each policy meets the same world, users and arrivals as the ideal recommender
 at that seed.
 
@@ -178,11 +180,11 @@ relative to the ideal, `J - J_ideal` at the same seed and step
 `(u - u_ideal) / u_ideal` of the mean true utility per session after the start-up
 (`utility_relative_to_ideal`).
 
-| recommender | change in Jaccard, random pairs (step 100) | change in Jaccard, similar users (step 100) | utility relative to ideal |
+| recommender | change in Jaccard, random pairs (step {end}) | change in Jaccard, similar users (step {end}) | utility relative to ideal |
 | --- | --- | --- | --- |
 {table}
 
-(mean ± standard deviation over {seeds} seeds; the ideal's own Jaccard index at step 100:
+(mean ± standard deviation over {seeds} seeds; the ideal's own Jaccard index at step {end}:
 {ideal.mean():.3f} on random pairs, {ideal_nn.mean():.3f} on similar users.)
 
 **Reproduced: the paper's headline.** Popularity and matrix factorization homogenize
@@ -221,17 +223,18 @@ def _jiang(j: DriftResult, sphere: DriftResult, figures: Path) -> str:
     half = j.times.size // 2 - 1
     for setting, d in j.drift.items():
         late = (d[:, -1] - d[:, -2]) / (j.times[-1] - j.times[-2])
-        rows.append(f"| {setting} | {_ms(d[:, half], 2)} | {_ms(d[:, -1], 2)} | {_ms(late, 3)} "
-                    f"| {_ms(j.alignment(setting), 2)} |")
+        rows.append(f"| {setting} | {_ms(d[:, half], 2, False)} | {_ms(d[:, -1], 2, False)} "
+                    f"| {_ms(late, 3, False)} | {_ms(j.alignment(setting), 2, False)} |")
     table = "\n".join(rows)
     g, e, r = j.drift["greedy"], j.drift["epsilon 0.3"], j.drift["random"]
     gp = j.drift["greedy, growing pool"]
     sg, sr = sphere.drift["greedy"], sphere.drift["random"]
     return f"""## 4. Degenerate feedback loops (Jiang, Chiappa, Lattimore, György & Kohli 2019)
 
-**The paper** (AIES 2019; abstract): a theoretical analysis of "both the role of user
-dynamics and the behavior of recommender systems", which calls a loop degenerate when
-user interest diverges, and "practical solutions to slow down system degeneracy". The
+**The paper** (AIES 2019; abstract): a theoretical analysis that "examines both the role
+of user dynamics and the behavior of recommender systems", and "practical solutions to
+slow down system degeneracy"; the project's issue 13 summarises its definition:
+degeneracy is user interest that diverges, and greedy recommendation causes it. The
 body of the paper (its interest-update equations, theorems and any rate) could not be
 read through the tools this page was written with: only the abstract is stored. The
 model below is therefore loopsim's, built on the summary in the project's issue 13
