@@ -46,9 +46,10 @@ def test_musiclab_social_influence_raises_inequality_and_unpredictability() -> N
 # -- Chaney et al. 2018 --------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chaney_runs() -> ChaneyResult:
-    """The paper's setup, 40 steps (10 of start-up), 3 seeds."""
+    """The paper's setup on 300 items shown whole, 40 steps (10 of start-up), 3 seeds."""
     return chaney(policies=("popularity", "mf"), seeds=range(3),
-                  overrides=["horizon=40", "snapshot_interval=5"])
+                  overrides=["horizon=40", "snapshot_interval=5", "world.n_items=300",
+                             "slate_size=300"])
 
 
 def test_chaney_confounded_recommenders_homogenize_more_than_the_ideal_and_lose_utility(
