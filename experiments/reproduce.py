@@ -313,10 +313,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                              "instead of running when it exists (to redraw the page only)")
     args = parser.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
+    # The module's own classes, not __main__'s, so a cache written by ``python -m`` loads.
+    from loopsim.experiments import reproduce
+
     if cache is not None and cache.is_file():
         v = pickle.loads(cache.read_bytes())
     else:
-        v = run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
+        v = reproduce.run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
         if cache is not None:
             cache.write_bytes(pickle.dumps(v))
     out = Path(args.out)
