@@ -6,7 +6,8 @@ With ``log.impressions=true`` a run also writes ``truth/`` into its folder:
   every item for every user (``(1, n_items)`` when the world is global: everyone
   agrees), the world's relevance at the end of the run;
 * ``arrival_time.npy``: ``(n_items,)`` day each item arrived (item ids are in order of
-  arrival, so the candidates of a session at time ``t`` are the ids arriving by ``t``);
+  arrival, so the candidates of a session are the ids that arrived by the end of its
+  tick, when it was served);
 * ``true_value.npy``: ``(n_items,)`` the world's population-level value per item;
 * ``user_features.npy`` / ``item_features.npy`` when the world has them (OPE contexts);
 * ``truth.json``: shapes, bytes, the click model's examination curve (``null`` when

@@ -68,7 +68,7 @@ class _Mean:
     def add(self, x: np.ndarray) -> None:
         self.n += int(x.size)
         self.s += float(x.sum())
-        self.ss += float(np.dot(x, x))
+        self.ss += float(np.einsum("i,i->", x, x))  # no BLAS call: its threads stall when loaded
 
     def estimate(self, name: str) -> Estimate:
         if self.n == 0:
@@ -118,9 +118,9 @@ class SlateOPE:
         if self.slate_propensity and pscore_slate is not None:
             whole = np.all(match, axis=1)
             self._means["slate_ips"].add(np.where(whole, c.sum(axis=1) / pscore_slate, 0.0))
-        z = np.concatenate([cw, w], axis=1)
+        z = np.concatenate([cw, w], axis=1)[np.any(match, axis=1)]  # sessions with weight
         self._z_sum += z.sum(axis=0)
-        self._z_outer += z.T @ z
+        self._z_outer += np.einsum("ij,ik->jk", z, z)
         self._n += c.shape[0]
 
     def results(self) -> dict[str, Estimate]:

@@ -45,7 +45,9 @@ class Sessions:
         return int(self.t.shape[0])
 
     def take(self, mask: np.ndarray) -> Sessions:
-        """The sessions where ``mask`` holds."""
+        """The sessions where ``mask`` holds (``self`` when it holds everywhere)."""
+        if mask.all():
+            return self
         return Sessions(*(getattr(self, f)[mask] for f in
                           ("t", "user", "item", "click", "reward", "propensity")))
 
