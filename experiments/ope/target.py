@@ -2,8 +2,8 @@
 
 A target ranks every logged session over the candidates that session had (the items
 that had arrived when it was served: the end of its tick), with its own random stream
-from the run's seed (:data:`TARGET_STREAM`), and is refused when its world differs from the logged run's
-or when it needs items the log never had as candidates.
+from the run's seed (:data:`TARGET_STREAM`), and is refused when its world differs from
+the logged run's or when it needs items the log never had as candidates.
 """
 
 from __future__ import annotations
