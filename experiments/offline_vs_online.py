@@ -95,7 +95,7 @@ def summarize(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
         "logging", "estimator")
     agree = []
     for (run, est), g in frame.group_by("run_dir", "estimator"):
-        agree.append({"estimator": est, "run_dir": run,
+        agree.append({"estimator": est, "run_dir": run, "logging": g["logging"][0],
                       "pairs_vs_online": _concordance(g["estimate"], g["online_value"]),
                       "pairs_vs_frozen": _concordance(g["estimate"], g["true_value"]),
                       "best_vs_online": float(g["target"][int(np.argmax(g["estimate"]))]
@@ -104,13 +104,16 @@ def summarize(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
     ranking = pl.DataFrame(agree).group_by("estimator").agg(
         pl.col("pairs_vs_online", "pairs_vs_frozen", "best_vs_online", "frozen_vs_online")
         .mean()).sort("estimator")
+    ranking_by_logging = pl.DataFrame(agree).group_by("logging", "estimator").agg(
+        pl.col("pairs_vs_online", "pairs_vs_frozen").mean()).sort("logging", "estimator")
     first = frame.filter(pl.col("estimator") == "ips")
     gap = first.group_by("target").agg(
         frozen_value=pl.col("true_value").mean(), online_value=pl.col("online_value").mean(),
         gap=(pl.col("true_value") - pl.col("online_value")).mean(),
         gap_sd=(pl.col("true_value") - pl.col("online_value")).std(),
         n=pl.len()).sort("target")
-    return {"estimators": err, "by_logging": by_logging, "ranking": ranking, "gap": gap}
+    return {"estimators": err, "by_logging": by_logging, "ranking": ranking,
+            "ranking_by_logging": ranking_by_logging, "gap": gap}
 
 
 def _concordance(a: pl.Series, b: pl.Series) -> float:

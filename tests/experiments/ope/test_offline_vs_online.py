@@ -38,7 +38,7 @@ def test_analysis_of_a_tiny_sweep(tmp_path: Path) -> None:
     # the oracle does not learn: frozen and deployed are the same slates on the same sessions
     assert (oracle["true_value"] - oracle["online_value"]).abs().max() < 1e-12
     tables = summarize(frame)
-    assert set(tables) == {"estimators", "by_logging", "ranking", "gap"}
+    assert set(tables) == {"estimators", "by_logging", "ranking", "ranking_by_logging", "gap"}
     assert "## gap" in write_report(tmp_path, frame) and (tmp_path / "ope_runs.csv").is_file()
 
 
