@@ -24,7 +24,8 @@ from loopsim.simulator.errors import DataError
 COLUMNS = ("t", "user", "item", "rank", "click", "reward", "propensity")
 #: Logging policies whose propensities are exact: what to use instead of a refused log.
 EXACT_LOGGERS = ("epsilon_greedy", "softmax", "rand_topn", "rand_pair", "random")
-#: Selectors (``policy._target_`` class names) whose propensities are not known.
+#: Selectors (``policy._target_`` class names) that may log placeholder propensities (1)
+#: for sampled slates: refused when every row they served (after ``startup_days``) has 1.
 UNKNOWN_PROPENSITY = ("Thompson",)
 _FIX = (f"log with a policy that records exact propensities ({', '.join(EXACT_LOGGERS)}), "
         "e.g. `loopsim policy=epsilon_greedy policy.epsilon=0.1 log.impressions=true`")
@@ -125,13 +126,16 @@ def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
 
 def check_propensities(log: RunLog) -> dict[str, float]:
     """Refuse unknown, invalid or all-1 propensities; returns their count and minimum."""
-    if log.policy_target in UNKNOWN_PROPENSITY:
-        raise DataError(f"{log.run_dir / 'summary.json'}: field `policy._target_` = "
-                        f"{log.config['policy']['_target_']}: this selector's propensities "
-                        f"are unknown (logged as placeholders); {_FIX}.")
+    placeholder = log.policy_target in UNKNOWN_PROPENSITY
+    startup = float(log.config.get("startup_days", 0.0))
+    served_by_policy_below_one = 0
     n, below_one, low = 0, 0, 1.0
     for path in log.files:
-        p = read_chunk(path, ("rank", "propensity"))["propensity"].to_numpy()
+        frame = read_chunk(path, ("t", "rank", "propensity"))
+        p = frame["propensity"].to_numpy()
+        if placeholder:
+            after = frame["t"].to_numpy() >= startup
+            served_by_policy_below_one += int(np.count_nonzero(p[after] < 1))
         bad = ~((p > 0) & (p <= 1))
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
@@ -141,6 +145,11 @@ def check_propensities(log: RunLog) -> dict[str, float]:
         n += p.size
         below_one += int(np.count_nonzero(p < 1))
         low = min(low, float(p.min())) if p.size else low
+    if placeholder and served_by_policy_below_one == 0:
+        raise DataError(f"{log.run_dir / 'summary.json'}: field `policy._target_` = "
+                        f"{log.config['policy']['_target_']}: this selector logged placeholder "
+                        "propensities (1) for the slates it sampled, its marginals are "
+                        f"unknown; {_FIX}.")
     if n and below_one == 0:
         raise DataError(f"{log.run_dir / 'impressions'}: field `propensity` is 1 on all {n:,} "
                         f"rows: the logging policy ({log.policy_name}) is deterministic, so no "
