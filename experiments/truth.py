@@ -11,8 +11,9 @@ With ``log.impressions=true`` a run also writes ``truth/`` into its folder:
 * ``true_value.npy``: ``(n_items,)`` the world's population-level value per item;
 * ``user_features.npy`` / ``item_features.npy`` when the world has them (OPE contexts);
 * ``truth.json``: shapes, bytes, the click model's examination curve (``null`` when
-  examination depends on clicks, as in the cascade), and whether the truth is
-  *stationary*.
+  examination depends on clicks, as in the cascade), whether the truth is
+  *stationary*, and the logging policy's true value ``logging_true_value`` (the mean
+  exact expected clicks of the logged slates, over ``logged_sessions``).
 
 With the click model of the run's config this gives the exact expected clicks of any
 slate for any logged session (``experiments/ope/truth.py``). The relevance is exact for
@@ -77,6 +78,9 @@ def write_truth(sim: Simulation, out_dir: str | Path, max_mb: float, fresh_world
     else:
         _write_relevance(folder / "relevance.npy", world, rows, items)
         meta["relevance"] = "relevance.npy"
+        if meta["stationary"] and sim.impression_log is not None:
+            meta["logging_true_value"], meta["logged_sessions"] = _logging_value(
+                sim, np.load(folder / "relevance.npy"))
     _save_json(folder / "truth.json", meta)
     return meta
 
@@ -90,6 +94,26 @@ def _write_relevance(path: Path, world: Any, rows: int, items: np.ndarray) -> No
     out.flush()
     del out
     os.replace(tmp, path)
+
+
+def _logging_value(sim: Simulation, relevance: np.ndarray) -> tuple[float, int]:
+    """Mean exact expected clicks of the logged slates (the logging policy's true value)."""
+    import polars as pl
+
+    k, total, n = sim.config.slate_size, 0.0, 0
+    carry = np.zeros((0, 2), dtype=np.int64)
+    for path in sim.impression_log.files:  # type: ignore[union-attr]
+        frame = pl.read_parquet(path, columns=["user", "item", "rank"]).filter(
+            pl.col("rank") >= 1)
+        rows = np.concatenate([carry, frame.select("user", "item").to_numpy()])
+        cut = rows.shape[0] // k * k
+        carry = rows[cut:]
+        users, slates = rows[:cut:k, 0], rows[:cut, 1].reshape(-1, k)
+        rel = relevance[np.zeros_like(users) if relevance.shape[0] == 1 else users][
+            np.arange(users.size)[:, None], slates]
+        total += float(np.asarray(sim.click_model.expected_clicks(rel.astype(np.float64))).sum())
+        n += users.size
+    return (total / n if n else float("nan")), n
 
 
 def _stationary(sim: Simulation, fresh: Any) -> bool:

@@ -146,3 +146,10 @@ def test_thompson_placeholder_propensities_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"summary.json: field `policy._target_` = "
                                         r"loopsim.policies.Thompson: .*placeholder"):
         evaluate(run, policy_target(open_run(run), "ctr"))
+
+
+def test_truth_json_holds_the_logging_policys_true_value(eps_run: Path) -> None:
+    meta = json.loads((eps_run / "truth" / "truth.json").read_text())
+    log = open_run(eps_run)
+    assert (meta["logging_true_value"], meta["logged_sessions"]) == pytest.approx(
+        logging_value(log, Truth(log)))
