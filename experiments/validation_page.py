@@ -48,8 +48,11 @@ calibrated rather than reproduced. The whole page (text, numbers and figures) is
 written by
 
 ```bash
-python -m loopsim.experiments.reproduce      # docs/validation.md and docs/figures/; ~10 min on 2 cores
+python -m loopsim.experiments.reproduce      # docs/validation.md and docs/figures/
+python -m loopsim.experiments.reproduce --cache values.pkl   # keep the values; rerun: redraw only
 ```
+
+(about 25 minutes on 2 cores shared with other jobs, load about 10).
 
 and every claim on it is asserted, on smaller runs and fewer seeds, by a slow test in
 `tests/experiments/test_validation.py` (`python -m pytest -m slow
