@@ -27,10 +27,12 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
+    ReportsMetrics,
     ScoresItems,
     SlateRequest,
     Slates,
     UsesGroundTruth,
+    components,
 )
 from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeError
 from loopsim.simulator.feedback_join import JoinedFeedback
@@ -39,11 +41,12 @@ from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
+from loopsim.simulator.schema import check_object
 from loopsim.simulator.seeding import Streams
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
-from loopsim.simulator.world.base import World
+from loopsim.simulator.world.base import ConvertsSlates, HasHistory, World
 from simpy.events import Event
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
@@ -177,7 +180,8 @@ class Simulation:
         """Validate, reset the world, build the catalogue, counters and processes."""
         cfg = self.config
         cfg.validate()
-        if not hasattr(self.policy, "rank") or not hasattr(self.policy, "update"):
+        self._check_parameters()
+        if not isinstance(self.policy, RankingPolicy):
             raise ConfigError(
                 f"policy {self.policy_name} ({type(self.policy).__name__}) has no "
                 "rank()/update() methods: it does not implement simulator.RankingPolicy."
@@ -208,12 +212,32 @@ class Simulation:
         self.rows: list[tuple[float, str, float]] = []
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
-        if isinstance(self.policy, UsesGroundTruth):
-            self.policy.use_ground_truth(self.world)
-        history = getattr(self.world, "history", None)  # logged feedback to start from
-        if history is not None and len(warm := history()):
-            self._update(0.0, warm)
+        self._connect_hooks()
+        if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
+            self._update(0.0, warm)  # logged feedback to start from
         return self._start_processes()
+
+    def _check_parameters(self) -> None:
+        """Range-check the components' stored parameters once (:func:`check_object`)."""
+        check_object(self.world, "world.")
+        check_object(self.click_model, "click_model.")
+        for i, part in enumerate(components(self.policy)):
+            check_object(part, "policy." if i == 0 else f"policy.{type(part).__name__}.")
+
+    def _connect_hooks(self) -> None:
+        """Check the optional hooks once (contract and world protocols), before the loop.
+
+        The truth goes only to the policy or parts that declare :class:`UsesGroundTruth`
+        (the oracle); ``policy_metrics`` is read from every part that has it.
+        """
+        parts = components(self.policy)
+        for part in parts:
+            if isinstance(part, UsesGroundTruth):
+                part.use_ground_truth(self.world)
+        self._reporters = [p for p in parts if isinstance(p, ReportsMetrics)]
+        self._scores_items = isinstance(self.policy, ScoresItems)
+        self._conversion = (self.world.conversion_of_slates
+                            if isinstance(self.world, ConvertsSlates) else None)
 
     def _start_processes(self) -> simpy.Environment:
         """A fresh environment with the loop's processes (see the module docstring)."""
@@ -350,7 +374,7 @@ class Simulation:
         timer.lap("serving")
         relevance = self.world.relevance_of_slates(users, slates.items)
         clicks, rewards = sample_feedback(
-            self.click_model, self.world, users, slates.items, relevance, self.streams.clicks
+            self.click_model, self._conversion, users, slates.items, relevance, self.streams.clicks
         )
         timer.lap("clicks")
         self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
@@ -383,9 +407,9 @@ class Simulation:
             ) from exc
 
     def _scores(self, items: np.ndarray) -> np.ndarray | None:
-        if not isinstance(self.policy, ScoresItems):
+        if not self._scores_items:
             return None
-        scores = self._call("item_scores", 0.0, self.policy.item_scores, items)
+        scores = self._call("item_scores", 0.0, self.policy.item_scores, items)  # type: ignore[attr-defined]
         return None if scores is None else np.asarray(scores, dtype=np.float64)
 
     def _snapshot(self, t: float) -> None:
@@ -397,12 +421,12 @@ class Simulation:
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:
-        """The policy's optional ``policy_metrics()``, prefixed ``policy_`` (ReportsMetrics)."""
-        hook = getattr(self.policy, "policy_metrics", None)
-        if hook is None:
-            return {}
-        extra = self._call("policy_metrics", t, lambda _: hook(), None) or {}
-        return {f"policy_{name}": float(value) for name, value in extra.items()}
+        """``policy_metrics()`` of the policy and its parts (ReportsMetrics), as ``policy_*``."""
+        out: dict[str, float] = {}
+        for part in self._reporters:
+            extra = self._call("policy_metrics", t, lambda _, p=part: p.policy_metrics(), None)
+            out.update({f"policy_{name}": float(value) for name, value in (extra or {}).items()})
+        return out
 
     def _item_table(self) -> dict[str, np.ndarray]:
         n = self.catalogue.n_total

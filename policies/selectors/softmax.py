@@ -36,7 +36,7 @@ from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.simulator.contract import SlateRequest, Slates
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import Positive
 
 _STEP = 0.2
 _FLOOR = 1e-30
@@ -97,7 +97,7 @@ class SoftmaxSelector:
             so 0.01-0.1 is a useful range); large is uniform, small is greedy.
     """
 
-    def __init__(self, temperature: float = 0.05) -> None:
+    def __init__(self, temperature: Positive = 0.05) -> None:
         self.temperature = temperature
         self._cache: tuple[int, np.ndarray, int, np.ndarray, np.ndarray] | None = None
 
@@ -113,7 +113,7 @@ class SoftmaxSelector:
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """Sampled slates with their exact marginal propensities."""
-        temp = check_in_range("policy.temperature", self.temperature, 0.0, None, low_open=True)
+        temp = float(self.temperature)
         cands, k, b, rng = request.candidates, request.k, request.batch_size, request.rng
         items = np.empty((b, k), dtype=np.int64)
         props = np.empty((b, k), dtype=np.float32)
