@@ -56,11 +56,11 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """Capture what compare hands to the figure drawing."""
     seen: dict[str, object] = {}
 
-    def draw_all(out_dir: Path, **kwargs: object) -> list[Path]:
+    def figures(**kwargs: object) -> dict[str, object]:
         seen.update(kwargs)
-        return []
+        return {}
 
-    monkeypatch.setattr(plots, "draw_all", draw_all)
+    monkeypatch.setattr(plots, "figures", figures)
     return seen
 
 
