@@ -21,7 +21,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from loopsim.simulator.config import SimulationConfig
-from loopsim.simulator.schema import NonNegativeInt, PositiveInt
+from loopsim.simulator.schema import NonNegative, NonNegativeInt, PositiveInt
 from omegaconf import MISSING
 
 __all__ = ["LogOptions", "RunOptions", "register_schemas", "structured", "top_level_schema"]
@@ -34,10 +34,13 @@ class LogOptions:
     Attributes:
         impressions: Stream every impression to ``<run dir>/impressions/part-*.parquet``.
         chunk_rows: Rows per Parquet chunk (bounds the log's memory).
+        truth_max_mb: Bound on ``<run dir>/truth/relevance.npy``, the ground truth beside
+            the log (MB).
     """
 
     impressions: bool = False
     chunk_rows: PositiveInt = 1_000_000
+    truth_max_mb: NonNegative = 1024.0
 
 
 @dataclass
