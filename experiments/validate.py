@@ -19,7 +19,7 @@ value and what is allowed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from hydra.utils import get_object
 from loopsim.experiments.runner import simulation_config
@@ -59,8 +59,7 @@ def check_components(node: Any, prefix: str) -> None:
     if not isinstance(node, DictConfig):
         return
     if "_target_" in node:
-        values = OmegaConf.to_container(node, resolve=True)
-        assert isinstance(values, dict)
+        values = cast(dict[str, Any], OmegaConf.to_container(node, resolve=True))
         check_arguments(_target_class(node._target_, prefix), values, prefix)
     for key, child in node.items():
         if isinstance(child, DictConfig | ListConfig):

@@ -27,26 +27,22 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
-    ReportsMetrics,
-    ScoresItems,
     SlateRequest,
     Slates,
-    UsesGroundTruth,
-    components,
 )
 from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeError
 from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.hooks import check_parameters, connect
 from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
-from loopsim.simulator.schema import check_object
 from loopsim.simulator.seeding import Streams
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
-from loopsim.simulator.world.base import ConvertsSlates, HasHistory, World
+from loopsim.simulator.world.base import HasHistory, World
 from simpy.events import Event
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
@@ -180,7 +176,7 @@ class Simulation:
         """Validate, reset the world, build the catalogue, counters and processes."""
         cfg = self.config
         cfg.validate()
-        self._check_parameters()
+        check_parameters(self.world, self.click_model, self.policy)
         if not isinstance(self.policy, RankingPolicy):
             raise ConfigError(
                 f"policy {self.policy_name} ({type(self.policy).__name__}) has no "
@@ -212,32 +208,10 @@ class Simulation:
         self.rows: list[tuple[float, str, float]] = []
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
-        self._connect_hooks()
+        self.hooks = connect(self.policy, self.world)  # optional hooks, checked once
         if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
             self._update(0.0, warm)  # logged feedback to start from
         return self._start_processes()
-
-    def _check_parameters(self) -> None:
-        """Range-check the components' stored parameters once (:func:`check_object`)."""
-        check_object(self.world, "world.")
-        check_object(self.click_model, "click_model.")
-        for i, part in enumerate(components(self.policy)):
-            check_object(part, "policy." if i == 0 else f"policy.{type(part).__name__}.")
-
-    def _connect_hooks(self) -> None:
-        """Check the optional hooks once (contract and world protocols), before the loop.
-
-        The truth goes only to the policy or parts that declare :class:`UsesGroundTruth`
-        (the oracle); ``policy_metrics`` is read from every part that has it.
-        """
-        parts = components(self.policy)
-        for part in parts:
-            if isinstance(part, UsesGroundTruth):
-                part.use_ground_truth(self.world)
-        self._reporters = [p for p in parts if isinstance(p, ReportsMetrics)]
-        self._scores_items = isinstance(self.policy, ScoresItems)
-        self._conversion = (self.world.conversion_of_slates
-                            if isinstance(self.world, ConvertsSlates) else None)
 
     def _start_processes(self) -> simpy.Environment:
         """A fresh environment with the loop's processes (see the module docstring)."""
@@ -374,7 +348,8 @@ class Simulation:
         timer.lap("serving")
         relevance = self.world.relevance_of_slates(users, slates.items)
         clicks, rewards = sample_feedback(
-            self.click_model, self._conversion, users, slates.items, relevance, self.streams.clicks
+            self.click_model, self.hooks.conversion, users, slates.items, relevance,
+            self.streams.clicks,
         )
         timer.lap("clicks")
         self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
@@ -407,7 +382,7 @@ class Simulation:
             ) from exc
 
     def _scores(self, items: np.ndarray) -> np.ndarray | None:
-        if not self._scores_items:
+        if not self.hooks.scores_items:
             return None
         scores = self._call("item_scores", 0.0, self.policy.item_scores, items)  # type: ignore[attr-defined]
         return None if scores is None else np.asarray(scores, dtype=np.float64)
@@ -423,7 +398,7 @@ class Simulation:
     def _policy_metrics(self, t: float) -> dict[str, float]:
         """``policy_metrics()`` of the policy and its parts (ReportsMetrics), as ``policy_*``."""
         out: dict[str, float] = {}
-        for part in self._reporters:
+        for part in self.hooks.reporters:
             extra = self._call("policy_metrics", t, lambda _, p=part: p.policy_metrics(), None)
             out.update({f"policy_{name}": float(value) for name, value in (extra or {}).items()})
         return out

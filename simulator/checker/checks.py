@@ -30,6 +30,7 @@ from loopsim.simulator.checker.tiny_world import TinyWorld
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
+    ScoresItems,
     SlateRequest,
     Slates,
     UsesGroundTruth,
@@ -334,7 +335,7 @@ def check_no_global_random_state(ctx: _Context) -> None:
 @_check
 def check_item_scores(ctx: _Context) -> None:
     """``item_scores(items)``, when present, gives one finite-or-NaN float per item."""
-    if not hasattr(ctx.policy, "item_scores"):
+    if not isinstance(ctx.policy, ScoresItems):
         return
     world = TinyWorld.build(CHECK_SEED)
     policy = ctx.fresh(world)
