@@ -4,8 +4,9 @@ A *run folder* is a Hydra job directory (it holds ``.hydra/``) or any folder wit
 ``summary.json``. Its status is:
 
 * ``completed``: ``summary.json`` says so and ``metrics.parquet`` and ``items.parquet``
-  exist;
-* ``failed``: ``summary.json`` says ``"status": "failed"``;
+  exist with the sizes and checksums it recorded;
+* ``failed``: ``summary.json`` says ``"status": "failed"``, or a file does not match
+  what it recorded (the reason names the file);
 * ``missing``: the outputs are incomplete (the job crashed, was killed, or still runs).
 
 Labels come from the job's overrides (``.hydra/overrides.yaml``), without the replicate
@@ -23,7 +24,7 @@ from typing import Any
 
 import polars as pl
 from loopsim.simulator.errors import DataError
-from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE
+from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE, check_outputs
 from omegaconf import OmegaConf
 
 #: Override keys that make replicates, not groups.
@@ -136,8 +137,9 @@ def read_run(path: Path) -> RunInfo:
         status, reason = "failed", f"{err.get('type', 'error')}: {err.get('message', '')}".strip()
     else:
         absent = [f for f in (METRICS_FILE, ITEMS_FILE) if not (path / f).is_file()]
-        status = "missing" if absent else "completed"
-        reason = f"no {' or '.join(absent)}" if absent else ""
+        problem = None if absent else check_outputs(path, summary)
+        status = "missing" if absent else "failed" if problem else "completed"
+        reason = f"no {' or '.join(absent)}" if absent else problem or ""
     summary = summary or {}
     config = summary.get("config") or _read_yaml(path / ".hydra" / "config.yaml") or {}
     policy = (summary.get("labels") or {}).get("policy") or summary.get("policy")

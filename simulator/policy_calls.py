@@ -83,13 +83,13 @@ class GlobalRandomWatch:
     """
 
     def __init__(self) -> None:
-        self._np = np.random.get_state(legacy=False)
+        self._np = np.random.get_state(legacy=False)  # noqa: NPY002 - read, never drawn
         self._py = random.getstate()
 
     def touched(self) -> list[str]:
         """The global generators whose state changed since this watch was built."""
         out = []
-        now = np.random.get_state(legacy=False)
+        now = np.random.get_state(legacy=False)  # noqa: NPY002 - read, never drawn
         if not _same_np_state(self._np, now):
             out.append("numpy.random (the global RandomState)")
         if random.getstate() != self._py:
