@@ -179,8 +179,9 @@ class FailedRunsReport(Callback):
         """Refuse overrides that would climb out of the sweep folder; note the start.
 
         Raises:
-            ConfigError: An override's value holds a ``..`` path component while the job
-                folders are named from the overrides or the label.
+            SystemExit: (code 2, before any job folder exists) an override's value holds
+                a ``..`` path component while the job folders are named from the
+                overrides or the label.
         """
         self._start = time.time()
         _LAST_SWEEP_FAILURES.clear()
@@ -190,12 +191,15 @@ class FailedRunsReport(Callback):
             items = [f"{k}={v}" for k, v in params.items()]
             items += list(config.hydra.overrides.task)
             if bad := escaping_overrides(items):
-                raise ConfigError(
+                # Hydra turns a callback's exception into a warning and goes on: exit.
+                error = ConfigError(
                     f"the overrides {bad} hold `..`, and hydra.sweep.subdir == {subdir!r} "
                     "names job folders from them: those jobs would write outside the sweep "
                     "folder. Use values without `..` (an absolute path for a file), or "
                     "the default hydra.sweep.subdir."
                 )
+                print(f"loopsim: configuration error: {error}", file=sys.stderr)
+                raise SystemExit(2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Print the failed and refused runs of the sweep; remember them for the exit code."""

@@ -96,10 +96,9 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool) -> No
         record_failure(out_dir, cfg, name, exc)
         print(f"loopsim: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
-    except KeyboardInterrupt:  # Ctrl-C, SIGTERM, or the sweep's parent gone
-        if parent_gone():
-            exc = Terminated("the sweep's parent process is gone")
-        _report_failure(out_dir, cfg, name, exc, "interrupted")
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
+        cause = Terminated("the sweep's parent process is gone") if parent_gone() else stop
+        _report_failure(out_dir, cfg, name, cause, "interrupted")
         exit_if_orphaned()
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is a failure too
