@@ -192,7 +192,7 @@ class Simulation:
             )
         self.streams = Streams.from_seed(self.seed, self.world.seed)
         self.world.reset(self.streams.world)
-        check_world(self.world, self.click_model, cfg.slate_size)
+        check_world(self.world, self.click_model, cfg.slate_size, cfg.horizon)
         self.catalogue = Catalogue()
         self.catalogue.add(np.arange(self.world.n_items, dtype=np.int64), 0.0)
         rates = np.asarray(self.world.activity(), dtype=np.float64)
