@@ -27,10 +27,9 @@ from loopsim.experiments.run_folder import (
 from loopsim.experiments.runner import policy_label, run_config
 from loopsim.experiments.signals import (
     Terminated,
-    exit_if_orphaned,
+    exit_if_worker,
     handle_sigterm,
     mark_sweep_parent,
-    parent_gone,
     watch_parent,
 )
 from loopsim.experiments.validate import validate_config
@@ -97,9 +96,8 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool) -> No
         print(f"loopsim: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
-        cause = Terminated("the sweep's parent process is gone") if parent_gone() else stop
-        _report_failure(out_dir, cfg, name, cause, "interrupted")
-        exit_if_orphaned()
+        _report_failure(out_dir, cfg, name, stop, "interrupted")
+        exit_if_worker()
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is a failure too
         if os.environ.get("HYDRA_FULL_ERROR") == "1" and not multirun:

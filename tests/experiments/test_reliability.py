@@ -308,3 +308,82 @@ def test_global_random_use_is_warned_in_the_summary(user_dir: Path) -> None:
     clean = user_dir / "clean"
     assert loopsim(user_dir, f"hydra.run.dir={clean}").returncode == 0
     assert "warnings" not in json.loads((clean / "summary.json").read_text())
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
+    """Reproduction: after the parent was SIGKILLed, joblib's workers went on writing."""
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    sweep = user_dir / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
+         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
+         "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}"],
+        cwd=user_dir, env=_env(user_dir), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not all((sweep / j / LOCK_FILE).exists() for j in ("0", "1")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    workers = _children(proc.pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while any(_running(w) for w in workers):
+        assert time.monotonic() < deadline, "workers still running after their parent died"
+        time.sleep(0.2)
+    for job in ("0", "1"):
+        summary = read_summary(sweep / job)
+        assert summary is not None and summary["status"] == "failed"
+        assert summary["error"]["message"] == "the sweep's parent process is gone"
+    assert not (sweep / "2").exists() and not (sweep / "3").exists()
+
+
+def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> None:
+    """SIGTERM to the parent of a joblib sweep: each running job records itself."""
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    sweep = user_dir / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
+         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
+         "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
+         "hydra.callbacks.compare.plots=false"],
+        cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    deadline = time.monotonic() + 120
+    while not all((sweep / j / LOCK_FILE).exists() for j in ("0", "1")):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert not any(_running(w) for w in workers)
+    for job in ("0", "1"):
+        summary = read_summary(sweep / job)
+        assert summary is not None and summary["status"] == "failed"
+        assert summary["error"] == {"type": "Terminated", "message": "stopped by SIGTERM",
+                                    "t": summary["error"]["t"]}
+    assert "2 failed, 2 missing" in out
