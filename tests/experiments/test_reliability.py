@@ -311,15 +311,24 @@ def test_global_random_use_is_warned_in_the_summary(user_dir: Path) -> None:
 
 
 def _children(pid: int) -> list[int]:
+    """The joblib (loky) worker processes whose parent is ``pid``."""
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and b"popen_loky" in cmdline:
             out.append(int(stat.parent.name))
     return out
+
+
+def _wait_gone(pids: list[int], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_running(p) for p in pids):
+        assert time.monotonic() < deadline, "workers still running after their parent ended"
+        time.sleep(0.2)
 
 
 def _running(pid: int) -> bool:
@@ -349,10 +358,8 @@ def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
     workers = _children(proc.pid)
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 60
-    while any(_running(w) for w in workers):
-        assert time.monotonic() < deadline, "workers still running after their parent died"
-        time.sleep(0.2)
+    assert len(workers) == 2
+    _wait_gone(workers)
     for job in ("0", "1"):
         summary = read_summary(sweep / job)
         assert summary is not None and summary["status"] == "failed"
@@ -380,7 +387,8 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
-    assert not any(_running(w) for w in workers)
+    assert len(workers) == 2
+    _wait_gone(workers, 5.0)
     for job in ("0", "1"):
         summary = read_summary(sweep / job)
         assert summary is not None and summary["status"] == "failed"
