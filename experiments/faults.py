@@ -92,7 +92,8 @@ def is_complete(run_dir: str | Path, cfg: DictConfig) -> bool:
 
 
 def record_failure(
-    run_dir: str | Path, cfg: DictConfig, policy_name: str, error: BaseException
+    run_dir: str | Path, cfg: DictConfig, policy_name: str, error: BaseException,
+    overrides: list[str] | None = None,
 ) -> None:
     """Write the traceback to ``error.txt`` and make ``summary.json`` say ``failed``.
 
@@ -122,6 +123,8 @@ def record_failure(
         "config": config,
         "labels": {"run_id": out.name, "policy": policy_name, "seed": cfg.get("seed")},
     }
+    if overrides is not None:
+        summary["overrides"] = list(overrides)
     atomic_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=str) + "\n")
 
 

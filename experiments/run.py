@@ -67,7 +67,7 @@ def main(cfg: DictConfig) -> None:
         if multirun:
             check_inside(out_dir, hydra_cfg.sweep.dir)
         with lock_run_folder(out_dir):
-            _run_locked(cfg, out_dir, name, multirun)
+            _run_locked(cfg, out_dir, name, multirun, list(hydra_cfg.overrides.task))
     except (RunFolderBusy, ConfigError) as exc:  # nothing written into that folder
         print(f"loopsim: refused: {name} seed={cfg.get('seed')}: {exc}", file=sys.stderr)
         if not multirun:
@@ -75,7 +75,8 @@ def main(cfg: DictConfig) -> None:
         record_refused(hydra_cfg.sweep.dir, out_dir, str(exc))
 
 
-def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool) -> None:
+def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
+                overrides: list[str]) -> None:
     """The run, with its folder locked: resume check, old outputs aside, run, report."""
     if cfg.get("resume"):
         done, why = completion(out_dir, cfg)
@@ -87,22 +88,22 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool) -> No
     move_aside(out_dir)
     try:
         validate_config(cfg)
-        result = run_config(cfg, out_dir, name)
+        result = run_config(cfg, out_dir, name, overrides=overrides)
     except ConfigError as exc:
         if multirun:
-            _report_failure(out_dir, cfg, name, exc, "configuration error")
+            _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
             return
-        record_failure(out_dir, cfg, name, exc)
+        record_failure(out_dir, cfg, name, exc, overrides)
         print(f"loopsim: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
-        _report_failure(out_dir, cfg, name, stop, "interrupted")
+        _report_failure(out_dir, cfg, name, stop, "interrupted", overrides)
         exit_if_worker()
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is a failure too
         if os.environ.get("HYDRA_FULL_ERROR") == "1" and not multirun:
             raise
-        _report_failure(out_dir, cfg, name, exc, "run failed")
+        _report_failure(out_dir, cfg, name, exc, "run failed", overrides)
         if multirun:
             return  # the other runs of the sweep go on; cli() exits with 1 at the end
         raise SystemExit(1) from exc
@@ -131,10 +132,11 @@ def _policy_name(cfg: DictConfig, hydra_cfg: Any) -> str:
 
 
 def _report_failure(
-    out_dir: Path, cfg: DictConfig, name: str, exc: BaseException, kind: str
+    out_dir: Path, cfg: DictConfig, name: str, exc: BaseException, kind: str,
+    overrides: list[str],
 ) -> None:
     """Keep the failure in the run folder and say so in one line on stderr."""
-    record_failure(out_dir, cfg, name, exc)
+    record_failure(out_dir, cfg, name, exc, overrides)
     what = f"{type(exc).__name__}: {exc}" if kind == "interrupted" else str(exc)
     print(f"loopsim: {kind}: {name} seed={cfg.get('seed')}: {what}\n"
           f"  kept in {out_dir} (summary.json status: failed, traceback in {ERROR_FILE})",

@@ -76,11 +76,13 @@ def run_config(
     out_dir: str | Path,
     policy_name: str,
     extra_labels: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
 ) -> RunResult:
     """Run the simulation described by ``cfg`` and write its outputs into ``out_dir``.
 
     Outputs are written even when the run fails (with ``status == "failed"`` in
-    ``summary.json``); the error is then re-raised.
+    ``summary.json``); the error is then re-raised. ``overrides`` (the job's command-line
+    overrides) are kept in ``summary.json``, where ``loopsim-compare`` reads its labels.
     """
     out = Path(out_dir)
     sim = build_simulation(cfg, policy_name)
@@ -89,6 +91,8 @@ def run_config(
     labels = {"run_id": out.name, "policy": policy_name, "seed": int(cfg.seed)}
     labels.update(extra_labels or {})
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
+    if overrides is not None:
+        result.summary["overrides"] = list(overrides)
     result.write(out, labels)
     result.raise_for_status()
     return result

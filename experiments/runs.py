@@ -128,8 +128,8 @@ def _expected_jobs(cfg_path: Path) -> list[list[str]]:
 
 def read_run(path: Path) -> RunInfo:
     """Read the status, policy, seed and overrides of one run folder."""
-    overrides = read_overrides(path)
     summary = _read_json(path / SUMMARY_FILE)
+    overrides = read_overrides(path, summary)
     if summary is None:
         status, reason = "missing", f"no readable {SUMMARY_FILE} (crashed, killed or running)"
     elif summary.get("status") == "failed":
@@ -151,9 +151,12 @@ def read_run(path: Path) -> RunInfo:
                    _int_or_none(world_seed), overrides)
 
 
-def read_overrides(path: Path) -> dict[str, str]:
-    """The job's overrides from ``.hydra/overrides.yaml`` as ``{key: value}`` strings."""
-    raw = _read_yaml(path / ".hydra" / "overrides.yaml") or []
+def read_overrides(path: Path, summary: dict[str, Any] | None = None) -> dict[str, str]:
+    """The job's overrides as ``{key: value}`` strings: those its ``summary.json``
+    recorded (the run's own), else ``.hydra/overrides.yaml``."""
+    recorded = (summary or {}).get("overrides")
+    raw = recorded if isinstance(recorded, list) else (
+        _read_yaml(path / ".hydra" / "overrides.yaml") or [])
     out: dict[str, str] = {}
     for item in raw:
         key, sep, value = str(item).partition("=")

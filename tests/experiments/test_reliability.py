@@ -395,3 +395,24 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
         assert summary["error"] == {"type": "Terminated", "message": "stopped by SIGTERM",
                                     "t": summary["error"]["t"]}
     assert "2 failed, 2 missing" in out
+
+
+def test_ctrl_c_in_a_single_run_records_it_and_exits_130(user_dir: Path) -> None:
+    run = user_dir / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopsim.experiments.run", *TINY, "horizon=50",
+         "policy._target_=my_policies.Slow", f"hydra.run.dir={run}"],
+        cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not (run / LOCK_FILE).exists():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    summary = read_summary(run)
+    assert summary is not None and summary["status"] == "failed"
+    assert summary["error"]["type"] == "KeyboardInterrupt" and summary["error"]["t"] > 0
+    assert "loopsim: interrupted" in err

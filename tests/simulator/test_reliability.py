@@ -230,5 +230,6 @@ def test_a_step_that_would_never_end_the_run_is_refused(field: str, value: float
 
 
 def test_an_arrival_rate_that_would_never_end_the_run_is_refused() -> None:
-    with pytest.raises(ConfigError, match=r"`world.item_arrival_rate == 1000000000.0` brings 1e\+10 items"):
+    with pytest.raises(ConfigError,
+                       match=r"`world.item_arrival_rate == 1000000000.0` brings 1e\+10 items"):
         run_sim(Popularity(), world=tiny_world(item_arrival_rate=1e9))
