@@ -7,6 +7,7 @@ from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from loopsim.experiments.truth import write_truth
 from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
 from loopsim.simulator.errors import ConfigError, LoopsimError
@@ -88,6 +89,10 @@ def run_config(
     sim = build_simulation(cfg, policy_name)
     sim.impression_log = impression_log(cfg, out)
     result = sim.run()
+    if sim.impression_log is not None:
+        result.summary["truth"] = write_truth(
+            sim, out, float(cfg.log.get("truth_max_mb", 1024)),
+            instantiate(cfg.world, _convert_="all"))
     labels = {"run_id": out.name, "policy": policy_name, "seed": int(cfg.seed)}
     labels.update(extra_labels or {})
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
