@@ -93,7 +93,7 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
         if multirun:
             _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
             return
-        record_failure(out_dir, cfg, name, exc, overrides)
+        # A single run with a bad value writes nothing (the previous outputs are aside).
         print(f"loopsim: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
