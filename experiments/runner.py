@@ -11,7 +11,7 @@ from hydra.utils import instantiate
 from loopsim.experiments.truth import write_truth
 from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
-from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig, OmegaConf
@@ -31,9 +31,9 @@ def simulation_config(cfg: DictConfig) -> SimulationConfig:
 def build(node: DictConfig) -> Any:
     """Instantiate one component from its ``_target_`` node (nested ones included).
 
-    A :class:`ConfigError` raised by a constructor (e.g. Thompson sampling composed over
-    an estimator without a posterior) is re-raised as itself, not wrapped in Hydra's
-    ``InstantiationException``, so the command reports it in one line.
+    A loopsim error raised by a constructor (e.g. Thompson sampling composed over an
+    estimator without a posterior: a :class:`ConfigError`) is re-raised as itself, not
+    wrapped in Hydra's ``InstantiationException``, so the command reports it in one line.
     """
     try:
         return instantiate(node, _convert_="all")
@@ -41,7 +41,7 @@ def build(node: DictConfig) -> Any:
         cause = exc.__cause__
         while isinstance(cause, InstantiationException):
             cause = cause.__cause__
-        if isinstance(cause, ConfigError):
+        if isinstance(cause, LoopsimError):
             raise cause from None
         raise
 
@@ -88,11 +88,13 @@ def run_config(
     out_dir: str | Path,
     policy_name: str,
     extra_labels: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
 ) -> RunResult:
     """Run the simulation described by ``cfg`` and write its outputs into ``out_dir``.
 
     Outputs are written even when the run fails (with ``status == "failed"`` in
-    ``summary.json``); the error is then re-raised.
+    ``summary.json``); the error is then re-raised. ``overrides`` (the job's command-line
+    overrides) are kept in ``summary.json``, where ``loopsim-compare`` reads its labels.
     """
     out = Path(out_dir)
     sim = build_simulation(cfg, policy_name)
@@ -105,6 +107,8 @@ def run_config(
     labels = {"run_id": out.name, "policy": policy_name, "seed": int(cfg.seed)}
     labels.update(extra_labels or {})
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
+    if overrides is not None:
+        result.summary["overrides"] = list(overrides)
     result.write(out, labels)
     result.raise_for_status()
     return result

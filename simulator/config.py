@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.schema import NonNegative, Positive, PositiveInt, check_arguments
 
+#: Most grid steps (batches, retrainings, snapshots) one run may schedule.
+MAX_STEPS = 10_000_000
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
@@ -51,6 +54,15 @@ class SimulationConfig:
     def validate(self) -> None:
         """Raise :class:`~simulator.errors.ConfigError` naming the first bad field."""
         check_arguments(SimulationConfig, asdict(self))
+        for name in ("tick", "retrain_interval", "snapshot_interval"):
+            step = getattr(self, name)
+            if step > 0 and self.horizon / step > MAX_STEPS:
+                raise ConfigError(
+                    f"`{name} == {step!r}` with `horizon == {self.horizon!r}` schedules "
+                    f"{self.horizon / step:.3g} steps, more than {MAX_STEPS:,} (the run "
+                    f"would not end in useful time): use {name} >= {self.horizon / MAX_STEPS:.3g}"
+                    " or a shorter horizon."
+                )
         if self.snapshot_interval > self.horizon:
             raise ConfigError(
                 f"`snapshot_interval == {self.snapshot_interval}` is longer than "

@@ -50,7 +50,7 @@ def test_the_default_config_is_valid() -> None:
         (["slate_size=2", "click_model.examination=[1,1.5]"],
          r"`click_model.examination\[1\] == 1.5`: must be in \[0.0, 1.0\]"),
         (["policy=ctr", "policy.estimator.prior_mean=abc"],
-         r"^`policy.estimator.prior_mean == 'abc'`: must be a number in \(0.0, 1.0\)\.$"),
+         r"^`policy.estimator.prior_mean == 'abc'`: must be a finite number in \(0.0, 1.0\)\.$"),
         (["policy=ctr", "policy.estimator.prior_mean=2"],
          r"^`policy.estimator.prior_mean == 2`: must be in \(0.0, 1.0\)\.$"),
         (["policy=ctr", "policy.estimator.prior_strength=0"],
