@@ -98,7 +98,7 @@ def check_temperature(temperature: float, scale: float = 1.0) -> float:
     """Return the temperature, or raise :class:`ConfigError` if float64 cannot sample it.
 
     Args:
-        temperature: ``policy.temperature`` (its range, > 0, is declared on the
+        temperature: ``policy.selector.temperature`` (its range, > 0, is declared on the
             constructor and checked before the run: :mod:`loopsim.simulator.schema`).
         scale: The largest ``|score|`` it divides (1: the scale of click rates, checked
             before the run; the engine's scores are checked again as they come).
@@ -106,11 +106,11 @@ def check_temperature(temperature: float, scale: float = 1.0) -> float:
     t = float(temperature)
     if t > 0 and scale / t > MAX_LOGIT:
         raise ConfigError(
-            f"`policy.temperature == {temperature!r}` is too small for float64 against "
+            f"`policy.selector.temperature == {temperature!r}` is too small for float64 against "
             f"scores of magnitude {scale:.3g}: the logits score / temperature reach "
             f"{scale / t:.3g}, where rounding swallows the sampling noise (the first item "
             "would always win while the logged propensities say otherwise). Use "
-            f"policy.temperature >= {scale / MAX_LOGIT:.3g}."
+            f"policy.selector.temperature >= {scale / MAX_LOGIT:.3g}."
         )
     return t
 

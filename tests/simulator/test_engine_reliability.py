@@ -129,8 +129,8 @@ def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
 
 def test_a_softmax_temperature_float64_cannot_sample_is_refused() -> None:
     """Reproduction: temperature=1e-300 always served item 0 with uniform propensities."""
-    with pytest.raises(ConfigError, match=r"`policy.temperature == 1e-300` is too small for "
-                       r"float64.*Use policy.temperature >= 9.09e-13"):
+    with pytest.raises(ConfigError, match=r"`policy.selector.temperature == 1e-300` is too "
+                       r"small for float64.*Use policy.selector.temperature >= 9.09e-13"):
         SoftmaxSelector(temperature=1e-300)
     # Popularity scores are counts: a temperature fine for click rates meets its limit
     # mid-run, and is refused there with the same message (named as the policy's).
