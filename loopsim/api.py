@@ -70,7 +70,7 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
     """
     from omegaconf import OmegaConf, open_dict
 
-    from loopsim.experiments.runner import build_simulation, impression_log, policy_label
+    from loopsim.experiments.runner import build_simulation, policy_label, run_config
     from loopsim.experiments.validate import validate_config
 
     cfg = compose(overrides)
@@ -78,15 +78,15 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
     with open_dict(cfg):
         del cfg["hydra"]
     validate_config(cfg)
-    sim = build_simulation(cfg, name)
-    if out_dir is not None:
-        sim.impression_log = impression_log(cfg, out_dir)
-    result = sim.run()
+    labels = {"policy": name, "seed": int(cfg.seed)}
+    if out_dir is not None:  # the CLI's own path: the same files, truth and summary
+        result = run_config(cfg, out_dir, name, overrides=list(overrides))
+        result.summary["labels"] = labels
+        return result
+    result = build_simulation(cfg, name).run()
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
     result.summary["overrides"] = list(overrides)
-    result.summary["labels"] = {"policy": name, "seed": int(cfg.seed)}
-    if out_dir is not None:
-        write(result, out_dir)
+    result.summary["labels"] = labels
     result.raise_for_status()
     return result
 
