@@ -29,7 +29,9 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import build_simulation
-from loopsim.policies import Oracle
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import TrueRelevance
+from loopsim.policies.selectors import Greedy
 from loopsim.simulator import MusicLabWorld, Simulation, SimulationConfig, Slates, TrialOfferModel
 from loopsim.simulator.contract import Feedback, SlateRequest
 from loopsim.simulator.metrics import gini
@@ -122,7 +124,8 @@ def trial_offer_quality_ranking(seeds: Sequence[int] = range(8), horizon: float 
     """Quality ranking (the oracle), ``r = 1``: ``(seeds,)`` final share of the best song."""
     out = []
     for seed in seeds:
-        world, downloads = _market(1.0, seed, Oracle(), horizon, eta)
+        world, downloads = _market(1.0, seed, ComposedPolicy(TrueRelevance(), Greedy()), horizon,
+                                     eta)
         best = int(np.argmax(world.quality(np.arange(48))))
         out.append(downloads[best] / downloads.sum())
     return np.array(out)
@@ -216,11 +219,11 @@ def chaney(policies: Sequence[str] = ("random", "popularity", "mf", "oracle"),
 # -- Jiang et al. --------------------------------------------------------------------------
 #: Settings of the degeneracy comparison: (policy overrides, world overrides).
 JIANG_SETTINGS: dict[str, tuple[str, ...]] = {
-    "greedy": ("policy.epsilon=0.0",),
-    "epsilon 0.3": ("policy.epsilon=0.3",),
-    "random": ("policy.epsilon=1.0",),
-    "greedy, growing pool": ("policy.epsilon=0.0", "world.item_arrival_rate=30.0"),
-    "random, growing pool": ("policy.epsilon=1.0", "world.item_arrival_rate=30.0"),
+    "greedy": ("policy.selector.epsilon=0.0",),
+    "epsilon 0.3": ("policy.selector.epsilon=0.3",),
+    "random": ("policy.selector.epsilon=1.0",),
+    "greedy, growing pool": ("policy.selector.epsilon=0.0", "world.item_arrival_rate=30.0"),
+    "random, growing pool": ("policy.selector.epsilon=1.0", "world.item_arrival_rate=30.0"),
 }
 
 
@@ -260,8 +263,8 @@ def drift(settings: dict[str, tuple[str, ...]] | None = None, seeds: Sequence[in
 
 #: The bounded variant: preferences on the unit sphere (world=synthetic, drift > 0).
 SPHERE_SETTINGS: dict[str, tuple[str, ...]] = {
-    "greedy": ("policy.epsilon=0.0",),
-    "random": ("policy.epsilon=1.0",),
+    "greedy": ("policy.selector.epsilon=0.0",),
+    "random": ("policy.selector.epsilon=1.0",),
 }
 SPHERE_OVERRIDES = ("world=synthetic", "world.n_users=200", "world.n_items=200",
                     "world.personalization=0.9", "world.item_arrival_rate=0.0",

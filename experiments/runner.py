@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from loopsim.experiments.truth import write_truth
 from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
-from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig, OmegaConf
 
-#: Top-level config keys that set the engine's timing (SimulationConfig fields).
-ENGINE_KEYS = (
-    "horizon", "tick", "slate_size", "feedback_delay", "retrain_interval",
-    "train_latency", "snapshot_interval", "quality_sessions_per_day", "progress",
-    "startup_days",
-)
+#: Top-level config keys that set the engine's timing (SimulationConfig's fields).
+ENGINE_KEYS = tuple(f.name for f in fields(SimulationConfig))
 
 
 def simulation_config(cfg: DictConfig) -> SimulationConfig:
@@ -30,13 +28,28 @@ def simulation_config(cfg: DictConfig) -> SimulationConfig:
     return SimulationConfig(**{k: cfg[k] for k in ENGINE_KEYS})
 
 
+def build(node: DictConfig) -> Any:
+    """Instantiate one component from its ``_target_`` node (nested ones included).
+
+    A loopsim error raised by a constructor (e.g. Thompson sampling composed over an
+    estimator without a posterior: a :class:`ConfigError`) is re-raised as itself, not
+    wrapped in Hydra's ``InstantiationException``, so the command reports it in one line.
+    """
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as exc:
+        cause = exc.__cause__
+        while isinstance(cause, InstantiationException):
+            cause = cause.__cause__
+        if isinstance(cause, LoopsimError):
+            raise cause from None
+        raise
+
+
 def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:
     """Instantiate the world, click model and policy of ``cfg`` into a simulation."""
-    world = instantiate(cfg.world, _convert_="all")
-    click_model = instantiate(cfg.click_model, _convert_="all")
-    policy = instantiate(cfg.policy, _convert_="all")
-    return Simulation(world, click_model, policy, simulation_config(cfg), int(cfg.seed),
-                      policy_name=policy_name)
+    return Simulation(build(cfg.world), build(cfg.click_model), build(cfg.policy),
+                      simulation_config(cfg), int(cfg.seed), policy_name=policy_name)
 
 
 def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None:
@@ -48,13 +61,26 @@ def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None
 
 
 def policy_label(cfg: DictConfig, choice: str | None) -> str:
-    """The policy's name in outputs: ``label`` if set, else the config group choice."""
+    """The policy's name in outputs: ``label`` if set, else the config group choice.
+
+    ``policy=custom`` (a class named on the command line) is labelled by its class.
+    """
     if cfg.get("label"):
         return str(cfg.label)
-    if choice:
+    if choice and choice != "custom":
         return choice
-    target = str(cfg.policy.get("_target_", "policy"))
-    return target.rsplit(".", 1)[-1].lower()
+    return "+".join(_class_name(node) for node in _policy_nodes(cfg.policy))
+
+
+def _policy_nodes(policy: DictConfig) -> list[Any]:
+    parts = [policy.get(k) for k in ("estimator", "selector")]
+    if all(isinstance(p, DictConfig) and "_target_" in p for p in parts):
+        return parts
+    return [policy]
+
+
+def _class_name(node: Any) -> str:
+    return str(node.get("_target_", "policy")).rsplit(".", 1)[-1].lower()
 
 
 def run_config(
@@ -62,11 +88,13 @@ def run_config(
     out_dir: str | Path,
     policy_name: str,
     extra_labels: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
 ) -> RunResult:
     """Run the simulation described by ``cfg`` and write its outputs into ``out_dir``.
 
     Outputs are written even when the run fails (with ``status == "failed"`` in
-    ``summary.json``); the error is then re-raised.
+    ``summary.json``); the error is then re-raised. ``overrides`` (the job's command-line
+    overrides) are kept in ``summary.json``, where ``loopsim-compare`` reads its labels.
     """
     out = Path(out_dir)
     sim = build_simulation(cfg, policy_name)
@@ -79,6 +107,8 @@ def run_config(
     labels = {"run_id": out.name, "policy": policy_name, "seed": int(cfg.seed)}
     labels.update(extra_labels or {})
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
+    if overrides is not None:
+        result.summary["overrides"] = list(overrides)
     result.write(out, labels)
     result.raise_for_status()
     return result

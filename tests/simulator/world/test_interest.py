@@ -14,7 +14,7 @@ from loopsim.simulator import (
     SimulationConfig,
 )
 
-from loopsim import policies
+from tests.builtins import make_policy
 
 
 def _feedback(users: list[int], items: list[int], clicks: list[bool]) -> Feedback:
@@ -55,7 +55,8 @@ def test_interest_is_not_renormalised_and_grows_under_greedy() -> None:
     world = InterestWorld(n_users=50, n_items=60)
     config = SimulationConfig(horizon=20, snapshot_interval=10, quality_sessions_per_day=0,
                               progress=False)
-    result = Simulation(world, PositionBasedModel(), policies.Oracle(), config, seed=0).run()
+    result = Simulation(world, PositionBasedModel(), make_policy("oracle"), config,
+                        seed=0).run()
     result.raise_for_status()
     drift = result.metrics.filter(pl.col("metric") == "drift_distance").sort("t")["value"]
     assert drift[1] > 1.5 * drift[0] > 0
