@@ -132,10 +132,16 @@ class ImplicitMF:
         return out
 
     def _mean_user(self) -> np.ndarray:
-        """Mean factor of the users with at least one click (zeros before any click)."""
+        """Mean factor of the users with at least one click (zeros before any click);
+        kept per model version (``user_factors`` needs it for every batch)."""
+        cached = getattr(self, "_mean_cache", None)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
         if not self._active.any():
             return np.zeros(int(self.n_factors))
-        return self._users[: self._active.shape[0]][self._active].mean(axis=0)
+        mean = self._users[: self._active.shape[0]][self._active].mean(axis=0)
+        self._mean_cache = (self._version, mean)
+        return mean
 
     def _serving_factors(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The mean user and the candidates' factors, kept while the model and the

@@ -57,3 +57,16 @@ class TrueRelevance:
 
     def __repr__(self) -> str:
         return "TrueRelevance()"
+
+
+class TrueValue(TrueRelevance):
+    """The global oracle: every item scored by its true population value, for everyone.
+
+    A non-personalized upper bound (the best one score per item can do), e.g. the
+    retrieval of the truly best items of the catalogue.
+    """
+
+    personalized = False  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "TrueValue()"

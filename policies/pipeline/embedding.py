@@ -6,7 +6,11 @@ version or the catalogue changes, so it always follows the model that is deploye
 Small catalogues (below ``exact_below`` items) are searched exactly; large ones with an
 approximate inverted-file index (faiss), whose recall against the exact top ``n`` is
 measured on ``recall_sample`` sessions per batch (the ``retrieval_recall_window``
-metric).
+metric). The index's cells (a k-means of the item factors) are retrained at model
+versions 1, 2, 4, 8... and reused in between (only the items are re-assigned), as a
+production index is re-clustered less often than it is refreshed. Before the model's
+first version every item scores 0: the pool is then ``n`` items drawn at random per
+session (ties broken at random).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 from loopsim.policies.base import Estimator
 from loopsim.policies.pipeline.base import Pool, check_pool_size, stage_error
 from loopsim.policies.pipeline.index import ItemIndex
+from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract import Feedback, SlateRequest
 
 __all__ = ["EmbeddingRetrieval"]
@@ -26,11 +31,13 @@ class EmbeddingRetrieval:
     Args:
         n: Candidates per session.
         estimator: The embedding model (default: implicit-feedback MF, 16 factors).
-        index: ``"exact"``, ``"approximate"`` or ``"auto"`` (exact below
-            ``exact_below`` items, approximate above when faiss is installed).
-        exact_below: Catalogue size from which ``auto`` uses the approximate index.
+        index: ``"exact"``, ``"approximate"`` or ``"auto"`` (exact while fewer than
+            ``exact_below`` items have a non-zero embedding, approximate above when
+            faiss is installed; see :class:`~.ItemIndex`).
+        exact_below: Items with an embedding from which ``auto`` uses the approximate
+            index.
         backend: ``"auto"`` (faiss when installed, else numpy), ``"faiss"``, ``"numpy"``.
-        nlist: Cells of the approximate index (``None``: ``4 sqrt(M)``).
+        nlist: Cells of the approximate index (``None``: ``2 sqrt(M)``).
         nprobe: Cells visited per query.
         recall_sample: Sessions per batch whose exact top ``n`` is computed to measure
             the approximate index's recall (0: not measured).
@@ -56,6 +63,7 @@ class EmbeddingRetrieval:
         self.seed = seed
         self._index: ItemIndex | None = None
         self._handed = False
+        self._cells: tuple[int, np.ndarray] | None = None
         self.rebuilds = 0
 
     @property
@@ -67,11 +75,7 @@ class EmbeddingRetrieval:
         if self.index not in ("auto", "exact", "approximate"):
             raise stage_error("retrieval", f"`policy.retrieval.index == {self.index!r}` is "
                               "not an index kind.", "use auto, exact or approximate.")
-        if self.index != "auto":
-            return self.index
-        from loopsim.policies.pipeline.index import faiss_available
-        big = size >= self.exact_below and (self.backend != "numpy") and faiss_available()
-        return "approximate" if big else "exact"
+        return self.index
 
     def item_index(self, candidates: np.ndarray) -> ItemIndex:
         """The index of the current model version and catalogue (rebuilt when stale)."""
@@ -88,10 +92,15 @@ class EmbeddingRetrieval:
                     "retrieval", f"the estimator {self.estimator!r} has no "
                     "item_factors()/user_factors() embeddings.",
                     "use an embedding model such as policies.estimators.ImplicitMF.")
+            version = self.version
+            reuse = self._cells is not None and version < 2 * max(1, self._cells[0])
             self._index = idx = ItemIndex(
-                candidates, self.estimator.item_factors(candidates), self.version,
+                candidates, self.estimator.item_factors(candidates), version,
                 kind=self._kind(candidates.size), backend=self.backend, nlist=self.nlist,
-                nprobe=self.nprobe, seed=self.seed)
+                nprobe=self.nprobe, seed=self.seed, exact_below=self.exact_below,
+                cells=self._cells[1] if reuse and self._cells is not None else None)
+            if idx.trained_cells:
+                self._cells = (version, idx.cells)
             self.rebuilds += 1
             self._handed = False
         return idx
@@ -104,18 +113,19 @@ class EmbeddingRetrieval:
     def retrieve(self, request: SlateRequest) -> Pool:
         """The ``n`` nearest items of each session's user; recall sampled when approximate."""
         n = check_pool_size("retrieval", self.n, request)
+        if self.version == 0:  # untrained: every item ties at 0, ties broken at random
+            m = request.candidates.size
+            idx = sample_rows_without_replacement(request.rng, m, request.batch_size, n)
+            return Pool(request.candidates[idx], shared=False)
         index = self.item_index(request.candidates)
         queries = np.ascontiguousarray(self.estimator.user_factors(request.users),
                                        dtype=np.float32)
-        items = index.search(queries, n, request.candidates)
+        items = index.search(queries, n, request.candidates, request.rng)
         recall = None
         if index.kind == "approximate" and self.recall_sample > 0 and items.shape[0]:
             rows = request.rng.choice(items.shape[0], min(self.recall_sample, items.shape[0]),
                                       replace=False)
-            exact = index.exact(queries[rows], n)
-            hits = sum(np.intersect1d(a, e, assume_unique=True).size
-                       for a, e in zip(items[rows], exact, strict=True))
-            recall = (hits / n, rows.size)
+            recall = (index.recall(queries[rows], items[rows]), rows.size)
         return Pool(items, shared=False, exact_recall=recall)
 
     def update(self, feedback: Feedback) -> None:

@@ -52,7 +52,7 @@ class StageSchedule:
         self.interval = interval
         self.until = until
         self.pending: list[Feedback] = []
-        self.next_due = interval or 0.0
+        self.next_due = 0.0  # the first data trains at once, then on the grid
         self.trainings = 0
 
     def add(self, feedback: Feedback, now: float) -> Feedback | None:
@@ -91,6 +91,9 @@ class Pipeline:
         recall_sample: Sessions per batch on which the served top ``k`` is compared
             with the whole-catalogue top ``k`` of the ranker's own model
             (``served_recall_window``; 0: not measured).
+        ranker_uses_retrieval_model: The ranker scores with the retrieval stage's own
+            model (its ``estimator``), trained once, on the retrieval's schedule; the
+            ranker's estimator is then not used. Its selector still ranks the pool.
     """
 
     def __init__(self, retrieval: RetrievalStage, ranker: ComposedPolicy,
@@ -99,7 +102,7 @@ class Pipeline:
                  retrieval_train_until: float | None = None,
                  ranker_train_until: float | None = None,
                  ranker_fresh_after: float | None = None,
-                 recall_sample: int = 0) -> None:
+                 recall_sample: int = 0, ranker_uses_retrieval_model: bool = False) -> None:
         self.retrieval = retrieval
         self.ranker = ranker
         self.retrieval_retrain_interval = retrieval_retrain_interval
@@ -108,11 +111,20 @@ class Pipeline:
         self.ranker_train_until = ranker_train_until
         self.ranker_fresh_after = ranker_fresh_after
         self.recall_sample = recall_sample
+        self.ranker_uses_retrieval_model = ranker_uses_retrieval_model
         self._state: dict | None = None
 
     # -- state, created on first use ---------------------------------------------------
     def _s(self) -> dict:
         if self._state is None:
+            if self.ranker_uses_retrieval_model:
+                model = getattr(self.retrieval, "estimator", None)
+                if model is None:
+                    raise stage_error(
+                        "ranker", f"`ranker_uses_retrieval_model` is true but the retrieval "
+                        f"stage {self.retrieval!r} has no model (`estimator`).",
+                        "set policy.ranker_uses_retrieval_model=false.")
+                self.ranker = ComposedPolicy(model, self.ranker.selector)
             self._state = {
                 "now": 0.0,
                 "retrieval": StageSchedule("retrieval", self.retrieval_retrain_interval,
@@ -125,6 +137,11 @@ class Pipeline:
                 "last": None, "recall": [0.0, 0], "served_recall": [0.0, 0], "truth": None,
             }
         return self._state
+
+    @property
+    def max_slate_size(self) -> int:
+        """The largest slate the pipeline can fill: its retrieval's pool size."""
+        return int(self.retrieval.n)
 
     @property
     def versions(self) -> dict[str, int]:
@@ -172,7 +189,10 @@ class Pipeline:
         if len(feedback):
             s["now"] = max(s["now"], float(np.max(feedback.t)))
         self._refresh_ranker(s["now"])
-        for name, stage in (("retrieval", self.retrieval), ("ranker", self.ranker)):
+        stages = [("retrieval", self.retrieval)]
+        if not self.ranker_uses_retrieval_model:
+            stages.append(("ranker", self.ranker))
+        for name, stage in stages:
             batch = s[name].add(feedback, s["now"])
             if batch is not None:
                 stage.update(batch)

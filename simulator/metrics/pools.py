@@ -17,7 +17,9 @@ simulator can compute them, for a session of user ``u`` with pool ``P``:
 The three sum to the regret of the sampled sessions (``regret_window``'s definition, on
 a sample drawn independently of its own). ``ranker_regret_window`` is the
 last two together (regret within the pool); ``pool_recall_window`` is the share of the
-user's true top ``k`` items inside the pool; ``pool_gini_window``, ``pool_gini`` and
+user's true top ``k`` items inside the pool; ``pool_value_recall_window`` the share of the
+catalogue's ``n`` items of highest true value inside it (a retrieval team's offline
+metric: "does it retrieve the best items?"); ``pool_gini_window``, ``pool_gini`` and
 ``pool_coverage_window`` are the concentration of pool inclusions over the available
 items (all sessions counted).
 """
@@ -60,7 +62,8 @@ class PoolRecorder:
         self._reset()
 
     def _reset(self) -> None:
-        self.sums = dict.fromkeys(("upstream", "approximation", "estimation", "recall"), 0.0)
+        self.sums = dict.fromkeys(("upstream", "approximation", "estimation", "recall",
+                                   "value_recall"), 0.0)
         self.sampled = 0
         if self.inclusion_window.size:
             self.inclusion_window[:] = 0
@@ -102,7 +105,12 @@ class PoolRecorder:
         sums["approximation"] += float((best_pool - best_global).sum())
         sums["estimation"] += float((best_global - served).sum())
         kth = ideal[:, k - 1: k]
-        sums["recall"] += float((np.minimum((rel >= kth).sum(axis=1), k) / k).sum())
+        hit = rel >= kth - 1e-9 * np.maximum(1.0, np.abs(kth))  # einsum vs matmul rounding
+        sums["recall"] += float((np.minimum(hit.sum(axis=1), k) / k).sum())
+        n = p.shape[1]
+        all_values = np.asarray(self.truth.true_value(candidates))
+        nth = -np.partition(-all_values, min(n, all_values.size) - 1)[min(n, all_values.size) - 1]
+        sums["value_recall"] += float((np.minimum((value >= nth).sum(axis=1), n) / n).sum())
         self.sampled += sample.size
 
     def snapshot(self, candidates: np.ndarray) -> dict[str, float]:
@@ -115,6 +123,7 @@ class PoolRecorder:
         window = self.inclusion_window[candidates]
         out = {
             "pool_recall_window": mean["recall"],
+            "pool_value_recall_window": mean["value_recall"],
             "upstream_regret_window": mean["upstream"],
             "ranker_approximation_regret_window": mean["approximation"],
             "ranker_estimation_regret_window": mean["estimation"],
