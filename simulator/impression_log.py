@@ -11,12 +11,12 @@ chunk plus one served batch whatever the horizon. Read it back lazily with
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 from loopsim.simulator.contract import FEEDBACK_COLUMNS, Feedback
+from loopsim.simulator.results import atomic_write
 from loopsim.simulator.validation import check_positive_int
 
 #: Folder of the chunks inside the run folder.
@@ -75,9 +75,7 @@ class ImpressionLog:
         columns = {name: getattr(rows, name) for name in FEEDBACK_COLUMNS}
         columns.update({f"version_{stage}": v for stage, v in (rows.versions or {}).items()})
         frame = pl.DataFrame(columns)
-        tmp = path.with_name(f".{path.name}.tmp")
-        frame.write_parquet(tmp, compression=self.compression)
-        os.replace(tmp, path)
+        atomic_write(path, lambda p: frame.write_parquet(p, compression=self.compression))
         self.files.append(path)
         self.rows_written += len(rows)
 
