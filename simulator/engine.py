@@ -27,14 +27,13 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
-    ScoresItems,
     ServesPools,
     SlateRequest,
     Slates,
-    UsesGroundTruth,
 )
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.hooks import check_parameters, connect
 from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.metrics.pools import PoolRecorder
 from loopsim.simulator.metrics.recorder import MetricsRecorder
@@ -46,7 +45,7 @@ from loopsim.simulator.seeding import Streams, pool_metrics_stream
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
-from loopsim.simulator.world.base import World
+from loopsim.simulator.world.base import HasHistory, World
 from loopsim.simulator.world_checks import check_world
 from simpy.events import Event
 
@@ -187,7 +186,8 @@ class Simulation:
         """Validate, reset the world, build the catalogue, counters and processes."""
         cfg = self.config
         cfg.validate()
-        if not hasattr(self.policy, "rank") or not hasattr(self.policy, "update"):
+        check_parameters(self.world, self.click_model, self.policy)
+        if not isinstance(self.policy, RankingPolicy):
             raise ConfigError(
                 f"policy {self.policy_name} ({type(self.policy).__name__}) has no "
                 "rank()/update() methods: it does not implement simulator.RankingPolicy."
@@ -224,13 +224,9 @@ class Simulation:
         self.rows: list[tuple[float, str, float]] = []
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
-        hook = getattr(self.policy, "policy_metrics", None)  # ReportsMetrics, found once
-        self._metrics_hook = hook if callable(hook) else None
-        if isinstance(self.policy, UsesGroundTruth):
-            self.policy.use_ground_truth(self.world)
-        history = getattr(self.world, "history", None)  # logged feedback to start from
-        if history is not None and len(warm := history()):
-            self._update(0.0, warm)
+        self.hooks = connect(self.policy, self.world)  # optional hooks, checked once
+        if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
+            self._update(0.0, warm)  # logged feedback to start from
         return self._start_processes()
 
     def _start_processes(self) -> simpy.Environment:
@@ -369,7 +365,8 @@ class Simulation:
         timer.lap("serving")
         relevance = self.world.relevance_of_slates(users, slates.items)
         clicks, rewards = sample_feedback(
-            self.click_model, self.world, users, slates.items, relevance, self.streams.clicks
+            self.click_model, self.hooks.conversion, users, slates.items, relevance,
+            self.streams.clicks,
         )
         timer.lap("clicks")
         self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
@@ -398,9 +395,9 @@ class Simulation:
         return call_policy(self.policy_name, method, t, fn, arg)
 
     def _scores(self, items: np.ndarray, t: float) -> np.ndarray | None:
-        if not isinstance(self.policy, ScoresItems):
+        if not self.hooks.scores_items:
             return None
-        scores = self._call("item_scores", t, self.policy.item_scores, items)
+        scores = self._call("item_scores", t, self.policy.item_scores, items)  # type: ignore[attr-defined]
         if scores is None:
             return None
         return self._call("item_scores", t, lambda s: np.asarray(s, dtype=np.float64), scores)
@@ -418,12 +415,12 @@ class Simulation:
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:
-        """The policy's optional ``policy_metrics()``, prefixed ``policy_`` (ReportsMetrics)."""
-        hook = self._metrics_hook
-        if hook is None:
-            return {}
-        extra = self._call("policy_metrics", t, lambda _: hook(), None)
-        return policy_metrics_values(self.policy_name, t, extra)
+        """``policy_metrics()`` of the policy and its parts (ReportsMetrics), as ``policy_*``."""
+        out: dict[str, float] = {}
+        for part in self.hooks.reporters:
+            extra = self._call("policy_metrics", t, lambda _, p=part: p.policy_metrics(), None)
+            out.update(policy_metrics_values(self.policy_name, t, extra))
+        return out
 
     def _item_table(self) -> dict[str, np.ndarray]:
         n = self.catalogue.n_total
