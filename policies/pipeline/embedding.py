@@ -128,6 +128,10 @@ class EmbeddingRetrieval:
             recall = (index.recall(queries[rows], items[rows]), rows.size)
         return Pool(items, shared=False, exact_recall=recall)
 
+    def parts(self) -> tuple[object, ...]:
+        """The embedding model."""
+        return (self.estimator,)
+
     def update(self, feedback: Feedback) -> None:
         """Train the embedding model (the index is rebuilt at the next request)."""
         self.estimator.update(feedback)

@@ -29,7 +29,14 @@ import numpy as np
 from loopsim.policies.base import ComposedPolicy
 from loopsim.policies.pipeline.base import Pool, RetrievalStage, stage_error
 from loopsim.policies.pipeline.pool_rank import PoolRanker
-from loopsim.simulator.contract import Feedback, GroundTruth, SlateRequest, Slates
+from loopsim.simulator.contract import (
+    Feedback,
+    GroundTruth,
+    SlateRequest,
+    Slates,
+    UsesGroundTruth,
+    components,
+)
 from loopsim.simulator.feedback_join import JoinedFeedback
 
 __all__ = ["Pipeline", "StageSchedule"]
@@ -154,7 +161,9 @@ class Pipeline:
         if s["initial_ranker"] is not None and now >= self.ranker_fresh_after - _EPS:
             self.ranker = copy.deepcopy(s["initial_ranker"])
             if s["truth"] is not None:
-                self.ranker.use_ground_truth(s["truth"])
+                for part in components(self.ranker):
+                    if isinstance(part, UsesGroundTruth):
+                        part.use_ground_truth(s["truth"])
             s["initial_ranker"] = None
             s["pool_ranker"] = PoolRanker(self.ranker)
             s["ranker"].pending = []
@@ -197,13 +206,14 @@ class Pipeline:
             if batch is not None:
                 stage.update(batch)
 
+    def parts(self) -> tuple[object, ...]:
+        """The two stages: the engine hands the truth to the parts that declare it."""
+        return (self.retrieval, self.ranker)
+
     def use_ground_truth(self, truth: GroundTruth) -> None:
-        """Hand the truth to the stages that ask for it (oracle stages only use it)."""
+        """Keep the truth for a fresh ranker (``ranker_fresh_after``) that may need it;
+        the stages' own parts receive it from the engine (:meth:`parts`)."""
         self._s()["truth"] = truth
-        self.ranker.use_ground_truth(truth)
-        hook = getattr(self.retrieval, "use_ground_truth", None)
-        if hook is not None:
-            hook(truth)
 
     # -- what the engine records -------------------------------------------------------
     def item_scores(self, items: np.ndarray) -> np.ndarray:

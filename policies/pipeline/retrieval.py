@@ -10,7 +10,7 @@ from loopsim.policies.estimators.counts import ClickCount
 from loopsim.policies.pipeline.base import Pool, RetrievalStage, check_pool_size
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract import Feedback, GroundTruth, SlateRequest
+from loopsim.simulator.contract import Feedback, SlateRequest
 
 __all__ = ["ClassRetrieval", "EstimatorRetrieval", "RandomRetrieval", "SwitchedRetrieval"]
 
@@ -48,11 +48,9 @@ class EstimatorRetrieval:
         """Train the estimator."""
         self.estimator.update(feedback)
 
-    def use_ground_truth(self, truth: GroundTruth) -> None:
-        """Hand the truth to an oracle estimator (the other estimators ignore it)."""
-        hook = getattr(self.estimator, "use_ground_truth", None)
-        if hook is not None:
-            hook(truth)
+    def parts(self) -> tuple[object, ...]:
+        """The estimator (an oracle receives the truth from the engine)."""
+        return (self.estimator,)
 
     def __repr__(self) -> str:
         return f"EstimatorRetrieval(n={self.n}, estimator={self.estimator!r})"
@@ -149,6 +147,10 @@ class ClassRetrieval:
         user_class = self._classes(self.estimator.user_factors(request.users))
         return Pool(pools[user_class], shared=False)
 
+    def parts(self) -> tuple[object, ...]:
+        """The embedding model."""
+        return (self.estimator,)
+
     def update(self, feedback: Feedback) -> None:
         """Train the embedding model and the click counts."""
         self.estimator.update(feedback)
@@ -208,12 +210,9 @@ class SwitchedRetrieval:
         self.before.update(feedback)
         self.after.update(feedback)
 
-    def use_ground_truth(self, truth: GroundTruth) -> None:
-        """Hand the truth to the stages that ask for it."""
-        for stage in (self.before, self.after):
-            hook = getattr(stage, "use_ground_truth", None)
-            if hook is not None:
-                hook(truth)
+    def parts(self) -> tuple[object, ...]:
+        """Both stages (their oracles receive the truth from the engine)."""
+        return (self.before, self.after)
 
     def __repr__(self) -> str:
         return f"SwitchedRetrieval(before={self.before!r}, after={self.after!r}, at={self.at})"
