@@ -47,12 +47,22 @@ PERSONAL_TIMING = {"medium": {"retrain_interval": 0.05},
                    "large": {"tick": 0.0005, "retrain_interval": 0.0025}}
 #: Users of the raw personal kernel per scenario (about the sessions served after the
 #: first update), and the factor counts it is timed with (mf's 16, the world's 8).
+#: The pipeline's runs (issue 15): its retrieval model, hence its index, is retrained
+#: every 0.01 day (10,000 sessions of the large world) while the engine delivers the log
+#: at the personalized runs' cadence; a longer horizon so that most sessions are served
+#: after the first update. Whole-catalogue mf keeps its own timing (its serving cost per
+#: session does not depend on the cadence).
+PIPELINE_HORIZON = {"large": 0.02}
+PIPELINE_TIMING = {"large": {"policy.retrieval_retrain_interval": 0.01}}
 KERNEL_USERS = {"small": 20_000, "medium": 20_000, "large": 4_000}
 KERNEL_FACTORS = (8, 16)
 #: The memory check: medium ctr on a global world at two horizons (10M and 20M impressions).
 MEMORY_HORIZONS = (10.0, 20.0)
 #: Targets of issue 7, reported (never asserted).
 TARGET_GLOBAL, TARGET_PERSONAL, TARGET_MEMORY_MIB = 0.20, 0.70, 1024.0
+#: Issue 15: a personalized pipeline serves this many times the sessions/s of
+#: whole-catalogue scoring, with this recall of the whole-catalogue top 10.
+TARGET_PIPELINE_SPEEDUP, TARGET_RECALL = 10.0, 0.9
 #: loopsim at least this many times faster than T-RECS on the same work.
 
 
@@ -74,6 +84,12 @@ def policy_specs(personalization: float) -> list[dict[str, Any]]:
         f"policy={personal}", "world.personalization=0.3"], "factors": 16 if personal == "mf"
         else 8, "note": None if personal == "mf" else "mf does not exist yet: oracle on a "
         "personal world (personalization=0.3) stands in"})
+    if personal == "mf" and policy_available("pipeline_mf"):
+        # Issue 15: the same mf, served through a retrieval stage (nearest neighbours of
+        # its factors: faiss IVF above 20,000 items) then ranked by mf within the pool.
+        specs.append({"kind": "personalized_pipeline", "policy": "pipeline_mf", "factors": 16,
+                      "overrides": ["policy=pipeline_mf", "world.personalization=0.3"],
+                      "note": "retrieval of 100 by mf factors, then mf over the pool"})
     if personal == "mf":  # the oracle scores by a matrix product from the first session
         specs.append({"kind": "personalized_oracle", "policy": "oracle", "factors": 8,
                       "overrides": ["policy=oracle", "world.personalization=0.3"],
@@ -87,6 +103,10 @@ def scenario_overrides(scenario: str, kind: str) -> list[str]:
     personal = kind.startswith("personalized")
     horizon = (HORIZON_PERSONAL if personal else HORIZON_GLOBAL)[scenario]
     timing = dict(PERSONAL_TIMING.get(scenario, {})) if personal else {}
+    if kind == "personalized_pipeline":  # a longer run; stage metrics after the 1st update
+        horizon = PIPELINE_HORIZON.get(scenario, horizon)
+        timing.update(PIPELINE_TIMING.get(scenario, {}))
+        timing["snapshot_interval"] = max(horizon / 10, float(timing.get("tick", 0.05)))
     if horizon < 1.0:
         timing.setdefault("snapshot_interval", horizon)
         timing.setdefault("retrain_interval", min(0.25, horizon))
@@ -140,11 +160,14 @@ def machine() -> dict[str, Any]:
             "platform": platform.platform()}
 
 
-def bench(scenarios: list[str], repeat: int, personalization: float) -> dict[str, Any]:
-    """Run the scenario grid and the references; returns the whole report."""
+def bench(scenarios: list[str], repeat: int, personalization: float,
+          kinds: list[str] | None = None) -> dict[str, Any]:
+    """Run the scenario grid (``kinds``: a subset of the policy kinds); the report."""
     rows = []
     for scenario in scenarios:
         for spec in policy_specs(personalization):
+            if kinds and spec["kind"] not in kinds:
+                continue
             row: dict[str, Any] = {"scenario": scenario, "kind": spec["kind"],
                                    "policy": spec["policy"], "users": SCENARIOS[scenario][0],
                                    "items": SCENARIOS[scenario][1]}
@@ -264,6 +287,7 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
                     "ratio": ratio, "sessions": sessions, "serving_s": serving,
                     "kernel_users_per_s": kernel["users_per_s"], "target": TARGET_PERSONAL,
                     "met": ratio >= TARGET_PERSONAL}
+    out.update(pipeline_targets(rows))
     mem = report.get("memory", [])
     if len(mem) == 2 and all(m.get("peak_rss_mib") for m in mem):
         peak = max(m["peak_rss_mib"] for m in mem)
@@ -272,6 +296,27 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
                                          "growth_mib_at_2x_horizon": growth,
                                          "target_mib": TARGET_MEMORY_MIB,
                                          "met": peak <= TARGET_MEMORY_MIB}
+    return out
+
+
+def pipeline_targets(rows: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    """Issue 15: the pipeline's serving speed against whole-catalogue mf, and its recall."""
+    out: dict[str, Any] = {}
+    for (scenario, kind), row in rows.items():
+        whole = rows.get((scenario, "personalized"))
+        if kind != "personalized_pipeline" or whole is None:
+            continue
+        a = (row.get("after_first_update") or {}).get("sessions_per_serving_s")
+        b = (whole.get("after_first_update") or {}).get("sessions_per_serving_s")
+        recall = (row.get("stage_metrics") or {}).get("served_recall_window")
+        if a and b:
+            out[f"pipeline_vs_whole_catalogue_{scenario}"] = {
+                "speedup": a / b, "pipeline_sessions_per_serving_s": a,
+                "whole_catalogue_sessions_per_serving_s": b, "served_recall_at_10": recall,
+                "retrieval_recall": (row.get("stage_metrics") or {}).get(
+                    "retrieval_recall_window"),
+                "target_speedup": TARGET_PIPELINE_SPEEDUP, "target_recall": TARGET_RECALL,
+                "met": a / b >= TARGET_PIPELINE_SPEEDUP and (recall or 0) >= TARGET_RECALL}
     return out
 
 
@@ -289,6 +334,9 @@ def format_row(r: dict[str, Any]) -> str:
     if warm and warm.get("sessions_per_serving_s"):
         line += (f"  after 1st update: {warm['sessions']:,} sessions, "
                  f"{warm['sessions_per_serving_s']:,.0f} per s of serving")
+    stages = r.get("stage_metrics")
+    if stages:
+        line += "  " + " ".join(f"{k}={v:.3f}" for k, v in stages.items())
     return line
 
 
@@ -300,6 +348,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=1, help="runs per scenario (best kept)")
     p.add_argument("--personalization", type=float, default=0.0,
                    help="world.personalization of the global-score scenarios (default 0)")
+    p.add_argument("--kinds", default="",
+                   help="comma-separated subset of the policy kinds (global, randomized, "
+                   "personalized, personalized_pipeline, personalized_oracle); default all")
     p.add_argument("--no-memory", action="store_true", help="skip the two-horizon memory check")
     p.add_argument("--scaling", action="store_true",
                    help="also vary users, items, slate size and horizon one at a time")
@@ -321,7 +372,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                               "blas_threads": BLAS_THREADS[0]}
     print(f"loopsim-bench on {report['machine']['cpu']} ({report['machine']['cores']} cores, "
           f"load {report['machine']['load_avg']})", flush=True)
-    report.update(bench(scenarios, args.repeat, args.personalization))
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] or None
+    report.update(bench(scenarios, args.repeat, args.personalization, kinds))
     report["references"] = references(scenarios, args.repeat)
     g = report["references"]["global_pipeline_medium"]
     print(f"  bare numpy global pipeline (medium): {g['impressions_per_s'] / 1e6:.2f}M imp/s",

@@ -110,6 +110,20 @@ def after_first_update(out: dict[str, Any], mark: dict[str, Any]) -> dict[str, A
             "sessions_per_serving_s": sessions / serving if serving > 0 else None}
 
 
+#: Per-stage metrics of a pipeline reported by the bench (means over the snapshots).
+STAGE_METRICS = ("served_recall_window", "retrieval_recall_window", "pool_recall_window",
+                 "ranker_regret_window")
+
+
+def stage_metrics(sim: Simulation, after_day: float) -> dict[str, float]:
+    """Mean of a pipeline's per-stage metrics over the snapshots after ``after_day``."""
+    values: dict[str, list[float]] = {}
+    for t, name, value in sim.rows:
+        if name in STAGE_METRICS and t > after_day and value == value:
+            values.setdefault(name, []).append(float(value))
+    return {name: sum(v) / len(v) for name, v in values.items()}
+
+
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one scenario in this process; adds its memory figures to :func:`run_timed`.
 
@@ -130,6 +144,9 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     out = run_timed(sim)
     if mark is not None:
         out["after_first_update"] = after_first_update(out, mark)
+    stages = stage_metrics(sim, mark.get("day", 0.0) if mark else 0.0)
+    if stages:
+        out["stage_metrics"] = stages
     out["baseline_rss_mib"] = baseline
     out["peak_rss_mib"] = peak_rss_mib()
     return out

@@ -28,8 +28,8 @@ The world's optional hooks are in :mod:`loopsim.simulator.world.base`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "RankingPolicy",
     "ReportsMetrics",
     "ScoresItems",
+    "ServesPools",
     "SlateRequest",
     "Slates",
     "UsesGroundTruth",
@@ -91,10 +92,16 @@ class Slates:
         propensities: ``(B, k)`` floats in (0, 1]: the probability that the item was
             placed at that rank given the policy's state, for inverse-propensity
             estimators. ``None`` means the policy is deterministic (propensity 1).
+        versions: Optional ``{stage: model version}`` of the models that served the
+            batch (e.g. ``{"retrieval": 3, "ranker": 7}`` for a pipeline). The engine
+            copies them onto every impression of the batch (:attr:`Feedback.versions`)
+            and into the impression log as ``version_<stage>`` columns. ``None``: not
+            logged.
     """
 
     items: np.ndarray
     propensities: np.ndarray | None = None
+    versions: Mapping[str, int] | None = None
 
     @property
     def is_shared(self) -> bool:
@@ -127,6 +134,9 @@ class Feedback:
             ``click`` under click models without a conversion step.
         propensity: ``(N,)`` float32 probability that the item was placed at that rank
             (1.0 for a deterministic policy).
+        versions: Optional ``{stage: (N,) int64}`` model version of each stage that
+            served the row (from :attr:`Slates.versions`); ``-1`` where a row was served
+            without that stage's version. ``None`` when no served batch had versions.
     """
 
     t: np.ndarray
@@ -136,6 +146,7 @@ class Feedback:
     click: np.ndarray
     reward: np.ndarray
     propensity: np.ndarray
+    versions: Mapping[str, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
@@ -152,9 +163,9 @@ class Feedback:
             return cls.empty()
         if len(batches) == 1:
             return batches[0]
-        return cls(
-            **{f.name: np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(cls)}
-        )
+        columns = {name: np.concatenate([getattr(b, name) for b in batches])
+                   for name in FEEDBACK_COLUMNS}
+        return cls(**columns, versions=join_versions(batches))
 
     @classmethod
     def from_slates(
@@ -180,7 +191,26 @@ class Feedback:
             click=np.asarray(clicks, dtype=np.bool_).reshape(-1),
             reward=np.asarray(rewards, dtype=np.float32).reshape(-1),
             propensity=propensity,
+            versions=None if slates.versions is None else {
+                stage: np.full(b * k, int(v), dtype=np.int64)
+                for stage, v in slates.versions.items()},
         )
+
+
+#: The array columns of :class:`Feedback` (``versions`` aside), in order.
+FEEDBACK_COLUMNS: tuple[str, ...] = tuple(_FEEDBACK_DTYPES)
+
+
+def join_versions(batches: Sequence[Feedback]) -> dict[str, np.ndarray] | None:
+    """The ``versions`` of batches joined row-wise; ``-1`` where a batch lacks a stage."""
+    stages: dict[str, None] = {}
+    for b in batches:
+        stages.update(dict.fromkeys(b.versions or ()))
+    if not stages:
+        return None
+    return {stage: np.concatenate([
+        np.asarray(b.versions[stage], dtype=np.int64) if b.versions and stage in b.versions
+        else np.full(len(b), -1, dtype=np.int64) for b in batches]) for stage in stages}
 
 
 @runtime_checkable
@@ -223,6 +253,27 @@ class ReportsMetrics(Protocol):
 
     def policy_metrics(self) -> dict[str, float]:
         """Return ``{name: value}``; names without the ``policy_`` prefix."""
+        ...
+
+
+@runtime_checkable
+class ServesPools(Protocol):
+    """Optional: a multi-stage policy (retrieval, then ranking) that shows its pools.
+
+    The engine checks for it once per run. After every ``rank`` it reads
+    ``last_pools()`` and measures the stages against the truth (pool recall of the true
+    best items, the ranker's regret within the pool, the pool's concentration:
+    :mod:`loopsim.simulator.metrics.pools`); at every snapshot it records
+    ``stage_metrics()`` under their own names (``retrieval_recall_window``,
+    ``version_retrieval``...).
+    """
+
+    def last_pools(self) -> np.ndarray | None:
+        """``(B, n)`` candidate ids of each session of the last ``rank`` call."""
+        ...
+
+    def stage_metrics(self) -> dict[str, float]:
+        """Truth-free per-stage values of the window since the last call."""
         ...
 
 

@@ -27,6 +27,7 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
+    ServesPools,
     SlateRequest,
     Slates,
 )
@@ -34,12 +35,13 @@ from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.feedback_join import JoinedFeedback
 from loopsim.simulator.hooks import check_parameters, connect
 from loopsim.simulator.impression_log import ImpressionLog
+from loopsim.simulator.metrics.pools import PoolRecorder
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.policy_calls import GlobalRandomWatch, call_policy, policy_metrics_values
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
-from loopsim.simulator.seeding import Streams
+from loopsim.simulator.seeding import Streams, pool_metrics_stream
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
@@ -213,6 +215,11 @@ class Simulation:
         self.recorder = MetricsRecorder(
             self.world, self.click_model, cfg.slate_size, quality_rate, self.streams.metrics
         )
+        self.pools = (
+            PoolRecorder(self.world, self.click_model, cfg.slate_size, quality_rate,
+                         self.recorder._ideal, pool_metrics_stream(self.seed))
+            if isinstance(self.policy, ServesPools) else None
+        )
         self.log = FeedbackLog()
         self.rows: list[tuple[float, str, float]] = []
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
@@ -363,6 +370,10 @@ class Simulation:
         )
         timer.lap("clicks")
         self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
+        if self.pools is not None and t >= self.config.startup_days:
+            pools = self.policy.last_pools()  # type: ignore[attr-defined]
+            if pools is not None:
+                self.pools.record(users, pools, relevance, candidates)
         timer.lap("metrics")
         feedback = Feedback.from_slates(times, users, slates, clicks, rewards)
         timer.lap("logging")
@@ -396,6 +407,10 @@ class Simulation:
         candidates = self.catalogue.candidates
         values = self.recorder.snapshot(candidates, self._scores(candidates, t))
         values.update(self._policy_metrics(t))
+        if self.pools is not None:
+            values.update(self.pools.snapshot(candidates))
+            stage = self._call("stage_metrics", t, lambda _: self.policy.stage_metrics(), None)
+            values.update({name: float(v) for name, v in (stage or {}).items()})
         self.rows.extend((t, name, value) for name, value in values.items())
         self.timer.lap("metrics")
 

@@ -12,13 +12,12 @@ for the columns it uses.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.contract import FEEDBACK_COLUMNS, Feedback, join_versions
 
-_COLUMNS = frozenset(f.name for f in fields(Feedback))
+_COLUMNS = frozenset(FEEDBACK_COLUMNS)
 
 
 class JoinedFeedback(Feedback):
@@ -54,9 +53,24 @@ class JoinedFeedback(Feedback):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         column = np.concatenate([getattr(b, name) for b in batches])
         object.__setattr__(self, name, column)
-        if _COLUMNS <= self.__dict__.keys():
-            object.__delattr__(self, "_batches")
+        self._release()
         return column
+
+    def _release(self) -> None:
+        if _COLUMNS <= self.__dict__.keys() and "_versions" in self.__dict__:
+            object.__delattr__(self, "_batches")
+
+    @property  # type: ignore[override]
+    def versions(self) -> Any:
+        """The stages' model versions of every row, joined on first access (or ``None``)."""
+        if "_versions" not in self.__dict__:
+            object.__setattr__(self, "_versions", join_versions(self.__dict__["_batches"]))
+            self._release()
+        return self.__dict__["_versions"]
+
+    @versions.setter
+    def versions(self, value: Any) -> None:  # dataclasses.replace builds a new instance
+        object.__setattr__(self, "_versions", value)
 
     def __len__(self) -> int:
         if "item" in self.__dict__:

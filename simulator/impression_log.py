@@ -11,12 +11,11 @@ chunk plus one served batch whatever the horizon. Read it back lazily with
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.contract import FEEDBACK_COLUMNS, Feedback
 from loopsim.simulator.results import atomic_write
 from loopsim.simulator.validation import check_positive_int
 
@@ -73,7 +72,9 @@ class ImpressionLog:
     def _write(self, rows: Feedback) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"part-{len(self.files):05d}.parquet"
-        frame = pl.DataFrame({f.name: getattr(rows, f.name) for f in fields(Feedback)})
+        columns = {name: getattr(rows, name) for name in FEEDBACK_COLUMNS}
+        columns.update({f"version_{stage}": v for stage, v in (rows.versions or {}).items()})
+        frame = pl.DataFrame(columns)
         atomic_write(path, lambda p: frame.write_parquet(p, compression=self.compression))
         self.files.append(path)
         self.rows_written += len(rows)
@@ -81,8 +82,10 @@ class ImpressionLog:
 
 def _slice(rows: Feedback, start: int, stop: int) -> Feedback:
     """Rows ``start:stop`` of a feedback batch, as copies (so the source can be freed)."""
-    return Feedback(**{f.name: np.array(getattr(rows, f.name)[start:stop])
-                       for f in fields(Feedback)})
+    versions = None if rows.versions is None else {
+        stage: np.array(v[start:stop]) for stage, v in rows.versions.items()}
+    return Feedback(**{name: np.array(getattr(rows, name)[start:stop])
+                       for name in FEEDBACK_COLUMNS}, versions=versions)
 
 
 __all__ = ["IMPRESSIONS_DIR", "ImpressionLog"]

@@ -20,6 +20,8 @@ import numpy as np
 
 #: Stable spawn keys of the run-level streams. Never renumber: it would change results.
 RUN_STREAMS: dict[str, int] = {"arrivals": 1, "clicks": 2, "policy": 3, "metrics": 4}
+#: Stable spawn key of the pipeline stage metrics' sampling stream (made on demand).
+POOL_METRICS_STREAM = 5
 #: Stable spawn keys of the world-level streams.
 WORLD_STREAMS: dict[str, int] = {"world": 1, "catalogue": 2}
 
@@ -61,3 +63,8 @@ class Streams:
         world = {name: _child(world_entropy, 1000 + key) for name, key in WORLD_STREAMS.items()}
         run = {name: _child(int(seed), key) for name, key in RUN_STREAMS.items()}
         return cls(**world, **run)
+
+
+def pool_metrics_stream(seed: int) -> np.random.Generator:
+    """The sampling stream of the per-stage metrics of a pipeline (apart from the others)."""
+    return _child(int(seed), POOL_METRICS_STREAM)

@@ -4,7 +4,7 @@ from loopsim.policies.estimators.counts import BetaCTR, ClickCount, ItemCounters
 from loopsim.policies.estimators.debiased import ClicksOverExpected, InversePropensityCTR
 from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.mf import ImplicitMF
-from loopsim.policies.estimators.oracle import TrueRelevance
+from loopsim.policies.estimators.oracle import TrueRelevance, TrueValue
 from loopsim.policies.estimators.pal import PositionAwareLogistic
 from loopsim.policies.estimators.rewards import RewardCount
 
@@ -19,4 +19,5 @@ __all__ = [
     "PositionAwareLogistic",
     "RewardCount",
     "TrueRelevance",
+    "TrueValue",
 ]

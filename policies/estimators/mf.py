@@ -130,10 +130,16 @@ class ImplicitMF:
         return out
 
     def _mean_user(self) -> np.ndarray:
-        """Mean factor of the users with at least one click (zeros before any click)."""
+        """Mean factor of the users with at least one click (zeros before any click);
+        kept per model version (``user_factors`` needs it for every batch)."""
+        cached = getattr(self, "_mean_cache", None)
+        if cached is not None and cached[0] == self._version:
+            return cached[1]
         if not self._active.any():
             return np.zeros(int(self.n_factors))
-        return self._users[: self._active.shape[0]][self._active].mean(axis=0)
+        mean = self._users[: self._active.shape[0]][self._active].mean(axis=0)
+        self._mean_cache = (self._version, mean)
+        return mean
 
     def _serving_factors(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The mean user and the candidates' factors, kept while the model and the
@@ -156,6 +162,34 @@ class ImplicitMF:
         cold = ~self._factors(users, self._active[:, None], np.zeros(1, dtype=bool))[:, 0]
         x[cold] = mean_user
         return x @ y.T
+
+    def user_factors(self, users: np.ndarray) -> np.ndarray:
+        """``(U, f)`` factors of users (the mean active user's for users without clicks).
+
+        With :meth:`item_factors`, the embeddings a nearest-neighbour retrieval stage
+        searches: ``user_scores(u, i) == user_factors(u) @ item_factors(i).T``.
+        """
+        if not self._active.any():
+            return np.zeros((users.shape[0], int(self.n_factors)))
+        mean_user = self._mean_user()
+        x = self._factors(users, self._users, mean_user)
+        cold = ~self._factors(users, self._active[:, None], np.zeros(1, dtype=bool))[:, 0]
+        x[cold] = mean_user
+        return x
+
+    def item_factors(self, items: np.ndarray) -> np.ndarray:
+        """``(I, f)`` factors of items (zeros for items never seen in a click)."""
+        if self._items.shape[0] == 0:
+            return np.zeros((items.shape[0], int(self.n_factors)))
+        return self._factors(items, self._items, np.zeros(self._items.shape[1]))
+
+    def pair_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(B, N)`` score of ``items[b, j]`` for ``users[b]`` (a pool per user)."""
+        if not self._active.any():
+            return np.zeros(items.shape, dtype=np.float64)
+        x = self.user_factors(users)
+        y = self.item_factors(items.reshape(-1)).reshape(*items.shape, x.shape[1])
+        return np.einsum("bf,bnf->bn", x, y)
 
     def scores(self, items: np.ndarray) -> np.ndarray:
         """Population-level score: the mean active user's predicted preference."""

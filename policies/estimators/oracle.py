@@ -51,5 +51,22 @@ class TrueRelevance:
         """True relevance of each item for each user."""
         return self.truth.relevance(users, items)
 
+    def pair_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(B, N)`` true relevance of ``items[b, j]`` for ``users[b]`` (a pool per user)."""
+        return np.asarray(self.truth.relevance_of_slates(users, items), dtype=np.float64)
+
     def __repr__(self) -> str:
         return "TrueRelevance()"
+
+
+class TrueValue(TrueRelevance):
+    """The global oracle: every item scored by its true population value, for everyone.
+
+    A non-personalized upper bound (the best one score per item can do), e.g. the
+    retrieval of the truly best items of the catalogue.
+    """
+
+    personalized = False  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "TrueValue()"

@@ -92,8 +92,14 @@ class _Context:
     def shapes(
         self, world: TinyWorld, shapes: tuple[tuple[int, int], ...]
     ) -> Iterator[tuple[Any, SlateRequest]]:
-        """A fresh copy and a request per ``(batch size, k)``: ``k`` is fixed within a run."""
+        """A fresh copy and a request per ``(batch size, k)``: ``k`` is fixed within a run.
+
+        ``k`` is capped by the policy's optional ``max_slate_size`` (a pipeline serves at
+        most its pool size: a larger slate is a configuration error it reports itself).
+        """
+        cap = getattr(self.policy, "max_slate_size", None)
         for step, (batch, k) in enumerate(shapes):
+            k = k if cap is None else min(k, int(cap))
             rng = np.random.default_rng(CHECK_SEED + step)
             yield self.fresh(world), world.request(float(step), batch, k, rng)
 

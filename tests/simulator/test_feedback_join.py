@@ -8,10 +8,10 @@ import pickle
 
 import numpy as np
 import pytest
-from loopsim.simulator.contract import Feedback, Slates
+from loopsim.simulator.contract import FEEDBACK_COLUMNS, Feedback, Slates
 from loopsim.simulator.feedback_join import JoinedFeedback
 
-COLUMNS = [f.name for f in dataclasses.fields(Feedback)]
+COLUMNS = [*FEEDBACK_COLUMNS, "versions"]
 
 
 def batch(seed: int, sessions: int = 3, k: int = 2) -> Feedback:
@@ -25,6 +25,11 @@ def batch(seed: int, sessions: int = 3, k: int = 2) -> Feedback:
 def assert_same(a: Feedback, b: Feedback) -> None:
     for name in COLUMNS:
         x, y = getattr(a, name), getattr(b, name)
+        if name == "versions":
+            assert (x is None) == (y is None), name
+            for stage in x or {}:
+                np.testing.assert_array_equal(x[stage], y[stage])
+            continue
         assert x.dtype == y.dtype, name
         np.testing.assert_array_equal(x, y)
 

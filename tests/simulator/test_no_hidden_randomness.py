@@ -28,9 +28,16 @@ def global_states() -> tuple[object, ...]:
 POLICIES = builtin_policies()
 
 
+#: Pipelines serve pools of 50-100 candidates; this world's catalogue shrinks to the slate
+#: (5 items) as items expire, so their pools are the slate size here.
+TINY_POOLS = {"pipeline": ["policy.retrieval.n=5"],
+              "self_defeating": ["policy.retrieval.before.n=5", "policy.retrieval.after.n=5"]}
+
+
 def built_in(name: str) -> object:
+    pools = next((v for k, v in TINY_POOLS.items() if name.startswith(k)), [])
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"policy={name}"])
+        cfg = compose(config_name="config", overrides=[f"policy={name}", *pools])
     return instantiate(cfg.policy, _convert_="all")
 
 
