@@ -67,6 +67,27 @@ PROBABILITY = {"low": 0.0, "high": 1.0}
 
 
 @dataclass
+class ShiftSchema:
+    """``world.shift``: data shift (:class:`loopsim.simulator.world.shift.DataShift`).
+
+    Types only; the values are checked by ``DataShift.validate`` (times within the
+    horizon, shares in [0, 1]).
+    """
+
+    item_drift: str = "none"
+    drift_rate: float = 0.0
+    drift_step: float = 1.0
+    shock_time: float | None = None
+    shock_share: float = 0.0
+    shock_factor: float = 0.25
+    cohort_time: float | None = None
+    cohort_share: float = 0.0
+    cohort_spread: float = 0.5
+    season_daily: float = 0.0
+    season_weekly: float = 0.0
+
+
+@dataclass
 class SyntheticWorldSchema:
     """``conf/world/synthetic.yaml`` (:class:`loopsim.simulator.SyntheticWorld`)."""
 
@@ -83,6 +104,7 @@ class SyntheticWorldSchema:
     item_arrival_rate: float = ranged(5.0, **NON_NEGATIVE)
     item_lifetime: float | None = ranged(None, **POSITIVE)
     drift: float = ranged(0.0, **PROBABILITY)
+    shift: ShiftSchema = field(default_factory=ShiftSchema)
 
 
 @dataclass

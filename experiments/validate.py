@@ -23,6 +23,7 @@ from loopsim.experiments.schema import (
     Range,
 )
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.world.shift import DataShift
 from loopsim.simulator.validation import check_in_range, check_positive_int
 from omegaconf import DictConfig
 
@@ -74,6 +75,14 @@ def validate_config(cfg: DictConfig) -> None:
             if key in policy:
                 check_range(f"policy.{key}", policy[key], allowed)
     _check_slate_size(cfg)
+    _check_shift(cfg)
+
+
+def _check_shift(cfg: DictConfig) -> None:
+    """``world.shift``: known keys, shares in [0, 1], shift times within the horizon."""
+    world = cfg.get("world")
+    if isinstance(world, DictConfig) and world.get("shift") is not None:
+        DataShift.from_options(world.shift).validate(float(cfg.horizon))
 
 
 def _check_slate_size(cfg: DictConfig) -> None:

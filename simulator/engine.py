@@ -44,6 +44,7 @@ from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
 from loopsim.simulator.world.base import World
+from loopsim.simulator.world.shift import DataShift, ShiftingWorld
 from simpy.events import Event
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
@@ -191,10 +192,8 @@ class Simulation:
             )
         self.catalogue = Catalogue()
         self.catalogue.add(np.arange(self.world.n_items, dtype=np.int64), 0.0)
-        rates = np.asarray(self.world.activity(), dtype=np.float64)
-        self.total_rate = float(rates.sum())
-        self.cum_rates = np.cumsum(rates)
-        self.user_search = GuidedSearch(self.cum_rates)
+        self.shift = self._data_shift()
+        self._set_rates()
         sessions_per_day = self.total_rate
         quality_rate = (
             1.0
@@ -215,12 +214,48 @@ class Simulation:
             self._update(0.0, warm)
         return self._start_processes()
 
+    def _set_rates(self) -> None:
+        """Read the users' session rates from the world (at the start, and after a shift)."""
+        rates = np.asarray(self.world.activity(), dtype=np.float64)
+        self.total_rate = float(rates.sum())
+        self.cum_rates = np.cumsum(rates)
+        self.user_search = GuidedSearch(self.cum_rates)
+
+    # -- data shift (simulator/world/shift.py) -------------------------------------------
+    def _data_shift(self) -> DataShift | None:
+        """The world's active data shift, checked against the run (``None``: no shift)."""
+        if not isinstance(self.world, ShiftingWorld) or not self.world.data_shift.active:
+            return None
+        shift = self.world.data_shift
+        shift.validate(self.config.horizon)
+        if self.config.tick == 0 and (shift.has_cohort or shift.seasonal):
+            raise ConfigError("`tick == 0` (one event per session) does not support a "
+                              "changing session rate (world.shift cohort or seasonality): "
+                              "use tick > 0, e.g. tick=0.05.")
+        return shift
+
+    def _shifting(self, env: simpy.Environment) -> Process:
+        """Advance the world's shift at its change times (catalogue phase)."""
+        for when in self.shift.change_times(self.config.horizon):  # type: ignore[union-attr]
+            yield At(env, when - env.now, CATALOGUE)
+            if self.world.advance(env.now):  # type: ignore[attr-defined]
+                self._set_rates()
+
+    def _expected_sessions(self, t0: float, t1: float) -> float:
+        """Expected sessions in ``(t0, t1]``: the total rate times the (seasonal) time."""
+        if self.shift is None or not self.shift.seasonal:
+            return self.total_rate * (t1 - t0)
+        return self.total_rate * self.shift.season_integral(t0, t1)
+    # -- end of data shift ---------------------------------------------------------------
+
     def _start_processes(self) -> simpy.Environment:
         """A fresh environment with the loop's processes (see the module docstring)."""
         cfg = self.config
         self.env = env = simpy.Environment()
         env.process(self._sessions(env))
         env.process(self._catalogue(env))
+        if self.shift is not None:
+            env.process(self._shifting(env))
         if self.world.item_lifetime is not None:
             self._schedule_expiry(env, np.arange(self.world.n_items), initial=True)
         if cfg.retrain_interval > 0:
@@ -241,7 +276,7 @@ class Simulation:
             for when in _grid(tick, self.config.horizon):
                 yield At(env, when - env.now, SERVE)
                 self.timer.start()
-                n = int(rng.poisson(self.total_rate * (when - previous)))
+                n = int(rng.poisson(self._expected_sessions(previous, when)))
                 users = self._draw_users(rng, n)
                 times = np.sort(previous + (when - previous) * rng.random(n))
                 previous = when
