@@ -10,6 +10,8 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
+from loopsim.simulator.metrics.slices import COHORTS, SliceOptions
+from loopsim.simulator.monitor import MonitorOptions
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig, OmegaConf
 
@@ -29,13 +31,32 @@ def simulation_config(cfg: DictConfig) -> SimulationConfig:
     return SimulationConfig(**{k: cfg[k] for k in ENGINE_KEYS})
 
 
+def slice_options(cfg: DictConfig) -> SliceOptions | None:
+    """The ``slices`` block as :class:`SliceOptions` (``None`` when absent or off)."""
+    node = cfg.get("slices")
+    if node is None or not node.get("enabled", False):
+        return None
+    values = OmegaConf.to_container(node, resolve=True)
+    values["cohorts"] = tuple(values.get("cohorts", COHORTS))  # type: ignore[index,union-attr]
+    return SliceOptions(**values)  # type: ignore[arg-type]
+
+
+def monitor_options(cfg: DictConfig) -> MonitorOptions | None:
+    """The ``monitor`` block as :class:`MonitorOptions` (``None`` when absent)."""
+    node = cfg.get("monitor")
+    if node is None:
+        return None
+    return MonitorOptions(**OmegaConf.to_container(node, resolve=True))  # type: ignore[arg-type]
+
+
 def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:
     """Instantiate the world, click model and policy of ``cfg`` into a simulation."""
     world = instantiate(cfg.world, _convert_="all")
     click_model = instantiate(cfg.click_model, _convert_="all")
     policy = instantiate(cfg.policy, _convert_="all")
     return Simulation(world, click_model, policy, simulation_config(cfg), int(cfg.seed),
-                      policy_name=policy_name)
+                      policy_name=policy_name, slices=slice_options(cfg),
+                      monitor=monitor_options(cfg))
 
 
 def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None:

@@ -133,6 +133,37 @@ class LogSchema:
 
 
 @dataclass
+class SlicesSchema:
+    """The ``slices`` block (:class:`loopsim.simulator.metrics.slices.SliceOptions`)."""
+
+    enabled: bool = False
+    cohorts: list[str] = field(default_factory=lambda: [
+        "activity", "arrival", "taste", "item_age", "exposure", "topic"])
+    new_days: float = ranged(7.0, **POSITIVE)
+    taste_clusters: int = ranged(3, low=1, integer=True)
+
+
+@dataclass
+class MonitorSchema:
+    """The ``monitor`` block (:class:`loopsim.simulator.monitor.MonitorOptions`).
+
+    Types only; ``MonitorOptions.validate`` checks the values (one source of the rules).
+    """
+
+    enabled: bool = False
+    interval: float = 1.0
+    history: int = 7
+    warmup: float = 3.0
+    z: float = 4.0
+    min_impressions: int = 500
+    alpha: float = 0.001
+    sample: int = 2000
+    new_days: float = 7.0
+    guard_threshold: float | None = None
+    detect_window: float = 3.0
+
+
+@dataclass
 class LoopsimSchema:
     """The top-level keys of ``conf/config.yaml``.
 
@@ -157,6 +188,8 @@ class LoopsimSchema:
     label: str | None = None
     resume: bool = False
     log: LogSchema = field(default_factory=LogSchema)
+    slices: SlicesSchema = field(default_factory=SlicesSchema)
+    monitor: MonitorSchema = field(default_factory=MonitorSchema)
 
 
 #: Schemas of the nodes checked by ``_target_`` (a user's own class is not checked).

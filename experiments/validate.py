@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from loopsim.experiments.runner import simulation_config
+from loopsim.experiments.runner import monitor_options, simulation_config
 from loopsim.experiments.schema import (
     POLICY_RANGES,
     SCHEMAS_BY_TARGET,
@@ -23,8 +23,9 @@ from loopsim.experiments.schema import (
     Range,
 )
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.world.shift import DataShift
+from loopsim.simulator.metrics.slices import SliceOptions
 from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.world.shift import DataShift
 from omegaconf import DictConfig
 
 __all__ = ["check_range", "validate_config"]
@@ -76,6 +77,18 @@ def validate_config(cfg: DictConfig) -> None:
                 check_range(f"policy.{key}", policy[key], allowed)
     _check_slate_size(cfg)
     _check_shift(cfg)
+    _check_slices_and_monitor(cfg)
+
+
+def _check_slices_and_monitor(cfg: DictConfig) -> None:
+    """``slices``: known cohorts; ``monitor``: ranges, and no guard without a monitor."""
+    if isinstance(cfg.get("slices"), DictConfig):
+        cohorts = cfg.slices.get("cohorts") or []
+        SliceOptions(cohorts=tuple(cohorts), new_days=cfg.slices.get("new_days", 7.0),
+                     taste_clusters=cfg.slices.get("taste_clusters", 3)).validate()
+    options = monitor_options(cfg)
+    if options is not None:
+        options.validate(float(cfg.horizon))
 
 
 def _check_shift(cfg: DictConfig) -> None:

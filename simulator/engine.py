@@ -12,6 +12,7 @@ are deployed, then metrics are recorded.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections import deque
@@ -36,6 +37,8 @@ from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeErr
 from loopsim.simulator.feedback_join import JoinedFeedback
 from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.metrics.recorder import MetricsRecorder
+from loopsim.simulator.metrics.slices import SliceOptions, SliceRecorder
+from loopsim.simulator.monitor import HasItemFeatures, Monitor, MonitorOptions, judge
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
@@ -106,6 +109,8 @@ class Simulation:
             arrivals, serving, clicks, metrics, logging, world, training, catalogue and
             SimPy overhead); off by default.
         impression_log: Where to stream the full impression log (``None``: no log).
+        slices: Sliced metrics (``metrics.parquet``'s ``slice`` column); ``None``: off.
+        monitor: The team's monitor and deployment guard (``events.parquet``); ``None``: off.
     """
 
     def __init__(
@@ -118,6 +123,8 @@ class Simulation:
         policy_name: str | None = None,
         timing: bool = False,
         impression_log: ImpressionLog | None = None,
+        slices: SliceOptions | None = None,
+        monitor: MonitorOptions | None = None,
     ) -> None:
         self.world = world
         self.click_model = click_model
@@ -127,6 +134,8 @@ class Simulation:
         self.policy_name = policy_name or type(policy).__name__
         self.timing = timing
         self.impression_log = impression_log
+        self.slices = slices
+        self.monitor_options = monitor
 
     # -- the run ------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -154,8 +163,12 @@ class Simulation:
 
     def _result(self, error: BaseException | None, wall: float, now: float) -> RunResult:
         """The run's metrics, items and summary (also after a failure at ``now``)."""
+        if self.monitor is not None and self.rows:
+            last = self.rows[-1][0]
+            self.rows.extend((last, name, value) for name, value in self._monitor_rows())
         result = RunResult.build(
             rows=self.rows,
+            slice_rows=self.slice_rows,
             items=self._item_table(),
             wall_time=wall,
             impressions=self.recorder.impressions,
@@ -164,6 +177,7 @@ class Simulation:
             policy_name=self.policy_name,
             error=error,
             failed_at=now if error is not None else None,
+            events=self.monitor.events if self.monitor is not None else None,
         )
         if self.timer.enabled:
             result.summary["time_split"] = split(self.timer.totals(), wall)
@@ -205,8 +219,15 @@ class Simulation:
         )
         self.log = FeedbackLog()
         self.rows: list[tuple[float, str, float]] = []
+        self.slice_rows: list[tuple[float, str, str, float]] = []
+        if self.slices is not None and self.slices.enabled:
+            self.slices.validate()
+            self.recorder.slices = SliceRecorder(self.slices, self.world,
+                                                 self.streams.metrics.spawn(1)[0])
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
+        self.model_version = 0
+        self.monitor = self._make_monitor()
         if isinstance(self.policy, UsesGroundTruth):
             self.policy.use_ground_truth(self.world)
         history = getattr(self.world, "history", None)  # logged feedback to start from
@@ -262,6 +283,8 @@ class Simulation:
             env.process(self._training(env))
         env.process(self._snapshots(env))
         env.process(self._progress(env))
+        if self.monitor is not None:
+            env.process(self._monitoring(env))
         return env
 
     # -- processes ----------------------------------------------------------------------
@@ -388,7 +411,7 @@ class Simulation:
             self.click_model, self.world, users, slates.items, relevance, self.streams.clicks
         )
         timer.lap("clicks")
-        self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
+        self.recorder.record(users, slates, clicks, relevance, candidates, rewards, t)
         timer.lap("metrics")
         feedback = Feedback.from_slates(times, users, slates, clicks, rewards)
         timer.lap("logging")
@@ -397,6 +420,8 @@ class Simulation:
         self.log.push(t + self.config.feedback_delay, feedback)
         if self.impression_log is not None:
             self.impression_log.append(feedback)
+        if self.monitor is not None:
+            self.monitor.observe(t, users, slates.items, clicks, self.model_version)
         timer.lap("logging")
         if self.config.retrain_interval == 0:
             self._train(self.env)
@@ -404,7 +429,88 @@ class Simulation:
     def _update(self, t: float, batch: Feedback) -> None:
         self.timer.start()
         self._call("update", t, self.policy.update, batch)
+        self.model_version += 1
+        if self.monitor is not None:
+            self.monitor.event(t, "deploy", f"trained on {len(batch)} impressions",
+                               self.model_version)
         self.timer.lap("training")
+
+    # -- monitoring and guarded deployment (simulator/monitor.py) ------------------------
+    def _make_monitor(self) -> Monitor | None:
+        options = self.monitor_options
+        if options is None:
+            return None
+        options.validate(self.config.horizon)
+        if not options.enabled:
+            return None
+        features = self.world if isinstance(self.world, HasItemFeatures) else None
+        self._accepted = (self._copy_policy(), 0)
+        self._rollback_gains: list[float] = []
+        self._eval_rng = self.streams.metrics.spawn(1)[0]  # regret of rollbacks: truth
+        return Monitor(options, int(getattr(self.world, "n_users", 0)), self.streams.monitor,
+                       features)
+
+    def _copy_policy(self) -> RankingPolicy:
+        """A copy of the policy's state; the world it may hold stays shared."""
+        return copy.deepcopy(self.policy, {id(self.world): self.world})
+
+    def _monitoring(self, env: simpy.Environment) -> Process:
+        """Every ``monitor.interval``: check the bands, then the guard (after metrics)."""
+        for when in _grid(self.monitor.options.interval, self.config.horizon):  # type: ignore[union-attr]
+            yield At(env, when - env.now, SNAPSHOT)
+            self._check(env.now)
+
+    def _check(self, t: float) -> None:
+        monitor = self.monitor
+        if monitor is None:
+            return
+        ctr, impressions = monitor.window_ctr()
+        monitor.check(t, self.model_version, self._scores(self.catalogue.candidates))
+        threshold = monitor.options.guard_threshold
+        if threshold is None or impressions < monitor.options.min_impressions:
+            return
+        accepted, version = self._accepted
+        if (monitor.accepted_ctr is not None and self.model_version != version
+                and ctr < monitor.accepted_ctr * (1.0 - threshold)):
+            gain = self._regret(self.policy, t) - self._regret(accepted, t)
+            self._rollback_gains.append(gain)
+            monitor.event(t, "rollback", f"ctr={ctr:.4f} < {1 - threshold:.2f} x accepted "
+                          f"{monitor.accepted_ctr:.4f}; back to version {version}; "
+                          f"regret saved per session {gain:+.4f}", version)
+            self.policy = accepted
+            self._accepted = (self._copy_policy(), version)
+            self.model_version = version
+            monitor.accepted_ctr = None  # the next window re-measures the restored version
+        else:
+            self._accepted = (self._copy_policy(), self.model_version)
+            monitor.accepted_ctr = ctr
+            monitor.event(t, "accept", f"ctr={ctr:.4f}", self.model_version)
+
+    def _regret(self, policy: RankingPolicy, t: float, n: int = 500) -> float:
+        """Mean regret per session of ``policy`` now, on sampled users (truth; metrics only)."""
+        users = self._draw_users(self._eval_rng, n)
+        candidates = self.catalogue.candidates
+        request = SlateRequest(t, users, candidates, self.config.slate_size, self._eval_rng)
+        slates = self._call("rank", t, policy.rank, request)
+        relevance = self.world.relevance_of_slates(users, slates.items)
+        expected = self.click_model.expected_clicks(relevance)
+        return float((self.recorder.best_expected_clicks(users, candidates) - expected).mean())
+
+    def _monitor_rows(self) -> list[tuple[str, float]]:
+        """Alarms judged against the world's known shift times, and the guard's tally."""
+        monitor = self.monitor
+        if monitor is None:
+            return []
+        alerts = np.array([e[0] for e in monitor.events if e[1] == "alert"])
+        shifts = self.shift.shift_times() if self.shift is not None else ()
+        rows = [(f"monitor_{k}", v) for k, v in
+                judge(alerts, shifts, monitor.options.detect_window).items()]
+        if monitor.options.guard_threshold is not None:
+            gains = self._rollback_gains
+            rows += [("guard_rollbacks", float(len(gains))),
+                     ("guard_regret_saved", float(np.sum(gains)) if gains else 0.0)]
+        return rows
+    # -- end of monitoring ---------------------------------------------------------------
 
     def _call(self, method: str, t: float, fn: Any, arg: Any) -> Any:
         try:
@@ -426,9 +532,13 @@ class Simulation:
     def _snapshot(self, t: float) -> None:
         self.timer.start()
         candidates = self.catalogue.candidates
-        values = self.recorder.snapshot(candidates, self._scores(candidates))
+        sliced = self.recorder.slices is not None
+        arrival = self.catalogue.arrival_times() if sliced else None
+        values = self.recorder.snapshot(candidates, self._scores(candidates), t, arrival)
         values.update(self._policy_metrics(t))
         self.rows.extend((t, name, value) for name, value in values.items())
+        if sliced:
+            self.slice_rows.extend((t, *row) for row in self.recorder.slice_rows)
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.world.shift import DataShift, ShiftState
 from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.world.shift import DataShift, ShiftState
 
 
 def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -154,6 +154,10 @@ class SyntheticWorld:
             self._version += 1
             self._relevance_version += 1
         return a_changed
+
+    def item_features(self, items: np.ndarray) -> np.ndarray:
+        """``(I, n_factors)`` items' latent features, as a team's content embeddings."""
+        return self._features[items]
 
     def user_arrival_times(self) -> np.ndarray:
         """``(n_users,)`` day each user joins the population (0: from the start)."""
