@@ -444,7 +444,7 @@ class Simulation:
         if not options.enabled:
             return None
         features = self.world if isinstance(self.world, HasItemFeatures) else None
-        self._accepted = (self._copy_policy(), 0)
+        self._accepted = self._candidate = (self._copy_policy(), 0)
         self._rollback_gains: list[float] = []
         self._eval_rng = self.streams.metrics.spawn(1)[0]  # regret of rollbacks: truth
         return Monitor(options, int(getattr(self.world, "n_users", 0)), self.streams.monitor,
@@ -478,13 +478,15 @@ class Simulation:
                           f"{monitor.accepted_ctr:.4f}; back to version {version}; "
                           f"regret saved per session {gain:+.4f}", version)
             self.policy = accepted
-            self._accepted = (self._copy_policy(), version)
             self.model_version = version
+            self._accepted = self._candidate = (self._copy_policy(), version)
             monitor.accepted_ctr = None  # the next window re-measures the restored version
         else:
-            self._accepted = (self._copy_policy(), self.model_version)
+            # The window was served from the version current at the previous check on.
+            self._accepted = self._candidate
             monitor.accepted_ctr = ctr
-            monitor.event(t, "accept", f"ctr={ctr:.4f}", self.model_version)
+            monitor.event(t, "accept", f"ctr={ctr:.4f}", self._candidate[1])
+            self._candidate = (self._copy_policy(), self.model_version)
 
     def _regret(self, policy: RankingPolicy, t: float, n: int = 500) -> float:
         """Mean regret per session of ``policy`` now, on sampled users (truth; metrics only)."""

@@ -70,10 +70,18 @@ class SliceOptions:
 
 def taste_clusters(preferences: np.ndarray, k: int, rng: np.random.Generator,
                    iterations: int = 10) -> np.ndarray:
-    """``(n,)`` k-means cluster (by cosine on unit vectors) of each preference row."""
+    """``(n,)`` k-means cluster (by cosine on unit vectors) of each preference row.
+
+    Started from farthest points (a random first centre, then each next one the row
+    least similar to the centres so far), then ``iterations`` Lloyd steps.
+    """
     n = preferences.shape[0]
     k = min(k, n)
-    centres = preferences[rng.choice(n, size=k, replace=False)].copy()
+    chosen = [int(rng.integers(n))]
+    for _ in range(k - 1):
+        closest = (preferences @ preferences[chosen].T).max(axis=1)
+        chosen.append(int(np.argmin(closest)))
+    centres = preferences[chosen].copy()
     label = np.zeros(n, dtype=np.int64)
     for _ in range(iterations):
         label = np.argmax(preferences @ centres.T, axis=1)
