@@ -21,8 +21,8 @@ standard deviations (for a CTR, the larger of their spread and the binomial stan
 error of this window). A value outside the band raises an alert (for the feature
 statistic, only when its test's p-value is also below ``alpha`` / dimensions: served
 items move every day under a feedback loop, so a test against the previous window alone
-fires every day; the band learns that normal movement). Alerts, deploys and rollbacks are the run's events
-(``events.parquet``: ``t``, ``kind``, ``detail``, ``model_version``).
+fires every day; the band learns that normal movement). Alerts, deploys and rollbacks
+are the run's events (``events.parquet``: ``t``, ``kind``, ``detail``, ``model_version``).
 
 With ``guard_threshold`` set, every check is a **guarded deployment**: the logged CTR of
 the window just served (the versions deployed since the last check) is compared with
