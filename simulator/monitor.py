@@ -25,10 +25,11 @@ fires every day; the band learns that normal movement). Alerts, deploys and roll
 are the run's events (``events.parquet``: ``t``, ``kind``, ``detail``, ``model_version``).
 
 With ``guard_threshold`` set, every check is a **guarded deployment**: the logged CTR of
-the window just served (the versions deployed since the last check) is compared with
-the last accepted window's; when it is lower by more than ``guard_threshold`` (relative)
-the policy is rolled back to the last accepted version, else the current version is
-accepted. See docs/monitoring.md.
+the window just served (by the version current at the previous check and its updates)
+is compared with the last accepted window's. When it is lower by more than
+``guard_threshold`` (relative), the policy is rolled back to the last accepted version
+(its state copied when it was deployed) and the next window re-measures it; otherwise
+the version that started the window is accepted. See docs/monitoring.md.
 """
 
 from __future__ import annotations
