@@ -80,6 +80,7 @@ class ShiftSchema:
     shock_time: float | None = None
     shock_share: float = 0.0
     shock_factor: float = 0.25
+    shock_target: str = "random"
     cohort_time: float | None = None
     cohort_share: float = 0.0
     cohort_spread: float = 0.5

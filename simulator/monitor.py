@@ -6,10 +6,10 @@ a real team can see, never the truth:
 * the **logged CTR** (clicks over impressions of the window) per model version and per
   observable user slice (``all``, ``user_new`` and ``user_old``: users whose first
   session is within the last ``new_days`` days, or not);
-* the **score distribution** of the deployed model over the available items (the
-  Kolmogorov-Smirnov distance between this check's scores and the previous check's,
-  each divided by its mean absolute score, so that scores that only grow, such as click
-  counts, do not move it);
+* the **score distribution** of the deployed model over the available items: the
+  Kolmogorov-Smirnov distance between this check's scores and the previous check's (a
+  model whose scores grow steadily, such as click counts, moves it steadily, and the
+  band learns that; a jump leaves the band);
 * **drift of served items' features** against the training window (the served items of
   the window before): the two-sample Kolmogorov-Smirnov statistic of each feature
   dimension (``scipy.stats.ks_2samp``) on at most ``sample`` served items per window,
@@ -138,9 +138,7 @@ class Band:
 
 
 def _ks_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Kolmogorov-Smirnov distance between two samples, each scaled by its mean |value|."""
-    a = a / (np.abs(a).mean() or 1.0)
-    b = b / (np.abs(b).mean() or 1.0)
+    """Kolmogorov-Smirnov distance between two samples (the largest gap of their CDFs)."""
     grid = np.concatenate([a, b])
     fa = np.searchsorted(np.sort(a), grid, side="right") / a.size
     fb = np.searchsorted(np.sort(b), grid, side="right") / b.size

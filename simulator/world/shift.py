@@ -9,8 +9,8 @@ oracle) reads the same arrays, so it follows the shift exactly.
   ``trend``: every item gets a slope ``~ Normal(0, drift_rate)`` (quality per day) when
   first seen; ``random_walk``: every ``drift_step`` days each quality moves by
   ``Normal(0, drift_rate * sqrt(drift_step))``; ``shock``: at ``shock_time`` a share
-  ``shock_share`` of the items then in the world, drawn at random, have their quality
-  multiplied by ``shock_factor``. Qualities stay in [0, 1].
+  ``shock_share`` of the items then in the world, drawn at random (or those of highest
+  quality, ``shock_target: top``), have their quality multiplied by ``shock_factor``. Qualities stay in [0, 1].
 * **Population shift** (``cohort_share`` > 0): that share of the users, drawn at random,
   forms a cohort with tastes of its own (unit vectors around a random centre:
   ``normalize(centre + cohort_spread * noise)``) and no activity before ``cohort_time``;
@@ -33,10 +33,12 @@ import numpy as np
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range
 
-__all__ = ["DRIFT_KINDS", "DataShift", "ShiftState", "ShiftingWorld"]
+__all__ = ["DRIFT_KINDS", "SHOCK_TARGETS", "DataShift", "ShiftState", "ShiftingWorld"]
 
 #: The kinds of item drift.
 DRIFT_KINDS = ("none", "trend", "random_walk", "shock")
+#: Which items a shock hits.
+SHOCK_TARGETS = ("random", "top")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class DataShift:
         shock_share: Share of the items present at ``shock_time`` that are hit, in [0, 1].
         shock_factor: The hit items' quality is multiplied by this (>= 0; < 1 loses
             appeal, > 1 gains it, clipped at 1).
+        shock_target: ``random`` (the hit items drawn at random) or ``top`` (the items of
+            highest quality: the hits lose their appeal).
         cohort_time: Day from which the new user cohort arrives.
         cohort_share: Share of the users in the new cohort, in [0, 1] (0: none).
         cohort_spread: Spread of the cohort's tastes around their centre (> 0; small:
@@ -67,6 +71,7 @@ class DataShift:
     shock_time: float | None = None
     shock_share: float = 0.0
     shock_factor: float = 0.25
+    shock_target: str = "random"
     cohort_time: float | None = None
     cohort_share: float = 0.0
     cohort_spread: float = 0.5
@@ -119,6 +124,9 @@ class DataShift:
         check_in_range("world.shift.drift_step", self.drift_step, 0.0, None, low_open=True)
         check_in_range("world.shift.shock_share", self.shock_share, 0.0, 1.0)
         check_in_range("world.shift.shock_factor", self.shock_factor, 0.0, None)
+        if self.shock_target not in SHOCK_TARGETS:
+            raise ConfigError(f"`world.shift.shock_target == {self.shock_target!r}`: must be "
+                              f"one of {list(SHOCK_TARGETS)}.")
         check_in_range("world.shift.cohort_share", self.cohort_share, 0.0, 1.0)
         check_in_range("world.shift.cohort_spread", self.cohort_spread, 0.0, None,
                        low_open=True)
@@ -249,7 +257,11 @@ class ShiftState:
             quality += self.rng.normal(0.0, o.drift_rate * math.sqrt(dt), n)
             changed_quality = True
         if o.item_drift == "shock" and abs(t - float(o.shock_time)) < 1e-9:  # type: ignore[arg-type]
-            hit = self.rng.choice(n, size=int(round(o.shock_share * n)), replace=False)
+            size = int(round(o.shock_share * n))
+            if o.shock_target == "top":
+                hit = np.argsort(-quality, kind="stable")[:size]
+            else:
+                hit = self.rng.choice(n, size=size, replace=False)
             quality[hit] *= o.shock_factor
             changed_quality = True
         if changed_quality:

@@ -127,3 +127,15 @@ def test_bad_shift_is_refused_before_the_run(shift: dict, message: str) -> None:
 def test_a_changing_rate_needs_batched_ticks() -> None:
     with pytest.raises(ConfigError, match=r"`tick == 0`.*use tick > 0"):
         run({"season_daily": 0.3}, tick=0.0)
+
+
+def test_a_top_shock_hits_the_best_items() -> None:
+    w = world(item_drift="shock", shock_time=1.0, shock_share=0.2, shock_factor=0.5,
+              shock_target="top")
+    items = np.arange(50)
+    before = w.quality(items).copy()
+    w.advance(1.0)
+    best = np.argsort(-before, kind="stable")[:10]
+    np.testing.assert_allclose(w.quality(items)[best], 0.5 * before[best])
+    rest = np.setdiff1d(items, best)
+    assert np.array_equal(w.quality(items)[rest], before[rest])
