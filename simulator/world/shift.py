@@ -10,7 +10,8 @@ oracle) reads the same arrays, so it follows the shift exactly.
   first seen; ``random_walk``: every ``drift_step`` days each quality moves by
   ``Normal(0, drift_rate * sqrt(drift_step))``; ``shock``: at ``shock_time`` a share
   ``shock_share`` of the items then in the world, drawn at random (or those of highest
-  quality, ``shock_target: top``), have their quality multiplied by ``shock_factor``. Qualities stay in [0, 1].
+  quality, ``shock_target: top``), have their quality multiplied by ``shock_factor``.
+  Qualities stay in [0, 1].
 * **Population shift** (``cohort_share`` > 0): that share of the users, drawn at random,
   forms a cohort with tastes of its own (unit vectors around a random centre:
   ``normalize(centre + cohort_spread * noise)``) and no activity before ``cohort_time``;
