@@ -158,7 +158,7 @@ class MonitorSchema:
     z: float = 4.0
     min_impressions: int = 500
     alpha: float = 0.001
-    sample: int = 2000
+    sample: int = 1000
     new_days: float = 7.0
     guard_threshold: float | None = None
     detect_window: float = 3.0

@@ -77,7 +77,7 @@ class MonitorOptions:
     z: float = 4.0
     min_impressions: int = 500
     alpha: float = 0.001
-    sample: int = 2000
+    sample: int = 1000
     new_days: float = 7.0
     guard_threshold: float | None = None
     detect_window: float = 3.0
@@ -192,8 +192,11 @@ class Monitor:
                 version: int) -> None:
         """Log one served batch (what the team's logging pipeline sees)."""
         seen = self.first_seen[users]
-        self.first_seen[users] = np.where(np.isinf(seen), t, seen)
-        new = self.first_seen[users] > t - self.options.new_days
+        fresh = np.isinf(seen)
+        if fresh.any():
+            self.first_seen[users[fresh]] = t
+            seen = self.first_seen[users]
+        new = seen > t - self.options.new_days
         k = items.shape[1]
         per_session = clicks.sum(axis=1)
         n_new = int(new.sum())
@@ -206,7 +209,7 @@ class Monitor:
         tally[1] += c_all
         if self.features is not None:
             flat = items.reshape(-1)
-            keep = min(flat.size, max(1, self.options.sample // 20))
+            keep = min(flat.size, self.options.sample)
             self._served.append(flat[self.rng.integers(0, flat.size, keep)])
 
     # -- per check ----------------------------------------------------------------------
@@ -251,6 +254,8 @@ class Monitor:
             return
         served = np.concatenate(self._served)
         self._served = []
+        if served.size > self.options.sample:
+            served = served[self.rng.choice(served.size, self.options.sample, replace=False)]
         current = np.asarray(self.features.item_features(served), dtype=np.float64)
         reference, self._reference = self._reference, current
         if reference is None or not judged:
