@@ -155,10 +155,6 @@ class SyntheticWorld:
             self._relevance_version += 1
         return a_changed
 
-    def item_features(self, items: np.ndarray) -> np.ndarray:
-        """``(I, n_factors)`` items' latent features, as a team's content embeddings."""
-        return self._features[items]
-
     def user_arrival_times(self) -> np.ndarray:
         """``(n_users,)`` day each user joins the population (0: from the start)."""
         if self._shift is None:
@@ -218,6 +214,10 @@ class SyntheticWorld:
     def initial_preferences(self) -> np.ndarray:
         """``(n_users, n_factors)`` user preferences at time 0."""
         return self._initial_preferences
+
+    def item_features(self, items: np.ndarray) -> np.ndarray:
+        """``(I, n_factors)`` latent features of items (a copy; OPE contexts)."""
+        return self._features[items].copy()
 
     def quality(self, items: np.ndarray) -> np.ndarray:
         """``(I,)`` global quality of items."""
