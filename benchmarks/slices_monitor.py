@@ -6,13 +6,15 @@ Each scenario runs with ``off`` (the defaults), ``slices`` (``slices.enabled=tru
 ``monitor`` (``monitor.enabled=true``), ``guard`` (monitor and ``guard_threshold=0.1``)
 and ``both`` (slices and the guard), interleaved round by round so that the machine's
 load falls on every setting alike; the fastest of ``--repeat`` rounds is kept. Prints
-the event-loop seconds (``run_s``, set-up excluded) and the cost against ``off``.
+the event-loop seconds (``run_s``, set-up excluded), the process's CPU seconds over the
+run (``cpu_s``: steadier than wall time on a loaded machine) and the cost against ``off``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -45,17 +47,21 @@ def main() -> None:
     print(f"load average at start: {os.getloadavg()}")
     for scenario in args.scenarios.split(","):
         best: dict[str, float] = {}
+        cpu: dict[str, float] = {}
         for _ in range(args.repeat):
             for setting, extra in SETTINGS.items():
                 sim = build([*SCENARIOS[scenario], *extra], scenario)
+                start = time.process_time()
                 result = sim.run()
+                used = time.process_time() - start
                 result.raise_for_status()
                 wall = float(result.summary["wall_time_s"])
                 best[setting] = min(best.get(setting, float("inf")), wall)
-        base = best["off"]
+                cpu[setting] = min(cpu.get(setting, float("inf")), used)
         for setting, seconds in best.items():
-            print(f"{scenario:17s} {setting:8s} run_s={seconds:7.3f}  "
-                  f"cost={100 * (seconds / base - 1):+6.1f}%")
+            print(f"{scenario:17s} {setting:8s} run_s={seconds:7.3f} "
+                  f"({100 * (seconds / best['off'] - 1):+6.1f}%)  cpu_s={cpu[setting]:7.3f} "
+                  f"({100 * (cpu[setting] / cpu['off'] - 1):+6.1f}%)")
     print(f"load average at end: {os.getloadavg()}")
 
 
