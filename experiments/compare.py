@@ -19,8 +19,9 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from loopsim.experiments import aggregate as agg
@@ -47,11 +48,13 @@ class Comparison:
         runs: One row per run folder (:func:`loopsim.experiments.runs.runs_table`).
         summary: One row per group: counts, ``<metric>_mean`` / ``<metric>_ci95``, U.
         files: The files written.
+        figures: The figures drawn, as matplotlib objects (``{}`` without plots).
     """
 
     runs: pl.DataFrame
     summary: pl.DataFrame
     files: tuple[Path, ...]
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
@@ -84,12 +87,12 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
     runs.write_csv(files[0])
     summary.write_csv(files[1])
     files[2].write_text(summary_markdown(runs, summary))
+    drawn: dict[str, Any] = {}
     if plots and agg.completed(runs).height:
         from loopsim.experiments import plots as plotting  # matplotlib only when drawing
 
         present = set(finals["metric"].unique().to_list())
-        files += plotting.draw_all(
-            out_dir,
+        drawn = plotting.figures(
             groups=summary["group"].to_list(),
             trajectories=agg.trajectories(
                 metrics, [m for m in (trajectory_metrics or TRAJECTORY_METRICS) if m in present]),
@@ -97,8 +100,9 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             value_exposure=agg.value_exposure_by_group(items),
             finals=agg.mean_ci(finals, ["group", "metric"]),
         )
+        files += plotting.save(out_dir, drawn)
     files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
-    return Comparison(runs, summary, tuple(files))
+    return Comparison(runs, summary, tuple(files), drawn)
 
 
 def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl.DataFrame,

@@ -24,7 +24,9 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import build_simulation
-from loopsim.policies import Oracle
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import TrueRelevance
+from loopsim.policies.selectors import Greedy
 from loopsim.simulator import MusicLabWorld, Simulation, SimulationConfig, Slates, TrialOfferModel
 from loopsim.simulator.contract import Feedback, SlateRequest
 from loopsim.simulator.metrics import gini
@@ -108,7 +110,8 @@ def trial_offer_quality_ranking(seeds: Sequence[int] = range(8), horizon: float 
     """Quality ranking (the oracle), ``r = 1``: ``(seeds,)`` final share of the best song."""
     out = []
     for seed in seeds:
-        world, downloads = _market(1.0, seed, Oracle(), horizon, eta)
+        world, downloads = _market(1.0, seed, ComposedPolicy(TrueRelevance(), Greedy()), horizon,
+                                     eta)
         best = int(np.argmax(world.quality(np.arange(48))))
         out.append(downloads[best] / downloads.sum())
     return np.array(out)

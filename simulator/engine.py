@@ -28,13 +28,12 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
-    ScoresItems,
     SlateRequest,
     Slates,
-    UsesGroundTruth,
 )
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.hooks import check_parameters, connect
 from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.metrics.slices import SliceOptions, SliceRecorder
@@ -47,7 +46,7 @@ from loopsim.simulator.seeding import Streams
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
-from loopsim.simulator.world.base import World
+from loopsim.simulator.world.base import HasHistory, World
 from loopsim.simulator.world.shift import DataShift, ShiftingWorld
 from loopsim.simulator.world_checks import check_world
 from simpy.events import Event
@@ -200,7 +199,8 @@ class Simulation:
         """Validate, reset the world, build the catalogue, counters and processes."""
         cfg = self.config
         cfg.validate()
-        if not hasattr(self.policy, "rank") or not hasattr(self.policy, "update"):
+        check_parameters(self.world, self.click_model, self.policy)
+        if not isinstance(self.policy, RankingPolicy):
             raise ConfigError(
                 f"policy {self.policy_name} ({type(self.policy).__name__}) has no "
                 "rank()/update() methods: it does not implement simulator.RankingPolicy."
@@ -230,15 +230,11 @@ class Simulation:
                                                  self.streams.metrics.spawn(1)[0])
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
-        hook = getattr(self.policy, "policy_metrics", None)  # ReportsMetrics, found once
-        self._metrics_hook = hook if callable(hook) else None
+        self.hooks = connect(self.policy, self.world)  # optional hooks, checked once
         self.model_version = 0
         self.monitor = self._make_monitor()
-        if isinstance(self.policy, UsesGroundTruth):
-            self.policy.use_ground_truth(self.world)
-        history = getattr(self.world, "history", None)  # logged feedback to start from
-        if history is not None and len(warm := history()):
-            self._update(0.0, warm)
+        if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
+            self._update(0.0, warm)  # logged feedback to start from
         return self._start_processes()
 
     def _set_rates(self) -> None:
@@ -256,10 +252,12 @@ class Simulation:
     # -- data shift (simulator/world/shift.py) -------------------------------------------
     def _data_shift(self) -> DataShift | None:
         """The world's active data shift, checked against the run (``None``: no shift)."""
-        if not isinstance(self.world, ShiftingWorld) or not self.world.data_shift.active:
+        if not isinstance(self.world, ShiftingWorld):
             return None
         shift = self.world.data_shift
-        shift.validate(self.config.horizon)
+        shift.validate(self.config.horizon)  # also when inactive: a negative share is wrong
+        if not shift.active:
+            return None
         if self.config.tick == 0 and (shift.has_cohort or shift.seasonal):
             raise ConfigError("`tick == 0` (one event per session) does not support a "
                               "changing session rate (world.shift cohort or seasonality): "
@@ -420,7 +418,8 @@ class Simulation:
         timer.lap("serving")
         relevance = self.world.relevance_of_slates(users, slates.items)
         clicks, rewards = sample_feedback(
-            self.click_model, self.world, users, slates.items, relevance, self.streams.clicks
+            self.click_model, self.hooks.conversion, users, slates.items, relevance,
+            self.streams.clicks,
         )
         timer.lap("clicks")
         self.recorder.record(users, slates, clicks, relevance, candidates, rewards, t)
@@ -490,8 +489,7 @@ class Simulation:
                           f"{monitor.accepted_ctr:.4f}; back to version {version}; "
                           f"regret saved per session {gain:+.4f}", version)
             self.policy = accepted
-            hook = getattr(accepted, "policy_metrics", None)  # the restored object's own
-            self._metrics_hook = hook if callable(hook) else None
+            self.hooks = connect(self.policy, self.world)  # the restored object's own hooks
             self.model_version = version
             self._accepted = self._candidate = (self._copy_policy(), version)
             monitor.accepted_ctr = None  # the next window re-measures the restored version
@@ -532,9 +530,9 @@ class Simulation:
         return call_policy(self.policy_name, method, t, fn, arg)
 
     def _scores(self, items: np.ndarray, t: float) -> np.ndarray | None:
-        if not isinstance(self.policy, ScoresItems):
+        if not self.hooks.scores_items:
             return None
-        scores = self._call("item_scores", t, self.policy.item_scores, items)
+        scores = self._call("item_scores", t, self.policy.item_scores, items)  # type: ignore[attr-defined]
         if scores is None:
             return None
         return self._call("item_scores", t, lambda s: np.asarray(s, dtype=np.float64), scores)
@@ -552,12 +550,12 @@ class Simulation:
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:
-        """The policy's optional ``policy_metrics()``, prefixed ``policy_`` (ReportsMetrics)."""
-        hook = self._metrics_hook
-        if hook is None:
-            return {}
-        extra = self._call("policy_metrics", t, lambda _: hook(), None)
-        return policy_metrics_values(self.policy_name, t, extra)
+        """``policy_metrics()`` of the policy and its parts (ReportsMetrics), as ``policy_*``."""
+        out: dict[str, float] = {}
+        for part in self.hooks.reporters:
+            extra = self._call("policy_metrics", t, lambda _, p=part: p.policy_metrics(), None)
+            out.update(policy_metrics_values(self.policy_name, t, extra))
+        return out
 
     def _item_table(self) -> dict[str, np.ndarray]:
         n = self.catalogue.n_total

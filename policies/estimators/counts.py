@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import OpenUnit, Positive
 
 
 class ItemCounters:
@@ -72,7 +72,7 @@ class BetaCTR:
 
     personalized = False
 
-    def __init__(self, prior_mean: float = 0.05, prior_strength: float = 20.0) -> None:
+    def __init__(self, prior_mean: OpenUnit = 0.05, prior_strength: Positive = 20.0) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self._counts = ItemCounters()
@@ -88,20 +88,14 @@ class BetaCTR:
 
     def scores(self, items: np.ndarray) -> np.ndarray:
         """Posterior mean CTR of each item."""
-        mean = check_in_range("policy.prior_mean", self.prior_mean, 0.0, 1.0,
-                              low_open=True, high_open=True)
-        strength = check_in_range("policy.prior_strength", self.prior_strength, 0.0, None,
-                                  low_open=True)
+        mean, strength = float(self.prior_mean), float(self.prior_strength)
         clicks = self._counts.of(self._counts.clicks, items)
         views = self._counts.of(self._counts.impressions, items)
         return (clicks + mean * strength) / (views + strength)
 
     def posterior(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Beta posterior ``(alpha, beta)`` of each item's CTR (for Thompson sampling, UCB)."""
-        mean = check_in_range("policy.prior_mean", self.prior_mean, 0.0, 1.0,
-                              low_open=True, high_open=True)
-        strength = check_in_range("policy.prior_strength", self.prior_strength, 0.0, None,
-                                  low_open=True)
+        mean, strength = float(self.prior_mean), float(self.prior_strength)
         clicks = self._counts.of(self._counts.clicks, items)
         views = self._counts.of(self._counts.impressions, items)
         return clicks + mean * strength, views - clicks + (1.0 - mean) * strength

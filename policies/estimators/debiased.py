@@ -16,20 +16,22 @@ whole log at no cost.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative, OpenUnit, Positive, Probability
 
 
 class _Debiased:
     personalized = False
 
-    def __init__(self, prior_mean: float = 0.05, prior_strength: float = 20.0,
-                 propensity: str = "known", examination_eta: float = 1.0,
-                 examination: Sequence[float] | None = None) -> None:
+    def __init__(self, prior_mean: OpenUnit = 0.05, prior_strength: Positive = 20.0,
+                 propensity: Literal["known", "estimated"] = "known",
+                 examination_eta: NonNegative = 1.0,
+                 examination: Sequence[Probability] | None = None) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self.curve = ExaminationCurve(propensity, examination_eta, examination)
@@ -46,10 +48,7 @@ class _Debiased:
         self.curve.update(feedback)
 
     def _prior(self) -> tuple[float, float]:
-        mean = check_in_range("policy.prior_mean", self.prior_mean, 0.0, 1.0,
-                              low_open=True, high_open=True)
-        strength = check_in_range("policy.prior_strength", self.prior_strength, 0.0, None,
-                                  low_open=True)
+        mean, strength = float(self.prior_mean), float(self.prior_strength)
         return mean, strength
 
     def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ import numpy as np
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import OpenUnit, Positive, PositiveInt
 
 #: L2 weight that keeps a rank effect finite before its rank has clicks.
 _RANK_L2 = 1e-3
@@ -43,8 +43,8 @@ class PositionAwareLogistic:
 
     personalized = False
 
-    def __init__(self, prior_mean: float = 0.05, prior_strength: float = 20.0,
-                 default_rank: int = 1, newton_steps: int = 20) -> None:
+    def __init__(self, prior_mean: OpenUnit = 0.05, prior_strength: Positive = 20.0,
+                 default_rank: PositiveInt = 1, newton_steps: PositiveInt = 20) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self.default_rank = default_rank
@@ -59,12 +59,8 @@ class PositionAwareLogistic:
         return self.counts.version
 
     def _params(self) -> tuple[float, float, int]:
-        mean = check_in_range("policy.prior_mean", self.prior_mean, 0.0, 1.0,
-                              low_open=True, high_open=True)
-        strength = check_in_range("policy.prior_strength", self.prior_strength, 0.0, None,
-                                  low_open=True)
-        steps = check_positive_int("policy.newton_steps", self.newton_steps)
-        check_positive_int("policy.default_rank", self.default_rank)
+        mean, strength = float(self.prior_mean), float(self.prior_strength)
+        steps = int(self.newton_steps)
         return mean, strength, steps
 
     def update(self, feedback: Feedback) -> None:

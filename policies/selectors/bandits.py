@@ -18,31 +18,33 @@ position-based model").
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
+from loopsim.policies.base import Estimator, HasPosterior
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
 from loopsim.simulator.contract import SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative
 
 
-def _posterior(estimator: Estimator, items: np.ndarray, selector: str
-               ) -> tuple[np.ndarray, np.ndarray]:
-    hook = getattr(estimator, "posterior", None)
-    if hook is None or estimator.personalized:
+def _check_posterior(estimator: Estimator, selector: str) -> None:
+    if not isinstance(estimator, HasPosterior) or estimator.personalized:
         raise ConfigError(
-            f"{selector} needs an estimator with a Beta posterior; `policy.estimator` gives "
-            f"{type(estimator).__name__}. Use policy.estimator=coec (position-aware), ips or ctr."
+            f"policy.selector {selector} needs an estimator with a Beta posterior; "
+            f"`policy.estimator` is {type(estimator).__name__}, which has none. Use "
+            "policy/estimator=coec (position-aware), ips or ctr."
         )
-    return hook(items)
 
 
 class ThompsonSelector:
     """Per-session Thompson sampling from the estimator's Beta posterior."""
 
+    def check_estimator(self, estimator: Estimator) -> None:
+        """Refuse an estimator without a posterior (:class:`~policies.base.HasPosterior`)."""
+        _check_posterior(estimator, "thompson")
+
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """The ``k`` best sampled values for each session."""
         cands = request.candidates
-        alpha, beta = _posterior(estimator, cands, "thompson")
+        alpha, beta = estimator.posterior(cands)  # type: ignore[attr-defined]
         b = request.batch_size
         items = np.empty((b, request.k), dtype=np.int64)
         block = max(1, SCORE_BLOCK // max(1, cands.size))
@@ -63,16 +65,20 @@ class UCBSelector:
         exploration: Weight of the confidence term (>= 0; 0 is greedy by the mean).
     """
 
-    def __init__(self, exploration: float = 1.0) -> None:
+    def __init__(self, exploration: NonNegative = 1.0) -> None:
         self.exploration = exploration
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
 
+    def check_estimator(self, estimator: Estimator) -> None:
+        """Refuse an estimator without a posterior (:class:`~policies.base.HasPosterior`)."""
+        _check_posterior(estimator, "ucb")
+
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """One shared UCB slate per estimator version."""
-        c = check_in_range("policy.exploration", self.exploration, 0.0, None)
+        c = float(self.exploration)
         cands, cache = request.candidates, self._cache
         if cache is None or cache[0] != estimator.version or cache[1] is not cands:
-            alpha, beta = _posterior(estimator, cands, "ucb")
+            alpha, beta = estimator.posterior(cands)  # type: ignore[attr-defined]
             n = alpha + beta
             bonus = np.sqrt(2.0 * np.log(max(n.sum(), np.e)) / n)
             row = cands[top_k_random_ties(alpha / n + c * bonus, request.k, request.rng)]

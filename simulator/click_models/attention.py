@@ -9,7 +9,7 @@ are never chosen again). The reward is the utility of the consumed item.
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative
 
 
 class AttentionChoiceModel:
@@ -21,12 +21,12 @@ class AttentionChoiceModel:
         exponent: Attention decay with rank, ``>= 0`` (0: rank does not matter).
     """
 
-    def __init__(self, exponent: float = 0.8) -> None:
+    def __init__(self, exponent: NonNegative = 0.8) -> None:
         self.exponent = exponent
 
     def attention(self, k: int) -> np.ndarray:
         """``(k,)`` attention of ranks ``1..k``."""
-        a = check_in_range("click_model.exponent", self.exponent, 0.0, None)
+        a = float(self.exponent)
         return np.arange(1, k + 1, dtype=np.float64) ** -a
 
     def examination(self, k: int) -> None:

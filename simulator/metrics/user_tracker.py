@@ -13,6 +13,7 @@ import math
 import numpy as np
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
 from loopsim.simulator.metrics.users import drift_distance, user_entropy_window
+from loopsim.simulator.world.base import HasPreferences
 
 #: Default number of user pairs sampled for ``homogenization``.
 N_USER_PAIRS = 1000
@@ -115,14 +116,6 @@ class UserConsumption:
         }
 
 
-def preference_drift(truth: object) -> float | None:
-    """``drift_distance`` of a world that exposes ``preferences`` and ``initial_preferences``.
-
-    Returns:
-        The mean distance, or ``None`` when the world has no latent preferences.
-    """
-    current = getattr(truth, "preferences", None)
-    initial = getattr(truth, "initial_preferences", None)
-    if current is None or initial is None:
-        return None
-    return drift_distance(initial, current)
+def preference_drift(world: HasPreferences) -> float:
+    """``drift_distance`` of a world with latent preferences (:class:`HasPreferences`)."""
+    return drift_distance(world.initial_preferences, world.preferences)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
 
 
 def beta_from_mean_variance(
@@ -61,15 +61,15 @@ class ChaneyWorld:
 
     def __init__(
         self,
-        n_users: int = 100,
-        n_items: int = 500,
-        n_attributes: int = 20,
-        user_concentration: float = 10.0,
-        item_concentration: float = 0.1,
-        utility_variance: float = 1e-5,
-        sessions_per_user_per_day: float = 1.0,
-        item_arrival_rate: float = 0.0,
-        seed: int | None = None,
+        n_users: PositiveInt = 100,
+        n_items: PositiveInt = 500,
+        n_attributes: PositiveInt = 20,
+        user_concentration: Positive = 10.0,
+        item_concentration: Positive = 0.1,
+        utility_variance: Positive = 1e-5,
+        sessions_per_user_per_day: Positive = 1.0,
+        item_arrival_rate: NonNegative = 0.0,
+        seed: NonNegativeInt | None = None,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -83,18 +83,8 @@ class ChaneyWorld:
         self._n_items = 0
         self._version = 0
 
-    def _validate(self) -> None:
-        check_positive_int("world.n_users", self.n_users)
-        check_positive_int("world.n_items", self.n_initial_items)
-        check_positive_int("world.n_attributes", self.n_attributes)
-        for name in ("user_concentration", "item_concentration", "utility_variance",
-                     "sessions_per_user_per_day"):
-            check_in_range(f"world.{name}", getattr(self, name), 0.0, None, low_open=True)
-        check_in_range("world.item_arrival_rate", self.item_arrival_rate, 0.0, None)
-
     def reset(self, rng: np.random.Generator) -> None:
         """Draw user preferences, the items' topic prior, and the initial items."""
-        self._validate()
         d = self.n_attributes
         mu_theta = rng.dirichlet(np.ones(d)) * self.user_concentration
         self._mu_beta = rng.dirichlet(np.full(d, 100.0)) * self.item_concentration

@@ -32,11 +32,11 @@ def test_defaults_and_the_preset_groups_are_valid() -> None:
 
 @pytest.mark.parametrize(("overrides", "message"), [
     (["world.shift.item_drift=shock", "world.shift.shock_time=22"],
-     r"^`world.shift.shock_time == 22.0`: must be in \[0.0, 20.0\]\.$"),
+     r"^`world.shift.shock_time == 22(\.0)?`: must be in \[0.0, 20.0\]\.$"),
     (["world.shift.cohort_share=0.2", "world.shift.cohort_time=-1"],
-     r"^`world.shift.cohort_time == -1.0`: must be in \[0.0, 20.0\]\.$"),
+     r"^`world.shift.cohort_time == -1(\.0)?`: must be in \[0.0, 20.0\]\.$"),
     (["world.shift.item_drift=shock", "world.shift.shock_time=2", "world.shift.shock_share=2"],
-     r"^`world.shift.shock_share == 2.0`: must be in \[0.0, 1.0\]\.$"),
+     r"^`world.shift.shock_share == 2(\.0)?`: must be in \[0.0, 1.0\]\.$"),
     (["world.shift.cohort_share=-0.1", "world.shift.cohort_time=2"],
      r"^`world.shift.cohort_share == -0.1`: must be in \[0.0, 1.0\]\.$"),
     (["slices.cohorts=[activity,country]"],
@@ -44,7 +44,7 @@ def test_defaults_and_the_preset_groups_are_valid() -> None:
     (["monitor.guard_threshold=0.1"],
      r"`monitor.guard_threshold == 0.1` needs the monitor: set monitor.enabled=true"),
     (["monitor.enabled=true", "monitor.interval=30"],
-     r"`monitor.interval == 30.0`: must be in \(0.0, 20.0\]"),
+     r"`monitor.interval == 30(\.0)?`: must be in \(0.0, 20.0\]"),
 ])
 def test_bad_settings_name_the_field_and_what_is_allowed(overrides: list[str],
                                                           message: str) -> None:

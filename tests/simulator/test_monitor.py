@@ -7,7 +7,6 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from loopsim.policies import CTR, Popularity
 from loopsim.simulator import (
     Feedback,
     PositionBasedModel,
@@ -20,6 +19,7 @@ from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.monitor import Band, MonitorOptions, judge
 from loopsim.simulator.results import RunResult
 
+from tests.builtins import make_policy
 from tests.conftest import tiny_world
 
 ON = MonitorOptions(enabled=True, warmup=2.0, min_impressions=200)
@@ -51,14 +51,14 @@ def test_judge_counts_true_and_false_alarms_and_time_to_detect() -> None:
 
 
 def test_monitor_without_guard_changes_no_metric() -> None:
-    _, off = run(CTR(), None)
-    _, on = run(CTR(), ON)
+    _, off = run(make_policy("ctr"), None)
+    _, on = run(make_policy("ctr"), ON)
     assert off.events is None
     assert off.metrics.equals(on.metrics.filter(~pl.col("metric").str.starts_with("monitor_")))
 
 
 def test_events_log_every_deploy_with_its_version() -> None:
-    _, result = run(Popularity(), ON, horizon=3.0)
+    _, result = run(make_policy("popularity"), ON, horizon=3.0)
     events = result.events
     assert events.columns == ["t", "kind", "detail", "model_version"]
     deploys = events.filter(pl.col("kind") == "deploy")
@@ -68,7 +68,7 @@ def test_events_log_every_deploy_with_its_version() -> None:
 
 def test_a_shock_raises_a_ctr_alert_soon_after_it() -> None:
     shift = {"item_drift": "shock", "shock_time": 7.0, "shock_share": 1.0, "shock_factor": 0.1}
-    _, result = run(Popularity(), ON, personalization=0.0, shift=shift)
+    _, result = run(make_policy("popularity"), ON, personalization=0.0, shift=shift)
     alerts = result.events.filter(pl.col("kind") == "alert")
     assert alerts.filter(pl.col("detail").str.starts_with("logged_ctr slice=all")).height
     final = dict(result.metrics.filter(pl.col("metric").str.starts_with("monitor_"))
@@ -81,7 +81,7 @@ class BreaksAfter:
     """CTR until its ``n``-th update, then it ranks the items it believes worst first."""
 
     def __init__(self, n: int) -> None:
-        self.inner, self.n, self.updates = CTR(), n, 0
+        self.inner, self.n, self.updates = make_policy("ctr"), n, 0
 
     def rank(self, request: SlateRequest) -> Slates:
         if self.updates < self.n:
@@ -120,4 +120,4 @@ def test_the_guard_rolls_a_broken_version_back_and_saves_regret() -> None:
 def test_bad_monitor_options_are_refused_before_the_run(options: MonitorOptions,
                                                         message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        run(Popularity(), options)
+        run(make_policy("popularity"), options)

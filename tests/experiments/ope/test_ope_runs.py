@@ -143,8 +143,9 @@ def test_target_needing_items_outside_the_candidates_is_refused(eps_run: Path,
 def test_thompson_placeholder_propensities_are_refused(tmp_path: Path) -> None:
     """Random start-up slates have propensities < 1; Thompson's own slates log 1: refused."""
     run = logged_run(tmp_path / "ts", ["policy=thompson", "startup_days=1"])
-    with pytest.raises(DataError, match=r"summary.json: field `policy._target_` = "
-                                        r"loopsim.policies.Thompson: .*placeholder"):
+    with pytest.raises(DataError, match=r"summary.json: field `policy.selector._target_` = "
+                                        r"loopsim.policies.selectors.ThompsonSelector: "
+                                        r".*placeholder"):
         evaluate(run, policy_target(open_run(run), "ctr"))
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
-from loopsim.policies import CTR, Oracle, Popularity
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.slices import SliceOptions, taste_clusters
 from loopsim.simulator.results import RunResult
 
+from tests.builtins import make_policy
 from tests.conftest import tiny_world
 
 
@@ -32,19 +32,19 @@ def wide(result: RunResult, metric: str) -> pl.DataFrame:
 
 
 def test_slices_off_write_only_all_rows() -> None:
-    result = run(Popularity(), None)
+    result = run(make_policy("popularity"), None)
     assert result.metrics.columns == ["t", "slice", "metric", "value"]
     assert result.metrics["slice"].unique().to_list() == ["all"]
 
 
 def test_slices_leave_the_all_rows_bit_identical() -> None:
-    off = run(CTR(), None).metrics
-    on = run(CTR(), ON).metrics.filter(pl.col("slice") == "all")
+    off = run(make_policy("ctr"), None).metrics
+    on = run(make_policy("ctr"), ON).metrics.filter(pl.col("slice") == "all")
     assert off.equals(on)
 
 
 def test_user_slices_partition_the_sessions_and_the_clicks() -> None:
-    result = run(CTR(), ON)
+    result = run(make_policy("ctr"), ON)
     sessions = wide(result, "sessions_window")
     ctr = wide(result, "ctr_window")
     for family in (["user_activity_low", "user_activity_mid", "user_activity_high"],
@@ -55,7 +55,7 @@ def test_user_slices_partition_the_sessions_and_the_clicks() -> None:
 
 
 def test_item_slices_share_the_exposure() -> None:
-    result = run(CTR(), ON, item_arrival_rate=10.0)
+    result = run(make_policy("ctr"), ON, item_arrival_rate=10.0)
     share = wide(result, "exposure_share_window").fill_null(0.0)
     np.testing.assert_allclose(share.select("item_head", "item_torso", "item_tail")
                                .sum_horizontal(), 1.0)
@@ -66,13 +66,13 @@ def test_item_slices_share_the_exposure() -> None:
 
 
 def test_the_oracle_has_no_regret_in_any_user_slice() -> None:
-    regret = run(Oracle(), ON).metrics.filter(pl.col("metric") == "regret_window")
+    regret = run(make_policy("oracle"), ON).metrics.filter(pl.col("metric") == "regret_window")
     assert regret.height > 8 and np.abs(regret["value"].to_numpy()).max() < 1e-9
 
 
 def test_new_users_are_the_late_cohort() -> None:
     shift = {"cohort_time": 4.0, "cohort_share": 0.3}
-    sessions = wide(run(Popularity(), ON, shift=shift), "sessions_window")
+    sessions = wide(run(make_policy("popularity"), ON, shift=shift), "sessions_window")
     assert sessions.filter(pl.col("t") < 4.0)["user_new"].is_null().all()  # to a tick
     late = sessions.filter((pl.col("t") > 4.0) & (pl.col("t") <= 7.0))  # new for 3 days
     np.testing.assert_allclose(late["user_new"] + late["user_old"], late["all"])
@@ -96,4 +96,4 @@ def test_taste_clusters_group_similar_users() -> None:
 ])
 def test_bad_slices_are_refused_before_the_run(options: SliceOptions, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        run(Popularity(), options)
+        run(make_policy("popularity"), options)

@@ -11,6 +11,7 @@ from loopsim.simulator.metrics.user_tracker import (
     preference_drift,
     sample_user_pairs,
 )
+from loopsim.simulator.world.base import HasPreferences
 
 
 def test_sampled_pairs_are_of_distinct_users_in_range() -> None:
@@ -77,7 +78,8 @@ def test_preference_drift_only_for_worlds_with_preferences() -> None:
         initial_preferences = np.array([[1.0, 0.0]])
         preferences = np.array([[0.0, 1.0]])
 
-    assert preference_drift(NoPreferences()) is None
+    assert not isinstance(NoPreferences(), HasPreferences)  # no drift_distance metric
+    assert isinstance(Drifted(), HasPreferences)
     assert preference_drift(Drifted()) == pytest.approx(math.sqrt(2))
 
 

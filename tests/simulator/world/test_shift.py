@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies import Popularity
 from loopsim.simulator import PositionBasedModel, SimulationConfig
 from loopsim.simulator.engine import Simulation
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.world import SyntheticWorld
 from loopsim.simulator.world.shift import DataShift
+
+from tests.builtins import make_policy
 
 
 def world(**shift: object) -> SyntheticWorld:
@@ -86,7 +87,7 @@ def test_seasonality_integral_is_exact() -> None:
 
 def run(shift: dict | None, tick: float = 0.05) -> Simulation:
     w = SyntheticWorld(n_users=300, n_items=40, personalization=0.3, shift=shift)
-    sim = Simulation(w, PositionBasedModel(), Popularity(),
+    sim = Simulation(w, PositionBasedModel(), make_policy("popularity"),
                      SimulationConfig(horizon=14.0, tick=tick, slate_size=5, progress=False), 1)
     sim.run().raise_for_status()
     return sim
