@@ -5,9 +5,10 @@ the run's own keys (seed, label, resume, log) in :class:`RunOptions` and
 :class:`LogOptions` below; the ``slices`` and ``monitor`` blocks in
 :class:`loopsim.simulator.metrics.slices.SliceOptions` and
 :class:`loopsim.simulator.monitor.MonitorOptions`. :func:`structured` turns those
-dataclasses into the schema Hydra enforces when it composes the config (``tick=abc`` fails there, naming
-``full_key: tick``); the ranges stay on the fields (``typing.Annotated``) and are checked
-by :func:`loopsim.experiments.validate.validate_config` before the run.
+dataclasses into the schema Hydra enforces when it composes the config (``tick=abc``
+fails there, naming ``full_key: tick``); the ranges stay on the fields
+(``typing.Annotated``) and are checked by
+:func:`loopsim.experiments.validate.validate_config` before the run.
 
 Components (world, click model, policy and its parts) are not in the ConfigStore: each is
 checked against its own ``_target_`` class's constructor (:mod:`loopsim.simulator.schema`),
