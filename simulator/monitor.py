@@ -161,13 +161,6 @@ class Monitor:
         self.options = options
         self.rng = rng
         self.features = features
-        if features is not None:
-            try:
-                import scipy.stats  # noqa: F401 - the feature-drift test
-            except ImportError as exc:
-                raise ConfigError(
-                    "monitor.enabled=true on a world with item features needs scipy for the "
-                    "feature-drift test: pip install 'loopsim[monitor]'.") from exc
         self.first_seen = np.full(n_users, np.inf)
         self.events: list[tuple[float, str, str, int]] = []
         self.bands: dict[str, Band] = {}
