@@ -3,7 +3,10 @@
 The user model of Chaney, Stewart & Engelhardt (2018): attention decays with rank as
 ``r ** -exponent``, and the user consumes the item that maximises attention × utility
 among the items shown (items already consumed have utility 0 in their world, so they
-are never chosen again). The reward is the utility of the consumed item.
+are never chosen again). The reward is the utility of the consumed item: the world's
+``conversion_of_slates`` (the Chaney world's true utility, while the choice sees the
+known utility); in a world without one the engine passes ones, so each consumption
+counts 1. :meth:`AttentionChoiceModel.sample` alone rewards the relevance.
 """
 
 from __future__ import annotations
@@ -48,6 +51,19 @@ class AttentionChoiceModel:
         cols = best[rows]
         clicks[rows, cols] = True
         rewards[rows, cols] = relevance[rows, cols]
+        return clicks, rewards
+
+    def sample_conversions(
+        self, relevance: np.ndarray, conversion: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The same choice as :meth:`sample`; the reward is ``conversion`` of the item chosen.
+
+        The engine passes the world's ``conversion_of_slates`` (in the Chaney world, the
+        true utility, while the choice sees the known utility) or ones when the world
+        has none (each consumption then counts 1).
+        """
+        clicks, rewards = self.sample(relevance, rng)
+        rewards[clicks] = np.asarray(conversion)[clicks]
         return clicks, rewards
 
     def expected_clicks(self, relevance: np.ndarray) -> np.ndarray:

@@ -16,7 +16,11 @@ from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
 from loopsim.simulator.metrics.slices import SliceRecorder
-from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift
+from loopsim.simulator.metrics.user_tracker import (
+    PairsSimilarUsers,
+    UserConsumption,
+    preference_drift,
+)
 from loopsim.simulator.world.base import HasPreferences, HasRelevanceVersion, HasUsers
 
 #: Upper bound on the (sessions × candidates) relevance block scored at once.
@@ -65,7 +69,8 @@ class MetricsRecorder:
         n_users = int(truth.n_users) if isinstance(truth, HasUsers) else 0
         self._relevance_versioned = isinstance(truth, HasRelevanceVersion)
         self._preferences = truth if isinstance(truth, HasPreferences) else None
-        self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0])
+        similar = truth.nearest_neighbour_pairs if isinstance(truth, PairsSimilarUsers) else None
+        self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0], similar_pairs=similar)
         self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
         #: Sliced metrics (simulator/metrics/slices.py), when the run asks for them.

@@ -93,3 +93,21 @@ def test_compare_draws_the_trajectories_asked_for(tmp_path: Path, captured) -> N
     assert captured["trajectories"]["metric"].unique().to_list() == ["drift_distance"]
     compare([tmp_path / "sweep"])
     assert captured["trajectories"]["metric"].unique().to_list() == ["gini_exposure"]
+
+
+def test_jiang_preset_sweeps_exploration_by_a_growing_pool_on_unbounded_interest() -> None:
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["experiment=jiang"], return_hydra_config=True)
+    assert cfg.world._target_ == "loopsim.simulator.InterestWorld"
+    assert cfg.policy.estimator._target_ == "loopsim.policies.estimators.TrueRelevance"
+    assert cfg.policy.selector.epsilon == 0.0
+    params = cfg.hydra.sweeper.params
+    assert set(params) == {"policy.selector.epsilon", "world.item_arrival_rate", "seed"}
+    assert {"0.0", "1.0"} <= set(str(params["policy.selector.epsilon"]).split(","))
+
+
+def test_a_tiny_jiang_run_moves_interest_beyond_the_sphere() -> None:
+    from loopsim.experiments.reproduce import final, run_preset
+
+    result = run_preset("jiang", 0, ["horizon=30", "snapshot_interval=10"])
+    assert final(result, "drift_distance") > 2.0  # impossible on the unit sphere
