@@ -35,20 +35,36 @@ def completed(runs: pl.DataFrame) -> pl.DataFrame:
     return runs.filter(pl.col("status") == "completed")
 
 
-def scan_metrics(runs: pl.DataFrame) -> pl.LazyFrame:
-    """All metric rows of the completed runs, lazily: ``run, group, seed, t, metric, value``."""
+def scan_metrics(runs: pl.DataFrame, sliced: bool = False) -> pl.LazyFrame:
+    """Metric rows of the completed runs, lazily: ``run, group, seed, t, metric, value``.
+
+    Only the ``slice == "all"`` rows (runs written before the ``slice`` column count as
+    ``all``); ``sliced=True`` keeps every slice and adds the ``slice`` column after ``t``.
+    """
     done = completed(runs).select(
         "run", "group", "seed",
         pl.col("path").map_elements(lambda p: str(Path(p) / METRICS_FILE),
                                     return_dtype=pl.Utf8).alias("file"),
     )
     if done.height == 0:
-        return _empty_metrics().lazy()
-    scan = pl.scan_parquet(done["file"].to_list(), include_file_paths="file")
-    return (scan.select("file", pl.col("t").cast(pl.Float64), pl.col("metric").cast(pl.Utf8),
-                        pl.col("value").cast(pl.Float64))
+        empty = _empty_metrics()
+        if sliced:
+            empty = empty.select("run", "group", "seed", "t", pl.lit("all").alias("slice"),
+                                 "metric", "value")
+        return empty.lazy()
+    files = done["file"].to_list()
+    scan = pl.concat([pl.scan_parquet(f, include_file_paths="file") for f in files],
+                     how="diagonal_relaxed")
+    if "slice" not in scan.collect_schema().names():
+        scan = scan.with_columns(pl.lit("all").alias("slice"))
+    scan = scan.with_columns(pl.col("slice").cast(pl.Utf8).fill_null("all"))
+    cols = ["run", "group", "seed", "t", *(["slice"] if sliced else []), "metric", "value"]
+    if not sliced:
+        scan = scan.filter(pl.col("slice") == "all")
+    return (scan.select("file", pl.col("t").cast(pl.Float64), "slice",
+                        pl.col("metric").cast(pl.Utf8), pl.col("value").cast(pl.Float64))
             .join(done.lazy(), on="file", how="inner")
-            .select("run", "group", "seed", "t", "metric", "value"))
+            .select(cols))
 
 
 #: Metrics also averaged over all snapshots of a run, as ``<metric>_avg`` final values.

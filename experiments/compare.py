@@ -7,7 +7,10 @@ Writes into the output folder (the sweep folder when one is given):
   unpredictability U when the world is fixed; failed and missing runs are counted per
   group and listed one by one;
 * ``runs.csv``: every run folder found, with its status and group;
-* figures as PNG and SVG (see :mod:`loopsim.experiments.plots`).
+* ``slices.csv``: with sliced metrics, each slice's metrics averaged over the run,
+  mean ± 95% interval over seeds;
+* figures as PNG and SVG (see :mod:`loopsim.experiments.plots`, and
+  :mod:`loopsim.experiments.slice_plots` for slices, gaps and monitoring).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 import polars as pl
 from loopsim.experiments import aggregate as agg
+from loopsim.experiments import slice_report
 from loopsim.experiments.runs import find_run_dirs, find_unstarted, read_run, runs_table
 from loopsim.simulator.errors import LoopsimError
 
@@ -29,7 +33,8 @@ from loopsim.simulator.errors import LoopsimError
 KEY_METRICS = (
     "gini_exposure", "top10_share_exposure", "coverage_window", "tau_popularity",
     "tau_scores", "precision_at_k", "ndcg_window", "expected_clicks_window", "regret_window",
-    "regret_avg",
+    "regret_avg", "monitor_alerts", "monitor_true_alarms", "monitor_false_alarms",
+    "monitor_time_to_detect", "guard_rollbacks", "guard_regret_saved",
 )
 #: Metrics drawn as trajectories.
 TRAJECTORY_METRICS = ("gini_exposure", "coverage_window", "tau_popularity", "regret_window")
@@ -96,7 +101,32 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             finals=agg.mean_ci(finals, ["group", "metric"]),
         )
         files += plotting.save(out_dir, drawn)
+    files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
     return Comparison(runs, summary, tuple(files), drawn)
+
+
+def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl.DataFrame,
+                           summary: pl.DataFrame, out_dir: Path, plots: bool) -> list[Path]:
+    """``slices.csv`` and the slice, gap and monitoring figures, when the runs have them."""
+    sliced = agg.scan_metrics(runs, sliced=True).filter(pl.col("slice") != "all")
+    events = slice_report.read_events(runs)
+    shifts = slice_report.shift_times(runs)
+    files: list[Path] = []
+    averaged = (sliced.group_by("run", "group", "slice", "metric").agg(pl.col("value").mean())
+                .collect())
+    if averaged.height:
+        files.append(out_dir / "slices.csv")
+        agg.mean_ci(averaged, ["group", "slice", "metric"]).write_csv(files[-1])
+    if not plots or not (averaged.height or events.height or any(shifts.values())):
+        return files
+    from loopsim.experiments import slice_plots  # matplotlib only when drawing
+
+    return files + slice_plots.draw_slices(
+        out_dir, summary["group"].to_list(),
+        traj=slice_report.slice_trajectories(sliced),
+        all_traj=agg.trajectories(metrics, ["regret_window", "ctr_window"]),
+        gap=slice_report.gaps(sliced), events=events, shifts=shifts,
+        finals=agg.mean_ci(finals, ["group", "metric"]))
 
 
 def summary_table(runs: pl.DataFrame, finals: pl.DataFrame,

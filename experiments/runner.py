@@ -13,6 +13,8 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
+from loopsim.simulator.metrics.slices import COHORTS, SliceOptions
+from loopsim.simulator.monitor import MonitorOptions
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig, OmegaConf
 
@@ -46,10 +48,29 @@ def build(node: DictConfig) -> Any:
         raise
 
 
+def slice_options(cfg: DictConfig) -> SliceOptions | None:
+    """The ``slices`` block as :class:`SliceOptions` (``None`` when absent or off)."""
+    node = cfg.get("slices")
+    if node is None or not node.get("enabled", False):
+        return None
+    values = OmegaConf.to_container(node, resolve=True)
+    values["cohorts"] = tuple(values.get("cohorts", COHORTS))  # type: ignore[index,union-attr]
+    return SliceOptions(**values)  # type: ignore[arg-type]
+
+
+def monitor_options(cfg: DictConfig) -> MonitorOptions | None:
+    """The ``monitor`` block as :class:`MonitorOptions` (``None`` when absent)."""
+    node = cfg.get("monitor")
+    if node is None:
+        return None
+    return MonitorOptions(**OmegaConf.to_container(node, resolve=True))  # type: ignore[arg-type]
+
+
 def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:
     """Instantiate the world, click model and policy of ``cfg`` into a simulation."""
     return Simulation(build(cfg.world), build(cfg.click_model), build(cfg.policy),
-                      simulation_config(cfg), int(cfg.seed), policy_name=policy_name)
+                      simulation_config(cfg), int(cfg.seed), policy_name=policy_name,
+                      slices=slice_options(cfg), monitor=monitor_options(cfg))
 
 
 def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None:

@@ -2,10 +2,13 @@
 
 The loop's timing keys are declared once, in :class:`loopsim.simulator.SimulationConfig`;
 the run's own keys (seed, label, resume, log) in :class:`RunOptions` and
-:class:`LogOptions` below. :func:`structured` turns those dataclasses into the schema
-Hydra enforces when it composes the config (``tick=abc`` fails there, naming
-``full_key: tick``); the ranges stay on the fields (``typing.Annotated``) and are checked
-by :func:`loopsim.experiments.validate.validate_config` before the run.
+:class:`LogOptions` below; the ``slices`` and ``monitor`` blocks in
+:class:`loopsim.simulator.metrics.slices.SliceOptions` and
+:class:`loopsim.simulator.monitor.MonitorOptions`. :func:`structured` turns those
+dataclasses into the schema Hydra enforces when it composes the config (``tick=abc``
+fails there, naming ``full_key: tick``); the ranges stay on the fields
+(``typing.Annotated``) and are checked by
+:func:`loopsim.experiments.validate.validate_config` before the run.
 
 Components (world, click model, policy and its parts) are not in the ConfigStore: each is
 checked against its own ``_target_`` class's constructor (:mod:`loopsim.simulator.schema`),
@@ -21,6 +24,8 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from loopsim.simulator.config import SimulationConfig
+from loopsim.simulator.metrics.slices import SliceOptions
+from loopsim.simulator.monitor import MonitorOptions
 from loopsim.simulator.schema import NonNegative, NonNegativeInt, PositiveInt
 from omegaconf import MISSING
 
@@ -79,12 +84,16 @@ def structured(name: str, *sources: type, extra: tuple[tuple[str, Any, Any], ...
 def top_level_schema() -> type:
     """The schema of ``conf/config.yaml``'s top level (``loopsim_schema``)."""
     log_schema = structured("LogSchema", LogOptions)
+    slices_schema = structured("SlicesSchema", SliceOptions)
+    monitor_schema = structured("MonitorSchema", MonitorOptions)
     return structured(
         "LoopsimSchema", RunOptions, SimulationConfig,
         extra=(("world", Any, field(default=MISSING)),
                ("click_model", Any, field(default=MISSING)),
                ("policy", Any, field(default=MISSING)),
-               ("log", log_schema, field(default_factory=log_schema))),
+               ("log", log_schema, field(default_factory=log_schema)),
+               ("slices", slices_schema, field(default_factory=slices_schema)),
+               ("monitor", monitor_schema, field(default_factory=monitor_schema))),
     )
 
 

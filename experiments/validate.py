@@ -22,11 +22,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from hydra.utils import get_object
-from loopsim.experiments.runner import simulation_config
+from loopsim.experiments.runner import monitor_options, simulation_config
 from loopsim.experiments.schema import LogOptions, RunOptions
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.metrics.slices import SliceOptions
 from loopsim.simulator.schema import check_arguments
 from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.world.shift import DataShift
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 __all__ = ["check_components", "validate_config"]
@@ -79,6 +81,26 @@ def validate_config(cfg: DictConfig) -> None:
     for key in ("world", "click_model", "policy"):
         check_components(cfg.get(key), f"{key}.")
     _check_slate_size(cfg)
+    _check_shift(cfg)
+    _check_slices_and_monitor(cfg)
+
+
+def _check_shift(cfg: DictConfig) -> None:
+    """``world.shift``: known keys, shares in [0, 1], shift times within the horizon."""
+    world = cfg.get("world")
+    if isinstance(world, DictConfig) and world.get("shift") is not None:
+        DataShift.from_options(world.shift).validate(float(cfg.horizon))
+
+
+def _check_slices_and_monitor(cfg: DictConfig) -> None:
+    """``slices``: known cohorts; ``monitor``: ranges, and no guard without a monitor."""
+    if isinstance(cfg.get("slices"), DictConfig):
+        cohorts = cfg.slices.get("cohorts") or []
+        SliceOptions(cohorts=tuple(cohorts), new_days=cfg.slices.get("new_days", 7.0),
+                     taste_clusters=cfg.slices.get("taste_clusters", 3)).validate()
+    options = monitor_options(cfg)
+    if options is not None:
+        options.validate(float(cfg.horizon))
 
 
 def _check_slate_size(cfg: DictConfig) -> None:

@@ -12,6 +12,7 @@ are deployed, then metrics are recorded.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections import deque
@@ -37,6 +38,8 @@ from loopsim.simulator.hooks import check_parameters, connect
 from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.metrics.pools import PoolRecorder
 from loopsim.simulator.metrics.recorder import MetricsRecorder
+from loopsim.simulator.metrics.slices import SliceOptions, SliceRecorder
+from loopsim.simulator.monitor import HasItemFeatures, Monitor, MonitorOptions, judge
 from loopsim.simulator.policy_calls import GlobalRandomWatch, call_policy, policy_metrics_values
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
@@ -46,6 +49,7 @@ from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
 from loopsim.simulator.world.base import HasHistory, World
+from loopsim.simulator.world.shift import DataShift, ShiftingWorld
 from loopsim.simulator.world_checks import check_world
 from simpy.events import Event
 
@@ -108,6 +112,8 @@ class Simulation:
             arrivals, serving, clicks, metrics, logging, world, training, catalogue and
             SimPy overhead); off by default.
         impression_log: Where to stream the full impression log (``None``: no log).
+        slices: Sliced metrics (``metrics.parquet``'s ``slice`` column); ``None``: off.
+        monitor: The team's monitor and deployment guard (``events.parquet``); ``None``: off.
     """
 
     def __init__(
@@ -120,6 +126,8 @@ class Simulation:
         policy_name: str | None = None,
         timing: bool = False,
         impression_log: ImpressionLog | None = None,
+        slices: SliceOptions | None = None,
+        monitor: MonitorOptions | None = None,
     ) -> None:
         self.world = world
         self.click_model = click_model
@@ -129,6 +137,8 @@ class Simulation:
         self.policy_name = policy_name or type(policy).__name__
         self.timing = timing
         self.impression_log = impression_log
+        self.slices = slices
+        self.monitor_options = monitor
 
     # -- the run ------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -162,8 +172,12 @@ class Simulation:
 
     def _result(self, error: BaseException | None, wall: float, now: float) -> RunResult:
         """The run's metrics, items and summary (also after a failure at ``now``)."""
+        if self.monitor is not None and self.rows:
+            last = self.rows[-1][0]
+            self.rows.extend((last, name, value) for name, value in self._monitor_rows())
         result = RunResult.build(
             rows=self.rows,
+            slice_rows=self.slice_rows,
             items=self._item_table(),
             wall_time=wall,
             impressions=self.recorder.impressions,
@@ -172,6 +186,7 @@ class Simulation:
             policy_name=self.policy_name,
             error=error,
             failed_at=now if error is not None else None,
+            events=self.monitor.events if self.monitor is not None else None,
         )
         if self.timer.enabled:
             result.summary["time_split"] = split(self.timer.totals(), wall)
@@ -197,15 +212,8 @@ class Simulation:
         check_world(self.world, self.click_model, cfg.slate_size, cfg.horizon)
         self.catalogue = Catalogue()
         self.catalogue.add(np.arange(self.world.n_items, dtype=np.int64), 0.0)
-        rates = np.asarray(self.world.activity(), dtype=np.float64)
-        self.total_rate = float(rates.sum())
-        if not math.isfinite(self.total_rate):
-            raise ConfigError(
-                f"the world's session rate is {self.total_rate} per day (world.activity() "
-                "has non-finite values): give finite sessions_per_user_per_day."
-            )
-        self.cum_rates = np.cumsum(rates)
-        self.user_search = GuidedSearch(self.cum_rates)
+        self.shift = self._data_shift()
+        self._set_rates()
         sessions_per_day = self.total_rate
         quality_rate = (
             1.0
@@ -222,12 +230,60 @@ class Simulation:
         )
         self.log = FeedbackLog()
         self.rows: list[tuple[float, str, float]] = []
+        self.slice_rows: list[tuple[float, str, str, float]] = []
+        if self.slices is not None and self.slices.enabled:
+            self.slices.validate()
+            self.recorder.slices = SliceRecorder(self.slices, self.world,
+                                                 self.streams.metrics.spawn(1)[0])
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
         self.hooks = connect(self.policy, self.world)  # optional hooks, checked once
+        self.model_version = 0
+        self.monitor = self._make_monitor()
         if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
             self._update(0.0, warm)  # logged feedback to start from
         return self._start_processes()
+
+    def _set_rates(self) -> None:
+        """Read the users' session rates from the world (at the start, and after a shift)."""
+        rates = np.asarray(self.world.activity(), dtype=np.float64)
+        self.total_rate = float(rates.sum())
+        if not math.isfinite(self.total_rate):
+            raise ConfigError(
+                f"the world's session rate is {self.total_rate} per day (world.activity() "
+                "has non-finite values): give finite sessions_per_user_per_day."
+            )
+        self.cum_rates = np.cumsum(rates)
+        self.user_search = GuidedSearch(self.cum_rates)
+
+    # -- data shift (simulator/world/shift.py) -------------------------------------------
+    def _data_shift(self) -> DataShift | None:
+        """The world's active data shift, checked against the run (``None``: no shift)."""
+        if not isinstance(self.world, ShiftingWorld):
+            return None
+        shift = self.world.data_shift
+        shift.validate(self.config.horizon)  # also when inactive: a negative share is wrong
+        if not shift.active:
+            return None
+        if self.config.tick == 0 and (shift.has_cohort or shift.seasonal):
+            raise ConfigError("`tick == 0` (one event per session) does not support a "
+                              "changing session rate (world.shift cohort or seasonality): "
+                              "use tick > 0, e.g. tick=0.05.")
+        return shift
+
+    def _shifting(self, env: simpy.Environment) -> Process:
+        """Advance the world's shift at its change times (catalogue phase)."""
+        for when in self.shift.change_times(self.config.horizon):  # type: ignore[union-attr]
+            yield At(env, when - env.now, CATALOGUE)
+            if self.world.advance(env.now):  # type: ignore[attr-defined]
+                self._set_rates()
+
+    def _expected_sessions(self, t0: float, t1: float) -> float:
+        """Expected sessions in ``(t0, t1]``: the total rate times the (seasonal) time."""
+        if self.shift is None or not self.shift.seasonal:
+            return self.total_rate * (t1 - t0)
+        return self.total_rate * self.shift.season_integral(t0, t1)
+    # -- end of data shift ---------------------------------------------------------------
 
     def _start_processes(self) -> simpy.Environment:
         """A fresh environment with the loop's processes (see the module docstring)."""
@@ -235,12 +291,16 @@ class Simulation:
         self.env = env = simpy.Environment()
         env.process(self._sessions(env))
         env.process(self._catalogue(env))
+        if self.shift is not None:
+            env.process(self._shifting(env))
         if self.world.item_lifetime is not None:
             self._schedule_expiry(env, np.arange(self.world.n_items), initial=True)
         if cfg.retrain_interval > 0:
             env.process(self._training(env))
         env.process(self._snapshots(env))
         env.process(self._progress(env))
+        if self.monitor is not None:
+            env.process(self._monitoring(env))
         return env
 
     # -- processes ----------------------------------------------------------------------
@@ -255,7 +315,7 @@ class Simulation:
             for when in _grid(tick, self.config.horizon):
                 yield At(env, when - env.now, SERVE)
                 self.timer.start()
-                n = int(rng.poisson(self.total_rate * (when - previous)))
+                n = int(rng.poisson(self._expected_sessions(previous, when)))
                 users = self._draw_users(rng, n)
                 times = np.sort(previous + (when - previous) * rng.random(n))
                 previous = when
@@ -369,7 +429,7 @@ class Simulation:
             self.streams.clicks,
         )
         timer.lap("clicks")
-        self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
+        self.recorder.record(users, slates, clicks, relevance, candidates, rewards, t)
         if self.pools is not None and t >= self.config.startup_days:
             pools = self.policy.last_pools()  # type: ignore[attr-defined]
             if pools is not None:
@@ -382,6 +442,8 @@ class Simulation:
         self.log.push(t + self.config.feedback_delay, feedback)
         if self.impression_log is not None:
             self.impression_log.append(feedback)
+        if self.monitor is not None:
+            self.monitor.observe(t, users, slates.items, clicks, self.model_version)
         timer.lap("logging")
         if self.config.retrain_interval == 0:
             self._train(self.env)
@@ -389,7 +451,91 @@ class Simulation:
     def _update(self, t: float, batch: Feedback) -> None:
         self.timer.start()
         self._call("update", t, self.policy.update, batch)
+        self.model_version += 1
+        if self.monitor is not None:
+            self.monitor.event(t, "deploy", f"trained on {len(batch)} impressions",
+                               self.model_version)
         self.timer.lap("training")
+
+    # -- monitoring and guarded deployment (simulator/monitor.py) ------------------------
+    def _make_monitor(self) -> Monitor | None:
+        options = self.monitor_options
+        if options is None:
+            return None
+        options.validate(self.config.horizon)
+        if not options.enabled:
+            return None
+        features = self.world if isinstance(self.world, HasItemFeatures) else None
+        self._accepted = self._candidate = (self._copy_policy(), 0)
+        self._rollback_gains: list[float] = []
+        self._eval_rng = self.streams.metrics.spawn(1)[0]  # regret of rollbacks: truth
+        return Monitor(options, int(getattr(self.world, "n_users", 0)), self.streams.monitor,
+                       features)
+
+    def _copy_policy(self) -> RankingPolicy:
+        """A copy of the policy's state; the world it may hold stays shared."""
+        return copy.deepcopy(self.policy, {id(self.world): self.world})
+
+    def _monitoring(self, env: simpy.Environment) -> Process:
+        """Every ``monitor.interval``: check the bands, then the guard (after metrics)."""
+        for when in _grid(self.monitor.options.interval, self.config.horizon):  # type: ignore[union-attr]
+            yield At(env, when - env.now, SNAPSHOT)
+            self._check(env.now)
+
+    def _check(self, t: float) -> None:
+        monitor = self.monitor
+        if monitor is None:
+            return
+        ctr, impressions = monitor.window_ctr()
+        monitor.check(t, self.model_version, self._scores(self.catalogue.candidates, t))
+        threshold = monitor.options.guard_threshold
+        if threshold is None or impressions < monitor.options.min_impressions:
+            return
+        accepted, version = self._accepted
+        if (monitor.accepted_ctr is not None and self.model_version != version
+                and ctr < monitor.accepted_ctr * (1.0 - threshold)):
+            gain = self._regret(self.policy, t) - self._regret(accepted, t)
+            self._rollback_gains.append(gain)
+            monitor.event(t, "rollback", f"ctr={ctr:.4f} < {1 - threshold:.2f} x accepted "
+                          f"{monitor.accepted_ctr:.4f}; back to version {version}; "
+                          f"regret saved per session {gain:+.4f}", version)
+            self.policy = accepted
+            self.hooks = connect(self.policy, self.world)  # the restored object's own hooks
+            self.model_version = version
+            self._accepted = self._candidate = (self._copy_policy(), version)
+            monitor.accepted_ctr = None  # the next window re-measures the restored version
+        else:
+            # The window was served from the version current at the previous check on.
+            self._accepted = self._candidate
+            monitor.accepted_ctr = ctr
+            monitor.event(t, "accept", f"ctr={ctr:.4f}", self._candidate[1])
+            self._candidate = (self._copy_policy(), self.model_version)
+
+    def _regret(self, policy: RankingPolicy, t: float, n: int = 500) -> float:
+        """Mean regret per session of ``policy`` now, on sampled users (truth; metrics only)."""
+        users = self._draw_users(self._eval_rng, n)
+        candidates = self.catalogue.candidates
+        request = SlateRequest(t, users, candidates, self.config.slate_size, self._eval_rng)
+        slates = self._call("rank", t, policy.rank, request)
+        relevance = self.world.relevance_of_slates(users, slates.items)
+        expected = self.click_model.expected_clicks(relevance)
+        return float((self.recorder.best_expected_clicks(users, candidates) - expected).mean())
+
+    def _monitor_rows(self) -> list[tuple[str, float]]:
+        """Alarms judged against the world's known shift times, and the guard's tally."""
+        monitor = self.monitor
+        if monitor is None:
+            return []
+        alerts = np.array([e[0] for e in monitor.events if e[1] == "alert"])
+        shifts = self.shift.shift_times() if self.shift is not None else ()
+        rows = [(f"monitor_{k}", v) for k, v in
+                judge(alerts, shifts, monitor.options.detect_window).items()]
+        if monitor.options.guard_threshold is not None:
+            gains = self._rollback_gains
+            rows += [("guard_rollbacks", float(len(gains))),
+                     ("guard_regret_saved", float(np.sum(gains)) if gains else 0.0)]
+        return rows
+    # -- end of monitoring ---------------------------------------------------------------
 
     def _call(self, method: str, t: float, fn: Any, arg: Any) -> Any:
         return call_policy(self.policy_name, method, t, fn, arg)
@@ -405,13 +551,17 @@ class Simulation:
     def _snapshot(self, t: float) -> None:
         self.timer.start()
         candidates = self.catalogue.candidates
-        values = self.recorder.snapshot(candidates, self._scores(candidates, t))
+        sliced = self.recorder.slices is not None
+        arrival = self.catalogue.arrival_times() if sliced else None
+        values = self.recorder.snapshot(candidates, self._scores(candidates, t), t, arrival)
         values.update(self._policy_metrics(t))
         if self.pools is not None:
             values.update(self.pools.snapshot(candidates))
             stage = self._call("stage_metrics", t, lambda _: self.policy.stage_metrics(), None)
             values.update({name: float(v) for name, v in (stage or {}).items()})
         self.rows.extend((t, name, value) for name, value in values.items())
+        if sliced:
+            self.slice_rows.extend((t, *row) for row in self.recorder.slice_rows)
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:

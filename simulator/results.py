@@ -27,6 +27,9 @@ import polars as pl
 METRICS_FILE = "metrics.parquet"
 ITEMS_FILE = "items.parquet"
 SUMMARY_FILE = "summary.json"
+EVENTS_FILE = "events.parquet"
+#: Columns of ``events.parquet``.
+EVENTS_SCHEMA = {"t": pl.Float64, "kind": pl.Utf8, "detail": pl.Utf8, "model_version": pl.Int64}
 #: The outputs whose size and checksum ``summary.json`` records.
 CHECKED_FILES = (METRICS_FILE, ITEMS_FILE)
 
@@ -47,17 +50,22 @@ class RunResult:
     """What one run produced.
 
     Attributes:
-        metrics: Tidy metric rows: columns ``t``, ``metric``, ``value``.
+        metrics: Tidy metric rows: columns ``t``, ``slice`` (``all``: everyone; else a
+            user or item cohort, see :mod:`loopsim.simulator.metrics.slices`),
+            ``metric``, ``value``.
         items: Final per-item state: ``item``, ``true_value``, ``exposure``, ``clicks``,
             ``policy_score``, ``arrival_time``, ``available``.
         summary: Final metrics, wall time, impressions per second, seed, status, versions.
         error: The exception that stopped the run, if it failed.
+        events: With the monitor on, its events (``t``, ``kind``, ``detail``,
+            ``model_version``: alerts, deploys, accepted versions and rollbacks).
     """
 
     metrics: pl.DataFrame
     items: pl.DataFrame
     summary: dict[str, Any]
     error: BaseException | None = field(default=None, repr=False)
+    events: pl.DataFrame | None = None
 
     @property
     def status(self) -> str:
@@ -76,11 +84,17 @@ class RunResult:
         policy_name: str,
         error: BaseException | None,
         failed_at: float | None,
+        slice_rows: list[tuple[float, str, str, float]] | None = None,
+        events: list[tuple[float, str, str, int]] | None = None,
     ) -> RunResult:
-        """Assemble a result from the engine's rows and counters."""
-        metrics = pl.DataFrame(
-            rows, schema={"t": pl.Float64, "metric": pl.Utf8, "value": pl.Float64}, orient="row"
-        )
+        """Assemble a result from the engine's rows (slice ``all``) and sliced rows."""
+        schema = {"t": pl.Float64, "metric": pl.Utf8, "value": pl.Float64}
+        metrics = pl.DataFrame(rows, schema=schema, orient="row").select(
+            "t", pl.lit("all").alias("slice"), "metric", "value")
+        if slice_rows:
+            metrics = pl.concat([metrics, pl.DataFrame(
+                slice_rows, schema={"t": pl.Float64, "slice": pl.Utf8, **schema},
+                orient="row").select(metrics.columns)])
         final: dict[str, float | None] = {}
         if rows:
             last_t = rows[-1][0]
@@ -100,7 +114,9 @@ class RunResult:
         if error is not None:
             summary["error"] = {"type": type(error).__name__, "message": str(error),
                                 "t": failed_at}
-        return cls(metrics, pl.DataFrame(dict(items)), summary, error)
+        frame = (None if events is None
+                 else pl.DataFrame(events, schema=EVENTS_SCHEMA, orient="row"))
+        return cls(metrics, pl.DataFrame(dict(items)), summary, error, frame)
 
     def raise_for_status(self) -> None:
         """Re-raise the error that stopped the run, if any."""
@@ -121,6 +137,9 @@ class RunResult:
         metrics = self.metrics.select([*label_cols, pl.all()]) if label_cols else self.metrics
         atomic_write(out / METRICS_FILE, lambda p: metrics.write_parquet(p))
         atomic_write(out / ITEMS_FILE, lambda p: self.items.write_parquet(p))
+        if self.events is not None:
+            events = self.events
+            atomic_write(out / EVENTS_FILE, lambda p: events.write_parquet(p))
         outputs = {name: file_digest(out / name) for name in CHECKED_FILES}
         summary = {**self.summary, "labels": dict(labels), "outputs": outputs}
         atomic_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=str) + "\n")

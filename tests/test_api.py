@@ -29,11 +29,11 @@ def test_import_loopsim_is_light() -> None:
 def test_run_returns_frames_and_the_summary_of_the_cli_run(tmp_path: Path) -> None:
     result = loopsim.run(["policy=thompson", "seed=2", *TINY], out_dir=tmp_path / "r")
     assert isinstance(result.metrics, pl.DataFrame) and isinstance(result.items, pl.DataFrame)
-    assert set(result.metrics.columns) == {"t", "metric", "value"}
+    assert set(result.metrics.columns) == {"t", "slice", "metric", "value"}
     assert result.summary["status"] == "completed"
     assert result.summary["labels"] == {"policy": "thompson", "seed": 2}
     written = pl.read_parquet(tmp_path / "r" / "metrics.parquet")
-    assert written.select("t", "metric", "value").equals(result.metrics)
+    assert written.select("t", "slice", "metric", "value").equals(result.metrics)
 
 
 def test_run_is_the_cli_run_bit_for_bit(tmp_path: Path) -> None:

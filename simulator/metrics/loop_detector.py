@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.metrics.ranking import average_ranks
 
-__all__ = ["BUCKETS", "rank_error_by_exposure"]
+__all__ = ["BUCKETS", "exposure_buckets", "rank_error_by_exposure"]
 
 #: Names of the buckets, most exposed first.
 BUCKETS = ("head", "torso", "tail")
@@ -63,14 +63,23 @@ def rank_error_by_exposure(
     if n == 0 or np.isnan(s).any() or np.isnan(v).any():
         return {name: float("nan") for name in BUCKETS}
     error = np.abs(average_ranks(s) - average_ranks(v)) / n
-    order = np.argsort(-e, kind="stable")
-    ordered = e[order]
-    total = ordered.sum()
-    before = (np.cumsum(ordered) - ordered) / total if total > 0 else np.ones(n)
-    shown = ordered > 0
-    bucket = np.where(shown & (before < head), 0, np.where(shown & (before < torso), 1, 2))
+    order = np.argsort(-e, kind="stable")  # most exposed first (the order of the means)
+    bucket = exposure_buckets(e, head, torso)[order]
     out = {}
     for b, name in enumerate(BUCKETS):
         idx = order[bucket == b]
         out[name] = float(error[idx].mean()) if idx.size else float("nan")
     return out
+
+
+def exposure_buckets(exposure: np.ndarray, head: float = 0.5, torso: float = 0.9) -> np.ndarray:
+    """``(n,)`` bucket of each item by exposure share: 0 head, 1 torso, 2 tail (module doc)."""
+    e = np.asarray(exposure, dtype=np.float64)
+    order = np.argsort(-e, kind="stable")
+    ordered = e[order]
+    total = ordered.sum()
+    before = (np.cumsum(ordered) - ordered) / total if total > 0 else np.ones(e.shape[0])
+    shown = ordered > 0
+    bucket = np.empty(e.shape[0], dtype=np.int64)
+    bucket[order] = np.where(shown & (before < head), 0, np.where(shown & (before < torso), 1, 2))
+    return bucket

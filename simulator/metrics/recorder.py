@@ -15,6 +15,7 @@ from loopsim.simulator.metrics.concentration import coverage, gini, normalized_e
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
+from loopsim.simulator.metrics.slices import SliceRecorder
 from loopsim.simulator.metrics.user_tracker import (
     PairsSimilarUsers,
     UserConsumption,
@@ -72,6 +73,9 @@ class MetricsRecorder:
         self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0], similar_pairs=similar)
         self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
+        #: Sliced metrics (simulator/metrics/slices.py), when the run asks for them.
+        self.slices: SliceRecorder | None = None
+        self.slice_rows: list[tuple[str, str, float]] = []
 
     def _reset_window(self) -> None:
         self.exposure_window[:] = 0
@@ -103,11 +107,13 @@ class MetricsRecorder:
         relevance: np.ndarray,
         candidates: np.ndarray,
         rewards: np.ndarray | None = None,
+        t: float = 0.0,
     ) -> None:
         """Count one served batch and add its served quality to the window.
 
         ``rewards`` (``(B, k)``, e.g. downloads) are counted per item when given;
-        otherwise the clicks count as the rewards.
+        otherwise the clicks count as the rewards. ``t`` (serving time) places the
+        sessions in the time-dependent slices.
         """
         items = slates.items
         b, k = items.shape
@@ -128,8 +134,12 @@ class MetricsRecorder:
         self.w_sessions += b
         expected = self.click_model.expected_clicks(relevance)
         self.w_expected += float(expected.sum())
-        self._record_quality(users, relevance, expected, candidates)
+        quality = self._record_quality(users, relevance, expected, candidates)
         self.user_consumption.record(users, items, clicks)
+        if self.slices is not None:
+            sample, regret, ndcg_values = quality or (np.zeros(0, np.int64), np.zeros(0),
+                                                      np.zeros(0))
+            self.slices.record(t, users, items, clicks, expected, sample, regret, ndcg_values)
 
     def _record_rewards(
         self, items: np.ndarray, clicks: np.ndarray, rewards: np.ndarray | None
@@ -150,19 +160,28 @@ class MetricsRecorder:
         relevance: np.ndarray,
         expected: np.ndarray,
         candidates: np.ndarray,
-    ) -> None:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Add the sampled sessions' regret and NDCG; return them per session for slices."""
         if self.quality_rate >= 1.0:
             sample = np.arange(users.shape[0])
         else:
             sample = np.flatnonzero(self.rng.random(users.shape[0]) < self.quality_rate)
         if sample.size == 0:
-            return
+            return None
         ideal = self._ideal(users[sample], candidates)
         served = relevance[sample]
         best = self.click_model.best_expected_clicks(ideal)
+        values = ndcg(served, ideal)
         self.w_sampled += sample.size
         self.w_regret += float(best.sum() - expected[sample].sum())
-        self.w_ndcg += float(ndcg(served, ideal).sum())
+        self.w_ndcg += float(values.sum())
+        if self.slices is None:
+            return None
+        return sample, best - expected[sample], values
+
+    def best_expected_clicks(self, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """``(B,)`` expected clicks of each user's best slate from ``candidates`` (truth)."""
+        return self.click_model.best_expected_clicks(self._ideal(users, candidates))
 
     def _ideal(self, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """``(B, k)`` best relevances available to each user, sorted descending."""
@@ -257,12 +276,17 @@ class MetricsRecorder:
         return (candidates, version, table, known, relevance_version)
 
     # -- per snapshot -----------------------------------------------------------------
-    def snapshot(self, candidates: np.ndarray, scores: np.ndarray | None) -> dict[str, float]:
+    def snapshot(self, candidates: np.ndarray, scores: np.ndarray | None, t: float = 0.0,
+                 arrival: np.ndarray | None = None) -> dict[str, float]:
         """Metric values on the available ``candidates``; resets the window.
+
+        With slices on, the sliced rows are left in :attr:`slice_rows`.
 
         Args:
             candidates: Ids of the items available now.
             scores: The policy's ``item_scores(candidates)``, or ``None``.
+            t: The time now (for the time-dependent slices).
+            arrival: ``(n_total,)`` arrival day of every item id (for the item-age slices).
         """
         self.ensure_capacity(int(candidates[-1]) + 1 if candidates.size else 0)
         exposure = self.exposure[candidates]
@@ -303,6 +327,11 @@ class MetricsRecorder:
         drift = None if self._preferences is None else preference_drift(self._preferences)
         if drift is not None:
             out["drift_distance"] = drift
+        if self.slices is not None:
+            arrivals = arrival[candidates] if arrival is not None else np.zeros(candidates.size)
+            self.slice_rows = self.slices.snapshot(
+                t, self.k, candidates, exposure, exposure_w, clicks_w, value,
+                None if scores is None else np.asarray(scores, dtype=np.float64), arrivals)
         self._reset_window()
         return out
 

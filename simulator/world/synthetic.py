@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.schema import (
@@ -11,6 +13,7 @@ from loopsim.simulator.schema import (
     PositiveInt,
     Probability,
 )
+from loopsim.simulator.world.shift import DataShift, ShiftState
 
 
 def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -49,6 +52,10 @@ class SyntheticWorld:
     toward one item before renormalisation; a little beyond it after), so the result
     depends little on how sessions are batched (``tick``). Preferences stay on the unit
     sphere; relevance and the true value follow them. ``drift = 0`` changes nothing.
+
+    ``shift`` (a mapping of :class:`~loopsim.simulator.world.shift.DataShift` options:
+    item drift, a new user cohort, seasonal activity) moves the world during the run;
+    the truth follows it. ``None`` or the defaults shift nothing.
     """
 
     def __init__(
@@ -65,6 +72,7 @@ class SyntheticWorld:
         item_lifetime: Positive | None = None,
         seed: NonNegativeInt | None = None,
         drift: Probability = 0.0,
+        shift: dict[str, Any] | None = None,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -78,6 +86,9 @@ class SyntheticWorld:
         self.item_lifetime = item_lifetime
         self.seed = seed
         self.drift = drift
+        self.shift = shift
+        self._shift: ShiftState | None = None
+        self._n_present = n_users
         self._version = 0
         self._relevance_version = 0
         self._n_items = 0
@@ -85,6 +96,7 @@ class SyntheticWorld:
     # -- set-up ---------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
         """Draw users (activity, preferences) and the initial items from ``rng``."""
+        self.data_shift.validate()  # the shift's options (times against the horizon: engine)
         sigma = float(self.activity_sigma)
         z = rng.standard_normal(self.n_users)
         self._activity = self.sessions_per_user_per_day * np.exp(sigma * z - sigma**2 / 2)
@@ -97,7 +109,47 @@ class SyntheticWorld:
         self._n_items = 0
         self._version = 0
         self._relevance_version = 0
+        self._shift = None
+        self._n_present = self.n_users
+        if self.data_shift.active:  # its own stream: no shift, no change to any draw
+            self._start_shift(rng.spawn(1)[0])
         self.add_items(self.n_initial_items, rng)
+
+    # -- data shift (loopsim.simulator.world.shift) ---------------------------------
+    @property
+    def data_shift(self) -> DataShift:
+        """The shift options of ``shift`` (inactive when ``None``)."""
+        return DataShift.from_options(self.shift)
+
+    def _start_shift(self, rng: np.random.Generator) -> None:
+        self._shift = ShiftState(self.data_shift, rng)
+        self._shift.start(self._activity, self._preferences)
+        self._initial_preferences = self._preferences.copy()
+        self._population_changed()
+
+    def _population_changed(self) -> None:
+        present = self._shift.present  # type: ignore[union-attr]
+        self._n_present = int(present.sum())
+        self._mean_preference = self._preferences[present].mean(axis=0)
+
+    def advance(self, t: float) -> bool:
+        """Apply the data shift up to day ``t``; True when ``activity()`` changed."""
+        if self._shift is None:
+            return False
+        q_changed, a_changed = self._shift.advance(t, self._quality[: self._n_items],
+                                                   self._activity)
+        if a_changed:
+            self._population_changed()
+        if q_changed or (a_changed and self.personalization > 0):
+            self._version += 1
+            self._relevance_version += 1
+        return a_changed
+
+    def user_arrival_times(self) -> np.ndarray:
+        """``(n_users,)`` day each user joins the population (0: from the start)."""
+        if self._shift is None:
+            return np.zeros(self.n_users)
+        return self._shift.arrival_times()
 
     def add_items(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Draw ``n`` new items (quality and features) and return their ids."""
@@ -214,7 +266,7 @@ class SyntheticWorld:
         norm = np.linalg.norm(new, axis=1, keepdims=True)
         new = np.where(norm > 0, new / np.where(norm > 0, norm, 1.0), old)
         self._preferences[users] = new
-        self._mean_preference += (new - old).sum(axis=0) / self.n_users
+        self._mean_preference += (new - old).sum(axis=0) / self._n_present
         if self.personalization > 0:
             self._version += 1
             self._relevance_version += 1

@@ -35,7 +35,7 @@ def test_outputs_are_written_with_labels(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["items.parquet", "metrics.parquet",
                                                      "summary.json"]
     metrics = pl.read_parquet(out / "metrics.parquet")
-    assert metrics.columns == ["run_id", "policy", "seed", "t", "metric", "value"]
+    assert metrics.columns == ["run_id", "policy", "seed", "t", "slice", "metric", "value"]
     assert set(metrics["policy"]) == {"ctr"} and set(metrics["seed"]) == {3}
     items = pl.read_parquet(out / "items.parquet")
     assert {"item", "true_value", "exposure", "clicks", "policy_score"} <= set(items.columns)
