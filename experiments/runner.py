@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 ENGINE_KEYS = (
     "horizon", "tick", "slate_size", "feedback_delay", "retrain_interval",
     "train_latency", "snapshot_interval", "quality_sessions_per_day", "progress",
-    "startup_days",
+    "startup_days", "cold_start", "history_path",
 )
 
 

@@ -83,6 +83,8 @@ class SyntheticWorldSchema:
     item_arrival_rate: float = ranged(5.0, **NON_NEGATIVE)
     item_lifetime: float | None = ranged(None, **POSITIVE)
     drift: float = ranged(0.0, **PROBABILITY)
+    organic: float = ranged(0.2, **NON_NEGATIVE)
+    organic_sharpness: float = ranged(1.0, **NON_NEGATIVE)
 
 
 @dataclass
@@ -132,6 +134,8 @@ class LoopsimSchema:
     quality_sessions_per_day: float = 1000.0
     progress: bool | None = None
     startup_days: float = 0.0
+    cold_start: str = "none"
+    history_path: str | None = None
     label: str | None = None
     resume: bool = False
     log: LogSchema = field(default_factory=LogSchema)

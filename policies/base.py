@@ -80,6 +80,13 @@ class ComposedPolicy:
         """The estimator's population-level scores (for ranking-recovery metrics)."""
         return self.estimator.scores(items)
 
+    def use_policy_stream(self, rng: np.random.Generator) -> None:
+        """Hand a child of the run's policy stream to an estimator that draws outside
+        ``rank`` (mf's initial factors); other estimators ignore it."""
+        hook = getattr(self.estimator, "use_policy_stream", None)
+        if hook is not None:
+            hook(rng)
+
     def use_ground_truth(self, truth: GroundTruth) -> None:
         """Hand the truth to an oracle estimator; other estimators ignore it."""
         hook = getattr(self.estimator, "use_ground_truth", None)

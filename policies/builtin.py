@@ -9,21 +9,28 @@ from loopsim.simulator.contract import Feedback, SlateRequest, Slates
 
 
 class Popularity(ComposedPolicy):
-    """Greedy by cumulative clicks: the degenerate feedback loop in its purest form."""
+    """Greedy by cumulative clicks: the degenerate feedback loop in its purest form.
 
-    def __init__(self) -> None:
-        super().__init__(ClickCount(), Greedy())
+    Args:
+        organic: Count organic consumption as well as clicks on served slates.
+    """
+
+    def __init__(self, organic: bool = True) -> None:
+        super().__init__(ClickCount(organic), Greedy())
 
 
 class CTR(ComposedPolicy):
     """Greedy by click-through rate with a Beta prior (position bias left uncorrected).
 
     Args:
-        prior_mean: Prior CTR of an unseen item.
-        prior_strength: Weight of the prior, in pseudo-impressions.
+        prior_mean: Prior CTR of an unseen item; ``None``: the log's pooled CTR
+            (empirical Bayes).
+        prior_strength: Weight of the prior, in pseudo-impressions; ``None``: estimated
+            by the method of moments.
     """
 
-    def __init__(self, prior_mean: float = 0.05, prior_strength: float = 20.0) -> None:
+    def __init__(self, prior_mean: float | None = None,
+                 prior_strength: float | None = None) -> None:
         super().__init__(BetaCTR(prior_mean, prior_strength), Greedy())
 
 

@@ -138,11 +138,14 @@ class Thompson(NamedEstimatorPolicy):
 
     Args:
         estimator: ``coec`` (examination-weighted evidence), ``ips`` or ``ctr``.
+        propensity_draws: Posterior slates per model version for the Monte-Carlo
+            marginal propensities (see :class:`~policies.selectors.ThompsonSelector`).
         **estimator_params: Estimator parameters.
     """
 
-    def __init__(self, estimator: str = "coec", **estimator_params: Any) -> None:
-        super().__init__(estimator, ThompsonSelector(), estimator_params)
+    def __init__(self, estimator: str = "coec", propensity_draws: int = 200,
+                 **estimator_params: Any) -> None:
+        super().__init__(estimator, ThompsonSelector(propensity_draws), estimator_params)
 
 
 class UCB(NamedEstimatorPolicy):

@@ -14,7 +14,7 @@ arrays, never one Python object per impression.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -28,6 +28,7 @@ __all__ = [
     "SlateRequest",
     "Slates",
     "UsesGroundTruth",
+    "UsesPolicyStream",
 ]
 
 
@@ -71,6 +72,14 @@ class Slates:
         propensities: ``(B, k)`` floats in (0, 1]: the probability that the item was
             placed at that rank given the policy's state, for inverse-propensity
             estimators. ``None`` means the policy is deterministic (propensity 1).
+            A randomized policy must never claim 1 for a random placement: built-in
+            selectors log exact marginals (epsilon-greedy, RandTop-N, RandPair,
+            softmax, uniform) or, for Thompson sampling, whose marginals have no
+            closed form, a Monte-Carlo estimate from the same posterior
+            (``(count + 1) / (M + 1)`` over ``M = policy.propensity_draws`` posterior
+            slates per model version). Random tie-breaking among exactly equal scores
+            is not counted as randomization: the logged value is the propensity
+            given the session's tie draw.
     """
 
     items: np.ndarray
@@ -90,7 +99,13 @@ _FEEDBACK_DTYPES: dict[str, type] = {
     "click": np.bool_,
     "reward": np.float32,
     "propensity": np.float32,
+    "source": np.int8,
 }
+
+#: ``Feedback.source`` of a row served by the policy.
+RECOMMENDED = 0
+#: ``Feedback.source`` of an organic row: an item the user found outside the recommender.
+ORGANIC = 1
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,12 @@ class Feedback:
         reward: ``(N,)`` float32 conversion value (rating, download...); equals
             ``click`` under click models without a conversion step.
         propensity: ``(N,)`` float32 probability that the item was placed at that rank
-            (1.0 for a deterministic policy).
+            (1.0 for a deterministic policy and for organic rows).
+        source: ``(N,)`` int8 where the row comes from: :data:`RECOMMENDED` (0, a
+            slate the policy served) or :data:`ORGANIC` (1, an item the user found on
+            their own: search, browsing, links; logged with ``rank == 0``,
+            ``click == True``). A policy may learn from organic rows or ignore them;
+            position-aware and impression-based estimators must skip them.
     """
 
     t: np.ndarray
@@ -116,6 +136,17 @@ class Feedback:
     click: np.ndarray
     reward: np.ndarray
     propensity: np.ndarray
+    # A factory, not a default: no class attribute, so JoinedFeedback joins it lazily.
+    source: np.ndarray | None = field(default_factory=lambda: None)
+
+    def __post_init__(self) -> None:
+        if self.source is None:  # recommended rows unless told otherwise
+            object.__setattr__(self, "source", np.zeros(self.item.shape[0], dtype=np.int8))
+
+    @property
+    def recommended(self) -> np.ndarray:
+        """``(N,)`` bool mask of the rows served by the policy (not organic)."""
+        return self.source == RECOMMENDED
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
@@ -160,7 +191,12 @@ class Feedback:
             click=np.asarray(clicks, dtype=np.bool_).reshape(-1),
             reward=np.asarray(rewards, dtype=np.float32).reshape(-1),
             propensity=propensity,
+            source=np.zeros(b * k, dtype=np.int8),
         )
+
+    def select(self, mask: np.ndarray) -> Feedback:
+        """The rows where ``mask`` is true."""
+        return Feedback(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
 
 
 @runtime_checkable
@@ -229,7 +265,24 @@ class GroundTruth(Protocol):
         ...
 
     def true_value(self, items: np.ndarray) -> np.ndarray:
-        """``(I,)`` population-level value of items; its order is the true ranking."""
+        """``(I,)`` the items' click probability once examined for a random *session*:
+        relevance averaged over users weighted by their activity (sessions per day), as
+        clicks are; its order is the true ranking."""
+        ...
+
+
+@runtime_checkable
+class UsesPolicyStream(Protocol):
+    """Optional: a policy whose state needs random draws outside ``rank`` (e.g. initial
+    factors of a model trained in ``update``, which receives no generator).
+
+    The engine calls it once, before the first request and the first update, with a
+    child of the run's policy stream (``streams.policy.spawn(1)[0]``), so such draws
+    differ between seeds and never come from a fixed seed or the global state.
+    """
+
+    def use_policy_stream(self, rng: np.random.Generator) -> None:
+        """Receive the generator for draws made outside ``rank``."""
         ...
 
 

@@ -31,11 +31,13 @@ from loopsim.simulator.contract import (
     SlateRequest,
     Slates,
     UsesGroundTruth,
+    UsesPolicyStream,
 )
 from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeError
 from loopsim.simulator.feedback_join import JoinedFeedback
-from loopsim.simulator.impression_log import ImpressionLog
+from loopsim.simulator.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.metrics.recorder import MetricsRecorder
+from loopsim.simulator.organic import organic_feedback, organic_items
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
@@ -43,12 +45,15 @@ from loopsim.simulator.seeding import Streams
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
+from loopsim.simulator.validation import check_in_range
 from loopsim.simulator.world.base import World
 from simpy.events import Event
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
 CATALOGUE, SERVE, TRAIN, DEPLOY, SNAPSHOT = 1, 2, 3, 4, 5
 _EPS = 1e-9
+#: Days between organic batches when ``tick == 0`` (sessions served one by one).
+ORGANIC_STEP = 0.01
 
 Process = Generator[Event, Any, None]
 
@@ -210,9 +215,18 @@ class Simulation:
         self.timer = PhaseTimer() if self.timing else NullTimer()
         if isinstance(self.policy, UsesGroundTruth):
             self.policy.use_ground_truth(self.world)
+        if isinstance(self.policy, UsesPolicyStream):
+            self.policy.use_policy_stream(self.streams.policy.spawn(1)[0])
+        # Organic sessions per recommended session (an open world); 0: the closed loop.
+        self.organic_rate = float(getattr(self.world, "organic", 0.0) or 0.0)
+        check_in_range("world.organic", self.organic_rate, 0.0, None)
+        self.organic_sharpness = float(getattr(self.world, "organic_sharpness", 1.0))
+        check_in_range("world.organic_sharpness", self.organic_sharpness, 0.0, None)
         history = getattr(self.world, "history", None)  # logged feedback to start from
         if history is not None and len(warm := history()):
             self._update(0.0, warm)
+        if cfg.cold_start == "history":
+            self._update(0.0, read_feedback(str(cfg.history_path)))
         return self._start_processes()
 
     def _start_processes(self) -> simpy.Environment:
@@ -220,6 +234,8 @@ class Simulation:
         cfg = self.config
         self.env = env = simpy.Environment()
         env.process(self._sessions(env))
+        if self.organic_rate > 0:
+            env.process(self._organic(env))
         env.process(self._catalogue(env))
         if self.world.item_lifetime is not None:
             self._schedule_expiry(env, np.arange(self.world.n_items), initial=True)
@@ -259,6 +275,40 @@ class Simulation:
                     return
                 yield At(env, t - env.now, SERVE)
                 self._serve(env.now, np.array([t]), np.array([user], dtype=np.int64))
+
+    def _organic(self, env: simpy.Environment) -> Process:
+        """Organic sessions: ``world.organic`` times each user's session rate, per tick."""
+        rng = self.streams.organic
+        step = self.config.tick if self.config.tick > 0 else ORGANIC_STEP
+        previous = 0.0
+        for when in _grid(step, self.config.horizon):
+            yield At(env, when - env.now, SERVE)
+            self.timer.start()
+            n = int(rng.poisson(self.organic_rate * self.total_rate * (when - previous)))
+            users = self._draw_users(rng, n)
+            times = np.sort(previous + (when - previous) * rng.random(n))
+            previous = when
+            if n:
+                self._serve_organic(env.now, times, users, train=False)
+            self.timer.lap("organic")
+
+    def _serve_organic(self, t: float, times: np.ndarray, users: np.ndarray,
+                       train: bool) -> None:
+        """Organic sessions: each user picks an item by their own relevance; logged.
+
+        Under online learning (``retrain_interval == 0``) the organic rows reach the
+        policy with the next served batch's update, unless ``train`` (the organic
+        start-up period, when no batch is served).
+        """
+        items = organic_items(self.world, users, self.catalogue.candidates,
+                              self.streams.organic, self.organic_sharpness)
+        self.recorder.record_organic(items)
+        feedback = organic_feedback(times, users, items)
+        self.log.push(t + self.config.feedback_delay, feedback)
+        if self.impression_log is not None:
+            self.impression_log.append(feedback)
+        if train and self.config.retrain_interval == 0:
+            self._train(self.env)
 
     def _draw_users(self, rng: np.random.Generator, n: int) -> np.ndarray:
         draws = rng.random(n) * self.total_rate
@@ -339,10 +389,14 @@ class Simulation:
     def _serve(self, t: float, times: np.ndarray, users: np.ndarray) -> None:
         """Rank, validate, sample clicks, count, and queue the feedback of one batch."""
         timer = self.timer
+        start_up = t < self.config.startup_days
+        if start_up and self.config.cold_start == "organic":
+            self._serve_organic(t, times, users, train=True)  # no recommender yet
+            return
         timer.start()
         candidates = self.catalogue.candidates
         request = SlateRequest(t, users, candidates, self.config.slate_size, self.streams.policy)
-        if t < self.config.startup_days:
+        if start_up:
             slates = random_slates(request)
         else:
             slates = self._call("rank", t, self.policy.rank, request)
@@ -418,6 +472,7 @@ class Simulation:
             "exposure": self.recorder.exposure[:n].copy(),
             "clicks": self.recorder.clicks[:n].copy(),
             "reward": self.recorder.reward[:n].copy(),
+            "organic": self.recorder.organic[:n].copy(),
             "policy_score": scores if scores is not None else np.full(n, math.nan),
             "arrival_time": self.catalogue.arrival_times(),
             "available": self.catalogue.available.copy(),

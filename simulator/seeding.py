@@ -6,7 +6,7 @@ does not shift the others.
 
 * ``world`` and ``catalogue`` come from ``world_seed`` when it is given (replay the same
   world under many seeds), else from the run's seed;
-* ``arrivals``, ``clicks``, ``policy`` and ``metrics`` always come from the run's seed.
+* ``arrivals``, ``clicks``, ``policy``, ``metrics`` and ``organic`` always come from the run's seed.
 
 Arrivals and the world never depend on the policy, so two policies run at the same seed
 meet the same users at the same times (common random numbers).
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Stable spawn keys of the run-level streams. Never renumber: it would change results.
-RUN_STREAMS: dict[str, int] = {"arrivals": 1, "clicks": 2, "policy": 3, "metrics": 4}
+RUN_STREAMS: dict[str, int] = {"arrivals": 1, "clicks": 2, "policy": 3, "metrics": 4,
+                               "organic": 5}
 #: Stable spawn keys of the world-level streams.
 WORLD_STREAMS: dict[str, int] = {"world": 1, "catalogue": 2}
 
@@ -39,6 +40,8 @@ class Streams:
         clicks: Draws click (and conversion) outcomes.
         policy: Handed to the policy in every :class:`~simulator.contract.SlateRequest`.
         metrics: Draws samples used only by metrics (never affects the simulation).
+        organic: Draws organic sessions (who, when, which item): never the policy's,
+            so every policy meets the same organic traffic.
     """
 
     world: np.random.Generator
@@ -47,6 +50,7 @@ class Streams:
     clicks: np.random.Generator
     policy: np.random.Generator
     metrics: np.random.Generator
+    organic: np.random.Generator
 
     @classmethod
     def from_seed(cls, seed: int, world_seed: int | None = None) -> Streams:

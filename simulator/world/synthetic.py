@@ -26,8 +26,14 @@ class SyntheticWorld:
     where ``preference`` and ``features`` are unit vectors of dimension ``n_factors``
     and ``quality ~ Beta(quality_alpha, quality_beta)``. ``personalization = 0`` means
     everyone agrees on quality; ``1`` means fully personal taste. The true value of an
-    item is its mean relevance over the population, computed exactly (relevance is
-    linear in the preferences). User activity (sessions per day) is lognormal with mean
+    item is its click probability once examined for a random *session*: its relevance
+    averaged over users weighted by their activity, as clicks are, computed exactly
+    (relevance is linear in the preferences); :meth:`mean_relevance` is the unweighted
+    mean over users. The world is *open* (:mod:`~simulator.organic`): each user also has
+    ``organic`` organic sessions per recommended session, in which they pick an item
+    with probability proportional to ``relevance ** organic_sharpness``; ``organic = 0``
+    is the closed loop. User activity (sessions
+    per day) is lognormal with mean
     ``sessions_per_user_per_day`` and log-scale ``activity_sigma``. New items arrive as
     a Poisson stream of rate ``item_arrival_rate`` per day (cold start), and stay for
     ``item_lifetime`` days (``None``: for ever).
@@ -59,6 +65,8 @@ class SyntheticWorld:
         item_lifetime: float | None = None,
         seed: int | None = None,
         drift: float = 0.0,
+        organic: float = 0.2,
+        organic_sharpness: float = 1.0,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -72,6 +80,8 @@ class SyntheticWorld:
         self.item_lifetime = item_lifetime
         self.seed = seed
         self.drift = drift
+        self.organic = organic
+        self.organic_sharpness = organic_sharpness
         self._version = 0
         self._relevance_version = 0
         self._n_items = 0
@@ -91,6 +101,8 @@ class SyntheticWorld:
         if self.item_lifetime is not None:
             check_in_range("world.item_lifetime", self.item_lifetime, 0.0, None, low_open=True)
         check_in_range("world.drift", self.drift, 0.0, 1.0)
+        check_in_range("world.organic", self.organic, 0.0, None)
+        check_in_range("world.organic_sharpness", self.organic_sharpness, 0.0, None)
 
     def reset(self, rng: np.random.Generator) -> None:
         """Draw users (activity, preferences) and the initial items from ``rng``."""
@@ -100,7 +112,9 @@ class SyntheticWorld:
         self._activity = self.sessions_per_user_per_day * np.exp(sigma * z - sigma**2 / 2)
         self._preferences = _unit_rows(rng, self.n_users, self.n_factors)
         self._initial_preferences = self._preferences.copy()
-        self._mean_preference = self._preferences.mean(axis=0)
+        self._weights = self._activity / self._activity.sum()  # a random session's user
+        self._mean_preference = self._weights @ self._preferences
+        self._plain_mean_preference = self._preferences.mean(axis=0)
         capacity = max(16, 2 * self.n_initial_items)
         self._quality = np.zeros(capacity)
         self._features = np.zeros((capacity, self.n_factors))
@@ -196,12 +210,20 @@ class SyntheticWorld:
         return base + 0.5 * w * (1.0 + taste)
 
     def true_value(self, items: np.ndarray) -> np.ndarray:
-        """Mean relevance over all users, exactly (relevance is linear in preferences)."""
+        """Click probability once examined for a random session: relevance averaged over
+        users weighted by activity, exactly (relevance is linear in preferences)."""
+        return self._value(items, self._mean_preference)
+
+    def mean_relevance(self, items: np.ndarray) -> np.ndarray:
+        """Relevance averaged over users, every user counting once (not the truth)."""
+        return self._value(items, self._plain_mean_preference)
+
+    def _value(self, items: np.ndarray, preference: np.ndarray) -> np.ndarray:
         w = self.personalization
         base = (1.0 - w) * self._quality[items]
         if w == 0:
             return base
-        return base + 0.5 * w * (1.0 + self._features[items] @ self._mean_preference)
+        return base + 0.5 * w * (1.0 + self._features[items] @ preference)
 
     def observe(self, feedback: Feedback) -> None:
         """Move the preferences of users who clicked toward the clicked items (``drift``)."""
@@ -220,7 +242,8 @@ class SyntheticWorld:
         norm = np.linalg.norm(new, axis=1, keepdims=True)
         new = np.where(norm > 0, new / np.where(norm > 0, norm, 1.0), old)
         self._preferences[users] = new
-        self._mean_preference += (new - old).sum(axis=0) / self.n_users
+        self._mean_preference += self._weights[users] @ (new - old)
+        self._plain_mean_preference += (new - old).sum(axis=0) / self.n_users
         if self.personalization > 0:
             self._version += 1
             self._relevance_version += 1
