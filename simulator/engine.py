@@ -37,7 +37,7 @@ from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeErr
 from loopsim.simulator.feedback_join import JoinedFeedback
 from loopsim.simulator.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.metrics.recorder import MetricsRecorder
-from loopsim.simulator.organic import organic_feedback, organic_items
+from loopsim.simulator.organic import OrganicChoice, organic_feedback
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
@@ -220,8 +220,9 @@ class Simulation:
         # Organic sessions per recommended session (an open world); 0: the closed loop.
         self.organic_rate = float(getattr(self.world, "organic", 0.0) or 0.0)
         check_in_range("world.organic", self.organic_rate, 0.0, None)
-        self.organic_sharpness = float(getattr(self.world, "organic_sharpness", 1.0))
-        check_in_range("world.organic_sharpness", self.organic_sharpness, 0.0, None)
+        sharpness = float(getattr(self.world, "organic_sharpness", 1.0))
+        check_in_range("world.organic_sharpness", sharpness, 0.0, None)
+        self.organic_choice = OrganicChoice(sharpness)
         history = getattr(self.world, "history", None)  # logged feedback to start from
         if history is not None and len(warm := history()):
             self._update(0.0, warm)
@@ -234,7 +235,7 @@ class Simulation:
         cfg = self.config
         self.env = env = simpy.Environment()
         env.process(self._sessions(env))
-        if self.organic_rate > 0:
+        if self.organic_rate > 0 and cfg.tick == 0:  # else drawn with each tick's sessions
             env.process(self._organic(env))
         env.process(self._catalogue(env))
         if self.world.item_lifetime is not None:
@@ -260,8 +261,10 @@ class Simulation:
                 n = int(rng.poisson(self.total_rate * (when - previous)))
                 users = self._draw_users(rng, n)
                 times = np.sort(previous + (when - previous) * rng.random(n))
-                previous = when
                 self.timer.lap("arrivals")
+                if self.organic_rate > 0:
+                    self._organic_between(previous, when)
+                previous = when
                 if n:
                     self._serve(env.now, times, users)
             return
@@ -277,20 +280,23 @@ class Simulation:
                 self._serve(env.now, np.array([t]), np.array([user], dtype=np.int64))
 
     def _organic(self, env: simpy.Environment) -> Process:
-        """Organic sessions: ``world.organic`` times each user's session rate, per tick."""
-        rng = self.streams.organic
-        step = self.config.tick if self.config.tick > 0 else ORGANIC_STEP
+        """Organic sessions when ``tick == 0``: batched every ``ORGANIC_STEP`` days."""
         previous = 0.0
-        for when in _grid(step, self.config.horizon):
+        for when in _grid(ORGANIC_STEP, self.config.horizon):
             yield At(env, when - env.now, SERVE)
-            self.timer.start()
-            n = int(rng.poisson(self.organic_rate * self.total_rate * (when - previous)))
-            users = self._draw_users(rng, n)
-            times = np.sort(previous + (when - previous) * rng.random(n))
+            self._organic_between(previous, when)
             previous = when
-            if n:
-                self._serve_organic(env.now, times, users, train=False)
-            self.timer.lap("organic")
+
+    def _organic_between(self, start: float, end: float) -> None:
+        """Organic sessions of ``(start, end]``: ``world.organic`` times each user's rate."""
+        self.timer.start()
+        rng = self.streams.organic
+        n = int(rng.poisson(self.organic_rate * self.total_rate * (end - start)))
+        if n:
+            users = self._draw_users(rng, n)
+            times = np.sort(start + (end - start) * rng.random(n))
+            self._serve_organic(end, times, users, train=False)
+        self.timer.lap("organic")
 
     def _serve_organic(self, t: float, times: np.ndarray, users: np.ndarray,
                        train: bool) -> None:
@@ -300,8 +306,8 @@ class Simulation:
         policy with the next served batch's update, unless ``train`` (the organic
         start-up period, when no batch is served).
         """
-        items = organic_items(self.world, users, self.catalogue.candidates,
-                              self.streams.organic, self.organic_sharpness)
+        items = self.organic_choice.draw(self.world, users, self.catalogue.candidates,
+                                         self.streams.organic)
         self.recorder.record_organic(items)
         feedback = organic_feedback(times, users, items)
         self.log.push(t + self.config.feedback_delay, feedback)

@@ -66,6 +66,32 @@ def organic_items(truth: GroundTruth, users: np.ndarray, candidates: np.ndarray,
     return out
 
 
+class OrganicChoice:
+    """:func:`organic_items` with the global world's cumulative weights kept per
+    (candidates, world version): one binary search per pick between catalogue changes.
+
+    Args:
+        sharpness: ``world.organic_sharpness``.
+    """
+
+    def __init__(self, sharpness: float = 1.0) -> None:
+        self.sharpness = sharpness
+        self._cache: tuple[np.ndarray, int, np.ndarray] | None = None
+
+    def draw(self, truth: GroundTruth, users: np.ndarray, candidates: np.ndarray,
+             rng: np.random.Generator) -> np.ndarray:
+        """``(B,)`` one organic pick per user (see :func:`organic_items`)."""
+        if not truth.is_global or users.size == 0:
+            return organic_items(truth, users, candidates, rng, self.sharpness)
+        c = self._cache
+        if c is None or c[0] is not candidates or c[1] != truth.version:
+            weights = _weights(truth.relevance(users[:1], candidates)[0], self.sharpness)
+            self._cache = c = (candidates, truth.version, np.cumsum(weights))
+        cum = c[2]
+        pick = np.searchsorted(cum, rng.random(users.size) * cum[-1], side="right")
+        return candidates[np.minimum(pick, candidates.size - 1)]
+
+
 def organic_feedback(times: np.ndarray, users: np.ndarray, items: np.ndarray) -> Feedback:
     """Organic rows: ``source == ORGANIC``, ``rank == 0``, clicked, propensity 1."""
     n = items.shape[0]
@@ -81,4 +107,4 @@ def organic_feedback(times: np.ndarray, users: np.ndarray, items: np.ndarray) ->
     )
 
 
-__all__ = ["organic_feedback", "organic_items"]
+__all__ = ["OrganicChoice", "organic_feedback", "organic_items"]

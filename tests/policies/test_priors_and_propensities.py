@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim import policies
 from loopsim.policies.estimators import BetaCTR
 from loopsim.policies.estimators.prior import STRENGTH_FALLBACK, empirical_beta_prior
 from loopsim.policies.selectors.bandits import ThompsonSelector
@@ -16,6 +15,8 @@ from loopsim.simulator import (
     SlateRequest,
     SyntheticWorld,
 )
+
+from loopsim import policies
 
 
 def test_empirical_prior_recovers_a_beta_binomial_population() -> None:
