@@ -57,13 +57,28 @@ class RankedHead:
         """
         if self.shared_row is not None:
             return np.broadcast_to(self.shared_row, (b, self.shared_row.size))
-        if self.groups is None:
-            head = np.broadcast_to(self.fixed, (b, self.fixed.size))
-        else:
-            keys = self.groups + rng.random((b, self.fixed.size))
-            head = self.fixed[np.argsort(keys, axis=1)]
-        tail = self.pool[sample_rows_without_replacement(rng, self.pool.size, b, self.need)]
-        return np.concatenate([head, tail], axis=1)
+        a = self.fixed.size
+        out = np.empty((b, a + self.need), dtype=self.fixed.dtype)
+        out[:, :a] = self.fixed
+        if self.groups is not None:  # permute only the columns of each tied run
+            for start, stop in _runs(self.groups):
+                run = np.broadcast_to(self.fixed[start:stop], (b, stop - start))
+                out[:, start:stop] = rng.permuted(run, axis=1)  # Fisher-Yates per row, in C
+        t, need = self.pool.size, self.need
+        if t == 1:
+            out[:, a:] = self.pool[0]
+        elif need * need <= t:  # few of many: exact rejection sampling, O(b * need)
+            out[:, a:] = self.pool[sample_rows_without_replacement(rng, t, b, need)]
+        else:  # a uniform permutation of the small pool per row, its first `need`
+            out[:, a:] = rng.permuted(np.broadcast_to(self.pool, (b, t)), axis=1)[:, :need]
+        return out
+
+
+def _runs(groups: np.ndarray) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` of the runs of equal group ids longer than one."""
+    edges = np.flatnonzero(np.diff(groups)) + 1
+    bounds = np.concatenate([[0], edges, [groups.size]])
+    return [(int(s), int(e)) for s, e in zip(bounds[:-1], bounds[1:], strict=True) if e - s > 1]
 
 
 def ranked_head(scores: np.ndarray, ids: np.ndarray, m: int) -> RankedHead:
