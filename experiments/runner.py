@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from loopsim.experiments.truth import write_truth
 from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.engine import Simulation
-from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig, OmegaConf
@@ -31,11 +33,25 @@ def simulation_config(cfg: DictConfig) -> SimulationConfig:
 
 def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:
     """Instantiate the world, click model and policy of ``cfg`` into a simulation."""
-    world = instantiate(cfg.world, _convert_="all")
-    click_model = instantiate(cfg.click_model, _convert_="all")
-    policy = instantiate(cfg.policy, _convert_="all")
+    world = _instantiate(cfg.world)
+    click_model = _instantiate(cfg.click_model)
+    policy = _instantiate(cfg.policy)
     return Simulation(world, click_model, policy, simulation_config(cfg), int(cfg.seed),
                       policy_name=policy_name)
+
+
+def _instantiate(node: DictConfig) -> Any:
+    """``instantiate(node)``, re-raising a loopsim error a constructor raised as itself
+    (Hydra wraps it in ``InstantiationException``), so a bad value stays a ConfigError."""
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as exc:
+        cause: BaseException | None = exc
+        while isinstance(cause, InstantiationException):
+            cause = cause.__cause__
+        if isinstance(cause, LoopsimError):
+            raise cause from None
+        raise
 
 
 def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None:
@@ -61,19 +77,27 @@ def run_config(
     out_dir: str | Path,
     policy_name: str,
     extra_labels: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
 ) -> RunResult:
     """Run the simulation described by ``cfg`` and write its outputs into ``out_dir``.
 
     Outputs are written even when the run fails (with ``status == "failed"`` in
-    ``summary.json``); the error is then re-raised.
+    ``summary.json``); the error is then re-raised. ``overrides`` (the job's command-line
+    overrides) are kept in ``summary.json``, where ``loopsim-compare`` reads its labels.
     """
     out = Path(out_dir)
     sim = build_simulation(cfg, policy_name)
     sim.impression_log = impression_log(cfg, out)
     result = sim.run()
+    if sim.impression_log is not None:
+        result.summary["truth"] = write_truth(
+            sim, out, float(cfg.log.get("truth_max_mb", 1024)),
+            instantiate(cfg.world, _convert_="all"))
     labels = {"run_id": out.name, "policy": policy_name, "seed": int(cfg.seed)}
     labels.update(extra_labels or {})
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
+    if overrides is not None:
+        result.summary["overrides"] = list(overrides)
     result.write(out, labels)
     result.raise_for_status()
     return result

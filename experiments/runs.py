@@ -4,8 +4,9 @@ A *run folder* is a Hydra job directory (it holds ``.hydra/``) or any folder wit
 ``summary.json``. Its status is:
 
 * ``completed``: ``summary.json`` says so and ``metrics.parquet`` and ``items.parquet``
-  exist;
-* ``failed``: ``summary.json`` says ``"status": "failed"``;
+  exist with the sizes and checksums it recorded;
+* ``failed``: ``summary.json`` says ``"status": "failed"``, or a file does not match
+  what it recorded (the reason names the file);
 * ``missing``: the outputs are incomplete (the job crashed, was killed, or still runs).
 
 Labels come from the job's overrides (``.hydra/overrides.yaml``), without the replicate
@@ -23,7 +24,7 @@ from typing import Any
 
 import polars as pl
 from loopsim.simulator.errors import DataError
-from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE
+from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE, check_outputs
 from omegaconf import OmegaConf
 
 #: Override keys that make replicates, not groups.
@@ -127,8 +128,8 @@ def _expected_jobs(cfg_path: Path) -> list[list[str]]:
 
 def read_run(path: Path) -> RunInfo:
     """Read the status, policy, seed and overrides of one run folder."""
-    overrides = read_overrides(path)
     summary = _read_json(path / SUMMARY_FILE)
+    overrides = read_overrides(path, summary)
     if summary is None:
         status, reason = "missing", f"no readable {SUMMARY_FILE} (crashed, killed or running)"
     elif summary.get("status") == "failed":
@@ -136,8 +137,9 @@ def read_run(path: Path) -> RunInfo:
         status, reason = "failed", f"{err.get('type', 'error')}: {err.get('message', '')}".strip()
     else:
         absent = [f for f in (METRICS_FILE, ITEMS_FILE) if not (path / f).is_file()]
-        status = "missing" if absent else "completed"
-        reason = f"no {' or '.join(absent)}" if absent else ""
+        problem = None if absent else check_outputs(path, summary)
+        status = "missing" if absent else "failed" if problem else "completed"
+        reason = f"no {' or '.join(absent)}" if absent else problem or ""
     summary = summary or {}
     config = summary.get("config") or _read_yaml(path / ".hydra" / "config.yaml") or {}
     policy = (summary.get("labels") or {}).get("policy") or summary.get("policy")
@@ -149,9 +151,12 @@ def read_run(path: Path) -> RunInfo:
                    _int_or_none(world_seed), overrides)
 
 
-def read_overrides(path: Path) -> dict[str, str]:
-    """The job's overrides from ``.hydra/overrides.yaml`` as ``{key: value}`` strings."""
-    raw = _read_yaml(path / ".hydra" / "overrides.yaml") or []
+def read_overrides(path: Path, summary: dict[str, Any] | None = None) -> dict[str, str]:
+    """The job's overrides as ``{key: value}`` strings: those its ``summary.json``
+    recorded (the run's own), else ``.hydra/overrides.yaml``."""
+    recorded = (summary or {}).get("overrides")
+    raw = recorded if isinstance(recorded, list) else (
+        _read_yaml(path / ".hydra" / "overrides.yaml") or [])
     out: dict[str, str] = {}
     for item in raw:
         key, sep, value = str(item).partition("=")

@@ -110,6 +110,7 @@ class LogSchema:
 
     impressions: bool = False
     chunk_rows: int = ranged(1_000_000, low=1, integer=True)
+    truth_max_mb: float = ranged(1024.0, low=0.0)
 
 
 @dataclass

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range, check_positive_int
 
+#: Most grid steps (batches, retrainings, snapshots) one run may schedule.
+MAX_STEPS = 10_000_000
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
@@ -68,6 +71,15 @@ class SimulationConfig:
         check_in_range("quality_sessions_per_day", self.quality_sessions_per_day, 0.0, None)
         check_in_range("startup_days", self.startup_days, 0.0, None)
         self._validate_cold_start()
+        for name in ("tick", "retrain_interval", "snapshot_interval"):
+            step = getattr(self, name)
+            if step > 0 and self.horizon / step > MAX_STEPS:
+                raise ConfigError(
+                    f"`{name} == {step!r}` with `horizon == {self.horizon!r}` schedules "
+                    f"{self.horizon / step:.3g} steps, more than {MAX_STEPS:,} (the run "
+                    f"would not end in useful time): use {name} >= {self.horizon / MAX_STEPS:.3g}"
+                    " or a shorter horizon."
+                )
         if self.snapshot_interval > self.horizon:
             raise ConfigError(
                 f"`snapshot_interval == {self.snapshot_interval}` is longer than "

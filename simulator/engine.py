@@ -33,11 +33,12 @@ from loopsim.simulator.contract import (
     UsesGroundTruth,
     UsesPolicyStream,
 )
-from loopsim.simulator.errors import ConfigError, LoopsimError, PolicyRuntimeError
+from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.feedback_join import JoinedFeedback
 from loopsim.simulator.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.organic import OrganicChoice, organic_feedback
+from loopsim.simulator.policy_calls import GlobalRandomWatch, call_policy, policy_metrics_values
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
 from loopsim.simulator.sampling import GuidedSearch
@@ -47,6 +48,7 @@ from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
 from loopsim.simulator.validation import check_in_range
 from loopsim.simulator.world.base import World
+from loopsim.simulator.world_checks import check_world
 from simpy.events import Event
 
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
@@ -136,17 +138,20 @@ class Simulation:
     def run(self) -> RunResult:
         """Run the loop to the horizon and return its metrics, items and summary.
 
-        A failure inside the run (a policy that raises or breaks the contract) does not
-        lose what was recorded: the result has ``status == "failed"``, the error, and
-        every snapshot taken before it. Call :meth:`RunResult.raise_for_status` to
-        re-raise.
+        A failure inside the run (a policy that raises or breaks the contract, any other
+        exception, or an interruption: ``KeyboardInterrupt``, which ``loopsim`` also
+        raises on SIGTERM) does not lose what was recorded: the result has
+        ``status == "failed"``, the error, the simulated time and every snapshot taken
+        before it. Call :meth:`RunResult.raise_for_status` to re-raise.
+        A bad value found while preparing the run raises :class:`ConfigError` at once.
         """
         env = self._prepare()
         start = time.perf_counter()
         error: BaseException | None = None
+        watch = GlobalRandomWatch()
         try:
             env.run()
-        except LoopsimError as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             # SimPy re-raises a copy of a process's exception, chained to the original:
             # keep the original, whose own cause is the policy's exception.
             error = exc.__cause__ if type(exc.__cause__) is type(exc) else exc
@@ -154,7 +159,10 @@ class Simulation:
             self.progress.close()
             if self.impression_log is not None:
                 self.impression_log.close()
-        return self._result(error, time.perf_counter() - start, env.now)
+        result = self._result(error, time.perf_counter() - start, env.now)
+        if warnings := watch.warnings(self.policy_name):
+            result.summary["warnings"] = warnings
+        return result
 
     def _result(self, error: BaseException | None, wall: float, now: float) -> RunResult:
         """The run's metrics, items and summary (also after a failure at ``now``)."""
@@ -189,15 +197,16 @@ class Simulation:
             )
         self.streams = Streams.from_seed(self.seed, self.world.seed)
         self.world.reset(self.streams.world)
-        if cfg.slate_size > self.world.n_initial_items:
-            raise ConfigError(
-                f"`slate_size == {cfg.slate_size}` is larger than the catalogue "
-                f"(`world.n_items == {self.world.n_initial_items}`): use slate_size <= n_items."
-            )
+        check_world(self.world, self.click_model, cfg.slate_size, cfg.horizon)
         self.catalogue = Catalogue()
         self.catalogue.add(np.arange(self.world.n_items, dtype=np.int64), 0.0)
         rates = np.asarray(self.world.activity(), dtype=np.float64)
         self.total_rate = float(rates.sum())
+        if not math.isfinite(self.total_rate):
+            raise ConfigError(
+                f"the world's session rate is {self.total_rate} per day (world.activity() "
+                "has non-finite values): give finite sessions_per_user_per_day."
+            )
         self.cum_rates = np.cumsum(rates)
         self.user_search = GuidedSearch(self.cum_rates)
         sessions_per_day = self.total_rate
@@ -213,6 +222,8 @@ class Simulation:
         self.rows: list[tuple[float, str, float]] = []
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
+        hook = getattr(self.policy, "policy_metrics", None)  # ReportsMetrics, found once
+        self._metrics_hook = hook if callable(hook) else None
         if isinstance(self.policy, UsesGroundTruth):
             self.policy.use_ground_truth(self.world)
         if isinstance(self.policy, UsesPolicyStream):
@@ -401,6 +412,7 @@ class Simulation:
             return
         timer.start()
         candidates = self.catalogue.candidates
+        users.flags.writeable = False  # the policy reads them; the log keeps them
         request = SlateRequest(t, users, candidates, self.config.slate_size, self.streams.policy)
         if start_up:
             slates = random_slates(request)
@@ -432,44 +444,38 @@ class Simulation:
         self.timer.lap("training")
 
     def _call(self, method: str, t: float, fn: Any, arg: Any) -> Any:
-        try:
-            return fn(arg)
-        except LoopsimError:
-            raise
-        except Exception as exc:
-            raise PolicyRuntimeError(
-                f"Policy {self.policy_name} raised {type(exc).__name__} in {method}() at "
-                f"t={t:.4f} days: {exc}"
-            ) from exc
+        return call_policy(self.policy_name, method, t, fn, arg)
 
-    def _scores(self, items: np.ndarray) -> np.ndarray | None:
+    def _scores(self, items: np.ndarray, t: float) -> np.ndarray | None:
         if not isinstance(self.policy, ScoresItems):
             return None
-        scores = self._call("item_scores", 0.0, self.policy.item_scores, items)
-        return None if scores is None else np.asarray(scores, dtype=np.float64)
+        scores = self._call("item_scores", t, self.policy.item_scores, items)
+        if scores is None:
+            return None
+        return self._call("item_scores", t, lambda s: np.asarray(s, dtype=np.float64), scores)
 
     def _snapshot(self, t: float) -> None:
         self.timer.start()
         candidates = self.catalogue.candidates
-        values = self.recorder.snapshot(candidates, self._scores(candidates))
+        values = self.recorder.snapshot(candidates, self._scores(candidates, t))
         values.update(self._policy_metrics(t))
         self.rows.extend((t, name, value) for name, value in values.items())
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:
         """The policy's optional ``policy_metrics()``, prefixed ``policy_`` (ReportsMetrics)."""
-        hook = getattr(self.policy, "policy_metrics", None)
+        hook = self._metrics_hook
         if hook is None:
             return {}
-        extra = self._call("policy_metrics", t, lambda _: hook(), None) or {}
-        return {f"policy_{name}": float(value) for name, value in extra.items()}
+        extra = self._call("policy_metrics", t, lambda _: hook(), None)
+        return policy_metrics_values(self.policy_name, t, extra)
 
     def _item_table(self) -> dict[str, np.ndarray]:
         n = self.catalogue.n_total
         ids = np.arange(n, dtype=np.int64)
         self.recorder.ensure_capacity(n)
         try:
-            scores = self._scores(ids)
+            scores = self._scores(ids, self.env.now)
         except LoopsimError:
             scores = None
         return {

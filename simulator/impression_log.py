@@ -11,13 +11,13 @@ chunk plus one served batch whatever the horizon. Read it back lazily with
 
 from __future__ import annotations
 
-import os
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 from loopsim.simulator.contract import Feedback
+from loopsim.simulator.results import atomic_write
 from loopsim.simulator.validation import check_positive_int
 
 #: Folder of the chunks inside the run folder.
@@ -74,9 +74,7 @@ class ImpressionLog:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"part-{len(self.files):05d}.parquet"
         frame = pl.DataFrame({f.name: getattr(rows, f.name) for f in fields(Feedback)})
-        tmp = path.with_name(f".{path.name}.tmp")
-        frame.write_parquet(tmp, compression=self.compression)
-        os.replace(tmp, path)
+        atomic_write(path, lambda p: frame.write_parquet(p, compression=self.compression))
         self.files.append(path)
         self.rows_written += len(rows)
 

@@ -1,7 +1,15 @@
-"""A run's results in memory, and their atomic writing to a run folder."""
+"""A run's results in memory, and their atomic writing to a run folder.
+
+Every file is written to a temporary name and renamed into place (never a half file),
+with the permissions of a plain ``open()`` under the process's umask. ``summary.json``,
+written last, records the size and SHA-256 of ``metrics.parquet`` and ``items.parquet``
+(``summary["outputs"]``); :func:`check_outputs` tells whether the files on disk are
+still those.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -19,6 +27,8 @@ import polars as pl
 METRICS_FILE = "metrics.parquet"
 ITEMS_FILE = "items.parquet"
 SUMMARY_FILE = "summary.json"
+#: The outputs whose size and checksum ``summary.json`` records.
+CHECKED_FILES = (METRICS_FILE, ITEMS_FILE)
 
 
 def versions() -> dict[str, str]:
@@ -109,26 +119,92 @@ class RunResult:
         out.mkdir(parents=True, exist_ok=True)
         label_cols = [pl.lit(v).alias(k) for k, v in labels.items()]
         metrics = self.metrics.select([*label_cols, pl.all()]) if label_cols else self.metrics
-        _atomic(out / METRICS_FILE, lambda p: metrics.write_parquet(p))
-        _atomic(out / ITEMS_FILE, lambda p: self.items.write_parquet(p))
-        summary = {**self.summary, "labels": dict(labels)}
-        _atomic(
-            out / SUMMARY_FILE,
-            lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str) + "\n"),
-        )
+        atomic_write(out / METRICS_FILE, lambda p: metrics.write_parquet(p))
+        atomic_write(out / ITEMS_FILE, lambda p: self.items.write_parquet(p))
+        outputs = {name: file_digest(out / name) for name in CHECKED_FILES}
+        summary = {**self.summary, "labels": dict(labels), "outputs": outputs}
+        atomic_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=str) + "\n")
 
 
 def _json_float(v: float) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
 
-def _atomic(path: Path, write: Callable[[str], object]) -> None:
-    """Write through ``write(tmp_path)`` then rename over ``path`` (never a half file)."""
+def file_digest(path: Path) -> dict[str, Any]:
+    """``{"bytes": size, "sha256": hex digest}`` of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return {"bytes": path.stat().st_size, "sha256": h.hexdigest()}
+
+
+def check_outputs(run_dir: str | Path, summary: Mapping[str, Any]) -> str | None:
+    """Why the outputs in ``run_dir`` are not those ``summary`` recorded, or ``None``.
+
+    A summary written before checksums were recorded is checked for the files' presence
+    and Parquet's end marker only.
+    """
+    out = Path(run_dir)
+    recorded = summary.get("outputs")
+    for name in CHECKED_FILES:
+        path = out / name
+        if not path.is_file():
+            return f"{path}: missing"
+        if not isinstance(recorded, Mapping):
+            if not _ends_like_parquet(path):
+                return f"{path}: not a whole Parquet file (truncated or corrupt)"
+            continue
+        want = recorded.get(name) or {}
+        size = path.stat().st_size
+        if size != want.get("bytes"):
+            return (f"{path}: {size} bytes, but {SUMMARY_FILE} recorded {want.get('bytes')} "
+                    "(truncated, replaced or corrupt)")
+        if file_digest(path)["sha256"] != want.get("sha256"):
+            return f"{path}: its SHA-256 differs from the one {SUMMARY_FILE} recorded (corrupt)"
+    return None
+
+
+def _ends_like_parquet(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+            f.seek(-4, os.SEEK_END)
+            return head == b"PAR1" and f.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc tells it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, write: Callable[[str], object]) -> None:
+    """Write through ``write(tmp_path)`` then rename over ``path`` (never a half file).
+
+    The file gets the mode a plain ``open()`` would give it (``0o666`` less the umask),
+    not the ``0o600`` of a temporary file, so collaborators read what the umask lets them.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_text(path: Path, text: str) -> None:
+    """:func:`atomic_write` of a UTF-8 text."""
+    atomic_write(path, lambda p: Path(p).write_text(text, encoding="utf-8"))

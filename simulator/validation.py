@@ -28,6 +28,9 @@ def check_in_range(
 ) -> float:
     """Return ``value`` as a float, or raise :class:`ConfigError` if it leaves the range.
 
+    NaN and infinities are always refused: no setting of loopsim means "infinite" (an
+    infinite horizon, rate or interval would hang the run or make it meaningless).
+
     Args:
         name: Dotted config name shown in the message (``"policy.epsilon"``).
         value: The value to check.
@@ -37,8 +40,8 @@ def check_in_range(
         high_open: Exclude ``high`` itself.
     """
     allowed = _describe(low, high, low_open, high_open)
-    if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(float(value)):
-        raise ConfigError(f"`{name} == {value!r}`: must be a number {allowed}.")
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
+        raise ConfigError(f"`{name} == {value!r}`: must be a finite number {allowed}.")
     v = float(value)
     too_low = low is not None and (v < low or (low_open and v == low))
     too_high = high is not None and (v > high or (high_open and v == high))

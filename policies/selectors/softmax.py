@@ -36,8 +36,13 @@ from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range
 
+#: Largest ``|score| / temperature`` allowed: beyond it float64 rounds the logits in
+#: steps above ``2**-12``, coarse against the unit-scale Gumbel noise, so sampling would
+#: no longer follow the law whose marginals are logged.
+MAX_LOGIT = 2.0**40
 _STEP = 0.2
 _FLOOR = 1e-30
 #: Logits are floored at ``max - _SPAN``: it bounds the integration range in log t.
@@ -89,6 +94,34 @@ def plackett_luce_marginals(logits: np.ndarray, k: int) -> np.ndarray:
     return np.maximum(out, _FLOOR)
 
 
+def check_temperature(temperature: float, scale: float = 1.0) -> float:
+    """Return the temperature, or raise :class:`ConfigError` if float64 cannot sample it.
+
+    Args:
+        temperature: ``policy.temperature``.
+        scale: The largest ``|score|`` it divides (1: the scale of click rates, checked
+            before the run; the engine's scores are checked again as they come).
+    """
+    t = check_in_range("policy.temperature", temperature, 0.0, None, low_open=True)
+    if scale / t > MAX_LOGIT:
+        raise ConfigError(
+            f"`policy.temperature == {temperature!r}` is too small for float64 against "
+            f"scores of magnitude {scale:.3g}: the logits score / temperature reach "
+            f"{scale / t:.3g}, where rounding swallows the sampling noise (the first item "
+            "would always win while the logged propensities say otherwise). Use "
+            f"policy.temperature >= {scale / MAX_LOGIT:.3g}."
+        )
+    return t
+
+
+def _logits(scores: np.ndarray, temp: float) -> np.ndarray:
+    """``floored(scores / temp)``, after checking float64 can sample them."""
+    scale = float(np.abs(scores).max(initial=0.0))
+    if scale / temp > MAX_LOGIT:
+        check_temperature(temp, scale)
+    return floored(scores / temp)
+
+
 class SoftmaxSelector:
     """Plackett-Luce slates with weights ``exp(score / temperature)``.
 
@@ -98,6 +131,7 @@ class SoftmaxSelector:
     """
 
     def __init__(self, temperature: float = 0.05) -> None:
+        check_temperature(temperature)
         self.temperature = temperature
         self._cache: tuple[int, np.ndarray, int, np.ndarray, np.ndarray] | None = None
 
@@ -106,7 +140,7 @@ class SoftmaxSelector:
         c = self._cache
         cands, k = request.candidates, request.k
         if c is None or c[0] != estimator.version or c[1] is not cands or c[2] != k:
-            logits = floored(estimator.scores(cands) / temp)
+            logits = _logits(estimator.scores(cands), temp)
             self._cache = c = (estimator.version, cands, k, logits,
                                plackett_luce_marginals(logits[None, :], k)[0])
         return c[3], c[4]
@@ -123,7 +157,7 @@ class SoftmaxSelector:
             if estimator.personalized:
                 # Marginals once per distinct user of the block.
                 users, inverse = np.unique(request.users[start:stop], return_inverse=True)
-                unique = floored(estimator.user_scores(users, cands) / temp)
+                unique = _logits(estimator.user_scores(users, cands), temp)
                 logits = unique[inverse]
                 marg = plackett_luce_marginals(unique, k)[inverse]
             else:
@@ -140,4 +174,4 @@ class SoftmaxSelector:
         return f"SoftmaxSelector(temperature={self.temperature})"
 
 
-__all__ = ["SoftmaxSelector", "plackett_luce_marginals"]
+__all__ = ["MAX_LOGIT", "SoftmaxSelector", "check_temperature", "plackett_luce_marginals"]

@@ -39,6 +39,9 @@ class TrialOfferModel:
         outside_weight: ``K >= 0``, the weight of leaving without a listen.
     """
 
+    #: Reads relevance as a weight: runs on a world of ``relevance_kind = "attractiveness"``.
+    accepts_attractiveness = True
+
     def __init__(
         self,
         visibility_exponent: float = 1.0,

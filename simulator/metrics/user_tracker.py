@@ -94,6 +94,8 @@ class UserConsumption:
         ``homogenization`` is kept up to date by :class:`PairOverlap` from the new clicks
         only; it equals :func:`~simulator.metrics.users.homogenization` on all of them.
         """
+        if self._pairs is None:  # a snapshot before the first served batch
+            self._start()
         if self._overlap is None:
             self._overlap = PairOverlap(self.pairs)
         if self._new:

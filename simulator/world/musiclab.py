@@ -42,6 +42,9 @@ class MusicLabWorld:
 
     item_arrival_rate = 0.0
     item_lifetime = None
+    #: Relevance is an attractiveness weight (it grows with downloads), not a probability:
+    #: only a click model that reads it as such may run on this world.
+    relevance_kind = "attractiveness"
 
     def __init__(
         self,

@@ -24,7 +24,7 @@ import numpy as np
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.validation import check_in_range, check_positive_int
-from loopsim.simulator.world.ratings_io import Ratings, read_ratings
+from loopsim.simulator.world.ratings_io import Ratings, check_variance, read_ratings
 
 
 def als(
@@ -95,6 +95,8 @@ class RatingsWorld:
         warm_start: Hand the ratings (one clicked impression each) to the policy before
             the first session, so it starts from the items' rating counts.
         seed: Optional fixed seed of the world (initialises the factorization).
+        duplicates: How rows repeating a (user, item) pair are combined: ``mean``,
+            ``last`` or ``sum``; ``None`` (default) refuses such a file.
     """
 
     item_arrival_rate = 0.0
@@ -112,6 +114,7 @@ class RatingsWorld:
         sessions_per_user_per_day: float = 1.0,
         warm_start: bool = True,
         seed: int | None = None,
+        duplicates: str | None = None,
     ) -> None:
         self.path = path
         self.format = format
@@ -123,6 +126,7 @@ class RatingsWorld:
         self.sessions_per_user_per_day = sessions_per_user_per_day
         self.warm_start = warm_start
         self.seed = seed
+        self.duplicates = duplicates
         self.n_users = 0
         self.n_initial_items = 0
         self._version = 0
@@ -142,7 +146,9 @@ class RatingsWorld:
     def reset(self, rng: np.random.Generator) -> None:
         """Read the file and calibrate values, relevance, popularity and activity."""
         self._validate()
-        ratings = read_ratings(Path(str(self.path)).expanduser(), self.format)
+        path = Path(str(self.path)).expanduser()
+        ratings = read_ratings(path, self.format, self.duplicates)
+        check_variance(path, ratings)
         self._calibrate(ratings, rng)
 
     def _calibrate(self, ratings: Ratings, rng: np.random.Generator) -> None:

@@ -7,8 +7,12 @@ Two formats:
 * ``tsv``: tab-separated ``user item rating timestamp`` without header (ml-100k
   ``u.data``).
 
-Blank lines are skipped. A malformed file raises :class:`~simulator.errors.DataError`
-with the file, the 1-based line number and the reason.
+Blank lines are skipped and a UTF-8 byte-order mark is accepted. A malformed file
+raises :class:`~simulator.errors.DataError` with the file, the 1-based line number and
+the reason. So does a file whose ratings cannot calibrate a world: all ratings equal (no
+variance: every relevance would be 0; :func:`check_variance`, called by the ratings
+world), or a (user, item) pair rated twice, unless
+``duplicates`` says how to combine them (``mean``, ``last`` in file order, ``sum``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from loopsim.simulator.errors import ConfigError, DataError
 #: The header of MovieLens' ``ratings.csv``.
 CSV_HEADER = ("userId", "movieId", "rating", "timestamp")
 FORMATS = ("auto", "csv", "tsv")
+#: How repeated (user, item) rows are combined (``None``: refused).
+DUPLICATES = ("mean", "last", "sum")
 _COLUMNS = ("user", "item", "rating", "timestamp")
 
 
@@ -47,27 +53,34 @@ class Ratings:
         return int(self.rating.shape[0])
 
 
-def read_ratings(path: str | Path, format: str = "auto") -> Ratings:
+def read_ratings(path: str | Path, format: str = "auto", duplicates: str | None = None
+                 ) -> Ratings:
     """Read a ratings file.
 
     Args:
         path: The file.
         format: ``"csv"``, ``"tsv"`` or ``"auto"`` (``csv`` when the first line holds a
             comma, else ``tsv``).
+        duplicates: How rows repeating a (user, item) pair are combined: ``"mean"``,
+            ``"last"`` (in file order) or ``"sum"`` of the ratings, the latest
+            timestamp; ``None`` refuses such a file.
 
     Returns:
         The ratings.
 
     Raises:
         DataError: The file is missing, empty or malformed (file, line and reason).
-        ConfigError: ``format`` is not one of ``auto``, ``csv``, ``tsv``.
+        ConfigError: ``format`` or ``duplicates`` is not one of the allowed values.
     """
     p = Path(path)
     if format not in FORMATS:
         raise ConfigError(f"`world.format == {format!r}`: must be one of {list(FORMATS)}.")
+    if duplicates is not None and duplicates not in DUPLICATES:
+        raise ConfigError(f"`world.duplicates == {duplicates!r}`: must be null or one of "
+                          f"{list(DUPLICATES)}.")
     if not p.is_file():
         raise DataError(f"{p}: no such ratings file (set `world.path` to a ratings file).")
-    with p.open("r", encoding="utf-8", errors="replace") as f:
+    with p.open("r", encoding="utf-8-sig", errors="replace") as f:
         first = f.readline()
     if not first.strip():
         raise DataError(f"{p}, line 1: the file is empty or starts with a blank line; "
@@ -86,7 +99,42 @@ def read_ratings(path: str | Path, format: str = "auto") -> Ratings:
         raise DataError(f"{p}: the file holds no ratings (only a header or blank lines).")
     if len(ratings) == 0:
         raise DataError(f"{p}: the file holds no ratings.")
-    return ratings
+    return _combine_duplicates(p, ratings, duplicates)
+
+
+def check_variance(path: str | Path, ratings: Ratings) -> None:
+    """Raise :class:`DataError` when every rating is equal (nothing to calibrate from)."""
+    low, high = float(ratings.rating.min()), float(ratings.rating.max())
+    if low == high:
+        raise DataError(
+            f"{path}: all {len(ratings)} ratings equal {low:g}: with no variance every "
+            "relevance would be 0 and no session would click. Use a file whose ratings differ."
+        )
+
+
+def _combine_duplicates(path: Path, r: Ratings, how: str | None) -> Ratings:
+    """Ratings with one row per (user, item): refused, or combined ``how``."""
+    df = pl.DataFrame({"user": r.user, "item": r.item, "rating": r.rating,
+                       "timestamp": r.timestamp}).with_row_index("row")
+    counts = df.group_by("user", "item").agg(pl.len().alias("n"), pl.col("row").head(2))
+    repeated = counts.filter(pl.col("n") > 1).sort(pl.col("row").list.first())
+    if repeated.height == 0:
+        return r
+    if how is None:
+        first = repeated.row(0, named=True)
+        rows = " and ".join(str(i + 1) for i in first["row"])
+        raise DataError(
+            f"{path}: {repeated.height} (user, item) pairs are rated more than once, first "
+            f"user {first['user']}, item {first['item']} ({first['n']} times, data rows "
+            f"{rows}). Remove the repeats or set world.duplicates=mean|last|sum."
+        )
+    value = {"mean": pl.col("rating").mean(), "last": pl.col("rating").last(),
+             "sum": pl.col("rating").sum()}[how]
+    out = (df.group_by("user", "item", maintain_order=True)
+           .agg(value.alias("rating"), pl.col("timestamp").max(), pl.col("row").first())
+           .sort("row"))
+    return Ratings(out["user"].to_numpy(), out["item"].to_numpy(),
+                   out["rating"].to_numpy().astype(np.float64), out["timestamp"].to_numpy())
 
 
 def _read_fast(path: Path, sep: str, header: bool) -> Ratings | None:
@@ -120,7 +168,7 @@ def _read_fast(path: Path, sep: str, header: bool) -> Ratings | None:
 def _raise_first_error(path: Path, sep: str, header: bool) -> None:
     """Scan the file line by line and raise a DataError at the first malformed line."""
     name = "comma" if sep == "," else "tab"
-    with path.open("r", encoding="utf-8", errors="replace") as f:
+    with path.open("r", encoding="utf-8-sig", errors="replace") as f:
         for number, line in enumerate(f, start=1):
             if header and number == 1:
                 continue
@@ -149,4 +197,4 @@ def _bad_value(value: str, kind: type) -> str | None:
     return None
 
 
-__all__ = ["CSV_HEADER", "Ratings", "read_ratings"]
+__all__ = ["CSV_HEADER", "DUPLICATES", "Ratings", "check_variance", "read_ratings"]

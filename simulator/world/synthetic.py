@@ -177,6 +177,10 @@ class SyntheticWorld:
         """``(n_users, n_factors)`` user preferences at time 0."""
         return self._initial_preferences
 
+    def item_features(self, items: np.ndarray) -> np.ndarray:
+        """``(I, n_factors)`` latent features of items (a copy; OPE contexts)."""
+        return self._features[items].copy()
+
     def quality(self, items: np.ndarray) -> np.ndarray:
         """``(I,)`` global quality of items."""
         return self._quality[items]

@@ -50,7 +50,7 @@ def test_the_default_config_is_valid() -> None:
         (["slate_size=2", "click_model.examination=[1,1.5]"],
          r"`click_model.examination\[1\] \(rank 2\) == 1.5`: must be in \[0.0, 1.0\]"),
         (["policy=ctr", "policy.prior_mean=abc"],
-         r"^`policy.prior_mean == 'abc'`: must be a number in \(0.0, 1.0\)\.$"),
+         r"^`policy.prior_mean == 'abc'`: must be a finite number in \(0.0, 1.0\)\.$"),
         (["policy=ctr", "policy.prior_strength=0"], r"`policy.prior_strength == 0`: must be > 0"),
         (["+policy.epsilon=1.2"], r"`policy.epsilon == 1.2`: must be in \[0.0, 1.0\]"),
         (["+policy.n=0"], r"`policy.n == 0`: must be >= 1"),

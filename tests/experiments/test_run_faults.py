@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from loopsim.experiments.faults import failed_runs, is_complete, read_summary, record_failure
+from loopsim.simulator.results import CHECKED_FILES, file_digest
 from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +110,9 @@ def test_is_complete_needs_a_completed_run_of_the_same_config(tmp_path: Path) ->
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     assert not is_complete(tmp_path, cfg)  # parquet files missing
     for name in ("metrics.parquet", "items.parquet"):
-        (tmp_path / name).write_bytes(b"")
+        pl.DataFrame({"x": [1.0]}).write_parquet(tmp_path / name)
+    summary["outputs"] = {n: file_digest(tmp_path / n) for n in CHECKED_FILES}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
     assert is_complete(tmp_path, cfg)
     assert not is_complete(tmp_path, OmegaConf.create({"seed": 2, "horizon": 2.0}))
     (tmp_path / "summary.json").write_text(json.dumps({**summary, "status": "failed"}))

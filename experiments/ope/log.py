@@ -1,0 +1,217 @@
+"""A logged run read back for OPE: its config, its Parquet chunks, session by session.
+
+Every refusal names the file, the field and the cause: a run folder without
+``summary.json`` or ``impressions/``, a chunk that is not readable Parquet (corrupt or
+truncated), a chunk without a required column, propensities that are unknown (NaN),
+outside (0, 1] or all 1 (a deterministic logger gives no support to any other slate).
+Rows of another traffic source (a ``source`` column other than ``recommended``, or rank
+0: organic impressions) are left out: OPE uses only the slates a policy chose.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from loopsim.simulator.errors import DataError
+
+#: Columns OPE reads from every chunk.
+COLUMNS = ("t", "user", "item", "rank", "click", "reward", "propensity")
+#: Logging policies whose propensities are exact: what to use instead of a refused log.
+EXACT_LOGGERS = ("epsilon_greedy", "softmax", "rand_topn", "rand_pair", "random")
+#: Selectors (``policy._target_`` class names) that may log placeholder propensities (1)
+#: for sampled slates: refused when every row they served (after ``startup_days``) has 1.
+UNKNOWN_PROPENSITY = ("Thompson",)
+_FIX = (f"log with a policy that records exact propensities ({', '.join(EXACT_LOGGERS)}), "
+        "e.g. `loopsim policy=epsilon_greedy policy.epsilon=0.1 log.impressions=true`")
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """A block of ``S`` whole logged sessions of ``k`` ranks (arrays ``(S, k)`` or ``(S,)``)."""
+
+    t: np.ndarray
+    user: np.ndarray
+    item: np.ndarray
+    click: np.ndarray
+    reward: np.ndarray
+    propensity: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+    def take(self, mask: np.ndarray) -> Sessions:
+        """The sessions where ``mask`` holds (``self`` when it holds everywhere)."""
+        if mask.all():
+            return self
+        return Sessions(*(getattr(self, f)[mask] for f in
+                          ("t", "user", "item", "click", "reward", "propensity")))
+
+
+@dataclass(frozen=True)
+class RunLog:
+    """A run folder with its impression log.
+
+    Attributes:
+        run_dir: The run folder.
+        files: The log's Parquet chunks, in order.
+        config: The run's resolved config (``summary.json``'s ``config``).
+        k: Slate size.
+    """
+
+    run_dir: Path
+    files: tuple[Path, ...]
+    config: dict[str, Any]
+    k: int
+    label: str = ""
+
+    @property
+    def policy_target(self) -> str:
+        """The class name of the logging policy (``policy._target_``'s last part)."""
+        return str(self.config.get("policy", {}).get("_target_", "?")).rsplit(".", 1)[-1]
+
+    @property
+    def policy_name(self) -> str:
+        """The logging policy's label in the run's outputs."""
+        return self.label or str(self.config.get("label") or self.policy_target)
+
+
+def open_run(run_dir: str | Path) -> RunLog:
+    """Open a run folder written with ``log.impressions=true``; refuses what is missing."""
+    run = Path(run_dir)
+    summary_path = run / "summary.json"
+    if not summary_path.is_file():
+        raise DataError(f"{summary_path}: not found: {run} is not a loopsim run folder "
+                        "(run `loopsim ... log.impressions=true` to make one).")
+    try:
+        summary = json.loads(summary_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{summary_path}: not valid JSON ({exc}).") from exc
+    config = summary.get("config")
+    if not isinstance(config, dict):
+        raise DataError(f"{summary_path}: field `config` missing: the run's config is needed.")
+    files = tuple(sorted((run / "impressions").glob("part-*.parquet")))
+    if not files:
+        raise DataError(f"{run / 'impressions'}: no part-*.parquet chunks: the run has no "
+                        "impression log; rerun it with `log.impressions=true`.")
+    return RunLog(run, files, config, int(config["slate_size"]), str(summary.get("policy", "")))
+
+
+def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
+    """One chunk's recommended rows; refuses unreadable chunks and missing columns."""
+    try:
+        schema = pl.read_parquet_schema(path)
+        missing = [c for c in columns if c not in schema]
+        if missing:
+            what = ("no propensities: it cannot be reweighted; " + _FIX
+                    if "propensity" in missing else "the log was not written by loopsim")
+            raise DataError(f"{path}: field(s) {missing} missing: {what}.")
+        extra = [c for c in ("source",) if c in schema]
+        frame = pl.read_parquet(path, columns=[*columns, *extra])
+    except DataError:
+        raise
+    except Exception as exc:  # polars raises several kinds for a damaged file
+        raise DataError(f"{path}: not readable as Parquet ({type(exc).__name__}: {exc}): "
+                        "the chunk is corrupt or truncated; rerun the run to rewrite it.") from exc
+    keep = pl.col("rank") >= 1
+    if "source" in frame.columns:  # Feedback.source: 0 recommended, 1 organic (rank 0)
+        recommended = (pl.col("source") == 0 if frame.schema["source"].is_integer()
+                       else pl.col("source").cast(pl.Utf8) == "recommended")
+        keep = keep & recommended
+    return frame.filter(keep).select(columns)
+
+
+def check_propensities(log: RunLog) -> dict[str, float]:
+    """Refuse unknown, invalid or all-1 propensities; returns their count and minimum."""
+    placeholder = log.policy_target in UNKNOWN_PROPENSITY
+    startup = float(log.config.get("startup_days", 0.0))
+    served_by_policy_below_one = 0
+    n, below_one, low = 0, 0, 1.0
+    for path in log.files:
+        frame = read_chunk(path, ("t", "rank", "propensity"))
+        p = frame["propensity"].to_numpy()
+        if placeholder:
+            after = frame["t"].to_numpy() >= startup
+            served_by_policy_below_one += int(np.count_nonzero(p[after] < 1))
+        bad = ~((p > 0) & (p <= 1))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            cause = "unknown (NaN)" if np.isnan(p[first]) else "outside (0, 1]"
+            raise DataError(f"{path}: field `propensity` is {cause} at row {first} "
+                            f"({int(bad.sum()):,} rows): IPS needs known propensities; {_FIX}.")
+        n += p.size
+        below_one += int(np.count_nonzero(p < 1))
+        low = min(low, float(p.min())) if p.size else low
+    if placeholder and served_by_policy_below_one == 0:
+        raise DataError(f"{log.run_dir / 'summary.json'}: field `policy._target_` = "
+                        f"{log.config['policy']['_target_']}: this selector logged placeholder "
+                        "propensities (1) for the slates it sampled, its marginals are "
+                        f"unknown; {_FIX}.")
+    if n and below_one == 0:
+        raise DataError(f"{log.run_dir / 'impressions'}: field `propensity` is 1 on all {n:,} "
+                        f"rows: the logging policy ({log.policy_name}) is deterministic, so no "
+                        f"other slate has support; {_FIX}.")
+    return {"rows": n, "randomized_rows": below_one, "min_propensity": low}
+
+
+def iter_sessions(log: RunLog) -> Iterator[Sessions]:
+    """The log's whole sessions, chunk by chunk (a session cut by a chunk end is carried)."""
+    k = log.k
+    carry: pl.DataFrame | None = None
+    for path in log.files:
+        frame = read_chunk(path)
+        if carry is not None:
+            frame = pl.concat([carry, frame])
+        cut = frame.height // k * k  # a carried tail starts a session: blocks stay aligned
+        whole, carry = frame.slice(0, cut), frame.slice(cut)
+        if whole.height:
+            yield _sessions(whole, k, path)
+    if carry is not None and carry.height:
+        raise DataError(f"{log.files[-1]}: field `rank`: the last {carry.height} rows do not "
+                        f"make a whole session of {k} ranks: the log is truncated.")
+
+
+def _sessions(frame: pl.DataFrame, k: int, path: Path) -> Sessions:
+    rank = frame["rank"].to_numpy().reshape(-1, k)
+    wrong = np.flatnonzero(np.any(rank != np.arange(1, k + 1), axis=1))
+    if wrong.size:
+        row = int(wrong[0]) * k
+        raise DataError(f"{path}: field `rank`: rows {row}..{row + k - 1} are not one session "
+                        f"with ranks 1..{k} in order ({rank[wrong[0]].tolist()}): the chunk "
+                        "is damaged or was not written by loopsim.")
+    col = {c: frame[c].to_numpy() for c in ("t", "user", "item", "click", "reward", "propensity")}
+    return Sessions(t=col["t"][::k], user=col["user"][::k].astype(np.int64),
+                    item=col["item"].astype(np.int64).reshape(-1, k),
+                    click=col["click"].reshape(-1, k), reward=col["reward"].reshape(-1, k),
+                    propensity=col["propensity"].astype(np.float64).reshape(-1, k))
+
+
+__all__ = ["COLUMNS", "EXACT_LOGGERS", "RunLog", "Sessions", "check_propensities",
+           "iter_sessions", "open_run", "read_chunk"]
+
+
+#: Selectors that shuffle a set uniformly: the slate probability follows from the marginals.
+UNIFORM_SHUFFLES = ("Random", "RandTopN")
+
+
+def cascade_propensities(log: RunLog, propensity: np.ndarray) -> np.ndarray | None:
+    """``(S, k)`` logging probability of each logged slate's top ``j`` prefix, ``j = 1..k``.
+
+    Computable for uniform shuffles (``random``, ``rand_topn``, and the uniform start-up
+    slates of ``startup_days``): the ``j``-th shuffled rank of a uniform draw among ``m``
+    items (marginal ``1/m``) has conditional probability ``1 / (m - j + 1)``; ranks with
+    propensity 1 (RandTop-N's greedy tail) add a factor 1. The last column is the whole
+    slate's probability (obp's ``pscore``, slate variant). ``None`` for other loggers.
+    """
+    if log.policy_target not in UNIFORM_SHUFFLES:
+        return None
+    random_rank = propensity < 1
+    m = np.rint(1.0 / propensity)
+    before = np.cumsum(random_rank, axis=1) - random_rank
+    factor = np.where(random_rank, 1.0 / np.maximum(m - before, 1.0), 1.0)
+    return np.cumprod(factor, axis=1)
