@@ -10,7 +10,9 @@ session. Personalized scores are tie-broken per user by :func:`top_k_rows_random
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from loopsim.policies.selectors.topk import (
@@ -62,16 +64,39 @@ class RankedHead:
         out[:, :a] = self.fixed
         if self.groups is not None:  # permute only the columns of each tied run
             for start, stop in _runs(self.groups):
-                run = np.broadcast_to(self.fixed[start:stop], (b, stop - start))
-                out[:, start:stop] = rng.permuted(run, axis=1)  # Fisher-Yates per row, in C
+                out[:, start:stop] = self.fixed[start:stop][_orders(rng, stop - start, b)]
         t, need = self.pool.size, self.need
         if t == 1:
             out[:, a:] = self.pool[0]
         elif need * need <= t:  # few of many: exact rejection sampling, O(b * need)
             out[:, a:] = self.pool[sample_rows_without_replacement(rng, t, b, need)]
-        else:  # a uniform permutation of the small pool per row, its first `need`
-            out[:, a:] = rng.permuted(np.broadcast_to(self.pool, (b, t)), axis=1)[:, :need]
+        else:  # a uniform order of the small pool per row, its first `need`
+            out[:, a:] = self.pool[_orders(rng, t, b)[:, :need]]
         return out
+
+
+#: Largest run of ties ordered by drawing one of its precomputed permutations.
+_TABLE_MAX = 6
+
+
+@lru_cache(maxsize=_TABLE_MAX + 1)
+def _permutations(t: int) -> np.ndarray:
+    """``(t!, t)`` every permutation of ``range(t)`` (read-only)."""
+    table = np.array(list(itertools.permutations(range(t))), dtype=np.int64)
+    table.flags.writeable = False
+    return table
+
+
+def _orders(rng: np.random.Generator, t: int, b: int) -> np.ndarray:
+    """``(b, t)`` independent uniform permutations of ``range(t)``.
+
+    Up to ``_TABLE_MAX`` items: one uniform index into the table of all ``t!``
+    permutations per row (O(b)); beyond, an argsort of uniform keys per row.
+    """
+    if t <= _TABLE_MAX:
+        table = _permutations(t)
+        return table[rng.integers(0, table.shape[0], size=b)]
+    return np.argsort(rng.random((b, t)), axis=1)
 
 
 def _runs(groups: np.ndarray) -> list[tuple[int, int]]:
