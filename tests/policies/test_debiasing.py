@@ -122,7 +122,7 @@ def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
             taus[name].append(kendall_tau_b(truth, est.scores(np.arange(50))))
     mean = {name: float(np.mean(v)) for name, v in taus.items()}
     for name in ("coec", "ips", "pal"):
-        assert mean[name] > mean["ctr"] + 0.08, mean
+        assert mean[name] > mean["ctr"] + 0.06, mean
 
 
 def test_coec_reports_its_estimate_in_the_metrics() -> None:
