@@ -16,27 +16,18 @@ import polars as pl
 from loopsim.simulator.metrics.concentration import lorenz_curve
 from loopsim.simulator.results import ITEMS_FILE, METRICS_FILE
 
-#: Two-sided 95% Student-t quantiles t_{0.975, df} for df = 1..30.
-_T975 = (12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-         2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-         2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423)
-_Z975 = 1.959963984540054
-
 
 def t_quantile_975(df: int) -> float:
     """The 0.975 quantile of Student's t with ``df`` degrees of freedom (NaN if df < 1).
 
-    Exact to 4 decimals for df <= 30 (table), a Cornish-Fisher expansion above.
+    ``scipy.special.stdtrit`` (exact; ``scipy.special`` is imported here only, on the
+    comparison path: the simulation never imports scipy).
     """
     if df < 1:
         return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z = _Z975
-    g1 = (z**3 + z) / 4
-    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
-    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
-    return z + g1 / df + g2 / df**2 + g3 / df**3
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, 0.975))
 
 
 def completed(runs: pl.DataFrame) -> pl.DataFrame:

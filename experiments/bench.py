@@ -7,15 +7,16 @@ personalized ones on a personal world (``mf`` when it exists, and ``oracle``), w
 serving is measured after their first update (a trained model). Every
 scenario runs in a fresh subprocess (``python -m loopsim.experiments.bench_run``) so that its
 peak resident memory is its own. The bare numpy references of
-:mod:`loopsim.experiments.bench_reference` are timed in the same run; ``--peer trecs`` adds
-T-RECS on the same work (:mod:`loopsim.experiments.bench_peer`). Figures are printed and
+:mod:`loopsim.experiments.bench_reference` are timed in the same run. The T-RECS peer is
+benchmark code outside the package (``python -m benchmarks.trecs_peer`` from a checkout:
+its shims never run inside loopsim's import path). Figures are printed and
 written as JSON (``--out``). Nothing is asserted: the targets are reported.
 
 Examples::
 
     loopsim-bench                               # all scenarios, bench.json
     loopsim-bench --scenarios small,medium --repeat 3 --out /tmp/bench.json
-    loopsim-bench --peer trecs --only-peer      # T-RECS vs loopsim only
+    python -m benchmarks.trecs_peer             # T-RECS vs loopsim (from a checkout)
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ MEMORY_HORIZONS = (10.0, 20.0)
 #: Targets of issue 7, reported (never asserted).
 TARGET_GLOBAL, TARGET_PERSONAL, TARGET_MEMORY_MIB = 0.20, 0.70, 1024.0
 #: loopsim at least this many times faster than T-RECS on the same work.
-TARGET_PEER = 200.0
 
 
 def policy_specs(personalization: float) -> list[dict[str, Any]]:
@@ -300,9 +300,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=1, help="runs per scenario (best kept)")
     p.add_argument("--personalization", type=float, default=0.0,
                    help="world.personalization of the global-score scenarios (default 0)")
-    p.add_argument("--peer", choices=["trecs"], help="also run a peer simulator")
-    p.add_argument("--peer-steps", type=int, default=100, help="steps (days) of the peer run")
-    p.add_argument("--only-peer", action="store_true", help="skip the scenario grid")
     p.add_argument("--no-memory", action="store_true", help="skip the two-horizon memory check")
     p.add_argument("--scaling", action="store_true",
                    help="also vary users, items, slate size and horizon one at a time")
@@ -324,36 +321,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                               "blas_threads": BLAS_THREADS[0]}
     print(f"loopsim-bench on {report['machine']['cpu']} ({report['machine']['cores']} cores, "
           f"load {report['machine']['load_avg']})", flush=True)
-    if not args.only_peer:
-        report.update(bench(scenarios, args.repeat, args.personalization))
-        report["references"] = references(scenarios, args.repeat)
-        g = report["references"]["global_pipeline_medium"]
-        print(f"  bare numpy global pipeline (medium): {g['impressions_per_s'] / 1e6:.2f}M imp/s",
-              flush=True)
-        for s, k in report["references"]["personal_kernel"].items():
-            print(f"  raw personal kernel ({s}): {k['users_per_s']:,.0f} users/s", flush=True)
-        if not args.no_memory:
-            report["memory"] = memory_check(1)
-        if args.scaling:
-            report["scaling"] = scaling()
-        report["targets"] = targets(report)
-        for name, t in report["targets"].items():
-            print(f"  target {name}: {json.dumps(t)}", flush=True)
-    if args.peer == "trecs":
-        from loopsim.experiments.bench_peer import compare
-
-        peer = report["peer"] = compare(steps=args.peer_steps, runner=run_worker,
-                                         repeat=args.repeat)
-        lo, tr = peer["loopsim"], peer["trecs"]
-        line = f"  peer: loopsim {lo['seconds']:.3f} s"
-        if tr["status"] == "completed":
-            line += f", T-RECS {tr['seconds']:.1f} s, loopsim {peer['speedup']:.0f}x faster"
-            report.setdefault("targets", {})["peer_trecs_speedup"] = {
-                "ratio": peer["speedup"], "target": TARGET_PEER,
-                "met": peer["speedup"] >= TARGET_PEER}
-        else:
-            line += f"; T-RECS {tr['status']}: {tr['reason']}"
-        print(line, flush=True)
+    report.update(bench(scenarios, args.repeat, args.personalization))
+    report["references"] = references(scenarios, args.repeat)
+    g = report["references"]["global_pipeline_medium"]
+    print(f"  bare numpy global pipeline (medium): {g['impressions_per_s'] / 1e6:.2f}M imp/s",
+          flush=True)
+    for s, k in report["references"]["personal_kernel"].items():
+        print(f"  raw personal kernel ({s}): {k['users_per_s']:,.0f} users/s", flush=True)
+    if not args.no_memory:
+        report["memory"] = memory_check(1)
+    if args.scaling:
+        report["scaling"] = scaling()
+    report["targets"] = targets(report)
+    for name, t in report["targets"].items():
+        print(f"  target {name}: {json.dumps(t)}", flush=True)
     report["machine"]["load_avg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     Path(args.out).write_text(json.dumps(report, indent=2, default=str) + "\n")
     print(f"written {args.out}")

@@ -119,11 +119,10 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     numpy reference of :mod:`loopsim.experiments.bench_reference` with ``spec["args"]`` instead.
     """
     if "reference" in spec:
-        from loopsim.experiments import bench_peer, bench_reference
+        from loopsim.experiments import bench_reference
 
         fn = {"global": bench_reference.global_pipeline,
-              "personal": bench_reference.personal_kernel,
-              "trecs": bench_peer.run_trecs}[spec["reference"]]
+              "personal": bench_reference.personal_kernel}[spec["reference"]]
         return fn(**spec["args"])
     baseline = peak_rss_mib()
     sim = build(list(spec["overrides"]), str(spec["name"]))

@@ -16,8 +16,9 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from loopsim.experiments import aggregate as agg
@@ -42,11 +43,13 @@ class Comparison:
         runs: One row per run folder (:func:`loopsim.experiments.runs.runs_table`).
         summary: One row per group: counts, ``<metric>_mean`` / ``<metric>_ci95``, U.
         files: The files written.
+        figures: The figures drawn, as matplotlib objects (``{}`` without plots).
     """
 
     runs: pl.DataFrame
     summary: pl.DataFrame
     files: tuple[Path, ...]
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
 def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
@@ -79,12 +82,12 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
     runs.write_csv(files[0])
     summary.write_csv(files[1])
     files[2].write_text(summary_markdown(runs, summary))
+    drawn: dict[str, Any] = {}
     if plots and agg.completed(runs).height:
         from loopsim.experiments import plots as plotting  # matplotlib only when drawing
 
         present = set(finals["metric"].unique().to_list())
-        files += plotting.draw_all(
-            out_dir,
+        drawn = plotting.figures(
             groups=summary["group"].to_list(),
             trajectories=agg.trajectories(
                 metrics, [m for m in (trajectory_metrics or TRAJECTORY_METRICS) if m in present]),
@@ -92,7 +95,8 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             value_exposure=agg.value_exposure_by_group(items),
             finals=agg.mean_ci(finals, ["group", "metric"]),
         )
-    return Comparison(runs, summary, tuple(files))
+        files += plotting.save(out_dir, drawn)
+    return Comparison(runs, summary, tuple(files), drawn)
 
 
 def summary_table(runs: pl.DataFrame, finals: pl.DataFrame,

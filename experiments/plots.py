@@ -74,10 +74,30 @@ def short_names(groups: Sequence[str]) -> dict[str, str]:
 def draw_all(out_dir: Path, groups: Sequence[str], trajectories: pl.DataFrame,
              lorenz: pl.DataFrame, value_exposure: pl.DataFrame,
              finals: pl.DataFrame) -> list[Path]:
-    """Draw every comparison figure into ``out_dir``.
+    """Draw every comparison figure into ``out_dir`` (the figures of :func:`figures`).
+
+    Returns:
+        The files written (PNG and SVG of each figure).
+    """
+    return save(out_dir, figures(groups, trajectories, lorenz, value_exposure, finals))
+
+
+def save(out_dir: Path, drawn: dict[str, Figure]) -> list[Path]:
+    """Write each figure of ``drawn`` as ``<name>.png`` and ``<name>.svg`` into ``out_dir``."""
+    files = []
+    for name, fig in drawn.items():
+        for fmt in FORMATS:
+            path = out_dir / f"{name}.{fmt}"
+            fig.savefig(path, dpi=110, bbox_inches="tight")
+            files.append(path)
+    return files
+
+
+def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFrame,
+            value_exposure: pl.DataFrame, finals: pl.DataFrame) -> dict[str, Figure]:
+    """Every comparison figure, as matplotlib :class:`~matplotlib.figure.Figure` objects.
 
     Args:
-        out_dir: Output folder.
         groups: The groups, in legend order.
         trajectories: ``group, metric, t, mean, ci95, n`` (from ``aggregate.trajectories``).
         lorenz: ``group, item_share, mean, ci95, n``.
@@ -85,7 +105,8 @@ def draw_all(out_dir: Path, groups: Sequence[str], trajectories: pl.DataFrame,
         finals: ``group, metric, mean, ci95, n``: final values aggregated over seeds.
 
     Returns:
-        The files written (PNG and SVG of each figure).
+        ``{"trajectories" | "lorenz" | "value_exposure" | "tradeoff": figure}``, the ones
+        with data.
     """
     names = short_names(groups)
     colours = {names[g]: c for g, c in group_colours(groups).items()}
@@ -93,21 +114,13 @@ def draw_all(out_dir: Path, groups: Sequence[str], trajectories: pl.DataFrame,
     trajectories, lorenz, value_exposure, finals = (
         f.with_columns(**rename) for f in (trajectories, lorenz, value_exposure, finals))
     groups = [names[g] for g in groups]
-    figures = {
+    drawn = {
         "trajectories": trajectory_figure(trajectories, groups, colours),
         "lorenz": lorenz_figure(lorenz, groups, colours),
         "value_exposure": value_exposure_figure(value_exposure, groups, colours),
         "tradeoff": tradeoff_figure(finals, groups, colours),
     }
-    files = []
-    for name, fig in figures.items():
-        if fig is None:
-            continue
-        for fmt in FORMATS:
-            path = out_dir / f"{name}.{fmt}"
-            fig.savefig(path, dpi=110, bbox_inches="tight")
-            files.append(path)
-    return files
+    return {name: fig for name, fig in drawn.items() if fig is not None}
 
 
 def trajectory_figure(traj: pl.DataFrame, groups: Sequence[str],

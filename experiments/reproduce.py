@@ -1,34 +1,42 @@
 """Reproduce published results on the literature worlds (tests and docs/validation.md).
 
-``python -m loopsim.experiments.reproduce --out docs/figures`` runs every check, prints the
-measured values next to the published ones and draws the figures. The functions are
-also what ``tests/experiments/test_validation.py`` runs (with fewer seeds).
+``python -m loopsim.experiments.reproduce`` runs every check, draws the figures into
+``docs/figures`` and writes ``docs/validation.md`` from the measured values
+(:mod:`loopsim.experiments.validation_page`). The functions are also what
+``tests/experiments/test_validation.py`` runs (smaller and with fewer seeds).
 
 * trial-offer theory (Maldonado et al. 2018; Van Hentenryck et al. 2016): shares under
   a static ranking and social exponent ``r < 1``; monopoly of the best song under
   quality ranking with ``r = 1``;
 * MusicLab (Salganik, Dodds & Watts 2006): Gini and unpredictability of downloads in
   the independent and social conditions (the ``musiclab_*`` presets);
-* Chaney, Stewart & Engelhardt (2018): homogenization and utility per policy (the
-  ``chaney`` preset).
+* Chaney, Stewart & Engelhardt (2018): homogenization and utility of each policy relative
+  to the ideal recommender (the ``chaney`` preset);
+* Jiang et al. (2019): divergence of unbounded user interest under greedy, exploring and
+  random recommendation, with and without a growing candidate pool (the ``jiang``
+  preset), and the bounded sphere variant for contrast.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from hydra import compose, initialize_config_dir
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import build_simulation
-from loopsim.policies import Oracle
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import TrueRelevance
+from loopsim.policies.selectors import Greedy
 from loopsim.simulator import MusicLabWorld, Simulation, SimulationConfig, Slates, TrialOfferModel
 from loopsim.simulator.contract import Feedback, SlateRequest
 from loopsim.simulator.metrics import gini
 from loopsim.simulator.metrics.markets import market_shares, unpredictability
+from loopsim.simulator.metrics.relative import change_relative_to_ideal, utility_relative_to_ideal
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig
 
@@ -64,6 +72,14 @@ def final(result: RunResult, metric: str) -> float:
     m = result.metrics
     last = m.filter(m["t"] == m["t"].max())
     return float(last.filter(last["metric"] == metric)["value"][0])
+
+
+def trajectory(result: RunResult, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, value)`` of ``metric`` at every snapshot, in time order."""
+    m = result.metrics
+    rows = m.filter((m["metric"] == metric) & (m["slice"] == "all") if "slice" in m.columns
+                    else m["metric"] == metric).sort("t")
+    return rows["t"].to_numpy(), rows["value"].to_numpy()
 
 
 # -- trial-offer theory --------------------------------------------------------------------
@@ -108,7 +124,8 @@ def trial_offer_quality_ranking(seeds: Sequence[int] = range(8), horizon: float 
     """Quality ranking (the oracle), ``r = 1``: ``(seeds,)`` final share of the best song."""
     out = []
     for seed in seeds:
-        world, downloads = _market(1.0, seed, Oracle(), horizon, eta)
+        world, downloads = _market(1.0, seed, ComposedPolicy(TrueRelevance(), Greedy()), horizon,
+                                     eta)
         best = int(np.argmax(world.quality(np.arange(48))))
         out.append(downloads[best] / downloads.sum())
     return np.array(out)
@@ -143,131 +160,176 @@ def musiclab(condition: str, seeds: Sequence[int] = range(8)) -> MusicLabResult:
 
 
 # -- Chaney et al. -------------------------------------------------------------------------
+#: The measures of a Chaney run: random-pair and nearest-neighbour-pair Jaccard, utility.
+CHANEY_MEASURES = ("homogenization", "homogenization_nn", "reward_per_session_window")
+
+
 @dataclass
 class ChaneyResult:
-    """Final homogenization and mean utility per session, per policy and seed."""
+    """Trajectories of each policy at each seed; ``oracle`` is the ideal recommender."""
 
-    homogenization: dict[str, np.ndarray]
-    utility: dict[str, np.ndarray]
-    trajectories: dict[str, np.ndarray]   # policy -> (seeds, snapshots) homogenization
-    times: np.ndarray
+    times: np.ndarray                                   # (T,)
+    startup: float
+    values: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    # measure -> policy -> (seeds, T)
+
+    def change(self, measure: str, policy: str) -> np.ndarray:
+        """``(seeds, T)`` the measure of ``policy`` minus the ideal's, seed by seed."""
+        return change_relative_to_ideal(self.values[measure][policy],
+                                        self.values[measure]["oracle"])
+
+    def utility(self, policy: str) -> np.ndarray:
+        """``(seeds,)`` mean utility per session after the start-up (mean of its windows)."""
+        after = self.times > self.startup
+        return self.values["reward_per_session_window"][policy][:, after].mean(axis=1)
+
+    def utility_relative(self, policy: str) -> np.ndarray:
+        """``(seeds,)`` ``(u - u_ideal) / u_ideal`` of the post-start-up utility."""
+        return utility_relative_to_ideal(self.utility(policy), self.utility("oracle"))
+
+    def utility_relative_over_time(self, policy: str) -> np.ndarray:
+        """``(seeds, T)`` the relative utility of each window."""
+        m = self.values["reward_per_session_window"]
+        return utility_relative_to_ideal(m[policy], m["oracle"])
 
 
 def chaney(policies: Sequence[str] = ("random", "popularity", "mf", "oracle"),
            seeds: Sequence[int] = range(3), overrides: Sequence[str] = ()) -> ChaneyResult:
-    """Run ``experiment=chaney`` for each policy and seed.
+    """Run ``experiment=chaney`` for each policy and seed (``oracle`` is always run).
 
-    Utility is the mean reward (the consumed item's true utility) per session after the
-    start-up period.
+    Runs at the same seed share the world, the users and their arrival times, so each
+    policy is compared with the ideal recommender seed by seed, as in the paper.
     """
-    homog: dict[str, list[float]] = {}
-    util: dict[str, list[float]] = {}
-    traj: dict[str, list[np.ndarray]] = {}
-    times = np.zeros(0)
-    for policy in policies:
+    names = list(dict.fromkeys([*policies, "oracle"]))
+    startup = float(preset("chaney", overrides).startup_days)
+    out = ChaneyResult(np.zeros(0), startup, {m: {} for m in CHANEY_MEASURES})
+    for policy in names:
+        runs: dict[str, list[np.ndarray]] = {m: [] for m in CHANEY_MEASURES}
         for seed in seeds:
             result = run_preset("chaney", seed, [f"policy={policy}", *overrides])
-            m = result.metrics
-            startup = float(preset("chaney", overrides).startup_days)
-            h = m.filter(m["metric"] == "homogenization").sort("t")
-            u = m.filter((m["metric"] == "reward_per_session_window") & (m["t"] > startup))
-            homog.setdefault(policy, []).append(float(h["value"][-1]))
-            util.setdefault(policy, []).append(float(u["value"].mean()))
-            traj.setdefault(policy, []).append(h["value"].to_numpy())
-            times = h["t"].to_numpy()
-    return ChaneyResult({k: np.array(v) for k, v in homog.items()},
-                        {k: np.array(v) for k, v in util.items()},
-                        {k: np.array(v) for k, v in traj.items()}, times)
+            for measure in CHANEY_MEASURES:
+                t, v = trajectory(result, measure)
+                runs[measure].append(v)
+            out.times = t
+        for measure in CHANEY_MEASURES:
+            out.values[measure][policy] = np.array(runs[measure])
+    return out
 
 
-# -- figures and report --------------------------------------------------------------------
-def _figures(out: Path, static: TrialOfferTheory, best: np.ndarray, indep: MusicLabResult,
-             social: MusicLabResult, ch: ChaneyResult) -> None:
-    import matplotlib
+# -- Jiang et al. --------------------------------------------------------------------------
+#: Settings of the degeneracy comparison: (policy overrides, world overrides).
+JIANG_SETTINGS: dict[str, tuple[str, ...]] = {
+    "greedy": ("policy.selector.epsilon=0.0",),
+    "epsilon 0.3": ("policy.selector.epsilon=0.3",),
+    "random": ("policy.selector.epsilon=1.0",),
+    "greedy, growing pool": ("policy.selector.epsilon=0.0", "world.item_arrival_rate=30.0"),
+    "random, growing pool": ("policy.selector.epsilon=1.0", "world.item_arrival_rate=30.0"),
+}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
-    for s in static.shares:
-        ax.scatter(static.predicted, s, s=10, alpha=0.6)
-    lim = float(max(static.predicted.max(), static.shares.max())) * 1.05
-    ax.plot([0, lim], [0, lim], "k--", lw=1)
-    ax.set(xlabel="predicted share $(v q)^{1/(1-r)}$", ylabel="measured download share",
-           title="Static ranking, r = 0.5 (one colour per seed)")
-    ax = axes[1]
-    ax.bar(np.arange(best.size), best)
-    ax.axhline(0.95, color="k", ls="--", lw=1)
-    ax.set(xlabel="seed", ylabel="share of the best song", ylim=(0, 1.02),
-           title="Quality ranking, r = 1")
-    fig.tight_layout()
-    fig.savefig(out / "trial_offer_theory.png", dpi=110)
-    plt.close(fig)
+@dataclass
+class DriftResult:
+    """``drift_distance`` trajectories and clicks per user of each setting."""
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
-    seeds = np.arange(indep.gini.size)
-    ax.plot(seeds, indep.gini, "o-", label="independent")
-    ax.plot(seeds, social.gini, "s-", label="social (ranked by downloads)")
-    ax.set(xlabel="replicate world (seed)", ylabel="Gini of downloads", ylim=(0, 1),
-           title=f"Inequality: U indep = {indep.unpredictability:.4f}, "
-                 f"U social = {social.unpredictability:.4f}")
-    ax.legend()
-    ax = axes[1]
-    order = np.argsort(indep.quality)
-    for cond, res, marker in (("independent", indep, "o"), ("social", social, "s")):
-        ax.scatter(np.repeat(indep.quality[order][None], res.shares.shape[0], 0),
-                   res.shares[:, order], s=8, alpha=0.5, marker=marker, label=cond)
-    ax.set(xlabel="song quality", ylabel="market share of downloads (all replicates)",
-           title="Success against quality")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "musiclab.png", dpi=110)
-    plt.close(fig)
+    times: np.ndarray                    # (T,)
+    drift: dict[str, np.ndarray]         # setting -> (seeds, T)
+    clicks_per_user: dict[str, np.ndarray]  # setting -> (seeds,)
+    step: float                          # interest step per click (unbounded world)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    ax = axes[0]
-    for policy, tr in ch.trajectories.items():
-        ax.plot(ch.times, tr.mean(axis=0), marker="o", label=policy)
-    ax.set(xlabel="day (time step)", ylabel="homogenization (mean Jaccard)",
-           title="Chaney et al.: homogenization")
-    ax.legend()
-    ax = axes[1]
-    names = list(ch.utility)
-    ax.bar(names, [ch.utility[p].mean() for p in names],
-           yerr=[ch.utility[p].std() for p in names])
-    ax.set(ylabel="mean utility per session (after start-up)", title="Utility")
-    fig.tight_layout()
-    fig.savefig(out / "chaney.png", dpi=110)
-    plt.close(fig)
+    def alignment(self, setting: str) -> np.ndarray:
+        """``(seeds,)`` final distance over ``step x clicks per user``: 1 when every click
+        moved the interest straight away from its start (the largest possible rate)."""
+        return self.drift[setting][:, -1] / (self.step * self.clicks_per_user[setting])
+
+
+def drift(settings: dict[str, tuple[str, ...]] | None = None, seeds: Sequence[int] = range(3),
+          overrides: Sequence[str] = (), name: str = "jiang") -> DriftResult:
+    """Run preset ``name`` for each setting and seed; collect ``drift_distance``."""
+    settings = JIANG_SETTINGS if settings is None else settings
+    cfg = preset(name, overrides)
+    traj: dict[str, np.ndarray] = {}
+    clicks: dict[str, np.ndarray] = {}
+    times = np.zeros(0)
+    for setting, extra in settings.items():
+        rows, per_user = [], []
+        for seed in seeds:
+            result = run_preset(name, seed, [*extra, *overrides])
+            times, v = trajectory(result, "drift_distance")
+            rows.append(v)
+            per_user.append(result.items["clicks"].sum() / int(cfg.world.n_users))
+        traj[setting], clicks[setting] = np.array(rows), np.array(per_user, dtype=np.float64)
+    return DriftResult(times, traj, clicks, float(cfg.world.get("step", float("nan"))))
+
+
+#: The bounded variant: preferences on the unit sphere (world=synthetic, drift > 0).
+SPHERE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "greedy": ("policy.selector.epsilon=0.0",),
+    "random": ("policy.selector.epsilon=1.0",),
+}
+SPHERE_OVERRIDES = ("world=synthetic", "world.n_users=200", "world.n_items=200",
+                    "world.personalization=0.9", "world.item_arrival_rate=0.0",
+                    "world.drift=0.05")
+
+
+def sphere_drift(seeds: Sequence[int] = range(2), horizon: float = 400.0) -> DriftResult:
+    """The bounded sphere model over a long horizon, greedy against random."""
+    return drift(SPHERE_SETTINGS, seeds, [*SPHERE_OVERRIDES, f"horizon={horizon}",
+                                          f"snapshot_interval={horizon / 8}"])
+
+
+# -- report --------------------------------------------------------------------------------
+@dataclass
+class Validation:
+    """Everything docs/validation.md reports."""
+
+    static: TrialOfferTheory
+    best: np.ndarray
+    indep: MusicLabResult
+    social: MusicLabResult
+    chaney: ChaneyResult
+    jiang: DriftResult
+    sphere: DriftResult
+
+
+def run_all(seeds: int = 8, chaney_seeds: int = 8, drift_seeds: int = 3) -> Validation:
+    """Every check at the page's sizes."""
+    s = range(seeds)
+    return Validation(trial_offer_static(0.5, s), trial_offer_quality_ranking(s),
+                      musiclab("independent", s), musiclab("social", s),
+                      chaney(seeds=range(chaney_seeds)), drift(seeds=range(drift_seeds)),
+                      sphere_drift(seeds=range(min(drift_seeds, 2))))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run every validation, print the measured values and draw the figures."""
+    """Run every validation, draw the figures and write docs/validation.md."""
+    from loopsim.experiments.validation_figures import draw_figures
+    from loopsim.experiments.validation_page import render
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="docs/figures", help="folder of the figures")
-    parser.add_argument("--seeds", type=int, default=8, help="replicates per check")
-    parser.add_argument("--chaney-seeds", type=int, default=3,
-                        help="seeds per policy of the (slower) Chaney preset")
+    parser.add_argument("--page", default="docs/validation.md", help="the page written")
+    parser.add_argument("--seeds", type=int, default=8, help="replicates per market check")
+    parser.add_argument("--chaney-seeds", type=int, default=8, help="seeds per Chaney policy")
+    parser.add_argument("--drift-seeds", type=int, default=3, help="seeds per drift setting")
+    parser.add_argument("--cache", default=None,
+                        help="pickle of the measured values: written after the runs, or read "
+                             "instead of running when it exists (to redraw the page only)")
     args = parser.parse_args(argv)
-    seeds = range(args.seeds)
-    static = trial_offer_static(0.5, seeds)
-    best = trial_offer_quality_ranking(seeds)
-    indep, social = musiclab("independent", seeds), musiclab("social", seeds)
-    ch = chaney(seeds=range(args.chaney_seeds))
-    print(f"static ranking r=0.5: max |share - (vq)^2 share| per seed: "
-          f"{np.round(static.max_abs_error, 4).tolist()}")
-    print(f"quality ranking r=1: share of the best song per seed: {np.round(best, 3).tolist()}")
-    for name, res in (("independent", indep), ("social", social)):
-        print(f"MusicLab {name}: Gini {np.round(res.gini, 3).tolist()} "
-              f"(mean {res.gini.mean():.3f}), U = {res.unpredictability:.4f}")
-    for policy in ch.homogenization:
-        h, u = ch.homogenization[policy], ch.utility[policy]
-        print(f"Chaney {policy}: homogenization {h.mean():.4f} ± {h.std():.4f}, "
-              f"utility {u.mean():.4f} ± {u.std():.4f}")
-    _figures(Path(args.out), static, best, indep, social, ch)
+    cache = Path(args.cache) if args.cache else None
+    # The module's own classes, not __main__'s, so a cache written by ``python -m`` loads.
+    from loopsim.experiments import reproduce
+
+    if cache is not None and cache.is_file():
+        v = pickle.loads(cache.read_bytes())
+    else:
+        v = reproduce.run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
+        if cache is not None:
+            cache.write_bytes(pickle.dumps(v))
+    out = Path(args.out)
+    draw_figures(out, v)
+    page = Path(args.page)
+    page.write_text(render(v, figures=Path("figures") if out.name == "figures" else out))
+    print(f"wrote {page} and the figures in {out}")
 
 
 if __name__ == "__main__":

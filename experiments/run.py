@@ -44,6 +44,15 @@ CONF_PACKAGE = "pkg://loopsim.conf"
 #: the checkout under an editable install), for code that lists or reads the files.
 CONF_DIR = str(files("loopsim.conf"))
 
+
+
+def builtin_policies() -> list[str]:
+    """The names of the built-in policy configs (``policy=<name>``), ``custom`` left out."""
+    folder = files("loopsim.conf").joinpath("policy")
+    names = (p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(n for n in names if not n.startswith("_") and n != "custom")
+
+
 #: Metrics shown on the console at the end of a run.
 HEADLINE = ("gini_exposure", "coverage_window", "tau_popularity", "expected_clicks_window",
             "regret_window")

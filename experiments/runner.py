@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,8 @@ from loopsim.simulator.impression_log import IMPRESSIONS_DIR, ImpressionLog
 from loopsim.simulator.results import RunResult
 from omegaconf import DictConfig, OmegaConf
 
-#: Top-level config keys that set the engine's timing (SimulationConfig fields).
-ENGINE_KEYS = (
-    "horizon", "tick", "slate_size", "feedback_delay", "retrain_interval",
-    "train_latency", "snapshot_interval", "quality_sessions_per_day", "progress",
-    "startup_days", "cold_start", "history_path",
-)
+#: Top-level config keys that set the engine's timing (SimulationConfig's fields).
+ENGINE_KEYS = tuple(f.name for f in fields(SimulationConfig))
 
 
 def simulation_config(cfg: DictConfig) -> SimulationConfig:
@@ -31,27 +28,28 @@ def simulation_config(cfg: DictConfig) -> SimulationConfig:
     return SimulationConfig(**{k: cfg[k] for k in ENGINE_KEYS})
 
 
-def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:
-    """Instantiate the world, click model and policy of ``cfg`` into a simulation."""
-    world = _instantiate(cfg.world)
-    click_model = _instantiate(cfg.click_model)
-    policy = _instantiate(cfg.policy)
-    return Simulation(world, click_model, policy, simulation_config(cfg), int(cfg.seed),
-                      policy_name=policy_name)
+def build(node: DictConfig) -> Any:
+    """Instantiate one component from its ``_target_`` node (nested ones included).
 
-
-def _instantiate(node: DictConfig) -> Any:
-    """``instantiate(node)``, re-raising a loopsim error a constructor raised as itself
-    (Hydra wraps it in ``InstantiationException``), so a bad value stays a ConfigError."""
+    A loopsim error raised by a constructor (e.g. Thompson sampling composed over an
+    estimator without a posterior: a :class:`ConfigError`) is re-raised as itself, not
+    wrapped in Hydra's ``InstantiationException``, so the command reports it in one line.
+    """
     try:
         return instantiate(node, _convert_="all")
     except InstantiationException as exc:
-        cause: BaseException | None = exc
+        cause = exc.__cause__
         while isinstance(cause, InstantiationException):
             cause = cause.__cause__
         if isinstance(cause, LoopsimError):
             raise cause from None
         raise
+
+
+def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:
+    """Instantiate the world, click model and policy of ``cfg`` into a simulation."""
+    return Simulation(build(cfg.world), build(cfg.click_model), build(cfg.policy),
+                      simulation_config(cfg), int(cfg.seed), policy_name=policy_name)
 
 
 def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None:
@@ -63,13 +61,26 @@ def impression_log(cfg: DictConfig, out_dir: str | Path) -> ImpressionLog | None
 
 
 def policy_label(cfg: DictConfig, choice: str | None) -> str:
-    """The policy's name in outputs: ``label`` if set, else the config group choice."""
+    """The policy's name in outputs: ``label`` if set, else the config group choice.
+
+    ``policy=custom`` (a class named on the command line) is labelled by its class.
+    """
     if cfg.get("label"):
         return str(cfg.label)
-    if choice:
+    if choice and choice != "custom":
         return choice
-    target = str(cfg.policy.get("_target_", "policy"))
-    return target.rsplit(".", 1)[-1].lower()
+    return "+".join(_class_name(node) for node in _policy_nodes(cfg.policy))
+
+
+def _policy_nodes(policy: DictConfig) -> list[Any]:
+    parts = [policy.get(k) for k in ("estimator", "selector")]
+    if all(isinstance(p, DictConfig) and "_target_" in p for p in parts):
+        return parts
+    return [policy]
+
+
+def _class_name(node: Any) -> str:
+    return str(node.get("_target_", "policy")).rsplit(".", 1)[-1].lower()
 
 
 def run_config(

@@ -171,14 +171,16 @@ def runs_table(runs: Sequence[RunInfo]) -> pl.DataFrame:
     ``seed``, ``world_seed``, then one column per label that differs between runs.
 
     The group name is the policy followed by the differing labels other than ``policy``
-    (for example ``epsilon_greedy policy.epsilon=0.05``); labels equal in every run
+    (for example ``epsilon_greedy estimator=coec selector.epsilon=0.05``, from the
+    overrides ``policy/estimator=coec policy.selector.epsilon=0.05``; see
+    :func:`label_name`); labels equal in every run
     (such as ``experiment=mitigation``) are left out of it.
     """
     labels = varying_labels(runs)
     rows: list[dict[str, Any]] = []
     for r in runs:
         extra = {k: r.overrides.get(k, "") for k in labels}
-        group = " ".join([r.policy, *(f"{k}={v}" for k, v in extra.items()
+        group = " ".join([r.policy, *(f"{label_name(k)}={v}" for k, v in extra.items()
                                       if k != "policy" and v != "")])
         rows.append({"run": _short_name(r.path), "path": str(r.path), "status": r.status,
                      "reason": r.reason, "group": group, "policy": r.policy, "seed": r.seed,
@@ -187,6 +189,18 @@ def runs_table(runs: Sequence[RunInfo]) -> pl.DataFrame:
               "group": pl.Utf8, "policy": pl.Utf8, "seed": pl.Int64, "world_seed": pl.Int64,
               **{k: pl.Utf8 for k in labels}}
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def label_name(key: str) -> str:
+    """An override key as it reads in a group name: the policy's parts without ``policy``.
+
+    ``policy/estimator`` -> ``estimator``, ``policy.selector.epsilon`` ->
+    ``selector.epsilon``; other keys are kept (``world.drift``).
+    """
+    for prefix in ("policy/", "policy."):
+        if key.startswith(prefix) and key != "policy":
+            return key[len(prefix):]
+    return key
 
 
 def varying_labels(runs: Sequence[RunInfo]) -> list[str]:

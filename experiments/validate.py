@@ -1,59 +1,69 @@
-"""Range checks of a composed config, before anything is built or run.
+"""Checks of a composed config, before anything is built or run.
 
-Hydra has already enforced the schemas' types (:mod:`loopsim.experiments.schema`); this module
-checks the values: every field declared with a :class:`~experiments.schema.Range`, the
-engine's timing rules (:meth:`loopsim.simulator.SimulationConfig.validate`), the flat policy
-keys of :data:`~experiments.schema.POLICY_RANGES`, and the rules that tie keys together
-(``slate_size`` against the catalogue and the examination curve). The first problem
-raises :class:`~simulator.errors.ConfigError` naming the field, the value and what is
-allowed.
+Hydra has already enforced the top-level types (:mod:`loopsim.experiments.schema`). This
+module checks the rest against the declarations, in one pass:
+
+* the top-level keys against :class:`~loopsim.experiments.schema.RunOptions`,
+  :class:`~loopsim.experiments.schema.LogOptions` and
+  :class:`~loopsim.simulator.SimulationConfig` (the timing);
+* every node with a ``_target_`` (the world, the click model, the policy, its estimator
+  and selector, a user's own class alike) against its class's constructor
+  (:func:`loopsim.simulator.schema.check_arguments`): unknown keys, missing ones, types,
+  ranges;
+* the rules that tie keys together (``slate_size`` against the catalogue and the
+  examination curve).
+
+The first problem raises :class:`~simulator.errors.ConfigError` naming the field, the
+value and what is allowed.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import Any
+from typing import Any, cast
 
+from hydra.utils import get_object
 from loopsim.experiments.runner import simulation_config
-from loopsim.experiments.schema import (
-    POLICY_RANGES,
-    SCHEMAS_BY_TARGET,
-    LogSchema,
-    LoopsimSchema,
-    Range,
-)
+from loopsim.experiments.schema import LogOptions, RunOptions
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range, check_positive_int
-from omegaconf import DictConfig
+from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.validation import check_in_range
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
-__all__ = ["check_range", "validate_config"]
+__all__ = ["check_components", "validate_config"]
 
 
-def check_range(name: str, value: Any, allowed: Range) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is ``None`` or within ``allowed``."""
-    if value is None:
+def _target_class(target: Any, where: str) -> type:
+    try:
+        found = get_object(str(target))
+    except Exception as exc:
+        raise ConfigError(
+            f"`{where}_target_ == {target!r}`: cannot be imported ({exc}). Give a class "
+            "on the Python path as package.module.Class (check PYTHONPATH and the spelling)."
+        ) from None
+    if not callable(found):
+        raise ConfigError(f"`{where}_target_ == {target!r}`: is not a class or a function.")
+    return found
+
+
+def check_components(node: Any, prefix: str) -> None:
+    """Check every ``_target_`` node under ``node`` against its class's constructor.
+
+    Args:
+        node: A config node (a ``DictConfig``, a list, or a value).
+        prefix: Its dotted path with a trailing dot (``"policy."``).
+    """
+    if isinstance(node, ListConfig):
+        for i, child in enumerate(node):
+            check_components(child, f"{prefix[:-1]}[{i}].")
         return
-    if allowed.integer:
-        check_positive_int(name, value, minimum=int(allowed.low or 0))
-    else:
-        check_in_range(name, value, allowed.low, allowed.high, low_open=allowed.low_open,
-                       high_open=allowed.high_open)
-
-
-def _check_fields(node: Any, schema: type, prefix: str) -> None:
-    for f in fields(schema):
-        allowed = f.metadata.get("range")
-        if allowed is not None and f.name in node:
-            check_range(f"{prefix}{f.name}", node[f.name], allowed)
-
-
-def _check_node(cfg: DictConfig, key: str) -> None:
-    node = cfg.get(key)
     if not isinstance(node, DictConfig):
         return
-    schema = SCHEMAS_BY_TARGET.get(str(node.get("_target_", "")))
-    if schema is not None:
-        _check_fields(node, schema, f"{key}.")
+    if "_target_" in node:
+        values = cast(dict[str, Any], OmegaConf.to_container(node, resolve=True))
+        check_arguments(_target_class(node._target_, prefix), values, prefix)
+    for key, child in node.items():
+        if isinstance(child, DictConfig | ListConfig):
+            check_components(child, f"{prefix}{key}.")
 
 
 def validate_config(cfg: DictConfig) -> None:
@@ -62,17 +72,12 @@ def validate_config(cfg: DictConfig) -> None:
     Raises:
         ConfigError: naming the field, the value and what is allowed.
     """
-    _check_fields(cfg, LoopsimSchema, "")
+    check_arguments(RunOptions, {k: cfg[k] for k in ("seed", "label", "resume") if k in cfg})
     if isinstance(cfg.get("log"), DictConfig):
-        _check_fields(cfg.log, LogSchema, "log.")
+        check_arguments(LogOptions, OmegaConf.to_container(cfg.log), "log.")  # type: ignore[arg-type]
     simulation_config(cfg).validate()
-    for key in ("world", "click_model"):
-        _check_node(cfg, key)
-    policy = cfg.get("policy")
-    if isinstance(policy, DictConfig):
-        for key, allowed in POLICY_RANGES.items():
-            if key in policy:
-                check_range(f"policy.{key}", policy[key], allowed)
+    for key in ("world", "click_model", "policy"):
+        check_components(cfg.get(key), f"{key}.")
     _check_slate_size(cfg)
 
 

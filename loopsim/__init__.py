@@ -7,6 +7,9 @@ The one import root of the distribution. Its parts:
 * :mod:`loopsim.policies` -- the built-in estimators and selectors;
 * :mod:`loopsim.experiments` -- the ``loopsim`` commands (Hydra), comparison and figures;
 * :mod:`loopsim.conf` -- the Hydra configs, found as ``pkg://loopsim.conf``.
+
+For notebooks, :func:`loopsim.run` and :func:`loopsim.compare` (:mod:`loopsim.api`) take
+the CLI's config names. They are imported on first use, so ``import loopsim`` stays light.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,4 +19,15 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "compare", "compose", "run"]
+
+_API = ("compare", "compose", "run")
+
+
+def __getattr__(name: str) -> object:
+    """Import :mod:`loopsim.api` on first use of ``loopsim.run`` / ``compare`` / ``compose``."""
+    if name in _API:
+        from loopsim import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'loopsim' has no attribute {name!r}")

@@ -1,40 +1,18 @@
-"""Built-in ranking policies, composed of an estimator and a selector."""
+"""Built-in ranking policies: an estimator under a selector, composed by Hydra.
 
-from loopsim.policies.base import ComposedPolicy, Estimator, Selector
-from loopsim.policies.builtin import CTR, Oracle, Popularity, Random
-from loopsim.policies.mitigations import (
-    COEC,
-    IPS,
-    MF,
-    PAL,
-    UCB,
-    EpsilonGreedy,
-    GreedyBy,
-    RandPair,
-    RandTopN,
-    Softmax,
-    Thompson,
+Every built-in policy is a config (``conf/policy/<name>.yaml``) that builds a
+:class:`ComposedPolicy` from an estimator (:mod:`loopsim.policies.estimators`) and a
+selector (:mod:`loopsim.policies.selectors`), each named by its ``_target_``. In Python,
+compose them directly: ``ComposedPolicy(BetaCTR(), EpsilonGreedySelector(0.1))``.
+"""
+
+from loopsim.policies.base import (
+    ChecksEstimator,
+    ComposedPolicy,
+    Estimator,
+    HasPosterior,
+    Selector,
 )
-from loopsim.policies.reward import RewardPopularity
+from loopsim.policies.builtin import Random
 
-__all__ = [
-    "COEC",
-    "CTR",
-    "IPS",
-    "MF",
-    "PAL",
-    "UCB",
-    "ComposedPolicy",
-    "EpsilonGreedy",
-    "Estimator",
-    "GreedyBy",
-    "Oracle",
-    "Popularity",
-    "RandPair",
-    "RandTopN",
-    "Random",
-    "Selector",
-    "Softmax",
-    "Thompson",
-]
-__all__ += ["RewardPopularity"]
+__all__ = ["ChecksEstimator", "ComposedPolicy", "Estimator", "HasPosterior", "Random", "Selector"]

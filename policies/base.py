@@ -4,6 +4,20 @@
   (``scores(items)``) or per user (``user_scores(users, items)``).
 * A :class:`Selector` turns scores into slates (greedy, randomized, sampled...).
 * :class:`ComposedPolicy` joins the two into a :class:`~simulator.RankingPolicy`.
+
+Optional hooks, each a small runtime-checkable :class:`typing.Protocol` checked once
+(when the policy is composed, or when the run starts), never looked up inside the loop:
+
+* :class:`HasPosterior` -- an estimator's Beta posterior, which the bandit selectors
+  (Thompson sampling, UCB) need;
+* :class:`ChecksEstimator` -- a selector that says, when composed, whether it can work
+  over a given estimator (so ``policy=thompson policy/estimator=mf`` fails at start);
+* :class:`~loopsim.simulator.contract.ReportsMetrics` (``policy_metrics``) and
+  :class:`~loopsim.simulator.contract.UsesGroundTruth` (the oracle) on any part: the
+  engine finds them through :meth:`ComposedPolicy.parts`.
+
+Built-in policies are configs, not classes: ``conf/policy/<name>.yaml`` composes an
+estimator from ``conf/policy/estimator/`` under a selector from ``conf/policy/selector/``.
 """
 
 from __future__ import annotations
@@ -11,7 +25,9 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from loopsim.simulator.contract import Feedback, GroundTruth, SlateRequest, Slates
+from loopsim.simulator.contract import Feedback, HasPosterior, SlateRequest, Slates
+
+__all__ = ["ChecksEstimator", "ComposedPolicy", "Estimator", "HasPosterior", "Selector"]
 
 
 @runtime_checkable
@@ -56,17 +72,40 @@ class Selector(Protocol):
         ...
 
 
+@runtime_checkable
+class ChecksEstimator(Protocol):
+    """Optional selector hook: refuse, when composed, an estimator it cannot work over."""
+
+    def check_estimator(self, estimator: Estimator) -> None:
+        """Raise :class:`~loopsim.simulator.errors.ConfigError` naming the fix, or return."""
+        ...
+
+
 class ComposedPolicy:
     """A ranking policy made of an estimator and a selector.
+
+    Both are built by Hydra from their own ``_target_`` (``policy.estimator`` and
+    ``policy.selector``), so a user's own estimator or selector plugs in as a built-in
+    does. A selector with :class:`ChecksEstimator` checks the estimator here, once.
 
     Args:
         estimator: What is believed about items.
         selector: How slates are drawn from the beliefs.
+
+    Raises:
+        ConfigError: when the selector cannot work over the estimator (e.g. Thompson
+            sampling over an estimator without a posterior).
     """
 
     def __init__(self, estimator: Estimator, selector: Selector) -> None:
+        if isinstance(selector, ChecksEstimator):
+            selector.check_estimator(estimator)
         self.estimator = estimator
         self.selector = selector
+
+    def parts(self) -> tuple[object, ...]:
+        """The estimator and the selector, whose optional hooks the engine checks at start."""
+        return (self.estimator, self.selector)
 
     def rank(self, request: SlateRequest) -> Slates:
         """Slates from the selector over the estimator's current scores."""
@@ -79,19 +118,6 @@ class ComposedPolicy:
     def item_scores(self, items: np.ndarray) -> np.ndarray:
         """The estimator's population-level scores (for ranking-recovery metrics)."""
         return self.estimator.scores(items)
-
-    def use_policy_stream(self, rng: np.random.Generator) -> None:
-        """Hand a child of the run's policy stream to an estimator that draws outside
-        ``rank`` (mf's initial factors); other estimators ignore it."""
-        hook = getattr(self.estimator, "use_policy_stream", None)
-        if hook is not None:
-            hook(rng)
-
-    def use_ground_truth(self, truth: GroundTruth) -> None:
-        """Hand the truth to an oracle estimator; other estimators ignore it."""
-        hook = getattr(self.estimator, "use_ground_truth", None)
-        if hook is not None:
-            hook(truth)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(estimator={self.estimator!r}, selector={self.selector!r})"

@@ -32,7 +32,14 @@ from loopsim.simulator.errors import (
     PolicyRuntimeError,
 )
 from loopsim.simulator.results import RunResult
-from loopsim.simulator.world import ChaneyWorld, MusicLabWorld, RatingsWorld, SyntheticWorld, World
+from loopsim.simulator.world import (
+    ChaneyWorld,
+    InterestWorld,
+    MusicLabWorld,
+    RatingsWorld,
+    SyntheticWorld,
+    World,
+)
 
 __all__ = [
     "CascadeModel",
@@ -58,5 +65,5 @@ __all__ = [
     "World",
     "check_policy",
 ]
-__all__ += ["AttentionChoiceModel", "ChaneyWorld", "MusicLabWorld", "RatingsWorld",
-            "TrialOfferModel"]
+__all__ += ["AttentionChoiceModel", "ChaneyWorld", "InterestWorld", "MusicLabWorld",
+            "RatingsWorld", "TrialOfferModel"]

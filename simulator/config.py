@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Literal
 
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, Positive, PositiveInt, check_arguments
 
 #: Most grid steps (batches, retrainings, snapshots) one run may schedule.
 MAX_STEPS = 10_000_000
@@ -14,6 +15,10 @@ MAX_STEPS = 10_000_000
 @dataclass(frozen=True)
 class SimulationConfig:
     """Timing of the loop, in simulated days.
+
+    The one declaration of the loop's timing keys: their names, types, defaults and
+    ranges. The top-level config schema (``loopsim.experiments.schema``) and the runner
+    derive theirs from these fields.
 
     Attributes:
         horizon: Length of the run.
@@ -46,30 +51,22 @@ class SimulationConfig:
             when the run takes more than a few seconds).
     """
 
-    horizon: float = 100.0
-    tick: float = 0.05
-    slate_size: int = 10
-    feedback_delay: float = 0.0
-    retrain_interval: float = 0.25
-    train_latency: float = 0.0
-    snapshot_interval: float = 1.0
-    quality_sessions_per_day: float = 1000.0
+    horizon: Positive = 100.0
+    tick: NonNegative = 0.05
+    slate_size: PositiveInt = 10
+    feedback_delay: NonNegative = 0.0
+    retrain_interval: NonNegative = 0.25
+    train_latency: NonNegative = 0.0
+    snapshot_interval: Positive = 1.0
+    quality_sessions_per_day: NonNegative = 1000.0
     progress: bool | None = None
-    startup_days: float = 0.0
-    cold_start: str = "none"
+    startup_days: NonNegative = 0.0
+    cold_start: Literal["none", "random", "organic", "history"] = "none"
     history_path: str | None = None
 
     def validate(self) -> None:
         """Raise :class:`~simulator.errors.ConfigError` naming the first bad field."""
-        check_in_range("horizon", self.horizon, 0.0, None, low_open=True)
-        check_in_range("tick", self.tick, 0.0, None)
-        check_positive_int("slate_size", self.slate_size)
-        check_in_range("feedback_delay", self.feedback_delay, 0.0, None)
-        check_in_range("retrain_interval", self.retrain_interval, 0.0, None)
-        check_in_range("train_latency", self.train_latency, 0.0, None)
-        check_in_range("snapshot_interval", self.snapshot_interval, 0.0, None, low_open=True)
-        check_in_range("quality_sessions_per_day", self.quality_sessions_per_day, 0.0, None)
-        check_in_range("startup_days", self.startup_days, 0.0, None)
+        check_arguments(SimulationConfig, asdict(self))
         self._validate_cold_start()
         for name in ("tick", "retrain_interval", "snapshot_interval"):
             step = getattr(self, name)

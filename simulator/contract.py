@@ -7,8 +7,25 @@ arrays, never one Python object per impression.
 * :class:`Slates` -- what the policy answers: ``(B, k)`` item ids and their propensities.
 * :class:`Feedback` -- what the policy learns from: one row per impression.
 * :class:`RankingPolicy` -- ``rank`` and ``update``, optionally ``item_scores``.
-* :class:`ReportsMetrics` -- optional ``policy_metrics()``: extra values (e.g. an
-  estimated examination curve) recorded at every snapshot as ``policy_<name>``.
+
+Optional hooks of a policy, each a runtime-checkable :class:`typing.Protocol` that the
+engine checks once when the run starts (never looked up inside the loop):
+
+* :class:`ScoresItems` -- ``item_scores(items)``: the policy's current belief, for the
+  ranking-recovery metrics;
+* :class:`ReportsMetrics` -- ``policy_metrics()``: extra values (e.g. an estimated
+  examination curve) recorded at every snapshot as ``policy_<name>``;
+* :class:`UsesGroundTruth` -- ``use_ground_truth(truth)``: the oracle, the only kind of
+  component handed the world's truth;
+* :class:`UsesPolicyStream` -- ``use_policy_stream(rng)``: a component that draws outside
+  ``rank`` (mf's initial factors), handed a child of the run's policy stream;
+* :class:`HasPosterior` -- ``posterior(items)``: an estimator's Beta posterior (what
+  Thompson sampling and UCB need; checked when such a selector is composed);
+* :class:`Composite` -- ``parts()``: the components a policy is made of (an estimator and
+  a selector, pipeline stages); the engine checks each part for ``ReportsMetrics``,
+  ``UsesGroundTruth`` and ``UsesPolicyStream`` too.
+
+The world's optional hooks are in :mod:`loopsim.simulator.world.base`.
 """
 
 from __future__ import annotations
@@ -20,8 +37,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
+    "Composite",
     "Feedback",
     "GroundTruth",
+    "HasPosterior",
     "RankingPolicy",
     "ReportsMetrics",
     "ScoresItems",
@@ -29,6 +48,9 @@ __all__ = [
     "Slates",
     "UsesGroundTruth",
     "UsesPolicyStream",
+    "HOOKS",
+    "components",
+    "hooks_of",
 ]
 
 
@@ -76,7 +98,7 @@ class Slates:
             selectors log exact marginals (epsilon-greedy, RandTop-N, RandPair,
             softmax, uniform) or, for Thompson sampling, whose marginals have no
             closed form, a Monte-Carlo estimate from the same posterior
-            (``(count + 1) / (M + 1)`` over ``M = policy.propensity_draws`` posterior
+            (``(count + 1) / (M + 1)`` over ``M = policy.selector.propensity_draws`` posterior
             slates per model version). Random tie-breaking among exactly equal scores
             is not counted as randomization: the logged value is the propensity
             given the session's tie draw.
@@ -276,8 +298,9 @@ class UsesPolicyStream(Protocol):
     """Optional: a policy whose state needs random draws outside ``rank`` (e.g. initial
     factors of a model trained in ``update``, which receives no generator).
 
-    The engine calls it once, before the first request and the first update, with a
-    child of the run's policy stream (``streams.policy.spawn(1)[0]``), so such draws
+    The engine calls it once, before the first request and the first update, on the
+    policy or the part (:class:`Composite`) that declares it, with a child of the run's
+    policy stream (``streams.policy.spawn(1)[0]``), so such draws
     differ between seeds and never come from a fixed seed or the global state.
     """
 
@@ -291,9 +314,76 @@ class UsesGroundTruth(Protocol):
     """Optional: an oracle baseline that is handed the world's truth before the run.
 
     Only oracle baselines should implement this; the engine calls it once, before the
-    first request.
+    first request, on the policy or the part (:class:`Composite`) that declares it.
     """
 
     def use_ground_truth(self, truth: GroundTruth) -> None:
         """Receive the read-only ground truth of the world."""
         ...
+
+
+@runtime_checkable
+class HasPosterior(Protocol):
+    """Optional estimator hook: a Beta posterior of each item's CTR.
+
+    Thompson sampling draws from it; UCB bounds it. ``ctr`` (clicks over impressions),
+    ``coec`` and ``ips`` (rank-1 units) have it.
+    """
+
+    def posterior(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(alpha, beta)``, each ``(I,)``: the Beta posterior of each item's CTR."""
+        ...
+
+
+@runtime_checkable
+class Composite(Protocol):
+    """Optional: a policy made of parts (an estimator and a selector, pipeline stages).
+
+    When the run starts, the engine walks the parts (recursively) and checks each for the
+    optional hooks :class:`ReportsMetrics` and :class:`UsesGroundTruth`: an estimator that
+    reports an examination curve has it recorded, the oracle estimator receives the
+    truth, and no other part does.
+    """
+
+    def parts(self) -> Sequence[object]:
+        """The components whose optional hooks the engine checks, in order."""
+        ...
+
+
+def components(policy: object) -> list[object]:
+    """The policy followed by its parts, depth first (each object once)."""
+    out: list[object] = []
+    stack = [policy]
+    while stack:
+        part = stack.pop(0)
+        if any(part is seen for seen in out):
+            continue
+        out.append(part)
+        if isinstance(part, Composite):
+            stack[:0] = list(part.parts())
+    return out
+
+
+#: The optional hooks a policy or a part may implement, by protocol (see the module doc).
+HOOKS: dict[str, type] = {
+    "item_scores": ScoresItems,
+    "policy_metrics": ReportsMetrics,
+    "use_ground_truth": UsesGroundTruth,
+    "use_policy_stream": UsesPolicyStream,
+    "posterior": HasPosterior,
+    "parts": Composite,
+}
+
+
+def hooks_of(policy: object) -> dict[str, list[str]]:
+    """Which optional hooks the policy and each of its parts implement.
+
+    Returns:
+        ``{"<ClassName>": [hook names]}`` for the policy and, recursively, its parts
+        (``"<ClassName> (part)"``), in order.
+    """
+    out: dict[str, list[str]] = {}
+    for i, part in enumerate(components(policy)):
+        name = type(part).__name__ + ("" if i == 0 else " (part)")
+        out[name] = [hook for hook, proto in HOOKS.items() if isinstance(part, proto)]
+    return out

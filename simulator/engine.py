@@ -27,14 +27,12 @@ from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
-    ScoresItems,
     SlateRequest,
     Slates,
-    UsesGroundTruth,
-    UsesPolicyStream,
 )
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.hooks import check_parameters, connect
 from loopsim.simulator.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.organic import OrganicChoice, organic_feedback
@@ -46,8 +44,7 @@ from loopsim.simulator.seeding import Streams
 from loopsim.simulator.slate_validation import validate_slates
 from loopsim.simulator.startup import random_slates
 from loopsim.simulator.timing import NullTimer, PhaseTimer, split
-from loopsim.simulator.validation import check_in_range
-from loopsim.simulator.world.base import World
+from loopsim.simulator.world.base import HasHistory, World
 from loopsim.simulator.world_checks import check_world
 from simpy.events import Event
 
@@ -190,7 +187,8 @@ class Simulation:
         """Validate, reset the world, build the catalogue, counters and processes."""
         cfg = self.config
         cfg.validate()
-        if not hasattr(self.policy, "rank") or not hasattr(self.policy, "update"):
+        check_parameters(self.world, self.click_model, self.policy)
+        if not isinstance(self.policy, RankingPolicy):
             raise ConfigError(
                 f"policy {self.policy_name} ({type(self.policy).__name__}) has no "
                 "rank()/update() methods: it does not implement simulator.RankingPolicy."
@@ -222,21 +220,13 @@ class Simulation:
         self.rows: list[tuple[float, str, float]] = []
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
-        hook = getattr(self.policy, "policy_metrics", None)  # ReportsMetrics, found once
-        self._metrics_hook = hook if callable(hook) else None
-        if isinstance(self.policy, UsesGroundTruth):
-            self.policy.use_ground_truth(self.world)
-        if isinstance(self.policy, UsesPolicyStream):
-            self.policy.use_policy_stream(self.streams.policy.spawn(1)[0])
+        # Optional hooks, checked once (mf's initial factors get a policy-stream child).
+        self.hooks = connect(self.policy, self.world, self.streams.policy)
         # Organic sessions per recommended session (an open world); 0: the closed loop.
-        self.organic_rate = float(getattr(self.world, "organic", 0.0) or 0.0)
-        check_in_range("world.organic", self.organic_rate, 0.0, None)
-        sharpness = float(getattr(self.world, "organic_sharpness", 1.0))
-        check_in_range("world.organic_sharpness", sharpness, 0.0, None)
-        self.organic_choice = OrganicChoice(sharpness)
-        history = getattr(self.world, "history", None)  # logged feedback to start from
-        if history is not None and len(warm := history()):
-            self._update(0.0, warm)
+        self.organic_rate = self.hooks.organic
+        self.organic_choice = OrganicChoice(self.hooks.organic_sharpness)
+        if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
+            self._update(0.0, warm)  # logged feedback to start from
         if cfg.cold_start == "history":
             self._update(0.0, read_feedback(str(cfg.history_path)))
         return self._start_processes()
@@ -422,7 +412,8 @@ class Simulation:
         timer.lap("serving")
         relevance = self.world.relevance_of_slates(users, slates.items)
         clicks, rewards = sample_feedback(
-            self.click_model, self.world, users, slates.items, relevance, self.streams.clicks
+            self.click_model, self.hooks.conversion, users, slates.items, relevance,
+            self.streams.clicks,
         )
         timer.lap("clicks")
         self.recorder.record(users, slates, clicks, relevance, candidates, rewards)
@@ -447,9 +438,9 @@ class Simulation:
         return call_policy(self.policy_name, method, t, fn, arg)
 
     def _scores(self, items: np.ndarray, t: float) -> np.ndarray | None:
-        if not isinstance(self.policy, ScoresItems):
+        if not self.hooks.scores_items:
             return None
-        scores = self._call("item_scores", t, self.policy.item_scores, items)
+        scores = self._call("item_scores", t, self.policy.item_scores, items)  # type: ignore[attr-defined]
         if scores is None:
             return None
         return self._call("item_scores", t, lambda s: np.asarray(s, dtype=np.float64), scores)
@@ -463,12 +454,12 @@ class Simulation:
         self.timer.lap("metrics")
 
     def _policy_metrics(self, t: float) -> dict[str, float]:
-        """The policy's optional ``policy_metrics()``, prefixed ``policy_`` (ReportsMetrics)."""
-        hook = self._metrics_hook
-        if hook is None:
-            return {}
-        extra = self._call("policy_metrics", t, lambda _: hook(), None)
-        return policy_metrics_values(self.policy_name, t, extra)
+        """``policy_metrics()`` of the policy and its parts (ReportsMetrics), as ``policy_*``."""
+        out: dict[str, float] = {}
+        for part in self.hooks.reporters:
+            extra = self._call("policy_metrics", t, lambda _, p=part: p.policy_metrics(), None)
+            out.update(policy_metrics_values(self.policy_name, t, extra))
+        return out
 
     def _item_table(self) -> dict[str, np.ndarray]:
         n = self.catalogue.n_total

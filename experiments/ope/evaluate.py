@@ -28,7 +28,7 @@ from loopsim.experiments.ope.log import (
 )
 from loopsim.experiments.ope.target import SlateMaker, Target, as_feedback, target_rng
 from loopsim.experiments.ope.truth import Truth
-from loopsim.simulator.contract import UsesGroundTruth
+from loopsim.simulator.contract import UsesGroundTruth, components
 
 
 @dataclass
@@ -88,8 +88,9 @@ def evaluate(run_dir: str | Path, target: Target, train_until: float | None = No
     truth = Truth(log)
     if train_until is None:
         train_until = float(log.config["horizon"]) / 2 if target.trains else 0.0
-    if isinstance(target.policy, UsesGroundTruth):
-        target.policy.use_ground_truth(truth)
+    for part in components(target.policy):  # the oracle estimator of a composed policy
+        if isinstance(part, UsesGroundTruth):
+            part.use_ground_truth(truth)
     clock = time.perf_counter()
     dm = PositionBasedDM(log.k)
     for block in iter_sessions(log):

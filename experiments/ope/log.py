@@ -24,11 +24,11 @@ from loopsim.simulator.errors import DataError
 COLUMNS = ("t", "user", "item", "rank", "click", "reward", "propensity")
 #: Logging policies whose propensities are exact: what to use instead of a refused log.
 EXACT_LOGGERS = ("epsilon_greedy", "softmax", "rand_topn", "rand_pair", "random")
-#: Selectors (``policy._target_`` class names) that may log placeholder propensities (1)
+#: Selectors (``policy.selector._target_`` class names) that may log placeholder propensities (1)
 #: for sampled slates: refused when every row they served (after ``startup_days``) has 1.
-UNKNOWN_PROPENSITY = ("Thompson",)
+UNKNOWN_PROPENSITY = ("ThompsonSelector",)
 _FIX = (f"log with a policy that records exact propensities ({', '.join(EXACT_LOGGERS)}), "
-        "e.g. `loopsim policy=epsilon_greedy policy.epsilon=0.1 log.impressions=true`")
+        "e.g. `loopsim policy=epsilon_greedy policy.selector.epsilon=0.1 log.impressions=true`")
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,20 @@ class RunLog:
 
     @property
     def policy_target(self) -> str:
-        """The class name of the logging policy (``policy._target_``'s last part)."""
-        return str(self.config.get("policy", {}).get("_target_", "?")).rsplit(".", 1)[-1]
+        """The class name of the logging policy's selector (``policy.selector._target_``'s
+        last part), or of the policy itself when it is not composed (``policy._target_``)."""
+        return str(self._target_node().get("_target_", "?")).rsplit(".", 1)[-1]
+
+    @property
+    def policy_target_key(self) -> str:
+        """The config key :attr:`policy_target` was read from."""
+        return "policy.selector._target_" if "selector" in self.config.get("policy", {}) \
+            else "policy._target_"
+
+    def _target_node(self) -> dict[str, Any]:
+        policy = self.config.get("policy", {})
+        selector = policy.get("selector")
+        return selector if isinstance(selector, dict) else policy
 
     @property
     def policy_name(self) -> str:
@@ -148,8 +160,8 @@ def check_propensities(log: RunLog) -> dict[str, float]:
         below_one += int(np.count_nonzero(p < 1))
         low = min(low, float(p.min())) if p.size else low
     if placeholder and served_by_policy_below_one == 0:
-        raise DataError(f"{log.run_dir / 'summary.json'}: field `policy._target_` = "
-                        f"{log.config['policy']['_target_']}: this selector logged placeholder "
+        raise DataError(f"{log.run_dir / 'summary.json'}: field `{log.policy_target_key}` = "
+                        f"{log._target_node()['_target_']}: this selector logged placeholder "
                         "propensities (1) for the slates it sampled, its marginals are "
                         f"unknown; {_FIX}.")
     if n and below_one == 0:

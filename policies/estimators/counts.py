@@ -6,6 +6,7 @@ import numpy as np
 from loopsim.policies.estimators.prior import empirical_beta_prior
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
+from loopsim.simulator.schema import OpenUnit, Positive
 
 
 def served_only(feedback: Feedback) -> Feedback:
@@ -100,8 +101,8 @@ class BetaCTR:
 
     personalized = False
 
-    def __init__(self, prior_mean: float | None = None,
-                 prior_strength: float | None = None) -> None:
+    def __init__(self, prior_mean: OpenUnit | None = None,
+                 prior_strength: Positive | None = None) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self._counts = ItemCounters()

@@ -17,6 +17,7 @@ default (:mod:`~policies.estimators.prior`), pooled in rank-1 units through the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from loopsim.policies.estimators.counts import served_only
@@ -24,14 +25,17 @@ from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import empirical_beta_prior
 from loopsim.simulator.contract import Feedback
+from loopsim.simulator.schema import NonNegative, OpenUnit, Positive, Probability
 
 
 class _Debiased:
     personalized = False
 
-    def __init__(self, prior_mean: float | None = None, prior_strength: float | None = None,
-                 propensity: str = "known", examination_eta: float = 1.0,
-                 examination: Sequence[float] | None = None) -> None:
+    def __init__(self, prior_mean: OpenUnit | None = None,
+                 prior_strength: Positive | None = None,
+                 propensity: Literal["known", "estimated"] = "known",
+                 examination_eta: NonNegative = 1.0,
+                 examination: Sequence[Probability] | None = None) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self.curve = ExaminationCurve(propensity, examination_eta, examination)

@@ -36,11 +36,12 @@ The click model's curve never reaches a policy unless the policy's own config gi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative, Positive
 
 PROPENSITY_MODES = ("known", "estimated")
 
@@ -55,8 +56,9 @@ class ExaminationCurve:
         examination: Optional explicit known curve by rank (rank 1 first).
     """
 
-    def __init__(self, propensity: str = "known", examination_eta: float = 1.0,
-                 examination: Sequence[float] | None = None) -> None:
+    def __init__(self, propensity: Literal["known", "estimated"] = "known",
+                 examination_eta: NonNegative = 1.0,
+                 examination: Sequence[Positive] | None = None) -> None:
         self.propensity = propensity
         self.examination_eta = examination_eta
         self.examination = examination
@@ -64,19 +66,10 @@ class ExaminationCurve:
         self._fit: tuple[int, np.ndarray] | None = None
         self._batches = 0
 
-    def _mode(self) -> str:
-        if self.propensity not in PROPENSITY_MODES:
-            raise ConfigError(
-                f"`policy.propensity == {self.propensity!r}`: must be one of "
-                f"{list(PROPENSITY_MODES)} (known: the curve of the policy config; estimated: "
-                "from randomized traffic)."
-            )
-        return str(self.propensity)
-
     @property
     def estimated(self) -> bool:
-        """Whether the curve is estimated from the log."""
-        return self._mode() == "estimated"
+        """Whether the curve is estimated from the log (``propensity == "estimated"``)."""
+        return self.propensity == "estimated"
 
     def update(self, feedback: Feedback) -> None:
         """Add the batch's rank pairs (one model version) when estimating.
@@ -130,7 +123,7 @@ class ExaminationCurve:
                     "values (one per rank, rank 1 first), or null to use examination_eta."
                 )
             return curve[:k] / curve[0]
-        eta = check_in_range("policy.examination_eta", self.examination_eta, 0.0, None)
+        eta = float(self.examination_eta)
         return (1.0 / np.arange(1, k + 1)) ** eta
 
     def ratios(self, k: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
 
 _KEY = np.int64(1) << 32
 
@@ -61,8 +61,9 @@ class ImplicitMF:
 
     personalized = True
 
-    def __init__(self, n_factors: int = 16, regularization: float = 0.1, alpha: float = 10.0,
-                 iterations: int = 2, init_scale: float = 0.1, init_seed: int | None = None,
+    def __init__(self, n_factors: PositiveInt = 16, regularization: Positive = 0.1,
+                 alpha: NonNegative = 10.0, iterations: PositiveInt = 2,
+                 init_scale: NonNegative = 0.1, init_seed: NonNegativeInt | None = None,
                  organic: bool = True) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
@@ -91,11 +92,8 @@ class ImplicitMF:
         return self._version
 
     def _check(self) -> tuple[int, float, float, int]:
-        f = check_positive_int("policy.n_factors", self.n_factors)
-        reg = check_in_range("policy.regularization", self.regularization, 0.0, None,
-                             low_open=True)
-        alpha = check_in_range("policy.alpha", self.alpha, 0.0, None)
-        iters = check_positive_int("policy.iterations", self.iterations)
+        f, iters = int(self.n_factors), int(self.iterations)
+        reg, alpha = float(self.regularization), float(self.alpha)
         return f, reg, alpha, iters
 
     def _grow(self, n_users: int, n_items: int, f: int) -> None:

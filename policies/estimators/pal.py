@@ -22,7 +22,7 @@ from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import STRENGTH_FALLBACK, empirical_beta_prior
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_positive_int
+from loopsim.simulator.schema import OpenUnit, Positive, PositiveInt
 
 #: L2 weight that keeps a rank effect finite before its rank has clicks.
 _RANK_L2 = 1e-3
@@ -47,8 +47,9 @@ class PositionAwareLogistic:
 
     personalized = False
 
-    def __init__(self, prior_mean: float | None = None, prior_strength: float | None = None,
-                 default_rank: int = 1, newton_steps: int = 20) -> None:
+    def __init__(self, prior_mean: OpenUnit | None = None,
+                 prior_strength: Positive | None = None,
+                 default_rank: PositiveInt = 1, newton_steps: PositiveInt = 20) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self.default_rank = default_rank
@@ -67,8 +68,7 @@ class PositionAwareLogistic:
         c = self.counts
         rank1 = (c.clicks[:, 0], c.impressions[:, 0]) if c.n_ranks else (np.zeros(0),) * 2
         mean, strength = empirical_beta_prior(*rank1, self.prior_mean, self.prior_strength)
-        steps = check_positive_int("policy.newton_steps", self.newton_steps)
-        check_positive_int("policy.default_rank", self.default_rank)
+        steps = int(self.newton_steps)
         return mean, strength, steps
 
     def update(self, feedback: Feedback) -> None:

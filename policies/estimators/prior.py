@@ -24,7 +24,6 @@ item then ties, whatever the prior. A number given for either parameter fixes it
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.validation import check_in_range
 
 #: Bounds of the estimated prior strength (pseudo-observations).
 STRENGTH_MIN, STRENGTH_MAX = 1.0, 1000.0
@@ -41,14 +40,10 @@ def empirical_beta_prior(successes: np.ndarray, trials: np.ndarray,
         successes: ``(n,)`` every item's evidence of success (clicks, weighted clicks).
         trials: ``(n,)`` every item's trials in the same units (impressions, expected
             examinations).
-        prior_mean: A fixed prior mean in (0, 1), or ``None`` to estimate it.
+        prior_mean: A fixed prior mean in (0, 1), or ``None`` to estimate it (its range
+            is checked with the estimator's parameters, when the run starts).
         prior_strength: A fixed strength > 0, or ``None`` to estimate it.
     """
-    if prior_mean is not None:
-        check_in_range("policy.prior_mean", prior_mean, 0.0, 1.0, low_open=True,
-                       high_open=True)
-    if prior_strength is not None:
-        check_in_range("policy.prior_strength", prior_strength, 0.0, None, low_open=True)
     if prior_mean is not None and prior_strength is not None:
         return float(prior_mean), float(prior_strength)
     seen = trials > 0

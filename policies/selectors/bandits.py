@@ -22,23 +22,21 @@ position-based model").
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
+from loopsim.policies.base import Estimator, HasPosterior
 from loopsim.policies.selectors.ties import RankedHead, ranked_head
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.simulator.contract import SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, PositiveInt
 
 
-def _posterior(estimator: Estimator, items: np.ndarray, selector: str
-               ) -> tuple[np.ndarray, np.ndarray]:
-    hook = getattr(estimator, "posterior", None)
-    if hook is None or estimator.personalized:
+def _check_posterior(estimator: Estimator, selector: str) -> None:
+    if not isinstance(estimator, HasPosterior) or estimator.personalized:
         raise ConfigError(
-            f"{selector} needs an estimator with a Beta posterior; `policy.estimator` gives "
-            f"{type(estimator).__name__}. Use policy.estimator=coec (position-aware), ips or ctr."
+            f"policy.selector {selector} needs an estimator with a Beta posterior; "
+            f"`policy.estimator` is {type(estimator).__name__}, which has none. Use "
+            "policy/estimator=coec (position-aware), ips or ctr."
         )
-    return hook(items)
 
 
 class ThompsonSelector:
@@ -49,7 +47,7 @@ class ThompsonSelector:
             to estimate the marginals ``P(item at rank)`` (>= 1).
     """
 
-    def __init__(self, propensity_draws: int = 200) -> None:
+    def __init__(self, propensity_draws: PositiveInt = 200) -> None:
         self.propensity_draws = propensity_draws
         self._table: tuple[int, np.ndarray, np.ndarray] | None = None
 
@@ -59,7 +57,7 @@ class ThompsonSelector:
         cands, k = request.candidates, request.k
         t = self._table
         if t is None or t[0] != estimator.version or t[1] is not cands or t[2].shape[1] != k:
-            m = check_positive_int("policy.propensity_draws", self.propensity_draws)
+            m = int(self.propensity_draws)
             counts = np.zeros((cands.size, k))
             block = max(1, SCORE_BLOCK // max(1, cands.size))
             for start in range(0, m, block):
@@ -70,10 +68,14 @@ class ThompsonSelector:
             self._table = t = (estimator.version, cands, counts)
         return t[2]
 
+    def check_estimator(self, estimator: Estimator) -> None:
+        """Refuse an estimator without a posterior (:class:`~policies.base.HasPosterior`)."""
+        _check_posterior(estimator, "thompson")
+
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """The ``k`` best sampled values for each session, with estimated marginals."""
         cands = request.candidates
-        alpha, beta = _posterior(estimator, cands, "thompson")
+        alpha, beta = estimator.posterior(cands)  # type: ignore[attr-defined]
         counts = self._counts(request, estimator, alpha, beta)
         m = float(self.propensity_draws)
         b = request.batch_size
@@ -97,17 +99,21 @@ class UCBSelector:
         exploration: Weight of the confidence term (>= 0; 0 is greedy by the mean).
     """
 
-    def __init__(self, exploration: float = 1.0) -> None:
+    def __init__(self, exploration: NonNegative = 1.0) -> None:
         self.exploration = exploration
         self._cache: tuple[int, np.ndarray, int, RankedHead] | None = None
 
+    def check_estimator(self, estimator: Estimator) -> None:
+        """Refuse an estimator without a posterior (:class:`~policies.base.HasPosterior`)."""
+        _check_posterior(estimator, "ucb")
+
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """One UCB ranking per estimator version (ties drawn per session)."""
-        c = check_in_range("policy.exploration", self.exploration, 0.0, None)
+        c = float(self.exploration)
         cands, cache = request.candidates, self._cache
         if (cache is None or cache[0] != estimator.version or cache[1] is not cands
                 or cache[2] != request.k):
-            alpha, beta = _posterior(estimator, cands, "ucb")
+            alpha, beta = estimator.posterior(cands)  # type: ignore[attr-defined]
             n = alpha + beta
             bonus = np.sqrt(2.0 * np.log(max(n.sum(), np.e)) / n)
             head = ranked_head(alpha / n + c * bonus, cands, request.k)

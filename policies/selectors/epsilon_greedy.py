@@ -29,7 +29,7 @@ import numpy as np
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.greedy import Greedy
 from loopsim.simulator.contract import SlateRequest, Slates
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import Probability
 
 
 @lru_cache(maxsize=64)
@@ -92,13 +92,13 @@ class EpsilonGreedySelector:
         epsilon: Exploration probability per slot, in [0, 1].
     """
 
-    def __init__(self, epsilon: float = 0.1) -> None:
+    def __init__(self, epsilon: Probability = 0.1) -> None:
         self.epsilon = epsilon
         self._greedy = Greedy()
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """Epsilon-greedy slates with exact propensities (``None`` when ``epsilon == 0``)."""
-        eps = check_in_range("policy.epsilon", self.epsilon, 0.0, 1.0)
+        eps = float(self.epsilon)
         greedy = self._greedy.select(request, estimator)
         if eps == 0.0:
             return greedy

@@ -18,7 +18,7 @@ from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract import SlateRequest, Slates
-from loopsim.simulator.validation import check_positive_int
+from loopsim.simulator.schema import PositiveInt
 
 
 class RandTopNSelector:
@@ -28,13 +28,13 @@ class RandTopNSelector:
         n: How many of the greedy head are shuffled (clipped to the candidates).
     """
 
-    def __init__(self, n: int = 20) -> None:
+    def __init__(self, n: PositiveInt = 20) -> None:
         self.n = n
         self._top = TopList()
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """RandTop-N slates with exact propensities."""
-        n = min(check_positive_int("policy.n", self.n), request.candidates.size)
+        n = min(int(self.n), request.candidates.size)
         k, b, rng = request.k, request.batch_size, request.rng
         top = self._top.get(request, estimator, max(n, k))
         if n >= k:

@@ -37,7 +37,7 @@ from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.simulator.contract import SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import Positive
 
 #: Largest ``|score| / temperature`` allowed: beyond it float64 rounds the logits in
 #: steps above ``2**-12``, coarse against the unit-scale Gumbel noise, so sampling would
@@ -98,18 +98,19 @@ def check_temperature(temperature: float, scale: float = 1.0) -> float:
     """Return the temperature, or raise :class:`ConfigError` if float64 cannot sample it.
 
     Args:
-        temperature: ``policy.temperature``.
+        temperature: ``policy.selector.temperature`` (its range, > 0, is declared on the
+            constructor and checked before the run: :mod:`loopsim.simulator.schema`).
         scale: The largest ``|score|`` it divides (1: the scale of click rates, checked
             before the run; the engine's scores are checked again as they come).
     """
-    t = check_in_range("policy.temperature", temperature, 0.0, None, low_open=True)
-    if scale / t > MAX_LOGIT:
+    t = float(temperature)
+    if t > 0 and scale / t > MAX_LOGIT:
         raise ConfigError(
-            f"`policy.temperature == {temperature!r}` is too small for float64 against "
+            f"`policy.selector.temperature == {temperature!r}` is too small for float64 against "
             f"scores of magnitude {scale:.3g}: the logits score / temperature reach "
             f"{scale / t:.3g}, where rounding swallows the sampling noise (the first item "
             "would always win while the logged propensities say otherwise). Use "
-            f"policy.temperature >= {scale / MAX_LOGIT:.3g}."
+            f"policy.selector.temperature >= {scale / MAX_LOGIT:.3g}."
         )
     return t
 
@@ -130,7 +131,7 @@ class SoftmaxSelector:
             so 0.01-0.1 is a useful range); large is uniform, small is greedy.
     """
 
-    def __init__(self, temperature: float = 0.05) -> None:
+    def __init__(self, temperature: Positive = 0.05) -> None:
         check_temperature(temperature)
         self.temperature = temperature
         self._cache: tuple[int, np.ndarray, int, np.ndarray, np.ndarray] | None = None
@@ -147,7 +148,7 @@ class SoftmaxSelector:
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """Sampled slates with their exact marginal propensities."""
-        temp = check_in_range("policy.temperature", self.temperature, 0.0, None, low_open=True)
+        temp = float(self.temperature)
         cands, k, b, rng = request.candidates, request.k, request.batch_size, request.rng
         items = np.empty((b, k), dtype=np.int64)
         props = np.empty((b, k), dtype=np.float32)

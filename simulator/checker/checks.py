@@ -30,9 +30,12 @@ from loopsim.simulator.checker.tiny_world import TinyWorld
 from loopsim.simulator.contract import (
     Feedback,
     RankingPolicy,
+    ScoresItems,
     SlateRequest,
     Slates,
     UsesGroundTruth,
+    components,
+    hooks_of,
 )
 from loopsim.simulator.errors import PolicyContractError
 from loopsim.simulator.slate_validation import (
@@ -81,8 +84,9 @@ class _Context:
                 "the constructor opens a file, a connection or a lock: store only "
                 "parameters in __init__ and create state on first use."
             ) from exc
-        if isinstance(policy, UsesGroundTruth):
-            self.call(policy.use_ground_truth, world.world, "use_ground_truth")
+        for part in components(policy):  # as the engine does: only parts that declare it
+            if isinstance(part, UsesGroundTruth):
+                self.call(part.use_ground_truth, world.world, "use_ground_truth")
         return policy
 
     def shapes(
@@ -331,7 +335,7 @@ def check_no_global_random_state(ctx: _Context) -> None:
 @_check
 def check_item_scores(ctx: _Context) -> None:
     """``item_scores(items)``, when present, gives one finite-or-NaN float per item."""
-    if not hasattr(ctx.policy, "item_scores"):
+    if not isinstance(ctx.policy, ScoresItems):
         return
     world = TinyWorld.build(CHECK_SEED)
     policy = ctx.fresh(world)
@@ -382,7 +386,7 @@ def policy_checks(
         yield check.__name__, functools.partial(check, policy, name)
 
 
-def check_policy(policy: RankingPolicy, name: str | None = None) -> None:
+def check_policy(policy: RankingPolicy, name: str | None = None) -> dict[str, list[str]]:
     """Run every check of the policy contract on ``policy``; raise on the first failure.
 
     Each check runs on a fresh deep copy of ``policy`` against a tiny synthetic world
@@ -397,9 +401,17 @@ def check_policy(policy: RankingPolicy, name: str | None = None) -> None:
         policy: An instance of the policy under test (copied, never modified).
         name: The policy's name in messages (default: its class name).
 
+    Returns:
+        The optional hooks found (checked once when a run starts), for the policy and
+        each of its parts: ``{"ComposedPolicy": ["item_scores", "parts"],
+        "ClicksOverExpected (part)": ["policy_metrics", "posterior"], ...}``
+        (:func:`~loopsim.simulator.contract.hooks_of`). A hook missing from the list is
+        not called: e.g. without ``item_scores`` the run has no ``tau_scores``.
+
     Raises:
         PolicyContractError: naming the failed check, the policy, what was found, what
             was expected and the likely fix.
     """
     for _, run in policy_checks(policy, name):
         run()
+    return hooks_of(policy)

@@ -3,13 +3,16 @@
 The user model of Chaney, Stewart & Engelhardt (2018): attention decays with rank as
 ``r ** -exponent``, and the user consumes the item that maximises attention × utility
 among the items shown (items already consumed have utility 0 in their world, so they
-are never chosen again). The reward is the utility of the consumed item.
+are never chosen again). The reward is the utility of the consumed item: the world's
+``conversion_of_slates`` (the Chaney world's true utility, while the choice sees the
+known utility); in a world without one the engine passes ones, so each consumption
+counts 1. :meth:`AttentionChoiceModel.sample` alone rewards the relevance.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative
 
 
 class AttentionChoiceModel:
@@ -21,12 +24,12 @@ class AttentionChoiceModel:
         exponent: Attention decay with rank, ``>= 0`` (0: rank does not matter).
     """
 
-    def __init__(self, exponent: float = 0.8) -> None:
+    def __init__(self, exponent: NonNegative = 0.8) -> None:
         self.exponent = exponent
 
     def attention(self, k: int) -> np.ndarray:
         """``(k,)`` attention of ranks ``1..k``."""
-        a = check_in_range("click_model.exponent", self.exponent, 0.0, None)
+        a = float(self.exponent)
         return np.arange(1, k + 1, dtype=np.float64) ** -a
 
     def examination(self, k: int) -> None:
@@ -48,6 +51,19 @@ class AttentionChoiceModel:
         cols = best[rows]
         clicks[rows, cols] = True
         rewards[rows, cols] = relevance[rows, cols]
+        return clicks, rewards
+
+    def sample_conversions(
+        self, relevance: np.ndarray, conversion: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The same choice as :meth:`sample`; the reward is ``conversion`` of the item chosen.
+
+        The engine passes the world's ``conversion_of_slates`` (in the Chaney world, the
+        true utility, while the choice sees the known utility) or ones when the world
+        has none (each consumption then counts 1).
+        """
+        clicks, rewards = self.sample(relevance, rng)
+        rewards[clicks] = np.asarray(conversion)[clicks]
         return clicks, rewards
 
     def expected_clicks(self, relevance: np.ndarray) -> np.ndarray:

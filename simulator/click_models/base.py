@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -64,7 +65,7 @@ class ConvertingClickModel(Protocol):
 
 def sample_feedback(
     click_model: ClickModel,
-    world: object,
+    conversion_of_slates: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
     users: np.ndarray,
     slates: np.ndarray,
     relevance: np.ndarray,
@@ -74,17 +75,19 @@ def sample_feedback(
 
     Args:
         click_model: The run's click model.
-        world: The run's world; its optional ``conversion_of_slates(users, slates)`` gives
-            the conversion probabilities of a :class:`ConvertingClickModel`.
+        conversion_of_slates: The world's optional hook
+            (:class:`~loopsim.simulator.world.base.ConvertsSlates`), resolved once when
+            the run starts: ``(users, slates) -> (B, k)`` conversion probabilities for a
+            :class:`ConvertingClickModel`; ``None`` converts every click.
         users: ``(B,)`` users of the sessions.
         slates: ``(B, k)`` served item ids.
         relevance: ``(B, k)`` the world's relevance of the served items.
         rng: The clicks stream.
     """
     if _is_converting(click_model):
-        convert = getattr(world, "conversion_of_slates", None)
         conversion = (
-            np.ones(relevance.shape) if convert is None else convert(users, slates)
+            np.ones(relevance.shape) if conversion_of_slates is None
+            else conversion_of_slates(users, slates)
         )
         return click_model.sample_conversions(relevance, conversion, rng)
     return click_model.sample(relevance, rng)

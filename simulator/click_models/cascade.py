@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import Probability
 
 
 class CascadeModel:
@@ -17,13 +17,11 @@ class CascadeModel:
         continue_after_click: Probability of examining the next rank after a click.
     """
 
-    def __init__(self, continue_after_click: float = 0.0) -> None:
+    def __init__(self, continue_after_click: Probability = 0.0) -> None:
         self.continue_after_click = continue_after_click
 
     def _c(self) -> float:
-        return check_in_range(
-            "click_model.continue_after_click", self.continue_after_click, 0.0, 1.0
-        )
+        return float(self.continue_after_click)
 
     def examination(self, k: int) -> None:
         """Examination depends on earlier clicks: no fixed curve."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative, Probability
 
 
 class PositionBasedModel:
@@ -18,7 +18,8 @@ class PositionBasedModel:
             ``r`` uses ``examination[r - 1]``); overrides ``eta``. Must cover the slate.
     """
 
-    def __init__(self, eta: float = 1.0, examination: Sequence[float] | None = None) -> None:
+    def __init__(self, eta: NonNegative = 1.0,
+                 examination: Sequence[Probability] | None = None) -> None:
         self.eta = eta
         self.examination_curve = None if examination is None else list(examination)
 
@@ -41,18 +42,12 @@ class PositionBasedModel:
 
     def _examination_of(self, k: int) -> np.ndarray:
         if self.examination_curve is None:
-            check_in_range("click_model.eta", self.eta, 0.0, None)
             return (1.0 / np.arange(1, k + 1)) ** float(self.eta)
         curve = np.asarray(self.examination_curve, dtype=np.float64)
         if curve.shape[0] < k:
             raise ConfigError(
                 f"`click_model.examination` has {curve.shape[0]} values but the slate has "
                 f"{k} ranks: give at least `slate_size` values."
-            )
-        if np.any(curve[:k] < 0) or np.any(curve[:k] > 1):
-            raise ConfigError(
-                f"`click_model.examination == {self.examination_curve}`: every value must "
-                "be in [0, 1]."
             )
         return curve[:k]
 

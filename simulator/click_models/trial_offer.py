@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.schema import NonNegative
 
 
 class TrialOfferModel:
@@ -44,9 +44,9 @@ class TrialOfferModel:
 
     def __init__(
         self,
-        visibility_exponent: float = 1.0,
-        visibility: Sequence[float] | None = None,
-        outside_weight: float = 1.0,
+        visibility_exponent: NonNegative = 1.0,
+        visibility: Sequence[NonNegative] | None = None,
+        outside_weight: NonNegative = 1.0,
     ) -> None:
         self.visibility_exponent = visibility_exponent
         self.visibility_curve = None if visibility is None else list(visibility)
@@ -55,8 +55,7 @@ class TrialOfferModel:
     def visibility(self, k: int) -> np.ndarray:
         """``(k,)`` visibility of ranks ``1..k``."""
         if self.visibility_curve is None:
-            eta = check_in_range("click_model.visibility_exponent", self.visibility_exponent,
-                                 0.0, None)
+            eta = float(self.visibility_exponent)
             return (1.0 / np.arange(1, k + 1)) ** eta
         curve = np.asarray(self.visibility_curve, dtype=np.float64)
         if curve.shape[0] < k:
@@ -64,16 +63,11 @@ class TrialOfferModel:
                 f"`click_model.visibility` has {curve.shape[0]} values but the slate has {k} "
                 "ranks: give at least `slate_size` values."
             )
-        if np.any(~np.isfinite(curve[:k])) or np.any(curve[:k] < 0):
-            raise ConfigError(
-                f"`click_model.visibility == {self.visibility_curve}`: every value must be a "
-                "finite number >= 0."
-            )
         return curve[:k]
 
     def _weights(self, relevance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(B, k)`` visibility × attractiveness and ``(B,)`` totals with the outside option."""
-        k_out = check_in_range("click_model.outside_weight", self.outside_weight, 0.0, None)
+        k_out = float(self.outside_weight)
         weights = relevance * self.visibility(relevance.shape[1])
         total = weights.sum(axis=1) + k_out
         return weights, total
@@ -132,7 +126,7 @@ class TrialOfferModel:
     def best_expected_clicks(self, top_relevance: np.ndarray) -> np.ndarray:
         """Highest attractiveness on the most visible ranks (rearrangement), as a listen rate."""
         v = np.sort(self.visibility(top_relevance.shape[1]))[::-1]
-        k_out = check_in_range("click_model.outside_weight", self.outside_weight, 0.0, None)
+        k_out = float(self.outside_weight)
         s = top_relevance @ v
         with np.errstate(invalid="ignore", divide="ignore"):
             out = s / (s + k_out)

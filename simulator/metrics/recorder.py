@@ -15,7 +15,12 @@ from loopsim.simulator.metrics.concentration import coverage, gini, normalized_e
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
-from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift
+from loopsim.simulator.metrics.user_tracker import (
+    PairsSimilarUsers,
+    UserConsumption,
+    preference_drift,
+)
+from loopsim.simulator.world.base import HasPreferences, HasRelevanceVersion, HasUsers
 
 #: Upper bound on the (sessions × candidates) relevance block scored at once.
 _BLOCK = 1 << 21
@@ -63,7 +68,12 @@ class MetricsRecorder:
         self._reset_window()
         self._ideal_cache: tuple[object, int, np.ndarray] | None = None
         # User-side metrics: a child of the metrics stream, so the draws above are unchanged.
-        self.user_consumption = UserConsumption(int(getattr(truth, "n_users", 0)), rng.spawn(1)[0])
+        # Optional world hooks, checked once (simulator.world.base).
+        n_users = int(truth.n_users) if isinstance(truth, HasUsers) else 0
+        self._relevance_versioned = isinstance(truth, HasRelevanceVersion)
+        self._preferences = truth if isinstance(truth, HasPreferences) else None
+        similar = truth.nearest_neighbour_pairs if isinstance(truth, PairsSimilarUsers) else None
+        self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0], similar_pairs=similar)
         self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
 
@@ -209,7 +219,8 @@ class MetricsRecorder:
         if n * k > _USER_CACHE:
             return None
         version = self.truth.version
-        relevance_version = getattr(self.truth, "relevance_version", None)
+        relevance_version = (self.truth.relevance_version  # type: ignore[attr-defined]
+                             if self._relevance_versioned else None)
         cache = self._user_ideal
         if cache is not None and (cache[0] is not candidates or cache[1] != version):
             cache = self._extend_user_ideal(cache, candidates, version, relevance_version, k)
@@ -309,7 +320,7 @@ class MetricsRecorder:
             errors = rank_error_by_exposure(value, scores, exposure)
             out.update({f"rank_error_{bucket}": e for bucket, e in errors.items()})
         out.update(self.user_consumption.snapshot())
-        drift = preference_drift(self.truth)
+        drift = None if self._preferences is None else preference_drift(self._preferences)
         if drift is not None:
             out["drift_distance"] = drift
         self._reset_window()

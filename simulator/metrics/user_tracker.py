@@ -4,18 +4,35 @@ Homogenization compares the consumed-item sets of a fixed sample of user pairs, 
 once per run; only the users of those pairs are tracked, so memory grows with the
 sample, not with the population. The same users are the sample of
 ``user_entropy_window``.
+
+A world that pairs its users by taste (:class:`PairsSimilarUsers`, the Chaney world)
+also gets ``homogenization_nn``: the same Jaccard mean over each user and their most
+similar user (Chaney et al.'s "similar users" pairing), recorded beside the
+random-pair ``homogenization``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
 from loopsim.simulator.metrics.users import drift_distance, user_entropy_window
+from loopsim.simulator.world.base import HasPreferences
 
 #: Default number of user pairs sampled for ``homogenization``.
 N_USER_PAIRS = 1000
+
+
+@runtime_checkable
+class PairsSimilarUsers(Protocol):
+    """Optional world hook: each user paired with the user of most similar taste."""
+
+    def nearest_neighbour_pairs(self) -> np.ndarray:
+        """``(P, 2)`` integer user ids, one pair per user."""
+        ...
 
 
 def sample_user_pairs(n_users: int, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
@@ -44,18 +61,29 @@ class UserConsumption:
         rng: Draws the pairs, once, on first use. The recorder hands a child of its
             metrics stream (spawned, so the parent's draws are unchanged).
         n_pairs: Number of user pairs compared by ``homogenization``.
+        similar_pairs: Optional: gives ``(P, 2)`` pairs of similar users on first use
+            (a world's ``nearest_neighbour_pairs``); ``homogenization_nn`` is then
+            recorded too.
     """
 
-    def __init__(self, n_users: int, rng: np.random.Generator, n_pairs: int = N_USER_PAIRS) -> None:
+    def __init__(self, n_users: int, rng: np.random.Generator, n_pairs: int = N_USER_PAIRS,
+                 similar_pairs: Callable[[], np.ndarray] | None = None) -> None:
         self.n_users = n_users
         self.rng = rng
         self.n_pairs = n_pairs
+        self.similar_pairs = similar_pairs
         self._pairs: np.ndarray | None = None
 
     def _start(self) -> None:
         self._pairs = sample_user_pairs(self.n_users, self.n_pairs, self.rng)
-        self._tracked = np.zeros(self.n_users, dtype=bool)
-        self._tracked[self._pairs.reshape(-1)] = True
+        self._sampled = np.zeros(self.n_users, dtype=bool)
+        self._sampled[self._pairs.reshape(-1)] = True
+        self._tracked = self._sampled.copy()
+        self._nn_pairs: np.ndarray | None = None
+        self._nn_overlap: PairOverlap | None = None
+        if self.similar_pairs is not None:
+            self._nn_pairs = np.asarray(self.similar_pairs(), dtype=np.int64).reshape(-1, 2)
+            self._tracked[self._nn_pairs.reshape(-1)] = True
         self._overlap: PairOverlap | None = None  # homogenization, built on first snapshot
         self._new: list[tuple[np.ndarray, np.ndarray]] = []
         self._window: list[tuple[np.ndarray, np.ndarray]] = []
@@ -98,31 +126,34 @@ class UserConsumption:
             self._start()
         if self._overlap is None:
             self._overlap = PairOverlap(self.pairs)
+            if self._nn_pairs is not None:
+                self._nn_overlap = PairOverlap(self._nn_pairs)
         if self._new:
-            self._overlap.add(np.concatenate([u for u, _ in self._new]),
-                              np.concatenate([i for _, i in self._new]))
+            users = np.concatenate([u for u, _ in self._new])
+            items = np.concatenate([i for _, i in self._new])
+            self._overlap.add(users, items)
+            if self._nn_overlap is not None:
+                self._nn_overlap.add(users, items)
             self._new = []
         if self._window:
             w_users = np.concatenate([u for u, _ in self._window])
             w_items = np.concatenate([i for _, i in self._window])
+            if self._nn_pairs is not None:  # the random sample only
+                keep = self._sampled[w_users]
+                w_users, w_items = w_users[keep], w_items[keep]
             entropy = user_entropy_window(w_users, w_items)
         else:
             entropy = math.nan
         self._window = []
-        return {
+        out = {
             "homogenization": self._overlap.homogenization(),
             "user_entropy_window": entropy,
         }
+        if self._nn_overlap is not None:
+            out["homogenization_nn"] = self._nn_overlap.homogenization()
+        return out
 
 
-def preference_drift(truth: object) -> float | None:
-    """``drift_distance`` of a world that exposes ``preferences`` and ``initial_preferences``.
-
-    Returns:
-        The mean distance, or ``None`` when the world has no latent preferences.
-    """
-    current = getattr(truth, "preferences", None)
-    initial = getattr(truth, "initial_preferences", None)
-    if current is None or initial is None:
-        return None
-    return drift_distance(initial, current)
+def preference_drift(world: HasPreferences) -> float:
+    """``drift_distance`` of a world with latent preferences (:class:`HasPreferences`)."""
+    return drift_distance(world.initial_preferences, world.preferences)

@@ -2,9 +2,10 @@
 
 from loopsim.simulator.world.base import World
 from loopsim.simulator.world.chaney import ChaneyWorld
+from loopsim.simulator.world.interest import InterestWorld
 from loopsim.simulator.world.musiclab import MusicLabWorld
 from loopsim.simulator.world.ratings import RatingsWorld, read_ratings
 from loopsim.simulator.world.synthetic import SyntheticWorld
 
 __all__ = ["SyntheticWorld", "World"]
-__all__ += ["ChaneyWorld", "MusicLabWorld", "RatingsWorld", "read_ratings"]
+__all__ += ["ChaneyWorld", "InterestWorld", "MusicLabWorld", "RatingsWorld", "read_ratings"]

@@ -1,15 +1,46 @@
-"""What the engine needs from a world: the population, the catalogue's items and the truth."""
+"""What the engine needs from a world: the population, the catalogue's items and the truth.
+
+:class:`World` is the required part (it extends
+:class:`~loopsim.simulator.contract.GroundTruth`). The optional hooks are small
+runtime-checkable protocols, checked once when the run starts (never looked up inside
+the loop):
+
+* :class:`HasHistory` -- ``history()``: logged feedback the policy learns from before
+  the first session (a ratings world's warm start);
+* :class:`HasRelevanceVersion` -- ``relevance_version``: changes only when the relevance
+  of existing items changes (drift), not when items are added, so the metrics can keep
+  their per-user ideal slates across item arrivals;
+* :class:`HasPreferences` -- ``preferences`` and ``initial_preferences``: latent user
+  vectors, for ``drift_distance``;
+* :class:`HasUsers` -- ``n_users``: every :class:`World` has it; metrics given a bare
+  :class:`~loopsim.simulator.contract.GroundTruth` check for it to size user counters;
+* :class:`ConvertsSlates` -- ``conversion_of_slates(users, slates)``: the probability of a
+  conversion (download) after a click, for click models with a conversion step;
+* :class:`HasOrganic` -- ``organic`` and ``organic_sharpness``: an open world, whose users
+  also find items outside the recommender (:mod:`loopsim.simulator.organic`); a world
+  without them is the closed loop.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.contract import Feedback, GroundTruth
+
+__all__ = [
+    "ConvertsSlates",
+    "HasHistory",
+    "HasOrganic",
+    "HasPreferences",
+    "HasRelevanceVersion",
+    "HasUsers",
+    "World",
+]
 
 
 @runtime_checkable
-class World(Protocol):
+class World(GroundTruth, Protocol):
     """A world: users, items and the ground truth the metrics are computed against.
 
     Like policies, a world's constructor only stores parameters; :meth:`reset` draws
@@ -74,3 +105,67 @@ class World(Protocol):
     def observe(self, feedback: Feedback) -> None:
         """React to served feedback (preference drift, social signals); may do nothing."""
         ...
+
+
+@runtime_checkable
+class HasHistory(Protocol):
+    """Optional world hook: feedback logged before the run, handed to the policy at t=0."""
+
+    def history(self) -> Feedback:
+        """The logged impressions (may be empty); called once, after :meth:`World.reset`."""
+        ...
+
+
+@runtime_checkable
+class HasRelevanceVersion(Protocol):
+    """Optional world hook: a counter of changes to the relevance of existing items."""
+
+    @property
+    def relevance_version(self) -> int:
+        """Changes when existing items' relevance changes (drift), not when items arrive."""
+        ...
+
+
+@runtime_checkable
+class HasPreferences(Protocol):
+    """Optional world hook: latent user preferences, now and at the start (drift metric)."""
+
+    @property
+    def preferences(self) -> np.ndarray:
+        """``(n_users, d)`` current preference vectors."""
+        ...
+
+    @property
+    def initial_preferences(self) -> np.ndarray:
+        """``(n_users, d)`` preference vectors at time 0."""
+        ...
+
+
+@runtime_checkable
+class ConvertsSlates(Protocol):
+    """Optional world hook: conversion probabilities of served items (MusicLab's quality)."""
+
+    def conversion_of_slates(self, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
+        """``(B, k)`` probability that a click on ``slates[b, r]`` converts (a download)."""
+        ...
+
+
+@runtime_checkable
+class HasOrganic(Protocol):
+    """Optional world hook: an organic channel (search, browsing, links).
+
+    Attributes:
+        organic: Organic sessions per recommended session of each user (0: closed).
+        organic_sharpness: Exponent on relevance of the organic pick
+            (:mod:`loopsim.simulator.organic`).
+    """
+
+    organic: float
+    organic_sharpness: float
+
+
+@runtime_checkable
+class HasUsers(Protocol):
+    """The population size (every :class:`World`; optional for a bare ground truth)."""
+
+    n_users: int

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
 
 
 class MusicLabWorld:
@@ -48,16 +48,16 @@ class MusicLabWorld:
 
     def __init__(
         self,
-        n_users: int = 700,
-        n_items: int = 48,
-        sessions_per_user_per_day: float = 1.0,
-        appeal_alpha: float = 4.0,
-        appeal_beta: float = 4.0,
-        quality_alpha: float = 4.0,
-        quality_beta: float = 4.0,
-        social_weight: float = 1.0,
-        social_exponent: float = 1.0,
-        seed: int | None = None,
+        n_users: PositiveInt = 700,
+        n_items: PositiveInt = 48,
+        sessions_per_user_per_day: Positive = 1.0,
+        appeal_alpha: Positive = 4.0,
+        appeal_beta: Positive = 4.0,
+        quality_alpha: Positive = 4.0,
+        quality_beta: Positive = 4.0,
+        social_weight: NonNegative = 1.0,
+        social_exponent: NonNegative = 1.0,
+        seed: NonNegativeInt | None = None,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -72,19 +72,8 @@ class MusicLabWorld:
         self._n_items = 0
         self._version = 0
 
-    def _validate(self) -> None:
-        check_positive_int("world.n_users", self.n_users)
-        check_positive_int("world.n_items", self.n_initial_items)
-        check_in_range("world.sessions_per_user_per_day", self.sessions_per_user_per_day, 0.0,
-                       None, low_open=True)
-        for name in ("appeal_alpha", "appeal_beta", "quality_alpha", "quality_beta"):
-            check_in_range(f"world.{name}", getattr(self, name), 0.0, None, low_open=True)
-        check_in_range("world.social_weight", self.social_weight, 0.0, None)
-        check_in_range("world.social_exponent", self.social_exponent, 0.0, None)
-
     def reset(self, rng: np.random.Generator) -> None:
         """Draw the songs' appeal and quality; no download yet."""
-        self._validate()
         self._appeal = np.zeros(0)
         self._quality = np.zeros(0)
         self._downloads = np.zeros(0)

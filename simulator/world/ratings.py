@@ -19,11 +19,12 @@ From the ratings of ``world.path`` (read by :func:`~simulator.world.ratings_io.r
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt, Range
 from loopsim.simulator.world.ratings_io import Ratings, check_variance, read_ratings
 
 
@@ -105,16 +106,16 @@ class RatingsWorld:
     def __init__(
         self,
         path: str | None = None,
-        format: str = "auto",
-        n_factors: int = 8,
-        regularization: float = 5.0,
-        iterations: int = 10,
-        shrinkage: float = 10.0,
-        click_scale: float = 1.0,
-        sessions_per_user_per_day: float = 1.0,
+        format: Literal["auto", "csv", "tsv"] = "auto",
+        n_factors: PositiveInt = 8,
+        regularization: Positive = 5.0,
+        iterations: PositiveInt = 10,
+        shrinkage: NonNegative = 10.0,
+        click_scale: Annotated[float, Range(0.0, 1.0, low_open=True)] = 1.0,
+        sessions_per_user_per_day: Positive = 1.0,
         warm_start: bool = True,
-        seed: int | None = None,
-        duplicates: str | None = None,
+        seed: NonNegativeInt | None = None,
+        duplicates: Literal["mean", "last", "sum"] | None = None,
     ) -> None:
         self.path = path
         self.format = format
@@ -135,13 +136,6 @@ class RatingsWorld:
         if not self.path:
             raise ConfigError("`world.path` is not set: give the ratings file, e.g. "
                               "world.path=/data/ml-100k/u.data.")
-        check_positive_int("world.n_factors", self.n_factors)
-        check_positive_int("world.iterations", self.iterations)
-        check_in_range("world.regularization", self.regularization, 0.0, None, low_open=True)
-        check_in_range("world.shrinkage", self.shrinkage, 0.0, None)
-        check_in_range("world.click_scale", self.click_scale, 0.0, 1.0, low_open=True)
-        check_in_range("world.sessions_per_user_per_day", self.sessions_per_user_per_day, 0.0,
-                       None, low_open=True)
 
     def reset(self, rng: np.random.Generator) -> None:
         """Read the file and calibrate values, relevance, popularity and activity."""

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import (
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    PositiveInt,
+    Probability,
+)
 
 
 def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -53,20 +59,20 @@ class SyntheticWorld:
 
     def __init__(
         self,
-        n_users: int = 2000,
-        n_items: int = 1000,
-        sessions_per_user_per_day: float = 1.0,
-        activity_sigma: float = 1.0,
-        personalization: float = 0.3,
-        n_factors: int = 8,
-        quality_alpha: float = 2.0,
-        quality_beta: float = 6.0,
-        item_arrival_rate: float = 5.0,
-        item_lifetime: float | None = None,
-        seed: int | None = None,
-        drift: float = 0.0,
-        organic: float = 0.2,
-        organic_sharpness: float = 1.0,
+        n_users: PositiveInt = 2000,
+        n_items: PositiveInt = 1000,
+        sessions_per_user_per_day: Positive = 1.0,
+        activity_sigma: NonNegative = 1.0,
+        personalization: Probability = 0.3,
+        n_factors: PositiveInt = 8,
+        quality_alpha: Positive = 2.0,
+        quality_beta: Positive = 6.0,
+        item_arrival_rate: NonNegative = 5.0,
+        item_lifetime: Positive | None = None,
+        seed: NonNegativeInt | None = None,
+        drift: Probability = 0.0,
+        organic: NonNegative = 0.2,
+        organic_sharpness: NonNegative = 1.0,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -87,26 +93,8 @@ class SyntheticWorld:
         self._n_items = 0
 
     # -- set-up ---------------------------------------------------------------------
-    def _validate(self) -> None:
-        check_positive_int("world.n_users", self.n_users)
-        check_positive_int("world.n_items", self.n_initial_items)
-        check_positive_int("world.n_factors", self.n_factors)
-        check_in_range("world.personalization", self.personalization, 0.0, 1.0)
-        check_in_range("world.sessions_per_user_per_day", self.sessions_per_user_per_day, 0.0,
-                       None, low_open=True)
-        check_in_range("world.activity_sigma", self.activity_sigma, 0.0, None)
-        check_in_range("world.quality_alpha", self.quality_alpha, 0.0, None, low_open=True)
-        check_in_range("world.quality_beta", self.quality_beta, 0.0, None, low_open=True)
-        check_in_range("world.item_arrival_rate", self.item_arrival_rate, 0.0, None)
-        if self.item_lifetime is not None:
-            check_in_range("world.item_lifetime", self.item_lifetime, 0.0, None, low_open=True)
-        check_in_range("world.drift", self.drift, 0.0, 1.0)
-        check_in_range("world.organic", self.organic, 0.0, None)
-        check_in_range("world.organic_sharpness", self.organic_sharpness, 0.0, None)
-
     def reset(self, rng: np.random.Generator) -> None:
         """Draw users (activity, preferences) and the initial items from ``rng``."""
-        self._validate()
         sigma = float(self.activity_sigma)
         z = rng.standard_normal(self.n_users)
         self._activity = self.sessions_per_user_per_day * np.exp(sigma * z - sigma**2 / 2)

@@ -45,3 +45,35 @@ def test_the_example_runs_in_a_sweep_beside_builtins(tmp_path: Path) -> None:
     assert labels == ["popularity", "fading_popularity"]
     scores = pl.read_parquet(tmp_path / "1" / "items.parquet")["policy_score"]
     assert scores.max() > 0  # item_scores was used for the items table
+
+
+def test_the_example_estimator_runs_under_builtin_selectors(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": f"examples/custom_policy{os.pathsep}{ROOT}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "loopsim.experiments.run", "-m",
+         "hydra.searchpath=[file://examples/custom_policy/conf]", "policy=thompson",
+         "policy/estimator=ctr,forgetful_ctr", "policy.estimator.prior_strength=10",
+         "horizon=3", "world.n_users=60", "world.n_items=30", "hydra/launcher=basic",
+         "hydra.callbacks.compare.plots=false", f"hydra.sweep.dir={tmp_path}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = read_summary(tmp_path / "1")
+    assert summary is not None and summary["status"] == "completed"
+    assert summary["config"]["policy"]["estimator"]["_target_"] == "forgetful_ctr.ForgetfulCTR"
+    groups = pl.read_csv(tmp_path / "summary.csv")["group"].to_list()
+    assert sorted(groups) == ["thompson estimator=ctr", "thompson estimator=forgetful_ctr"]
+
+
+def test_the_example_estimator_is_checked_by_its_own_signature(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": f"examples/custom_policy{os.pathsep}{ROOT}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "loopsim.experiments.run",
+         "hydra.searchpath=[file://examples/custom_policy/conf]", "policy=thompson",
+         "policy/estimator=forgetful_ctr", "policy.estimator.half_life=0",
+         f"hydra.run.dir={tmp_path}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("loopsim: configuration error: "
+                                   "`policy.estimator.half_life == 0`: must be > 0.0.")

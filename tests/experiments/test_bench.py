@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
-from loopsim.experiments import bench, bench_peer, bench_reference, bench_run
+from loopsim.experiments import bench, bench_reference, bench_run
+
+from benchmarks import trecs_peer
 
 
 def test_personalized_scenarios_are_shorter_retrain_and_snapshot_within_the_horizon() -> None:
@@ -105,8 +110,16 @@ def test_unknown_scenario_is_refused() -> None:
         bench.main(["--scenarios", "huge"])
 
 
+def test_the_installed_package_never_imports_the_benchmarks() -> None:
+    code = ("import sys, loopsim.experiments.bench, loopsim.experiments.bench_run; "
+            "print([m for m in sys.modules if m.startswith(('benchmarks', 'trecs', 'lenskit'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tempfile.gettempdir())
+    assert out.stdout.strip() == "[]"
+
+
 def test_peer_runs_loopsim_on_the_same_work_and_trecs_when_installed() -> None:
-    out = bench_peer.compare(n_users=30, n_items=40, steps=2, slate=5)
+    out = trecs_peer.compare(n_users=30, n_items=40, steps=2, slate=5)
     assert out["loopsim"]["status"] == "completed" and out["loopsim"]["seconds"] > 0
     assert out["loopsim"]["impressions"] > 0
     if out["trecs"]["status"] == "completed":

@@ -98,13 +98,21 @@ def test_a_group_with_only_failed_runs_keeps_its_row(tmp_path: Path):
 def test_swept_settings_become_groups_and_seeds_replicates(tmp_path: Path):
     for i, (eps, seed) in enumerate([("0.01", 0), ("0.01", 1), ("0.05", 0), ("0.05", 1)]):
         make_run(tmp_path / "s" / str(i), "epsilon_greedy", seed, gini=(0.5, float(eps)),
-                 overrides=["policy=epsilon_greedy", f"policy.epsilon={eps}", f"seed={seed}",
-                            "experiment=mitigation", "world.seed=0"])
+                 overrides=["policy=epsilon_greedy", f"policy.selector.epsilon={eps}",
+                            f"seed={seed}", "experiment=mitigation", "world.seed=0"])
     result = compare([tmp_path / "s"], plots=False)
     assert result.summary["group"].to_list() == [
-        "epsilon_greedy policy.epsilon=0.01", "epsilon_greedy policy.epsilon=0.05"]
+        "epsilon_greedy selector.epsilon=0.01", "epsilon_greedy selector.epsilon=0.05"]
     assert result.summary["gini_exposure_mean"].to_list() == pytest.approx([0.01, 0.05])
     assert "experiment" not in result.runs.columns  # the same in every run: not a label
+
+
+def test_swept_estimators_read_as_short_labels(tmp_path: Path):
+    for i, est in enumerate(["ctr", "coec"]):
+        make_run(tmp_path / "s" / str(i), "thompson", 0,
+                 overrides=["policy=thompson", f"policy/estimator={est}", "seed=0"])
+    groups = compare([tmp_path / "s"], plots=False).summary["group"].to_list()
+    assert sorted(groups) == ["thompson estimator=coec", "thompson estimator=ctr"]
 
 
 def test_runs_from_different_sweeps_with_the_same_job_names(tmp_path: Path):

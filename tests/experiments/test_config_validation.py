@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.validate import validate_config
 from loopsim.simulator.errors import ConfigError
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=2", "world.n_users=50", "world.n_items=30"]
@@ -40,20 +40,38 @@ def test_the_default_config_is_valid() -> None:
         (["world.personalization=1.5"],
          r"^`world.personalization == 1.5`: must be in \[0.0, 1.0\]"),
         (["world.n_users=0"], r"^`world.n_users == 0`: must be >= 1\.$"),
-        (["world.item_lifetime=0"], r"^`world.item_lifetime == 0.0`: must be > 0.0\.$"),
+        (["world.item_lifetime=0"], r"^`world.item_lifetime == 0`: must be > 0.0\.$"),
         (["world.seed=-1"], r"^`world.seed == -1`: must be >= 0\.$"),
-        (["click_model.eta=-1"], r"^`click_model.eta == -1.0`: must be >= 0.0\.$"),
+        (["click_model.eta=-1"], r"^`click_model.eta == -1`: must be >= 0.0\.$"),
         (["click_model=cascade", "click_model.continue_after_click=2"],
-         r"`click_model.continue_after_click == 2.0`: must be in \[0.0, 1.0\]"),
+         r"`click_model.continue_after_click == 2`: must be in \[0.0, 1.0\]"),
         (["click_model.examination=[1,0.5]"],
          r"`click_model.examination` has 2 values but `slate_size == 10`"),
         (["slate_size=2", "click_model.examination=[1,1.5]"],
-         r"`click_model.examination\[1\] \(rank 2\) == 1.5`: must be in \[0.0, 1.0\]"),
-        (["policy=ctr", "policy.prior_mean=abc"],
-         r"^`policy.prior_mean == 'abc'`: must be a finite number in \(0.0, 1.0\)\.$"),
-        (["policy=ctr", "policy.prior_strength=0"], r"`policy.prior_strength == 0`: must be > 0"),
-        (["+policy.epsilon=1.2"], r"`policy.epsilon == 1.2`: must be in \[0.0, 1.0\]"),
-        (["+policy.n=0"], r"`policy.n == 0`: must be >= 1"),
+         r"`click_model.examination\[1\] == 1.5`: must be in \[0.0, 1.0\]"),
+        (["policy=ctr", "policy.estimator.prior_mean=abc"],
+         r"^`policy.estimator.prior_mean == 'abc'`: must be a finite number in \(0.0, 1.0\)\.$"),
+        (["policy=ctr", "policy.estimator.prior_mean=2"],
+         r"^`policy.estimator.prior_mean == 2`: must be in \(0.0, 1.0\)\.$"),
+        (["policy=ctr", "policy.estimator.prior_strength=0"],
+         r"`policy.estimator.prior_strength == 0`: must be > 0"),
+        (["policy=epsilon_greedy", "policy.selector.epsilon=1.2"],
+         r"^`policy.selector.epsilon == 1.2`: must be in \[0.0, 1.0\]\.$"),
+        (["policy=rand_topn", "policy.selector.n=0"], r"^`policy.selector.n == 0`: must be >= 1"),
+        (["policy=thompson", "policy.estimator.propensity=guess"],
+         r"^`policy.estimator.propensity == 'guess'`: must be one of \['known', 'estimated'\]"),
+        (["world=musiclab", "+world.n_songz=3"],
+         r"^`world.n_songz == 3`: MusicLabWorld has no parameter `n_songz`; it takes "
+         r"\['appeal_alpha', .*'social_weight'\]\.$"),
+        (["world=musiclab", "+world.n_userz=3"],
+         r"MusicLabWorld has no parameter `n_userz`; .* Did you mean `world.n_users`\?$"),
+        (["click_model=trial_offer", "click_model.outside_weight=-1"],
+         r"^`click_model.outside_weight == -1`: must be >= 0.0\.$"),
+        (["world.n_items=many"], r"^`world.n_items == 'many'`: must be an integer >= 1\.$"),
+        (["+policy.selector.epsilon=0.2"],
+         r"^`policy.selector.epsilon == 0.2`: Greedy has no parameter `epsilon`; it takes \[\]"),
+        (["policy.estimator._target_=nowhere.Estimator"],
+         r"^`policy.estimator._target_ == 'nowhere.Estimator'`: cannot be imported"),
     ],
 )
 def test_bad_value_names_field_value_and_allowed(overrides: list[str], message: str) -> None:
@@ -61,21 +79,35 @@ def test_bad_value_names_field_value_and_allowed(overrides: list[str], message: 
         validate_config(composed(*overrides))
 
 
-def test_a_users_own_world_class_is_not_range_checked() -> None:
-    validate_config(composed("world._target_=my.World", "world.personalization=7"))
+class MyWorld:
+    """A user's world: keys are checked against its own constructor, not a built-in's."""
+
+    def __init__(self, n_users: int = 5, personalization: float = 0.0) -> None:
+        self.n_users, self.personalization = n_users, personalization
+
+
+def test_a_users_own_class_is_checked_against_its_own_signature() -> None:
+    cfg = composed()
+    cfg.world = OmegaConf.create({"_target_": f"{__name__}.MyWorld", "personalization": 7})
+    validate_config(cfg)  # MyWorld declares no range
+    with open_dict(cfg.world):
+        cfg.world.n_items = 30
+    with pytest.raises(ConfigError, match=r"^`world.n_items == 30`: MyWorld has no parameter"):
+        validate_config(cfg)
 
 
 @pytest.mark.parametrize(
     ("override", "key", "error"),
     [("tick=abc", "tick", "could not be converted to Float"),
-     ("world.n_items=many", "world.n_items", "could not be converted to Integer"),
-     ("world.n_user=5", "world.n_user", "Key 'n_user' not in 'SyntheticWorldSchema'")],
+     ("slate_size=many", "slate_size", "could not be converted to Integer"),
+     ("world.n_user=5", "world.n_user", "Key 'n_user' is not in struct"),
+     ("world=musiclab world.n_songz=3", "world.n_songz", "Key 'n_songz' is not in struct")],
 )
 def test_wrong_types_and_unknown_keys_fail_at_composition(
     override: str, key: str, error: str
 ) -> None:
     with pytest.raises(Exception) as info:  # noqa: PT011 (Hydra's own exception types)
-        composed(override)
+        composed(*override.split())
     message = f"{info.value}\n{info.value.__cause__}"
     assert error in message
     assert f"full_key: {key}" in message
@@ -96,6 +128,28 @@ def test_command_exits_2_with_one_line_and_no_run(tmp_path: Path) -> None:
         "loopsim: configuration error: `world.personalization == 1.5`: must be in [0.0, 1.0]."
     ]
     assert "Traceback" not in proc.stdout + proc.stderr
+    assert not (tmp_path / "run" / "summary.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "line"),
+    [(["world=musiclab", "+world.n_songz=3", "world.n_users=50"],
+      "`world.n_songz == 3`: MusicLabWorld has no parameter `n_songz`"),
+     (["click_model=trial_offer", "click_model.outside_weight=-1"],
+      "`click_model.outside_weight == -1`: must be >= 0.0."),
+     (["policy=ctr", "policy.estimator.prior_mean=2"],
+      "`policy.estimator.prior_mean == 2`: must be in (0.0, 1.0)."),
+     (["policy=thompson", "policy/estimator=mf"],
+      "policy.selector thompson needs an estimator with a Beta posterior")],
+)
+def test_command_exits_2_with_one_line_naming_the_field(
+    overrides: list[str], line: str, tmp_path: Path
+) -> None:
+    proc = run_loopsim(*overrides, tmp_path=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("loopsim: configuration error: ")
+    assert line in lines[0]
     assert not (tmp_path / "run" / "summary.json").exists()
 
 

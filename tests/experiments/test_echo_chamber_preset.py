@@ -23,11 +23,11 @@ def test_preset_sweeps_epsilon_by_drift_with_a_personalized_estimator() -> None:
         cfg = compose("config", overrides=["experiment=echo_chamber"], return_hydra_config=True)
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     params = cfg.hydra.sweeper.params
-    assert set(params) == {"policy.epsilon", "world.drift", "seed"}
-    assert len(str(params["policy.epsilon"]).split(",")) >= 3
+    assert set(params) == {"policy.selector.epsilon", "world.drift", "seed"}
+    assert len(str(params["policy.selector.epsilon"]).split(",")) >= 3
     assert "0.0" in str(params["world.drift"]).split(",")
-    assert cfg.policy._target_ == "loopsim.policies.EpsilonGreedy"
-    assert cfg.policy.estimator in ("oracle", "mf")
+    assert cfg.policy.selector._target_ == "loopsim.policies.selectors.EpsilonGreedySelector"
+    assert cfg.policy.estimator._target_ == "loopsim.policies.estimators.TrueRelevance"
     assert cfg.world.personalization >= 0.5 and cfg.world.seed is not None
     metrics = list(cfg.hydra.callbacks.compare.metrics)
     assert {"drift_distance", "user_entropy_window"} <= set(metrics)
@@ -38,7 +38,7 @@ def test_a_tiny_echo_chamber_sweep_ends_in_user_side_trajectories(tmp_path: Path
     cmd = [sys.executable, "-m", "loopsim.experiments.run", "-m", "experiment=echo_chamber",
            "hydra/launcher=basic", "horizon=4", "snapshot_interval=2", "world.n_users=80",
            "world.n_items=40", "quality_sessions_per_day=20", "progress=false",
-           "policy.epsilon=0.0,1.0", "world.drift=0.0,0.1", "seed=0",
+           "policy.selector.epsilon=0.0,1.0", "world.drift=0.0,0.1", "seed=0",
            f"hydra.sweep.dir={out}"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -56,11 +56,11 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """Capture what compare hands to the figure drawing."""
     seen: dict[str, object] = {}
 
-    def draw_all(out_dir: Path, **kwargs: object) -> list[Path]:
+    def figures(**kwargs: object) -> dict[str, object]:
         seen.update(kwargs)
-        return []
+        return {}
 
-    monkeypatch.setattr(plots, "draw_all", draw_all)
+    monkeypatch.setattr(plots, "figures", figures)
     return seen
 
 
@@ -93,3 +93,21 @@ def test_compare_draws_the_trajectories_asked_for(tmp_path: Path, captured) -> N
     assert captured["trajectories"]["metric"].unique().to_list() == ["drift_distance"]
     compare([tmp_path / "sweep"])
     assert captured["trajectories"]["metric"].unique().to_list() == ["gini_exposure"]
+
+
+def test_jiang_preset_sweeps_exploration_by_a_growing_pool_on_unbounded_interest() -> None:
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["experiment=jiang"], return_hydra_config=True)
+    assert cfg.world._target_ == "loopsim.simulator.InterestWorld"
+    assert cfg.policy.estimator._target_ == "loopsim.policies.estimators.TrueRelevance"
+    assert cfg.policy.selector.epsilon == 0.0
+    params = cfg.hydra.sweeper.params
+    assert set(params) == {"policy.selector.epsilon", "world.item_arrival_rate", "seed"}
+    assert {"0.0", "1.0"} <= set(str(params["policy.selector.epsilon"]).split(","))
+
+
+def test_a_tiny_jiang_run_moves_interest_beyond_the_sphere() -> None:
+    from loopsim.experiments.reproduce import final, run_preset
+
+    result = run_preset("jiang", 0, ["horizon=30", "snapshot_interval=10"])
+    assert final(result, "drift_distance") > 2.0  # impossible on the unit sphere

@@ -23,7 +23,8 @@ def test_musiclab_presets_differ_only_in_the_social_signal_and_the_order() -> No
     assert indep.world.seed == social.world.seed is not None  # the same songs
     assert indep.world.social_weight == 0 and social.world.social_weight > 0
     assert indep.policy._target_ == "loopsim.policies.Random"
-    assert social.policy._target_ == "loopsim.policies.RewardPopularity"
+    assert social.policy.estimator._target_ == "loopsim.policies.estimators.RewardCount"
+    assert social.policy.selector._target_ == "loopsim.policies.selectors.Greedy"
     trial_offer = "loopsim.simulator.TrialOfferModel"
     assert indep.click_model._target_ == social.click_model._target_ == trial_offer
     assert indep.slate_size == social.slate_size == 48

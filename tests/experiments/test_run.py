@@ -26,7 +26,7 @@ def config(overrides: list[str]) -> DictConfig:
 def run(tmp_path: Path, overrides: list[str], name: str = "run") -> Path:
     cfg = config(overrides)
     out = tmp_path / name
-    run_config(cfg, out, cfg.policy._target_.rsplit(".", 1)[-1].lower())
+    run_config(cfg, out, "ctr")
     return out
 
 
@@ -44,7 +44,8 @@ def test_outputs_are_written_with_labels(tmp_path: Path) -> None:
     assert summary["status"] == "completed" and summary["seed"] == 3
     assert summary["impressions_per_second"] > 0 and "numpy" in summary["versions"]
     assert summary["final_metrics"]["gini_exposure"] is not None
-    assert summary["config"]["policy"]["_target_"] == "loopsim.policies.CTR"
+    assert summary["config"]["policy"]["estimator"]["_target_"] == \
+        "loopsim.policies.estimators.BetaCTR"
 
 
 def test_same_config_and_seed_give_identical_metrics(tmp_path: Path) -> None:

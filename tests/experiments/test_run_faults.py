@@ -18,14 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=3", "world.n_users=50", "world.n_items=30", "retrain_interval=0.5"]
 
 CRASH_POLICY = '''
-from loopsim.policies import Popularity
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import ClickCount
+from loopsim.policies.selectors import Greedy
 
 
-class CrashAt(Popularity):
+class CrashAt(ComposedPolicy):
     """Popularity that raises in rank() from day `at` on."""
 
     def __init__(self, at: float) -> None:
-        super().__init__()
+        super().__init__(ClickCount(), Greedy())
         self.at = at
 
     def rank(self, request):

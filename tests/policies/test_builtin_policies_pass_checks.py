@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.run import CONF_DIR, builtin_policies
 from loopsim.simulator import check_policy
 
 # Files starting with "_" hold shared defaults, not policies.
-POLICIES = sorted(p.stem for p in (Path(CONF_DIR) / "policy").glob("[!_]*.yaml"))
+POLICIES = builtin_policies()
 
 
 def test_the_builtin_configs_are_found() -> None:

@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
-from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.run import CONF_DIR, builtin_policies
+from loopsim.experiments.runner import build
 from loopsim.simulator.errors import ConfigError
 from policy_sim import simulate
 
 CONF = Path(CONF_DIR)
-NAMES = sorted(p.stem for p in (CONF / "policy").glob("*.yaml") if not p.stem.startswith("_"))
+NAMES = builtin_policies()
 
 
 def _policy(name: str, *overrides: str) -> object:
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose("config", overrides=[f"policy={name}", *overrides])
-    return instantiate(cfg.policy, _convert_="all")
+    return build(cfg.policy)
 
 
 def test_issue_policies_have_configs() -> None:
@@ -36,11 +36,28 @@ def test_config_runs_through_the_engine(name: str) -> None:
 @pytest.mark.parametrize("estimator", ["popularity", "ctr", "coec", "ips", "pal", "mf", "oracle"])
 def test_every_estimator_under_randomized_selectors(estimator: str) -> None:
     for name in ("epsilon_greedy", "rand_topn", "rand_pair", "softmax"):
-        policy = _policy(name, f"policy.estimator={estimator}", "policy.propensity=estimated")
+        extra = (["policy.estimator.propensity=estimated"] if estimator in ("coec", "ips")
+                 else [])
+        policy = _policy(name, f"policy/estimator={estimator}", *extra)
         simulate(policy, horizon=0.5, n_users=50, n_items=25, personalization=0.5,
                  snapshot_interval=0.5)
 
 
-def test_unknown_estimator_fails_before_the_run() -> None:
-    with pytest.raises(ConfigError, match=r"policy.estimator == 'coecc'.*'coec'"):
-        simulate(_policy("softmax", "policy.estimator=coecc"), horizon=1.0)
+def test_unknown_estimator_fails_at_composition() -> None:
+    with pytest.raises(Exception, match=r"Could not find 'policy/estimator/coecc'"):  # noqa: PT011
+        _policy("softmax", "policy/estimator=coecc")
+
+
+@pytest.mark.parametrize("selector", ["thompson", "ucb"])
+@pytest.mark.parametrize("estimator", ["popularity", "pal", "mf", "oracle", "reward"])
+def test_bandit_selectors_refuse_an_estimator_without_a_posterior(
+    selector: str, estimator: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"{selector} needs an estimator with a Beta posterior"):
+        _policy(selector, f"policy/estimator={estimator}")
+
+
+def test_estimator_and_selector_groups_compose_with_any_policy() -> None:
+    policy = _policy("epsilon_greedy", "policy/estimator=coec", "policy.selector.epsilon=0.2")
+    assert type(policy.estimator).__name__ == "ClicksOverExpected"
+    assert policy.selector.epsilon == 0.2

@@ -5,18 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.policies.estimators import (
+    BetaCTR,
     ClicksOverExpected,
     ExaminationCurve,
     InversePropensityCTR,
     PositionAwareLogistic,
 )
-from loopsim.policies.registry import make_estimator
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import kendall_tau_b
+from loopsim.simulator.schema import check_arguments
 from policy_sim import EXAMINATION, Recorder, simulate
 
-from loopsim import policies
+from tests.builtins import make_policy
 
 
 def _shuffled_log(rng: np.random.Generator, n: int, k: int, rel: np.ndarray,
@@ -37,8 +38,8 @@ def test_known_curve_from_eta_or_list() -> None:
     np.testing.assert_allclose(ExaminationCurve(examination=[0.5, 0.25, 0.1]).ratios(2), [1, 0.5])
     with pytest.raises(ConfigError, match=r"policy.examination .*at least 3 positive"):
         ExaminationCurve(examination=[0.5, 0.25]).ratios(3)
-    with pytest.raises(ConfigError, match=r"policy.propensity == 'guess'.*known.*estimated"):
-        ExaminationCurve(propensity="guess").ratios(3)
+    with pytest.raises(ConfigError, match=r"propensity == 'guess'`: must be one of \['known', 'e"):
+        check_arguments(ClicksOverExpected, {"propensity": "guess"}, "policy.estimator.")
 
 
 def test_estimated_curve_from_shuffled_log(rng: np.random.Generator) -> None:
@@ -64,7 +65,8 @@ def test_propensity_estimation_within_3_percent_under_shuffled_slates() -> None:
     over all 10 items of a 10-item world), ~3.7M impressions: the ratios reported in the
     metrics (``policy_exam_ratio_<k>`` = e(k)/e(1)) give e(1)/e(k) within 3%."""
     res = simulate(
-        policies.RandTopN("coec", n=10, propensity="estimated"), seed=0, horizon=4.0,
+        make_policy("rand_topn", "policy/estimator=coec", "policy.selector.n=10",
+               "policy.estimator.propensity=estimated"), seed=0, horizon=4.0,
         n_users=1000, n_items=10, examination=EXAMINATION,
         world={"sessions_per_user_per_day": 100.0, "quality_alpha": 5.0, "quality_beta": 5.0},
         snapshot_interval=2.0, retrain_interval=1.0,
@@ -111,13 +113,15 @@ def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
     """
     taus: dict[str, list[float]] = {"ctr": [], "coec": [], "ips": [], "pal": []}
     for seed in range(3):
-        rec = Recorder(policies.EpsilonGreedy("ctr", epsilon=0.1))
+        rec = Recorder(make_policy("epsilon_greedy", "policy.selector.epsilon=0.1"))
         res = simulate(rec, seed=seed, horizon=10.0, n_users=2000, n_items=50,
                        examination=EXAMINATION)
         log = Feedback.concat(rec.log)
         truth = res.items["true_value"].to_numpy()
         for name in taus:
-            est = make_estimator(name, examination=EXAMINATION)
+            est = {"ctr": BetaCTR(), "pal": PositionAwareLogistic(),
+                   "coec": ClicksOverExpected(examination=EXAMINATION),
+                   "ips": InversePropensityCTR(examination=EXAMINATION)}[name]
             est.update(log)
             taus[name].append(kendall_tau_b(truth, est.scores(np.arange(50))))
     mean = {name: float(np.mean(v)) for name, v in taus.items()}
@@ -126,11 +130,13 @@ def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
 
 
 def test_coec_reports_its_estimate_in_the_metrics() -> None:
-    res = simulate(policies.EpsilonGreedy("coec", epsilon=0.3, propensity="estimated"),
+    res = simulate(make_policy("epsilon_greedy", "policy/estimator=coec",
+                               "policy.selector.epsilon=0.3",
+                               "policy.estimator.propensity=estimated"),
                    horizon=2.0, examination=EXAMINATION)
     names = set(res.metrics["metric"].to_list())
     assert {"policy_exam_ratio_2", "policy_exam_ratio_10"} <= names
-    known = simulate(policies.COEC(), horizon=1.0)
+    known = simulate(make_policy("coec"), horizon=1.0)
     reported = {n for n in known.metrics["metric"].to_list() if n.startswith("policy_")}
     assert reported == {"policy_prior_mean", "policy_prior_strength"}  # no curve estimate
 

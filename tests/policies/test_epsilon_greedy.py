@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies.estimators import BetaCTR
+from loopsim.policies import Random
 from loopsim.policies.selectors.epsilon_greedy import EpsilonGreedySelector, epsilon_greedy_table
 from loopsim.simulator.contract import SlateRequest
-from loopsim.simulator.errors import ConfigError
 from policy_sim import Recorder, simulate
 
-from loopsim import policies
+from tests.builtins import make_policy
 
 
 @pytest.fixture
@@ -75,7 +74,8 @@ def test_sampled_frequencies_match_propensities(rng: np.random.Generator) -> Non
 
 
 def test_epsilon_zero_gives_the_greedy_slates_for_the_same_seed() -> None:
-    greedy, eps0 = Recorder(policies.CTR()), Recorder(policies.EpsilonGreedy("ctr", epsilon=0.0))
+    greedy, eps0 = Recorder(make_policy("ctr")), Recorder(
+        make_policy("epsilon_greedy", "policy.selector.epsilon=0.0"))
     simulate(greedy, seed=4)
     simulate(eps0, seed=4)
     assert len(greedy.slates) == len(eps0.slates) > 10
@@ -85,7 +85,8 @@ def test_epsilon_zero_gives_the_greedy_slates_for_the_same_seed() -> None:
 
 
 def test_epsilon_zero_personalized_oracle_equals_oracle() -> None:
-    oracle, eps0 = Recorder(policies.Oracle()), Recorder(policies.EpsilonGreedy("oracle", 0.0))
+    oracle, eps0 = Recorder(make_policy("oracle")), Recorder(
+        make_policy("epsilon_greedy", "policy/estimator=oracle", "policy.selector.epsilon=0.0"))
     simulate(oracle, seed=1, personalization=0.8, horizon=1.0)
     simulate(eps0, seed=1, personalization=0.8, horizon=1.0)
     for a, b in zip(oracle.slates, eps0.slates, strict=True):
@@ -93,7 +94,8 @@ def test_epsilon_zero_personalized_oracle_equals_oracle() -> None:
 
 
 def test_personalized_exploration_is_per_user() -> None:
-    rec = Recorder(policies.EpsilonGreedy("oracle", epsilon=0.2))
+    rec = Recorder(make_policy("epsilon_greedy", "policy/estimator=oracle",
+                               "policy.selector.epsilon=0.2"))
     simulate(rec, seed=2, personalization=0.8, horizon=1.0)
     slates = np.concatenate(rec.slates)
     props = np.concatenate(rec.propensities)
@@ -103,8 +105,9 @@ def test_personalized_exploration_is_per_user() -> None:
 
 def test_epsilon_one_behaves_like_random() -> None:
     """Same world and seed: exposure concentration and CTR agree with uniform random."""
-    eps1 = simulate(policies.EpsilonGreedy("ctr", epsilon=1.0), seed=3, horizon=5.0)
-    rand = simulate(policies.Random(), seed=3, horizon=5.0)
+    eps1 = simulate(make_policy("epsilon_greedy", "policy.selector.epsilon=1.0"), seed=3,
+                    horizon=5.0)
+    rand = simulate(Random(), seed=3, horizon=5.0)
     for metric, tol in [("gini_exposure", 0.03), ("coverage_window", 0.02), ("ctr_window", 0.01)]:
         a = eps1.summary["final_metrics"][metric]
         b = rand.summary["final_metrics"][metric]
@@ -115,11 +118,6 @@ def test_epsilon_one_behaves_like_random() -> None:
     assert dispersion < 1.5
 
 
-def test_bad_epsilon_and_estimator_name_are_config_errors(rng: np.random.Generator) -> None:
-    req = SlateRequest(0.0, np.zeros(2, dtype=np.int64), np.arange(5, dtype=np.int64), 3, rng)
-    with pytest.raises(ConfigError, match=r"policy.epsilon == 1.5.*\[0.0, 1.0\]"):
-        EpsilonGreedySelector(1.5).select(req, BetaCTR())
-    with pytest.raises(ConfigError, match=r"policy.estimator == 'nope'.*'ctr'"):
-        policies.EpsilonGreedy("nope").item_scores(np.arange(3))
-    with pytest.raises(ConfigError, match=r"prior_meen"):
-        policies.EpsilonGreedy("ctr", prior_meen=0.1).item_scores(np.arange(3))
+def test_an_unknown_estimator_is_refused_when_the_config_is_composed() -> None:
+    with pytest.raises(Exception, match=r"Could not find 'policy/estimator/nope'"):  # noqa: PT011
+        make_policy("epsilon_greedy", "policy/estimator=nope")

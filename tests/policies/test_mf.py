@@ -7,9 +7,10 @@ import pytest
 from loopsim.policies.estimators import ImplicitMF
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.schema import check_arguments
 from policy_sim import Recorder, simulate
 
-from loopsim import policies
+from tests.builtins import make_policy
 
 
 def _log(users: np.ndarray, items: np.ndarray, click: np.ndarray) -> Feedback:
@@ -44,15 +45,16 @@ def test_unseen_users_get_the_mean_user_and_scores_are_global() -> None:
 
 
 def test_bad_parameters_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match=r"policy.n_factors == 0"):
-        ImplicitMF(n_factors=0).update(Feedback.empty())
-    with pytest.raises(ConfigError, match=r"policy.regularization == 0.0.*> 0"):
-        ImplicitMF(regularization=0.0).update(Feedback.empty())
+    with pytest.raises(ConfigError, match=r"policy.estimator.n_factors == 0"):
+        check_arguments(ImplicitMF, {"n_factors": 0}, "policy.estimator.")
+    with pytest.raises(ConfigError, match=r"policy.estimator.regularization == 0.0.*> 0"):
+        check_arguments(ImplicitMF, {"regularization": 0.0}, "policy.estimator.")
 
 
 def test_mf_serves_personal_slates_and_epsilon_zero_matches_greedy() -> None:
-    greedy, eps0 = Recorder(policies.MF(n_factors=4)), Recorder(
-        policies.EpsilonGreedy("mf", epsilon=0.0, n_factors=4))
+    greedy, eps0 = Recorder(make_policy("mf", "policy.estimator.n_factors=4")), Recorder(
+        make_policy("epsilon_greedy", "policy/estimator=mf", "policy.selector.epsilon=0.0",
+                    "policy.estimator.n_factors=4"))
     a = simulate(greedy, seed=5, personalization=0.9, horizon=2.0)
     simulate(eps0, seed=5, personalization=0.9, horizon=2.0)
     for x, y in zip(greedy.slates, eps0.slates, strict=True):
@@ -63,8 +65,9 @@ def test_mf_serves_personal_slates_and_epsilon_zero_matches_greedy() -> None:
 
 
 def test_mf_beats_popularity_on_a_personal_world() -> None:
-    mf = simulate(policies.MF(n_factors=8), seed=0, personalization=1.0, horizon=6.0)
-    pop = simulate(policies.Popularity(), seed=0, personalization=1.0, horizon=6.0)
+    mf = simulate(make_policy("mf", "policy.estimator.n_factors=8"), seed=0, personalization=1.0,
+                  horizon=6.0)
+    pop = simulate(make_policy("popularity"), seed=0, personalization=1.0, horizon=6.0)
     assert (mf.summary["final_metrics"]["expected_clicks_window"]
             > pop.summary["final_metrics"]["expected_clicks_window"])
 

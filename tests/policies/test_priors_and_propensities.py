@@ -16,7 +16,7 @@ from loopsim.simulator import (
     SyntheticWorld,
 )
 
-from loopsim import policies
+from tests.builtins import make_policy
 
 
 def test_empirical_prior_recovers_a_beta_binomial_population() -> None:
@@ -80,9 +80,9 @@ def _curve_error(policy: object, horizon: float, n_users: int, seed: int) -> np.
 
 
 LOOP_POLICIES = {
-    "rand_pair": lambda: policies.RandPair("coec", propensity="estimated"),
-    "rand_topn": lambda: policies.RandTopN("coec", propensity="estimated"),
-    "epsilon_greedy": lambda: policies.EpsilonGreedy("coec", propensity="estimated"),
+    name: lambda name=name: make_policy(name, "policy/estimator=coec",
+                                        "policy.estimator.propensity=estimated")
+    for name in ("rand_pair", "rand_topn", "epsilon_greedy")
 }
 
 

@@ -10,6 +10,7 @@ from loopsim.policies.selectors import RandPairSelector, RandTopNSelector, Softm
 from loopsim.policies.selectors.softmax import plackett_luce_marginals
 from loopsim.simulator.contract import SlateRequest
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.schema import check_arguments
 
 
 class _Fixed:
@@ -100,10 +101,10 @@ def test_softmax_temperature_limits(rng: np.random.Generator) -> None:
     assert np.all(cold.items[:, 0] == 0) and np.all(cold.propensities[:, 0] > 0.99)
     frozen = SoftmaxSelector(1e-6).select(_request(rng, 10, 50, 5), _Fixed())
     assert np.all(frozen.items[:, 0] == 0) and np.all(frozen.propensities > 0)
-    with pytest.raises(ConfigError, match=r"policy.temperature == 0.*> 0"):
-        SoftmaxSelector(0).select(_request(rng, 1, 5, 2), _Fixed())
-    with pytest.raises(ConfigError, match=r"policy.n == 0"):
-        RandTopNSelector(0).select(_request(rng, 1, 5, 2), _Fixed())
+    with pytest.raises(ConfigError, match=r"policy.selector.temperature == 0.*> 0"):
+        check_arguments(SoftmaxSelector, {"temperature": 0}, "policy.selector.")
+    with pytest.raises(ConfigError, match=r"policy.selector.n == 0"):
+        check_arguments(RandTopNSelector, {"n": 0}, "policy.selector.")
 
 
 @pytest.fixture

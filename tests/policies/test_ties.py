@@ -13,11 +13,12 @@ from loopsim.experiments.run import CONF_DIR
 from loopsim.experiments.runner import run_config
 from loopsim.policies.selectors.ties import ranked_head, top_k_rows_random_ties
 from loopsim.simulator import SlateRequest
-from loopsim.simulator.contract import UsesPolicyStream
+from loopsim.simulator.contract import UsesPolicyStream, components
 
-#: Every built-in policy config that learns (oracle sees the truth; random has no scores).
+#: Every built-in policy config that learns (oracle sees the truth; random has no scores;
+#: custom is the template of a user's own class, with no `_target_`).
 LEARNING = sorted(p.stem for p in Path(CONF_DIR, "policy").glob("[!_]*.yaml")
-                  if p.stem not in ("oracle", "random"))
+                  if p.stem not in ("oracle", "random", "custom"))
 
 
 def _policy(name: str) -> object:
@@ -68,8 +69,9 @@ def test_first_slates_of_every_builtin_policy_show_no_id_pattern(name: str) -> N
     for seed in range(3):
         policy = _policy(name)
         rng = np.random.default_rng(seed)
-        if isinstance(policy, UsesPolicyStream):
-            policy.use_policy_stream(np.random.default_rng(100 + seed))
+        for part in components(policy):  # as the engine does (simulator/hooks.py)
+            if isinstance(part, UsesPolicyStream):
+                part.use_policy_stream(np.random.default_rng(100 + seed))
         slates = policy.rank(SlateRequest(0.0, np.arange(b), cand, k, rng))
         items = np.asarray(slates.items)
         assert len({tuple(r) for r in items.tolist()}) > b // 2, "sessions share a slate"

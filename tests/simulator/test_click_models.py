@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import CascadeModel, ConfigError, PositionBasedModel
+from loopsim.simulator.schema import check_arguments
 
 
 def test_pbm_examination_and_expected_clicks() -> None:
@@ -64,4 +65,4 @@ def test_cascade_value_is_order_free() -> None:
 
 def test_cascade_bad_continuation_names_the_field() -> None:
     with pytest.raises(ConfigError, match=r"continue_after_click == 2"):
-        CascadeModel(2).expected_clicks(np.ones((1, 2)) * 0.5)
+        check_arguments(CascadeModel, {"continue_after_click": 2}, "click_model.")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies import Popularity, Random
+from loopsim.policies import Random
 from loopsim.simulator import Feedback, RankingPolicy, Slates
+
+from tests.builtins import make_policy
 
 
 def test_feedback_from_slates_flattens_rows_in_rank_order() -> None:
@@ -49,5 +51,5 @@ def test_slates_is_shared_detects_broadcast_views() -> None:
 
 
 def test_builtin_policies_satisfy_the_protocol() -> None:
-    assert isinstance(Popularity(), RankingPolicy)
+    assert isinstance(make_policy("popularity"), RankingPolicy)
     assert isinstance(Random(), RankingPolicy)

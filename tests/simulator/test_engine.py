@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies import CTR, Oracle, Popularity, Random
+from loopsim.policies import Random
 from loopsim.simulator import (
     ConfigError,
     Feedback,
@@ -14,6 +14,7 @@ from loopsim.simulator import (
     Slates,
 )
 
+from tests.builtins import make_policy
 from tests.conftest import run_sim, tiny_world
 
 
@@ -36,7 +37,7 @@ class Recording:
 
 
 def test_runs_and_records_every_snapshot() -> None:
-    result = run_sim(Popularity(), horizon=5.0, snapshot_interval=1.0)
+    result = run_sim(make_policy("popularity"), horizon=5.0, snapshot_interval=1.0)
     assert result.status == "completed"
     assert sorted(result.metrics["t"].unique().to_list()) == [1.0, 2.0, 3.0, 4.0, 5.0]
     names = set(result.metrics["metric"].to_list())
@@ -55,16 +56,16 @@ def test_policy_without_item_scores_has_no_tau_scores() -> None:
 
 
 def test_same_seed_is_bit_identical_and_another_seed_differs() -> None:
-    a = run_sim(CTR(), seed=4).metrics
-    b = run_sim(CTR(), seed=4).metrics
-    c = run_sim(CTR(), seed=5).metrics
+    a = run_sim(make_policy("ctr"), seed=4).metrics
+    b = run_sim(make_policy("ctr"), seed=4).metrics
+    c = run_sim(make_policy("ctr"), seed=5).metrics
     assert a.equals(b)
     assert not a.equals(c)
 
 
 def test_arrivals_are_common_random_numbers_across_policies() -> None:
     """Two different policies at one seed meet the same sessions at the same times."""
-    a, b = Recording(Random()), Recording(Popularity())
+    a, b = Recording(Random()), Recording(make_policy("popularity"))
     run_sim(a, seed=3)
     run_sim(b, seed=3)
     assert [r[:2] for r in a.requests] == [r[:2] for r in b.requests]
@@ -164,12 +165,13 @@ def test_bad_timing_is_a_config_error() -> None:
 
 
 def test_oracle_has_zero_regret() -> None:
-    result = run_sim(Oracle(), horizon=3.0)
+    result = run_sim(make_policy("oracle"), horizon=3.0)
     regret = result.metrics.filter(result.metrics["metric"] == "regret_window")["value"]
     assert np.all(np.abs(regret.to_numpy()) < 1e-9)
 
 
 def test_global_world_with_new_items_runs_and_regret_is_nonnegative() -> None:
-    result = run_sim(Popularity(), world=tiny_world(personalization=0.0, item_arrival_rate=10.0))
+    world = tiny_world(personalization=0.0, item_arrival_rate=10.0)
+    result = run_sim(make_policy("popularity"), world=world)
     regret = result.metrics.filter(result.metrics["metric"] == "regret_window")["value"]
     assert result.status == "completed" and (regret.to_numpy() >= -1e-12).all()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies import Popularity
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import ClickCount
+from loopsim.policies.selectors import Greedy
 from loopsim.simulator import (
     Feedback,
     PolicyRuntimeError,
@@ -15,8 +17,11 @@ from loopsim.simulator import (
 )
 
 
-class CrashesLate(Popularity):
+class CrashesLate(ComposedPolicy):
     """Popularity that raises in update at its update at t = 2.5 days."""
+
+    def __init__(self) -> None:
+        super().__init__(ClickCount(), Greedy())
 
     def update(self, feedback: Feedback) -> None:
         if len(feedback) and feedback.t.max() > 2.45:

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from loopsim.policies import Popularity, Softmax
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import ClickCount
+from loopsim.policies.selectors import Greedy, SoftmaxSelector
 from loopsim.simulator import (
     ConfigError,
     PolicyContractError,
@@ -34,6 +36,13 @@ from loopsim.simulator.world.ratings import RatingsWorld
 from loopsim.simulator.world.ratings_io import read_ratings
 
 from tests.conftest import run_sim, tiny_world
+
+
+class Popularity(ComposedPolicy):
+    """Greedy by clicks (the built-in ``popularity`` config), subclassed by the tests."""
+
+    def __init__(self) -> None:
+        super().__init__(ClickCount(), Greedy())
 
 # -- snapshots before the first served batch --------------------------------------------
 
@@ -120,12 +129,12 @@ def test_a_utf8_bom_is_accepted(tmp_path: Path) -> None:
 
 def test_a_softmax_temperature_float64_cannot_sample_is_refused() -> None:
     """Reproduction: temperature=1e-300 always served item 0 with uniform propensities."""
-    with pytest.raises(ConfigError, match=r"`policy.temperature == 1e-300` is too small for "
-                       r"float64.*Use policy.temperature >= 9.09e-13"):
-        Softmax(temperature=1e-300)
+    with pytest.raises(ConfigError, match=r"`policy.selector.temperature == 1e-300` is too "
+                       r"small for float64.*Use policy.selector.temperature >= 9.09e-13"):
+        SoftmaxSelector(temperature=1e-300)
     # Popularity scores are counts: a temperature fine for click rates meets its limit
     # mid-run, and is refused there with the same message (named as the policy's).
-    result = run_sim(Softmax(estimator="popularity", temperature=1e-11), horizon=3.0)
+    result = run_sim(ComposedPolicy(ClickCount(), SoftmaxSelector(1e-11)), horizon=3.0)
     assert result.status == "failed"
     assert "is too small for float64 against scores of magnitude" in str(result.error)
 

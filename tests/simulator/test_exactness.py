@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies import CTR, Random
+from loopsim.policies import Random
 
+from tests.builtins import make_policy
 from tests.conftest import run_sim, tiny_world
 
 METRICS = ("expected_clicks_window", "coverage_window", "gini_exposure", "ctr_window",
@@ -23,7 +24,7 @@ def _finals(policy_cls: type, tick: float, seeds: range) -> dict[str, np.ndarray
     return {m: np.array(v) for m, v in out.items()}
 
 
-@pytest.mark.parametrize("policy_cls", [Random, CTR])
+@pytest.mark.parametrize("policy_cls", [Random, lambda: make_policy("ctr")])
 def test_tick_zero_and_small_tick_agree(policy_cls: type) -> None:
     seeds = range(6)
     exact, batched = _finals(policy_cls, 0.0, seeds), _finals(policy_cls, 0.02, seeds)

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from loopsim.policies import Popularity
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.contract import Feedback, Slates
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.impression_log import ImpressionLog
+
+from tests.builtins import make_policy
 
 
 def _batch(start: int, sessions: int, k: int = 3) -> Feedback:
@@ -54,7 +55,7 @@ def test_bad_chunk_rows_is_a_config_error(tmp_path: Path) -> None:
 def test_engine_streams_every_impression(tmp_path: Path) -> None:
     world = SyntheticWorld(n_users=200, n_items=50, item_arrival_rate=2.0, organic=0.0)
     log = ImpressionLog(tmp_path / "impressions", chunk_rows=1000)
-    sim = Simulation(world, PositionBasedModel(), Popularity(),
+    sim = Simulation(world, PositionBasedModel(), make_policy("popularity"),
                      SimulationConfig(horizon=5.0, progress=False), seed=1, impression_log=log)
     result = sim.run()
     frame = pl.read_parquet(tmp_path / "impressions" / "*.parquet")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.run import CONF_DIR, builtin_policies
 from loopsim.simulator import (
     CascadeModel,
     PositionBasedModel,
@@ -26,7 +25,7 @@ def global_states() -> tuple[object, ...]:
 
 
 # Files starting with "_" hold shared defaults, not policies.
-POLICIES = sorted(p.stem for p in (Path(CONF_DIR) / "policy").glob("[!_]*.yaml"))
+POLICIES = builtin_policies()
 
 
 def built_in(name: str) -> object:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from loopsim.policies import CTR, Popularity
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import BetaCTR, ClickCount
+from loopsim.policies.selectors import Greedy
 from loopsim.simulator import ConfigError, Feedback, PositionBasedModel, Simulation, SyntheticWorld
 from loopsim.simulator.config import SimulationConfig
 from loopsim.simulator.contract import ORGANIC
@@ -14,11 +16,16 @@ from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.organic import organic_items
 
 
-class Logging(Popularity):
+def popularity(organic: bool = True) -> ComposedPolicy:
+    """Greedy by cumulative clicks (``policy=popularity``)."""
+    return ComposedPolicy(ClickCount(organic), Greedy())
+
+
+class Logging(ComposedPolicy):
     """Popularity that keeps every batch it learns from."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(ClickCount(), Greedy())
         self.seen: list[Feedback] = []
         self.ranked_at: list[float] = []
 
@@ -71,13 +78,13 @@ def test_popularity_learns_from_organic_rows_and_ctr_skips_them() -> None:
                   click=np.array([True, True, False]), reward=np.ones(3, dtype=np.float32),
                   propensity=np.ones(3, dtype=np.float32),
                   source=np.array([ORGANIC, ORGANIC, 0], dtype=np.int8))
-    pop = Popularity()
+    pop = popularity()
     pop.update(fb)
     np.testing.assert_array_equal(pop.item_scores(np.array([2, 4])), [0, 2])
-    closed = Popularity(organic=False)
+    closed = popularity(organic=False)
     closed.update(fb)
     np.testing.assert_array_equal(closed.item_scores(np.array([2, 4])), [0, 0])
-    ctr = CTR(prior_mean=0.5, prior_strength=2.0)
+    ctr = ComposedPolicy(BetaCTR(prior_mean=0.5, prior_strength=2.0), Greedy())
     ctr.update(fb)
     np.testing.assert_allclose(ctr.item_scores(np.array([2, 4])), [1 / 3, 0.5])
 
@@ -113,7 +120,7 @@ def test_history_cold_start_reads_a_logged_run(tmp_path: Path) -> None:
     log = ImpressionLog(tmp_path / "impressions", chunk_rows=1000)
     world = SyntheticWorld(n_users=100, n_items=30, item_arrival_rate=0.0)
     config = SimulationConfig(horizon=1.0, progress=False)
-    Simulation(world, PositionBasedModel(), Popularity(), config, seed=1,
+    Simulation(world, PositionBasedModel(), popularity(), config, seed=1,
                impression_log=log).run().raise_for_status()
     policy = Logging()
     _run(policy, cold_start="history", history_path=str(tmp_path / "impressions"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies import Popularity
 from loopsim.simulator import (
     ConfigError,
     Feedback,
@@ -16,6 +15,8 @@ from loopsim.simulator import (
     SyntheticWorld,
 )
 from loopsim.simulator.metrics import gini
+
+from tests.builtins import make_policy
 
 
 class _Recording:
@@ -58,7 +59,8 @@ def test_startup_days_must_be_non_negative() -> None:
 
 def test_reward_metrics_equal_click_metrics_without_conversion() -> None:
     cfg = SimulationConfig(horizon=3.0, progress=False)
-    result = Simulation(_world(), PositionBasedModel(), Popularity(), cfg, seed=1).run()
+    policy = make_policy("popularity")
+    result = Simulation(_world(), PositionBasedModel(), policy, cfg, seed=1).run()
     m = result.metrics
     last = dict(zip(*[m.filter(m["t"] == 3.0)[c].to_list() for c in ("metric", "value")],
                     strict=True))

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from loopsim.policies import CTR
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.timing import PHASES, NullTimer, PhaseTimer, split
+
+from tests.builtins import make_policy
 
 
 def _sim(timing: bool) -> Simulation:
     world = SyntheticWorld(n_users=300, n_items=60)
-    return Simulation(world, PositionBasedModel(), CTR(), SimulationConfig(horizon=3.0,
+    return Simulation(world, PositionBasedModel(), make_policy("ctr"), SimulationConfig(horizon=3.0,
                       progress=False), seed=2, timing=timing)
 
 

@@ -16,7 +16,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loopsim.policies import CTR, Popularity, Random, Softmax
+from loopsim.policies import ComposedPolicy, Random
+from loopsim.policies.estimators import BetaCTR, ClickCount
+from loopsim.policies.selectors import Greedy, SoftmaxSelector
 from loopsim.simulator import (
     ConfigError,
     PositionBasedModel,
@@ -32,7 +34,9 @@ DAYS = st.one_of(st.sampled_from([0.0, 0.01, 0.05, 0.25, 0.5, 1.0, 2.0, 3.0]),
 BAD = st.sampled_from([-1.0, math.inf, math.nan, 1e-12, 0.0])
 TIMING_KEYS = ("horizon", "tick", "feedback_delay", "retrain_interval", "train_latency",
                "snapshot_interval", "startup_days")
-POLICIES = st.sampled_from([Popularity, CTR, Random, lambda: Softmax(estimator="ctr")])
+POLICIES = st.sampled_from([lambda: ComposedPolicy(ClickCount(), Greedy()),
+                            lambda: ComposedPolicy(BetaCTR(), Greedy()), Random,
+                            lambda: ComposedPolicy(BetaCTR(), SoftmaxSelector())])
 
 
 @st.composite

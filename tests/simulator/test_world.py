@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.simulator import ConfigError, SyntheticWorld
+from loopsim.policies import Random
+from loopsim.simulator import (
+    ConfigError,
+    PositionBasedModel,
+    Simulation,
+    SimulationConfig,
+    SyntheticWorld,
+)
+from loopsim.simulator.schema import check_arguments
 
 
 def _world(**kw: object) -> SyntheticWorld:
@@ -75,6 +83,9 @@ def test_reset_is_reproducible() -> None:
 
 def test_bad_parameters_name_the_field() -> None:
     with pytest.raises(ConfigError, match=r"world\.personalization == 1\.5"):
-        _world(personalization=1.5)
+        check_arguments(SyntheticWorld, {"personalization": 1.5}, "world.")
     with pytest.raises(ConfigError, match=r"world\.n_users == 0"):
-        _world(n_users=0)
+        check_arguments(SyntheticWorld, {"n_users": 0}, "world.")
+    with pytest.raises(ConfigError, match=r"world\.n_users == 0"):  # built in Python: at start
+        Simulation(SyntheticWorld(n_users=0), PositionBasedModel(), Random(),
+                   SimulationConfig(horizon=1.0), seed=0).run()

@@ -25,7 +25,7 @@ def logged_run(folder: Path, overrides: list[str]) -> Path:
 def eps_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An epsilon-greedy log (chunks of 1,003 rows: sessions cut across chunks)."""
     return logged_run(tmp_path_factory.mktemp("eps"), ["policy=epsilon_greedy",
-                                                       "policy.epsilon=0.3"])
+                                                       "policy.selector.epsilon=0.3"])
 
 
 @pytest.fixture(scope="session")

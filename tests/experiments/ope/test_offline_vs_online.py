@@ -20,7 +20,8 @@ def test_preset_sweeps_exploring_loggers() -> None:
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose("config", overrides=["experiment=offline_vs_online",
                                            "+ope_logging=softmax_0.05"], return_hydra_config=True)
-    assert cfg.policy._target_.endswith("Softmax") and cfg.policy.temperature == 0.05
+    assert cfg.policy.selector._target_.endswith("SoftmaxSelector")
+    assert cfg.policy.selector.temperature == 0.05
     assert cfg.log.impressions is True and cfg.label == "softmax_0.05"
     params = cfg.hydra.sweeper.params
     assert "eps_0.05" in params["+ope_logging"] and "rand_topn" in params["+ope_logging"]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from loopsim.simulator import ConfigError
 from loopsim.simulator.click_models import TrialOfferModel, sample_feedback
+from loopsim.simulator.schema import check_arguments
 
 
 def _rows(row: list[float], n: int) -> np.ndarray:
@@ -57,12 +58,12 @@ def test_nothing_attractive_and_no_outside_option_gives_no_click() -> None:
 
 
 def test_bad_parameters_name_the_field() -> None:
-    with pytest.raises(ConfigError, match="click_model.outside_weight"):
-        TrialOfferModel(outside_weight=-1).expected_clicks(np.ones((1, 2)))
+    with pytest.raises(ConfigError, match=r"click_model.outside_weight == -1`: must be >= 0"):
+        check_arguments(TrialOfferModel, {"outside_weight": -1}, "click_model.")
     with pytest.raises(ConfigError, match="click_model.visibility` has 1 values"):
         TrialOfferModel(visibility=[1.0]).visibility(2)
-    with pytest.raises(ConfigError, match="finite number >= 0"):
-        TrialOfferModel(visibility=[1.0, -0.5]).visibility(2)
+    with pytest.raises(ConfigError, match=r"click_model.visibility\[1\] == -0.5`: must be >= 0"):
+        check_arguments(TrialOfferModel, {"visibility": [1.0, -0.5]}, "click_model.")
 
 
 class _World:
@@ -72,12 +73,13 @@ class _World:
 
 def test_sample_feedback_passes_the_world_conversion() -> None:
     slates = np.zeros((1000, 2), dtype=np.int64)
-    clicks, rewards = sample_feedback(TrialOfferModel(outside_weight=0.0), _World(),
+    convert = _World().conversion_of_slates
+    clicks, rewards = sample_feedback(TrialOfferModel(outside_weight=0.0), convert,
                                       np.zeros(1000, dtype=np.int64), slates,
                                       np.ones((1000, 2)), np.random.default_rng(0))
     assert clicks.sum() == 1000 and rewards.sum() == 0
     # without the method, reward = click
-    clicks, rewards = sample_feedback(TrialOfferModel(outside_weight=0.0), object(),
+    clicks, rewards = sample_feedback(TrialOfferModel(outside_weight=0.0), None,
                                       np.zeros(1000, dtype=np.int64), slates,
                                       np.ones((1000, 2)), np.random.default_rng(0))
     np.testing.assert_array_equal(rewards, clicks.astype(np.float32))

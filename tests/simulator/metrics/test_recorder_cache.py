@@ -5,15 +5,16 @@ from __future__ import annotations
 import loopsim.simulator.metrics.recorder as recorder
 import numpy as np
 import pytest
-from loopsim.policies import Popularity
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.contract import Feedback, Slates
+
+from tests.builtins import make_policy
 
 
 def _run(arrivals: float):
     world = SyntheticWorld(n_users=150, n_items=80, item_arrival_rate=arrivals)
     cfg = SimulationConfig(horizon=6.0, progress=False)
-    return Simulation(world, PositionBasedModel(), Popularity(), cfg, seed=4).run()
+    return Simulation(world, PositionBasedModel(), make_policy("popularity"), cfg, seed=4).run()
 
 
 @pytest.mark.parametrize("arrivals", [0.0, 3.0])
@@ -66,7 +67,8 @@ def _dyadic(v):
 
 def _run_world(world, policy=None, horizon=8.0):
     cfg = SimulationConfig(horizon=horizon, progress=False)
-    return Simulation(world, PositionBasedModel(), policy or Popularity(), cfg, seed=2).run()
+    policy = policy or make_policy("popularity")
+    return Simulation(world, PositionBasedModel(), policy, cfg, seed=2).run()
 
 
 @pytest.mark.parametrize(("kwargs", "carried"), [

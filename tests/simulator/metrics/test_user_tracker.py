@@ -11,6 +11,7 @@ from loopsim.simulator.metrics.user_tracker import (
     preference_drift,
     sample_user_pairs,
 )
+from loopsim.simulator.world.base import HasPreferences
 
 
 def test_sampled_pairs_are_of_distinct_users_in_range() -> None:
@@ -77,7 +78,8 @@ def test_preference_drift_only_for_worlds_with_preferences() -> None:
         initial_preferences = np.array([[1.0, 0.0]])
         preferences = np.array([[0.0, 1.0]])
 
-    assert preference_drift(NoPreferences()) is None
+    assert not isinstance(NoPreferences(), HasPreferences)  # no drift_distance metric
+    assert isinstance(Drifted(), HasPreferences)
     assert preference_drift(Drifted()) == pytest.approx(math.sqrt(2))
 
 
@@ -108,3 +110,18 @@ def test_user_metrics_leave_every_other_metric_unchanged(monkeypatch: pytest.Mon
     names = {"homogenization", "user_entropy_window"}
     assert names <= set(with_users["metric"].to_list())
     assert with_users.filter(~pl.col("metric").is_in(list(names))).equals(without)
+
+
+def test_similar_pairs_give_homogenization_nn_beside_the_random_pairs() -> None:
+    from loopsim.simulator.metrics.user_tracker import UserConsumption
+
+    tracker = UserConsumption(4, np.random.default_rng(0), n_pairs=0,
+                              similar_pairs=lambda: np.array([[0, 1], [2, 3]]))
+    tracker.record(np.array([0, 1, 2, 3]), np.array([[5], [5], [6], [7]]),
+                   np.ones((4, 1), dtype=bool))
+    out = tracker.snapshot()
+    assert out["homogenization_nn"] == pytest.approx(0.5)  # {5} vs {5}: 1; {6} vs {7}: 0
+    assert math.isnan(out["homogenization"])  # no random pair
+    plain = UserConsumption(4, np.random.default_rng(0), n_pairs=3)
+    plain.record(np.array([0]), np.array([[5]]), np.ones((1, 1), dtype=bool))
+    assert "homogenization_nn" not in plain.snapshot()

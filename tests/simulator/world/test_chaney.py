@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator import ChaneyWorld, Feedback
-from loopsim.simulator.world.chaney import beta_from_mean_variance
+import pytest
+from loopsim.simulator import ChaneyWorld, ConfigError, Feedback
+from loopsim.simulator.world.chaney import beta_from_mean_sd, beta_from_mean_variance
 
 
 def test_beta_parameters_have_the_requested_mean_and_variance() -> None:
@@ -51,3 +52,44 @@ def test_new_items_extend_utilities() -> None:
     assert world.relevance(np.arange(4), ids).shape == (4, 10)
     rel = world.relevance(np.arange(4), ids)
     assert np.all((rel >= 0) & (rel <= 1))
+
+
+def test_spreads_are_standard_deviations_as_in_the_paper() -> None:
+    a, b = beta_from_mean_sd(np.array([0.3]), 0.01)
+    np.testing.assert_allclose(a * b / ((a + b) ** 2 * (a + b + 1)), [1e-4])
+
+
+def test_users_know_a_noisy_fraction_and_are_rewarded_the_true_utility() -> None:
+    world = ChaneyWorld(n_users=20, n_items=30, known_fraction_mean=0.9,
+                        known_fraction_sd=0.01)
+    world.reset(np.random.default_rng(4))
+    users, items = np.arange(20), np.arange(30)
+    true = world.utility(users, items)
+    fraction = world.known_utility(users, items)[true > 0] / true[true > 0]
+    assert abs(fraction.mean() - 0.9) < 0.002 and 0.005 < fraction.std() < 0.015
+    np.testing.assert_array_equal(world.relevance(users, items), world.known_utility(users, items))
+    slates = np.tile(items[:5], (20, 1))
+    np.testing.assert_array_equal(world.conversion_of_slates(users, slates),
+                                  world.utility(users, items[:5]))
+
+
+def test_known_fraction_sd_zero_is_the_mean_and_too_large_an_sd_is_refused() -> None:
+    world = ChaneyWorld(n_users=3, n_items=4, known_fraction_mean=0.5, known_fraction_sd=0.0)
+    world.reset(np.random.default_rng(0))
+    np.testing.assert_allclose(world.known_utility(np.arange(3), np.arange(4)),
+                               0.5 * world.utility(np.arange(3), np.arange(4)))
+    with pytest.raises(ConfigError, match="known_fraction_sd"):
+        ChaneyWorld(known_fraction_mean=0.98, known_fraction_sd=0.2).reset(
+            np.random.default_rng(0))
+
+
+def test_nearest_neighbour_pairs_pair_each_user_with_the_most_similar_other() -> None:
+    world = ChaneyWorld(n_users=12, n_items=4)
+    world.reset(np.random.default_rng(5))
+    pairs = world.nearest_neighbour_pairs()
+    np.testing.assert_array_equal(pairs[:, 0], np.arange(12))
+    p = world.preferences / np.linalg.norm(world.preferences, axis=1, keepdims=True)
+    sim = p @ p.T
+    for a, b in pairs:
+        assert a != b
+        assert sim[a, b] == max(sim[a, c] for c in range(12) if c != a)

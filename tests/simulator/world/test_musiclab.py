@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import ConfigError, Feedback, MusicLabWorld
+from loopsim.simulator.schema import check_arguments
 
 
 def _downloads(items: list[int], rewards: list[float]) -> Feedback:
@@ -54,4 +55,4 @@ def test_same_seed_same_songs() -> None:
 
 def test_bad_parameter_names_the_field() -> None:
     with pytest.raises(ConfigError, match="world.social_exponent"):
-        MusicLabWorld(social_exponent=-1).reset(np.random.default_rng(0))
+        check_arguments(MusicLabWorld, {"social_exponent": -1}, "world.")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from loopsim.policies import Popularity
 from loopsim.simulator import (
     ConfigError,
     DataError,
@@ -17,6 +16,8 @@ from loopsim.simulator import (
 )
 from loopsim.simulator.world.ratings import als
 from loopsim.simulator.world.ratings_io import read_ratings
+
+from tests.builtins import make_policy
 
 CSV = "userId,movieId,rating,timestamp\n"
 
@@ -116,7 +117,7 @@ def test_world_is_calibrated_from_the_file(tmp_path: Path) -> None:
 def test_warm_start_hands_rating_counts_to_the_policy(tmp_path: Path) -> None:
     path = _small_file(tmp_path)
     world = RatingsWorld(path=str(path), warm_start=True)
-    policy = Popularity()
+    policy = make_policy("popularity")
     cfg = SimulationConfig(horizon=1.0, slate_size=5, progress=False)
     result = Simulation(world, PositionBasedModel(), policy, cfg, seed=0).run()
     result.raise_for_status()

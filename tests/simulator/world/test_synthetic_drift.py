@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from loopsim.simulator.contract import Feedback, Slates
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.schema import check_arguments
 from loopsim.simulator.world import SyntheticWorld
 
 
@@ -102,6 +103,5 @@ def test_drift_in_a_global_world_keeps_the_version() -> None:
 
 
 def test_drift_outside_the_unit_interval_is_rejected() -> None:
-    w = SyntheticWorld(n_users=3, n_items=4, drift=1.5)
     with pytest.raises(ConfigError, match=r"world.drift == 1.5.*\[0.0, 1.0\]"):
-        w.reset(np.random.default_rng(0))
+        check_arguments(SyntheticWorld, {"drift": 1.5}, "world.")

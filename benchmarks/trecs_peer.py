@@ -16,15 +16,20 @@ excluded): T-RECS's ``run(timesteps)``, loopsim's event loop.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 import types
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from loopsim.experiments.bench import run_worker
 from loopsim.experiments.bench_run import build, run_timed
 
 #: Runs a worker spec in a fresh interpreter (``loopsim.experiments.bench.run_worker``), or None.
@@ -122,8 +127,7 @@ def compare(n_users: int = 1000, n_items: int = 1250, steps: int = 100, slate: i
     """
     loopsim = run_loopsim(n_users, n_items, steps, slate, seed, runner, repeat)
     args = {"n_users": n_users, "n_items": n_items, "steps": steps, "slate": slate, "seed": seed}
-    trecs = (runner([], "", {"reference": "trecs", "args": args}) if runner
-             else run_trecs(**args))
+    trecs = _trecs_in_a_fresh_interpreter(args) if runner else run_trecs(**args)
     out: dict[str, Any] = {"work": {"users": n_users, "items": n_items, "steps": steps,
                                     "slate": slate}, "trecs": trecs, "loopsim": loopsim}
     if trecs["status"] == "completed" and loopsim["seconds"] > 0:
@@ -131,4 +135,48 @@ def compare(n_users: int = 1000, n_items: int = 1250, steps: int = 100, slate: i
     return out
 
 
-__all__ = ["compare", "run_loopsim", "run_trecs"]
+def _trecs_in_a_fresh_interpreter(args: dict[str, Any]) -> dict[str, Any]:
+    """:func:`run_trecs` in its own process (its shims never touch this one)."""
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker",
+                           json.dumps(args)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"status": "crashed", "reason": proc.stderr.strip().splitlines()[-1:]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+#: Target of loopsim's speed-up over T-RECS on the same work.
+TARGET_PEER = 200.0
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """``python -m benchmarks.trecs_peer [--steps N] [--repeat R] [--out peer.json]``."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.trecs_peer",
+                                description="loopsim against T-RECS on the same work")
+    p.add_argument("--steps", type=int, default=100, help="T-RECS steps = loopsim days")
+    p.add_argument("--repeat", type=int, default=1, help="loopsim runs (fastest kept)")
+    p.add_argument("--out", default="peer.json", help="JSON output file")
+    p.add_argument("--worker", help=argparse.SUPPRESS)  # internal: one T-RECS run
+    args = p.parse_args(argv)
+    if args.worker:
+        out = run_trecs(**json.loads(args.worker))
+        print(json.dumps(out))
+        return out
+    peer = compare(steps=args.steps, runner=run_worker, repeat=args.repeat)
+    lo, tr = peer["loopsim"], peer["trecs"]
+    line = f"peer: loopsim {lo['seconds']:.3f} s"
+    if tr["status"] == "completed":
+        line += f", T-RECS {tr['seconds']:.1f} s, loopsim {peer['speedup']:.0f}x faster"
+        peer["target"] = {"ratio": peer["speedup"], "target": TARGET_PEER,
+                          "met": peer["speedup"] >= TARGET_PEER}
+    else:
+        line += f"; T-RECS {tr['status']}: {tr.get('reason')}"
+    print(line, flush=True)
+    Path(args.out).write_text(json.dumps(peer, indent=2, default=str) + "\n")
+    return peer
+
+
+__all__ = ["compare", "main", "run_loopsim", "run_trecs"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The notebook API: loopsim.run and loopsim.compare take the CLI's config names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from loopsim.simulator.errors import ConfigError
+from omegaconf import open_dict
+
+import loopsim
+
+TINY = ["horizon=3", "world.n_users=100", "world.n_items=40", "slate_size=5",
+        "progress=false"]
+
+
+def test_import_loopsim_is_light() -> None:
+    code = ("import sys, loopsim; "
+            "print(sorted(m for m in ('hydra', 'polars', 'numpy', 'matplotlib', 'simpy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_run_returns_frames_and_the_summary_of_the_cli_run(tmp_path: Path) -> None:
+    result = loopsim.run(["policy=thompson", "seed=2", *TINY], out_dir=tmp_path / "r")
+    assert isinstance(result.metrics, pl.DataFrame) and isinstance(result.items, pl.DataFrame)
+    assert set(result.metrics.columns) == {"t", "metric", "value"}
+    assert result.summary["status"] == "completed"
+    assert result.summary["labels"] == {"policy": "thompson", "seed": 2}
+    written = pl.read_parquet(tmp_path / "r" / "metrics.parquet")
+    assert written.select("t", "metric", "value").equals(result.metrics)
+
+
+def test_run_is_the_cli_run_bit_for_bit(tmp_path: Path) -> None:
+    from loopsim.experiments.runner import run_config
+
+    cfg = loopsim.compose(["policy=ctr", *TINY])
+    name = cfg.hydra.runtime.choices.policy
+    with open_dict(cfg):
+        del cfg["hydra"]
+    via_runner = run_config(cfg, tmp_path / "cli", name)
+    assert loopsim.run(["policy=ctr", *TINY]).metrics.equals(via_runner.metrics)
+
+
+def test_a_bad_override_raises_before_the_run() -> None:
+    with pytest.raises(ConfigError, match=r"`policy.selector.epsilon == 2`: must be in"):
+        loopsim.run(["policy=epsilon_greedy", "policy.selector.epsilon=2", *TINY])
+
+
+def test_compare_groups_results_by_their_overrides(tmp_path: Path) -> None:
+    runs = [loopsim.run(["policy=thompson", f"policy/estimator={est}", f"seed={seed}", *TINY])
+            for est in ("ctr", "coec") for seed in (0, 1)]
+    folder = loopsim.run(["policy=random", *TINY], out_dir=tmp_path / "random")
+    assert folder.summary["status"] == "completed"
+    c = loopsim.compare([*runs, tmp_path / "random"], out=tmp_path / "cmp")
+    assert c.summary["group"].to_list() == ["random", "thompson estimator=coec",
+                                            "thompson estimator=ctr"]
+    assert c.summary["runs"].to_list() == [1, 2, 2]
+    assert {"trajectories", "tradeoff"} <= set(c.figures)
+    assert hasattr(c.figures["tradeoff"], "savefig")  # a matplotlib figure
+    assert (tmp_path / "cmp" / "summary.csv").is_file()
