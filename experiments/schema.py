@@ -68,6 +68,9 @@ def structured(name: str, *sources: type, extra: tuple[tuple[str, Any, Any], ...
                ) -> type:
     """A plain dataclass with the fields of ``sources`` (ranges stripped), for Hydra.
 
+    A ``Literal`` field becomes its values' type; the values themselves are checked by
+    the source (e.g. :meth:`SimulationConfig.validate`).
+
     Args:
         name: Name of the new dataclass (shown in Hydra's type errors).
         *sources: Dataclasses whose fields are copied, in order.
@@ -77,7 +80,10 @@ def structured(name: str, *sources: type, extra: tuple[tuple[str, Any, Any], ...
     for source in sources:
         hints = typing.get_type_hints(source)  # Annotated[...] -> its plain type
         for f in dataclasses.fields(source):
-            fields_.append((f.name, hints[f.name], field(default=f.default)))
+            hint = hints[f.name]
+            if typing.get_origin(hint) is typing.Literal:  # OmegaConf has no Literal:
+                hint = type(typing.get_args(hint)[0])  # its value type (checked later)
+            fields_.append((f.name, hint, field(default=f.default)))
     return dataclasses.make_dataclass(name, [*extra, *fields_])
 
 

@@ -17,11 +17,13 @@ engine checks once when the run starts (never looked up inside the loop):
   examination curve) recorded at every snapshot as ``policy_<name>``;
 * :class:`UsesGroundTruth` -- ``use_ground_truth(truth)``: the oracle, the only kind of
   component handed the world's truth;
+* :class:`UsesPolicyStream` -- ``use_policy_stream(rng)``: a component that draws outside
+  ``rank`` (mf's initial factors), handed a child of the run's policy stream;
 * :class:`HasPosterior` -- ``posterior(items)``: an estimator's Beta posterior (what
   Thompson sampling and UCB need; checked when such a selector is composed);
 * :class:`Composite` -- ``parts()``: the components a policy is made of (an estimator and
-  a selector, pipeline stages); the engine checks each part for ``ReportsMetrics`` and
-  ``UsesGroundTruth`` too.
+  a selector, pipeline stages); the engine checks each part for ``ReportsMetrics``,
+  ``UsesGroundTruth`` and ``UsesPolicyStream`` too.
 
 The world's optional hooks are in :mod:`loopsim.simulator.world.base`.
 """
@@ -29,7 +31,7 @@ The world's optional hooks are in :mod:`loopsim.simulator.world.base`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -46,6 +48,7 @@ __all__ = [
     "SlateRequest",
     "Slates",
     "UsesGroundTruth",
+    "UsesPolicyStream",
     "HOOKS",
     "components",
     "hooks_of",
@@ -92,6 +95,14 @@ class Slates:
         propensities: ``(B, k)`` floats in (0, 1]: the probability that the item was
             placed at that rank given the policy's state, for inverse-propensity
             estimators. ``None`` means the policy is deterministic (propensity 1).
+            A randomized policy must never claim 1 for a random placement: built-in
+            selectors log exact marginals (epsilon-greedy, RandTop-N, RandPair,
+            softmax, uniform) or, for Thompson sampling, whose marginals have no
+            closed form, a Monte-Carlo estimate from the same posterior
+            (``(count + 1) / (M + 1)`` over ``M = policy.selector.propensity_draws`` posterior
+            slates per model version). Random tie-breaking among exactly equal scores
+            is not counted as randomization: the logged value is the propensity
+            given the session's tie draw.
         versions: Optional ``{stage: model version}`` of the models that served the
             batch (e.g. ``{"retrieval": 3, "ranker": 7}`` for a pipeline). The engine
             copies them onto every impression of the batch (:attr:`Feedback.versions`)
@@ -117,7 +128,13 @@ _FEEDBACK_DTYPES: dict[str, type] = {
     "click": np.bool_,
     "reward": np.float32,
     "propensity": np.float32,
+    "source": np.int8,
 }
+
+#: ``Feedback.source`` of a row served by the policy.
+RECOMMENDED = 0
+#: ``Feedback.source`` of an organic row: an item the user found outside the recommender.
+ORGANIC = 1
 
 
 @dataclass(frozen=True)
@@ -133,7 +150,12 @@ class Feedback:
         reward: ``(N,)`` float32 conversion value (rating, download...); equals
             ``click`` under click models without a conversion step.
         propensity: ``(N,)`` float32 probability that the item was placed at that rank
-            (1.0 for a deterministic policy).
+            (1.0 for a deterministic policy and for organic rows).
+        source: ``(N,)`` int8 where the row comes from: :data:`RECOMMENDED` (0, a
+            slate the policy served) or :data:`ORGANIC` (1, an item the user found on
+            their own: search, browsing, links; logged with ``rank == 0``,
+            ``click == True``). A policy may learn from organic rows or ignore them;
+            position-aware and impression-based estimators must skip them.
         versions: Optional ``{stage: (N,) int64}`` model version of each stage that
             served the row (from :attr:`Slates.versions`); ``-1`` where a row was served
             without that stage's version. ``None`` when no served batch had versions.
@@ -147,6 +169,17 @@ class Feedback:
     reward: np.ndarray
     propensity: np.ndarray
     versions: Mapping[str, np.ndarray] | None = None
+    # A factory, not a default: no class attribute, so JoinedFeedback joins it lazily.
+    source: np.ndarray | None = field(default_factory=lambda: None)
+
+    def __post_init__(self) -> None:
+        if self.source is None:  # recommended rows unless told otherwise
+            object.__setattr__(self, "source", np.zeros(self.item.shape[0], dtype=np.int8))
+
+    @property
+    def recommended(self) -> np.ndarray:
+        """``(N,)`` bool mask of the rows served by the policy (not organic)."""
+        return self.source == RECOMMENDED
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
@@ -194,7 +227,15 @@ class Feedback:
             versions=None if slates.versions is None else {
                 stage: np.full(b * k, int(v), dtype=np.int64)
                 for stage, v in slates.versions.items()},
+            source=np.zeros(b * k, dtype=np.int8),
         )
+
+    def select(self, mask: np.ndarray) -> Feedback:
+        """The rows where ``mask`` is true."""
+        versions = None if self.versions is None else {
+            stage: v[mask] for stage, v in self.versions.items()}
+        return Feedback(**{name: getattr(self, name)[mask] for name in FEEDBACK_COLUMNS},
+                        versions=versions)
 
 
 #: The array columns of :class:`Feedback` (``versions`` aside), in order.
@@ -300,7 +341,25 @@ class GroundTruth(Protocol):
         ...
 
     def true_value(self, items: np.ndarray) -> np.ndarray:
-        """``(I,)`` population-level value of items; its order is the true ranking."""
+        """``(I,)`` the items' click probability once examined for a random *session*:
+        relevance averaged over users weighted by their activity (sessions per day), as
+        clicks are; its order is the true ranking."""
+        ...
+
+
+@runtime_checkable
+class UsesPolicyStream(Protocol):
+    """Optional: a policy whose state needs random draws outside ``rank`` (e.g. initial
+    factors of a model trained in ``update``, which receives no generator).
+
+    The engine calls it once, before the first request and the first update, on the
+    policy or the part (:class:`Composite`) that declares it, with a child of the run's
+    policy stream (``streams.policy.spawn(1)[0]``), so such draws
+    differ between seeds and never come from a fixed seed or the global state.
+    """
+
+    def use_policy_stream(self, rng: np.random.Generator) -> None:
+        """Receive the generator for draws made outside ``rank``."""
         ...
 
 
@@ -364,6 +423,7 @@ HOOKS: dict[str, type] = {
     "item_scores": ScoresItems,
     "policy_metrics": ReportsMetrics,
     "use_ground_truth": UsesGroundTruth,
+    "use_policy_stream": UsesPolicyStream,
     "posterior": HasPosterior,
     "parts": Composite,
 }

@@ -35,11 +35,12 @@ from loopsim.simulator.contract import (
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.feedback_join import JoinedFeedback
 from loopsim.simulator.hooks import check_parameters, connect
-from loopsim.simulator.impression_log import ImpressionLog
+from loopsim.simulator.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.metrics.pools import PoolRecorder
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.metrics.slices import SliceOptions, SliceRecorder
 from loopsim.simulator.monitor import HasItemFeatures, Monitor, MonitorOptions, judge
+from loopsim.simulator.organic import OrganicChoice, organic_feedback
 from loopsim.simulator.policy_calls import GlobalRandomWatch, call_policy, policy_metrics_values
 from loopsim.simulator.progress import ProgressBar
 from loopsim.simulator.results import RunResult
@@ -56,6 +57,8 @@ from simpy.events import Event
 # Phase priorities at equal times (lower runs first; SimPy's own NORMAL is 1).
 CATALOGUE, SERVE, TRAIN, DEPLOY, SNAPSHOT = 1, 2, 3, 4, 5
 _EPS = 1e-9
+#: Days between organic batches when ``tick == 0`` (sessions served one by one).
+ORGANIC_STEP = 0.01
 
 Process = Generator[Event, Any, None]
 
@@ -237,11 +240,17 @@ class Simulation:
                                                  self.streams.metrics.spawn(1)[0])
         self.progress = ProgressBar(cfg.horizon, self.policy_name, cfg.progress)
         self.timer = PhaseTimer() if self.timing else NullTimer()
-        self.hooks = connect(self.policy, self.world)  # optional hooks, checked once
+        # Optional hooks, checked once (mf's initial factors get a policy-stream child).
+        self.hooks = connect(self.policy, self.world, self.streams.policy)
+        # Organic sessions per recommended session (an open world); 0: the closed loop.
+        self.organic_rate = self.hooks.organic
+        self.organic_choice = OrganicChoice(self.hooks.organic_sharpness)
         self.model_version = 0
         self.monitor = self._make_monitor()
         if isinstance(self.world, HasHistory) and len(warm := self.world.history()):
             self._update(0.0, warm)  # logged feedback to start from
+        if cfg.cold_start == "history":
+            self._update(0.0, read_feedback(str(cfg.history_path)))
         return self._start_processes()
 
     def _set_rates(self) -> None:
@@ -290,6 +299,8 @@ class Simulation:
         cfg = self.config
         self.env = env = simpy.Environment()
         env.process(self._sessions(env))
+        if self.organic_rate > 0 and cfg.tick == 0:  # else drawn with each tick's sessions
+            env.process(self._organic(env))
         env.process(self._catalogue(env))
         if self.shift is not None:
             env.process(self._shifting(env))
@@ -318,8 +329,10 @@ class Simulation:
                 n = int(rng.poisson(self._expected_sessions(previous, when)))
                 users = self._draw_users(rng, n)
                 times = np.sort(previous + (when - previous) * rng.random(n))
-                previous = when
                 self.timer.lap("arrivals")
+                if self.organic_rate > 0:
+                    self._organic_between(previous, when)
+                previous = when
                 if n:
                     self._serve(env.now, times, users)
             return
@@ -333,6 +346,43 @@ class Simulation:
                     return
                 yield At(env, t - env.now, SERVE)
                 self._serve(env.now, np.array([t]), np.array([user], dtype=np.int64))
+
+    def _organic(self, env: simpy.Environment) -> Process:
+        """Organic sessions when ``tick == 0``: batched every ``ORGANIC_STEP`` days."""
+        previous = 0.0
+        for when in _grid(ORGANIC_STEP, self.config.horizon):
+            yield At(env, when - env.now, SERVE)
+            self._organic_between(previous, when)
+            previous = when
+
+    def _organic_between(self, start: float, end: float) -> None:
+        """Organic sessions of ``(start, end]``: ``world.organic`` times each user's rate."""
+        self.timer.start()
+        rng = self.streams.organic
+        n = int(rng.poisson(self.organic_rate * self.total_rate * (end - start)))
+        if n:
+            users = self._draw_users(rng, n)
+            times = np.sort(start + (end - start) * rng.random(n))
+            self._serve_organic(end, times, users, train=False)
+        self.timer.lap("organic")
+
+    def _serve_organic(self, t: float, times: np.ndarray, users: np.ndarray,
+                       train: bool) -> None:
+        """Organic sessions: each user picks an item by their own relevance; logged.
+
+        Under online learning (``retrain_interval == 0``) the organic rows reach the
+        policy with the next served batch's update, unless ``train`` (the organic
+        start-up period, when no batch is served).
+        """
+        items = self.organic_choice.draw(self.world, users, self.catalogue.candidates,
+                                         self.streams.organic)
+        self.recorder.record_organic(items)
+        feedback = organic_feedback(times, users, items)
+        self.log.push(t + self.config.feedback_delay, feedback)
+        if self.impression_log is not None:
+            self.impression_log.append(feedback)
+        if train and self.config.retrain_interval == 0:
+            self._train(self.env)
 
     def _draw_users(self, rng: np.random.Generator, n: int) -> np.ndarray:
         draws = rng.random(n) * self.total_rate
@@ -413,11 +463,15 @@ class Simulation:
     def _serve(self, t: float, times: np.ndarray, users: np.ndarray) -> None:
         """Rank, validate, sample clicks, count, and queue the feedback of one batch."""
         timer = self.timer
+        start_up = t < self.config.startup_days
+        if start_up and self.config.cold_start == "organic":
+            self._serve_organic(t, times, users, train=True)  # no recommender yet
+            return
         timer.start()
         candidates = self.catalogue.candidates
         users.flags.writeable = False  # the policy reads them; the log keeps them
         request = SlateRequest(t, users, candidates, self.config.slate_size, self.streams.policy)
-        if t < self.config.startup_days:
+        if start_up:
             slates = random_slates(request)
         else:
             slates = self._call("rank", t, self.policy.rank, request)
@@ -586,6 +640,7 @@ class Simulation:
             "exposure": self.recorder.exposure[:n].copy(),
             "clicks": self.recorder.clicks[:n].copy(),
             "reward": self.recorder.reward[:n].copy(),
+            "organic": self.recorder.organic[:n].copy(),
             "policy_score": scores if scores is not None else np.full(n, math.nan),
             "arrival_time": self.catalogue.arrival_times(),
             "available": self.catalogue.available.copy(),

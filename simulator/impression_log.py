@@ -88,4 +88,40 @@ def _slice(rows: Feedback, start: int, stop: int) -> Feedback:
                        for name in FEEDBACK_COLUMNS}, versions=versions)
 
 
-__all__ = ["IMPRESSIONS_DIR", "ImpressionLog"]
+def read_feedback(path: str | Path) -> Feedback:
+    """A logged history as one :class:`Feedback`: a Parquet file, or a folder of them.
+
+    The columns are those of ``Feedback`` (as this log writes them); ``source`` may be
+    missing (all rows recommended). Used by ``cold_start=history``.
+
+    Raises:
+        ConfigError: when the path does not exist or a column is missing.
+    """
+    from loopsim.simulator.errors import ConfigError
+
+    where = Path(path)
+    files = sorted(where.glob("*.parquet")) if where.is_dir() else [where]
+    if not files or not files[0].exists():
+        raise ConfigError(
+            f"`history_path == {str(path)!r}`: no Parquet file there. Give a file or a "
+            "folder of feedback Parquet files (e.g. a run's impressions/)."
+        )
+    frame = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+    need = [name for name in FEEDBACK_COLUMNS if name != "source"]
+    missing = [name for name in need if name not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"`history_path == {str(path)!r}` lacks the column(s) {missing}: a history "
+            f"needs the Feedback columns {need} (source optional)."
+        )
+    columns = {name: frame[name].to_numpy() for name in need}
+    dtypes = {"t": np.float64, "user": np.int64, "item": np.int64, "rank": np.int16,
+              "click": np.bool_, "reward": np.float32, "propensity": np.float32}
+    columns = {name: np.ascontiguousarray(col, dtype=dtypes[name])
+               for name, col in columns.items()}
+    source = (np.ascontiguousarray(frame["source"].to_numpy(), dtype=np.int8)
+              if "source" in frame.columns else None)
+    return Feedback(**columns, source=source)
+
+
+__all__ = ["IMPRESSIONS_DIR", "ImpressionLog", "read_feedback"]

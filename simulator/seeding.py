@@ -6,7 +6,8 @@ does not shift the others.
 
 * ``world`` and ``catalogue`` come from ``world_seed`` when it is given (replay the same
   world under many seeds), else from the run's seed;
-* ``arrivals``, ``clicks``, ``policy``, ``metrics`` and ``monitor`` always come from the run's seed.
+* ``arrivals``, ``clicks``, ``policy``, ``metrics``, ``organic`` and ``monitor`` always come
+  from the run's seed.
 
 Arrivals and the world never depend on the policy, so two policies run at the same seed
 meet the same users at the same times (common random numbers).
@@ -20,9 +21,9 @@ import numpy as np
 
 #: Stable spawn keys of the run-level streams. Never renumber: it would change results.
 RUN_STREAMS: dict[str, int] = {"arrivals": 1, "clicks": 2, "policy": 3, "metrics": 4,
-                               "monitor": 6}
+                               "organic": 5, "monitor": 6}
 #: Stable spawn key of the pipeline stage metrics' sampling stream (made on demand).
-POOL_METRICS_STREAM = 5
+POOL_METRICS_STREAM = 7
 #: Stable spawn keys of the world-level streams.
 WORLD_STREAMS: dict[str, int] = {"world": 1, "catalogue": 2}
 
@@ -42,6 +43,8 @@ class Streams:
         clicks: Draws click (and conversion) outcomes.
         policy: Handed to the policy in every :class:`~simulator.contract.SlateRequest`.
         metrics: Draws samples used only by metrics (never affects the simulation).
+        organic: Draws organic sessions (who, when, which item): never the policy's,
+            so every policy meets the same organic traffic.
         monitor: Draws the monitor's samples (its guard may change the simulation).
     """
 
@@ -51,6 +54,7 @@ class Streams:
     clicks: np.random.Generator
     policy: np.random.Generator
     metrics: np.random.Generator
+    organic: np.random.Generator
     monitor: np.random.Generator
 
     @classmethod

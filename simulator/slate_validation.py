@@ -57,6 +57,9 @@ def _check_type_and_shape(slates: object, request: SlateRequest, policy: str) ->
 
 
 def _check_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray, policy: str) -> None:
+    if rows.size and rows.min() >= 0 and rows.max() < available.shape[0] \
+            and available[rows].all():
+        return  # the common case, in one gather
     in_range = (rows >= 0) & (rows < available.shape[0])
     ok = in_range.copy()
     ok[in_range] = available[rows[in_range]]
@@ -73,11 +76,21 @@ def _check_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray, p
     )
 
 
+def _has_repeats(rows: np.ndarray) -> bool:
+    """Whether any row repeats an id: column shifts for short rows (no sort), else a sort."""
+    k = rows.shape[1]
+    if k <= 16:
+        cols = np.ascontiguousarray(rows.T)  # (k, B): each shift compares whole rows
+        return any(bool((cols[d:] == cols[:-d]).any()) for d in range(1, k))
+    ordered = np.sort(rows, axis=1)
+    return bool((ordered[:, 1:] == ordered[:, :-1]).any())
+
+
 def _check_repeats(rows: np.ndarray, request: SlateRequest, policy: str) -> None:
+    if not _has_repeats(rows):
+        return
     ordered = np.sort(rows, axis=1)
     repeated = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
-    if not repeated.any():
-        return
     row = int(np.flatnonzero(repeated)[0])
     dup = ordered[row, 1:][ordered[row, 1:] == ordered[row, :-1]][0]
     raise _fail(

@@ -12,7 +12,7 @@ import time
 
 #: Phases the engine reports, in the order they happen within a batch.
 PHASES = ("arrivals", "serving", "clicks", "metrics", "logging", "world", "training",
-          "catalogue")
+          "catalogue", "organic")
 
 
 class NullTimer:

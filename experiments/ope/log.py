@@ -131,8 +131,10 @@ def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
         raise DataError(f"{path}: not readable as Parquet ({type(exc).__name__}: {exc}): "
                         "the chunk is corrupt or truncated; rerun the run to rewrite it.") from exc
     keep = pl.col("rank") >= 1
-    if "source" in frame.columns:
-        keep = keep & (pl.col("source").cast(pl.Utf8) == "recommended")
+    if "source" in frame.columns:  # Feedback.source: 0 recommended, 1 organic (rank 0)
+        recommended = (pl.col("source") == 0 if frame.schema["source"].is_integer()
+                       else pl.col("source").cast(pl.Utf8) == "recommended")
+        keep = keep & recommended
     return frame.filter(keep).select(columns)
 
 

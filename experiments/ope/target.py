@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from loopsim.experiments.ope.log import RunLog, Sessions
 from loopsim.experiments.ope.truth import Truth, check_same_world
-from loopsim.policies.selectors.topk import top_k_random_ties
+from loopsim.policies.selectors.ties import top_k_random_ties
 from loopsim.simulator.contract import Feedback, RankingPolicy, SlateRequest, Slates
 from loopsim.simulator.errors import DataError, LoopsimError
 from loopsim.simulator.slate_validation import validate_slates

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from loopsim.policies.estimators.prior import empirical_beta_prior
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.schema import OpenUnit, Positive
+
+
+def served_only(feedback: Feedback) -> Feedback:
+    """The rows served by the policy (organic rows dropped; no copy when there are none)."""
+    if len(feedback) == 0 or not feedback.source.any():
+        return feedback
+    return feedback.select(feedback.recommended)
 
 
 class ItemCounters:
@@ -16,17 +24,27 @@ class ItemCounters:
         self.clicks = np.zeros(0, dtype=np.float64)
         self.version = 0
 
-    def add(self, feedback: Feedback) -> None:
-        """Count the impressions and clicks of a feedback batch."""
+    def add(self, feedback: Feedback, organic: bool = False) -> None:
+        """Count the impressions and clicks of a feedback batch.
+
+        Organic rows are never impressions; their consumption counts as clicks only
+        when ``organic`` is true. They are few, so they are counted apart and taken
+        off rather than masked out of every column.
+        """
         if len(feedback) == 0:
             return
         n = int(feedback.item.max()) + 1
         self.impressions = grown(self.impressions, n)
         self.clicks = grown(self.clicks, n)
-        self.impressions += np.bincount(feedback.item, minlength=self.impressions.shape[0])
-        self.clicks += np.bincount(
-            feedback.item[feedback.click], minlength=self.clicks.shape[0]
-        )
+        size = self.impressions.shape[0]
+        self.impressions += np.bincount(feedback.item, minlength=size)
+        self.clicks += np.bincount(feedback.item[feedback.click], minlength=size)
+        source = feedback.source
+        if source.any():
+            found = np.bincount(feedback.item[source != 0], minlength=size)
+            self.impressions -= found
+            if not organic:
+                self.clicks -= found  # organic rows are logged as clicked
         self.version += 1
 
     def of(self, counts: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -38,11 +56,17 @@ class ItemCounters:
 
 
 class ClickCount:
-    """Popularity: an item's score is its number of clicks so far."""
+    """Popularity: an item's score is its number of clicks so far.
+
+    Args:
+        organic: Count organic consumption (items users found on their own) as well as
+            clicks on served slates, as a production popularity list counts every play.
+    """
 
     personalized = False
 
-    def __init__(self) -> None:
+    def __init__(self, organic: bool = True) -> None:
+        self.organic = organic
         self._counts = ItemCounters()
 
     @property
@@ -51,31 +75,38 @@ class ClickCount:
         return self._counts.version
 
     def update(self, feedback: Feedback) -> None:
-        """Add the batch's clicks."""
-        self._counts.add(feedback)
+        """Add the batch's clicks (and organic consumption, when ``organic``)."""
+        self._counts.add(feedback, organic=bool(self.organic))
 
     def scores(self, items: np.ndarray) -> np.ndarray:
         """Cumulative clicks of each item."""
         return self._counts.of(self._counts.clicks, items)
 
     def __repr__(self) -> str:
-        return "ClickCount()"
+        return f"ClickCount(organic={self.organic})"
 
 
 class BetaCTR:
     """Click-through rate with a Beta prior: ``(clicks + a) / (impressions + a + b)``.
 
+    Organic rows are not impressions: they are skipped.
+
     Args:
-        prior_mean: Prior CTR ``a / (a + b)`` given to unseen items, in (0, 1).
-        prior_strength: Pseudo-impressions ``a + b`` of the prior, > 0.
+        prior_mean: Prior CTR ``a / (a + b)`` given to unseen items, in (0, 1); ``None``
+            (default): the pooled CTR of the log (empirical Bayes,
+            :mod:`~policies.estimators.prior`).
+        prior_strength: Pseudo-impressions ``a + b`` of the prior, > 0; ``None``
+            (default): estimated by the method of moments.
     """
 
     personalized = False
 
-    def __init__(self, prior_mean: OpenUnit = 0.05, prior_strength: Positive = 20.0) -> None:
+    def __init__(self, prior_mean: OpenUnit | None = None,
+                 prior_strength: Positive | None = None) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self._counts = ItemCounters()
+        self._prior: tuple[int, float, float] | None = None
 
     @property
     def version(self) -> int:
@@ -83,19 +114,34 @@ class BetaCTR:
         return self._counts.version
 
     def update(self, feedback: Feedback) -> None:
-        """Add the batch's impressions and clicks."""
+        """Add the batch's impressions and clicks (served rows only)."""
         self._counts.add(feedback)
+
+    def prior(self) -> tuple[float, float]:
+        """``(mean, strength)`` of the prior in use (estimated once per version)."""
+        p = self._prior
+        if p is None or p[0] != self.version:
+            c = self._counts
+            mean, strength = empirical_beta_prior(c.clicks, c.impressions, self.prior_mean,
+                                                  self.prior_strength)
+            self._prior = p = (self.version, mean, strength)
+        return p[1], p[2]
+
+    def policy_metrics(self) -> dict[str, float]:
+        """The prior in use (``prior_mean``, ``prior_strength``)."""
+        mean, strength = self.prior()
+        return {"prior_mean": mean, "prior_strength": strength}
 
     def scores(self, items: np.ndarray) -> np.ndarray:
         """Posterior mean CTR of each item."""
-        mean, strength = float(self.prior_mean), float(self.prior_strength)
+        mean, strength = self.prior()
         clicks = self._counts.of(self._counts.clicks, items)
         views = self._counts.of(self._counts.impressions, items)
         return (clicks + mean * strength) / (views + strength)
 
     def posterior(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Beta posterior ``(alpha, beta)`` of each item's CTR (for Thompson sampling, UCB)."""
-        mean, strength = float(self.prior_mean), float(self.prior_strength)
+        mean, strength = self.prior()
         clicks = self._counts.of(self._counts.clicks, items)
         views = self._counts.of(self._counts.impressions, items)
         return clicks + mean * strength, views - clicks + (1.0 - mean) * strength

@@ -10,7 +10,8 @@ estimate the CTR an item would have at rank 1, with a Beta prior:
   ``(sum_clicks 1 / theta(rank) + a) / (impressions + a + b)``.
 
 Statistics are kept per (item, rank), so an estimated curve that improves re-weights the
-whole log at no cost.
+whole log at no cost. Organic rows (no rank) are skipped. The prior is empirical Bayes by
+default (:mod:`~policies.estimators.prior`), pooled in rank-1 units through the curve.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from loopsim.policies.estimators.counts import served_only
 from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.position_counts import PositionCounts
+from loopsim.policies.estimators.prior import empirical_beta_prior
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.schema import NonNegative, OpenUnit, Positive, Probability
 
@@ -28,7 +31,8 @@ from loopsim.simulator.schema import NonNegative, OpenUnit, Positive, Probabilit
 class _Debiased:
     personalized = False
 
-    def __init__(self, prior_mean: OpenUnit = 0.05, prior_strength: Positive = 20.0,
+    def __init__(self, prior_mean: OpenUnit | None = None,
+                 prior_strength: Positive | None = None,
                  propensity: Literal["known", "estimated"] = "known",
                  examination_eta: NonNegative = 1.0,
                  examination: Sequence[Probability] | None = None) -> None:
@@ -36,6 +40,7 @@ class _Debiased:
         self.prior_strength = prior_strength
         self.curve = ExaminationCurve(propensity, examination_eta, examination)
         self.counts = PositionCounts()
+        self._prior_cache: tuple[int, float, float] | None = None
 
     @property
     def version(self) -> int:
@@ -43,13 +48,20 @@ class _Debiased:
         return self.counts.version
 
     def update(self, feedback: Feedback) -> None:
-        """Count the batch per (item, rank) and feed the curve estimate."""
-        self.counts.add(feedback)
-        self.curve.update(feedback)
+        """Count the served rows per (item, rank) and feed the curve estimate."""
+        served = served_only(feedback)
+        self.counts.add(served)
+        self.curve.update(served)
 
     def _prior(self) -> tuple[float, float]:
-        mean, strength = float(self.prior_mean), float(self.prior_strength)
-        return mean, strength
+        """``(mean, strength)`` in use: fixed, or empirical Bayes once per version."""
+        p = self._prior_cache
+        if p is None or p[0] != self.version:
+            ids = np.arange(self.counts.impressions.shape[0], dtype=np.int64)
+            s, n = self.evidence(ids) if ids.size else (np.zeros(0), np.zeros(0))
+            mean, strength = empirical_beta_prior(s, n, self.prior_mean, self.prior_strength)
+            self._prior_cache = p = (self.version, mean, strength)
+        return p[1], p[2]
 
     def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(successes, trials)`` of each item in rank-1 units (before the prior)."""
@@ -68,11 +80,16 @@ class _Debiased:
         return (s + mean * strength) / (n + strength)
 
     def policy_metrics(self) -> dict[str, float]:
-        """The estimated examination curve, when estimating."""
-        return self.curve.policy_metrics()
+        """The prior in use and the estimated examination curve, when estimating."""
+        mean, strength = self._prior()
+        return {"prior_mean": mean, "prior_strength": strength, **self.curve.policy_metrics()}
 
     def _theta(self) -> np.ndarray:
         return self.curve.ratios(self.counts.n_ranks)
+
+    def prior(self) -> tuple[float, float]:
+        """``(mean, strength)`` of the prior in use."""
+        return self._prior()
 
 
 class ClicksOverExpected(_Debiased):

@@ -51,21 +51,28 @@ class ImplicitMF:
         alpha: Confidence per click (``1 + alpha * clicks``), >= 0.
         iterations: ALS sweeps per update.
         init_scale: Standard deviation of the initial factors.
-        init_seed: Seed of the factors' initial values (the estimator's own stream;
-            ``update`` receives no generator).
+        init_seed: Seed of the factors' initial values. ``None`` (the default) draws
+            them from the run's policy stream, handed over by the engine through
+            :meth:`use_policy_stream`, so they differ between seeds; outside the engine
+            (no stream given) ``None`` falls back to seed 0.
+        organic: Learn from organic rows (items users found on their own) as well as
+            from clicks on served slates: both are implicit feedback.
     """
 
     personalized = True
 
     def __init__(self, n_factors: PositiveInt = 16, regularization: Positive = 0.1,
                  alpha: NonNegative = 10.0, iterations: PositiveInt = 2,
-                 init_scale: NonNegative = 0.1, init_seed: NonNegativeInt = 0) -> None:
+                 init_scale: NonNegative = 0.1, init_seed: NonNegativeInt | None = None,
+                 organic: bool = True) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
         self.alpha = alpha
         self.iterations = iterations
         self.init_scale = init_scale
         self.init_seed = init_seed
+        self.organic = organic
+        self._stream: np.random.Generator | None = None
         self._keys = np.zeros(0, dtype=np.int64)
         self._counts = np.zeros(0)
         self._users = np.zeros((0, 0))
@@ -74,6 +81,10 @@ class ImplicitMF:
         self._rng: np.random.Generator | None = None
         self._version = 0
         self._serving: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def use_policy_stream(self, rng: np.random.Generator) -> None:
+        """Draw the initial factors from ``rng`` (a child of the run's policy stream)."""
+        self._stream = rng
 
     @property
     def version(self) -> int:
@@ -87,7 +98,10 @@ class ImplicitMF:
 
     def _grow(self, n_users: int, n_items: int, f: int) -> None:
         if self._rng is None:
-            self._rng = np.random.default_rng(self.init_seed)
+            if self.init_seed is not None:
+                self._rng = np.random.default_rng(self.init_seed)
+            else:
+                self._rng = self._stream if self._stream is not None else np.random.default_rng(0)
             self._users = np.zeros((0, f))
             self._items = np.zeros((0, f))
         scale = float(self.init_scale)
@@ -105,7 +119,7 @@ class ImplicitMF:
         if len(feedback) == 0:
             return
         self._grow(int(feedback.user.max()) + 1, int(feedback.item.max()) + 1, f)
-        clicked = feedback.click
+        clicked = feedback.click if self.organic else feedback.click & feedback.recommended
         if clicked.any():
             keys = feedback.user[clicked] * _KEY + feedback.item[clicked]
             keys, inverse = np.unique(np.concatenate([self._keys, keys]), return_inverse=True)

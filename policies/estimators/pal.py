@@ -17,7 +17,9 @@ warm-started. Items are served by ``sigmoid(a_i + b_default_rank)``.
 from __future__ import annotations
 
 import numpy as np
+from loopsim.policies.estimators.counts import served_only
 from loopsim.policies.estimators.position_counts import PositionCounts
+from loopsim.policies.estimators.prior import STRENGTH_FALLBACK, empirical_beta_prior
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.schema import OpenUnit, Positive, PositiveInt
@@ -35,15 +37,18 @@ class PositionAwareLogistic:
     """Logistic item + rank effects on the log; scores at ``default_rank``.
 
     Args:
-        prior_mean: Prior rank-1 CTR of an item (the item effect's prior).
-        prior_strength: Pseudo-impressions of the prior at rank 1.
+        prior_mean: Prior rank-1 CTR of an item (the item effect's prior); ``None``
+            (default): the pooled rank-1 CTR of the log (empirical Bayes).
+        prior_strength: Pseudo-impressions of the prior at rank 1; ``None`` (default):
+            the method of moments on the rank-1 counts (:mod:`~policies.estimators.prior`).
         default_rank: Rank whose effect is used when serving (1-based).
         newton_steps: Alternating Newton sweeps per update.
     """
 
     personalized = False
 
-    def __init__(self, prior_mean: OpenUnit = 0.05, prior_strength: Positive = 20.0,
+    def __init__(self, prior_mean: OpenUnit | None = None,
+                 prior_strength: Positive | None = None,
                  default_rank: PositiveInt = 1, newton_steps: PositiveInt = 20) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
@@ -52,6 +57,7 @@ class PositionAwareLogistic:
         self.counts = PositionCounts()
         self._item = np.zeros(0)
         self._rank = np.zeros(0)
+        self._prior = (0.5, STRENGTH_FALLBACK)
 
     @property
     def version(self) -> int:
@@ -59,14 +65,17 @@ class PositionAwareLogistic:
         return self.counts.version
 
     def _params(self) -> tuple[float, float, int]:
-        mean, strength = float(self.prior_mean), float(self.prior_strength)
+        c = self.counts
+        rank1 = (c.clicks[:, 0], c.impressions[:, 0]) if c.n_ranks else (np.zeros(0),) * 2
+        mean, strength = empirical_beta_prior(*rank1, self.prior_mean, self.prior_strength)
         steps = int(self.newton_steps)
         return mean, strength, steps
 
     def update(self, feedback: Feedback) -> None:
-        """Count the batch per (item, rank) and refit the effects."""
+        """Count the served rows per (item, rank) and refit the effects."""
+        self.counts.add(served_only(feedback))
         mean, strength, steps = self._params()
-        self.counts.add(feedback)
+        self._prior = (mean, strength)
         clicks, views = self.counts.clicks, self.counts.impressions
         if views.size == 0:
             return
@@ -88,13 +97,17 @@ class PositionAwareLogistic:
             step[0] = 0.0
             self._rank += step
 
+    def policy_metrics(self) -> dict[str, float]:
+        """The prior in use (``prior_mean``, ``prior_strength``)."""
+        return {"prior_mean": self._prior[0], "prior_strength": self._prior[1]}
+
     def rank_effects(self) -> np.ndarray:
         """``(k,)`` fitted ``b_r`` (``b_1 = 0``): the learned position effect on the logit."""
         return self._rank.copy()
 
     def scores(self, items: np.ndarray) -> np.ndarray:
         """``sigmoid(a_i + b_default_rank)``; the prior CTR for items never seen."""
-        mean, _, _ = self._params()
+        mean = self._prior[0]
         a = np.full(items.shape[0], np.log(mean / (1.0 - mean)))
         known = items < self._item.shape[0]
         a[known] = self._item[items[known]]

@@ -1,54 +1,60 @@
-"""The greedy selector: the k best-scored candidates."""
+"""The greedy selector: the k best-scored candidates, ties broken per session."""
 
 from __future__ import annotations
 
 import numpy as np
 from loopsim.policies.base import Estimator
-from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_random_ties, top_k_rows
+from loopsim.policies.selectors.ties import RankedHead, ranked_head, top_k_rows_random_ties
+from loopsim.policies.selectors.topk import SCORE_BLOCK
 from loopsim.simulator.contract import SlateRequest, Slates
 
 
-class Greedy:
-    """Serve the ``k`` highest-scored candidates, best first (deterministic given the rng).
+class HeadCache:
+    """The :class:`RankedHead` of a global estimator, kept per (version, candidates, m)."""
 
-    A global estimator is ranked once per (estimator version, catalogue) and the slate
-    is shared by every session (a broadcast view); ties are broken at random with the
-    policy's rng. A personalized estimator is ranked per user, in blocks that bound
-    memory.
+    def __init__(self) -> None:
+        self._cache: tuple[int, np.ndarray, int, RankedHead] | None = None
+
+    def get(self, estimator: Estimator, candidates: np.ndarray, m: int) -> RankedHead:
+        """The head of the ``m`` best candidates under the estimator's current scores."""
+        version, m = estimator.version, min(m, candidates.size)
+        c = self._cache
+        if c is None or c[0] != version or c[1] is not candidates or c[2] != m:
+            head = ranked_head(estimator.scores(candidates), candidates, m)
+            self._cache = c = (version, candidates, m, head)
+        return c[3]
+
+
+class Greedy:
+    """Serve the ``k`` highest-scored candidates, best first.
+
+    A global estimator is ranked once per (estimator version, catalogue); the slate is
+    shared by every session (a broadcast view) unless scores tie, in which case only the
+    tied runs are drawn per session from the policy's rng. A personalized estimator is
+    ranked per user, in blocks that bound memory, ties broken per user.
     """
 
     def __init__(self) -> None:
-        self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
-
-    def ranking(self, request: SlateRequest, estimator: Estimator) -> np.ndarray:
-        """The shared ``(k,)`` slate of a global estimator (cached per version)."""
-        version, candidates = estimator.version, request.candidates
-        cache = self._cache
-        if (cache is None or cache[0] != version or cache[1] is not candidates
-                or cache[2].shape[0] != min(request.k, candidates.size)):
-            scores = estimator.scores(candidates)
-            row = candidates[top_k_random_ties(scores, request.k, request.rng)]
-            row.flags.writeable = False
-            self._cache = cache = (version, candidates, row)
-        return cache[2]
+        self._head = HeadCache()
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
         """Greedy slates for the request."""
         if not estimator.personalized:
-            row = self.ranking(request, estimator)
-            return Slates(np.broadcast_to(row, (request.batch_size, row.shape[0])))
-        return Slates(personal_top_k(request, estimator))
+            head = self._head.get(estimator, request.candidates, request.k)
+            return Slates(head.draw(request.batch_size, request.rng))
+        return Slates(personal_top_k(request, estimator, request.k))
 
     def __repr__(self) -> str:
         return "Greedy()"
 
 
-def personal_top_k(request: SlateRequest, estimator: Estimator) -> np.ndarray:
-    """``(B, k)`` each user's best ``k`` candidates by ``estimator.user_scores``."""
+def personal_top_k(request: SlateRequest, estimator: Estimator, m: int) -> np.ndarray:
+    """``(B, m)`` each user's best ``m`` candidates by ``estimator.user_scores``."""
     candidates, users = request.candidates, request.users
+    m = min(m, candidates.size)
     block = max(1, SCORE_BLOCK // max(1, candidates.size))
-    out = np.empty((users.shape[0], request.k), dtype=np.int64)
+    out = np.empty((users.shape[0], m), dtype=np.int64)
     for start in range(0, users.shape[0], block):
         scores = estimator.user_scores(users[start : start + block], candidates)
-        out[start : start + block] = candidates[top_k_rows(scores, request.k)]
+        out[start : start + block] = candidates[top_k_rows_random_ties(scores, m, request.rng)]
     return out

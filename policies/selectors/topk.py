@@ -28,40 +28,13 @@ def _many_low_ties(scores: np.ndarray) -> bool:
     return np.count_nonzero((scores == low) | (scores == 0)) >= _LOW_TIES * scores.size
 
 
-def top_k_random_ties(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of the ``k`` highest scores, best first, ties broken uniformly at random.
-
-    O(n): a partition finds the k-th score; only the items tied with it are shuffled.
-    NaN scores rank last.
-
-    Args:
-        scores: ``(n,)`` scores.
-        k: How many to return (clipped to ``n``).
-        rng: Breaks ties.
-    """
-    s = np.where(np.isnan(scores), -np.inf, scores)
-    n = s.shape[0]
-    k = min(k, n)
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    # The k-th largest value, selected on the side that avoids introselect's slow case.
-    threshold = (-np.partition(-s, k - 1)[k - 1] if _many_low_ties(s)
-                 else np.partition(s, n - k)[n - k])
-    above = np.flatnonzero(s > threshold)
-    tied = np.flatnonzero(s == threshold)
-    need = k - above.size
-    if need < tied.size:
-        tied = rng.choice(tied, size=need, replace=False)
-    chosen = np.concatenate([above, tied])
-    order = np.lexsort((rng.random(chosen.size), -s[chosen]))
-    return chosen[order].astype(np.int64)
-
-
 def top_k_rows(score_matrix: np.ndarray, k: int) -> np.ndarray:
     """``(B, k)`` column indices of each row's ``k`` highest scores, best first.
 
     Deterministic; which of several items tied exactly at the k-th place are kept (and
-    their order) depends on the partition side, chosen by :func:`_many_low_ties`.
+    their order) depends on the partition side, chosen by :func:`_many_low_ties`. Policies
+    serve through :func:`~policies.selectors.ties.top_k_rows_random_ties`, which breaks
+    those ties at random per row.
     """
     n = score_matrix.shape[1]
     k = min(k, n)

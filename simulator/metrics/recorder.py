@@ -60,6 +60,10 @@ class MetricsRecorder:
         self.clicks_window = np.zeros(0, dtype=np.int64)
         self.reward = np.zeros(0, dtype=np.float64)
         self.reward_window = np.zeros(0, dtype=np.float64)
+        self.organic = np.zeros(0, dtype=np.int64)
+        self.organic_window = np.zeros(0, dtype=np.int64)
+        self.organic_sessions = 0
+        self._shown_before = np.zeros(0, dtype=bool)  # items shown in the previous window
         self.impressions = 0
         self.sessions = 0
         self._reset_window()
@@ -81,6 +85,7 @@ class MetricsRecorder:
         self.exposure_window[:] = 0
         self.clicks_window[:] = 0
         self.reward_window[:] = 0
+        self.organic_window[:] = 0
         self.w_sessions = 0
         self.w_expected = 0.0
         self.w_sampled = 0
@@ -97,6 +102,9 @@ class MetricsRecorder:
             self.clicks_window = grown(self.clicks_window, n)
             self.reward = grown(self.reward, n)
             self.reward_window = grown(self.reward_window, n)
+            self.organic = grown(self.organic, n)
+            self.organic_window = grown(self.organic_window, n)
+            self._shown_before = grown(self._shown_before, n)
 
     # -- per batch --------------------------------------------------------------------
     def record(
@@ -140,6 +148,15 @@ class MetricsRecorder:
             sample, regret, ndcg_values = quality or (np.zeros(0, np.int64), np.zeros(0),
                                                       np.zeros(0))
             self.slices.record(t, users, items, clicks, expected, sample, regret, ndcg_values)
+
+    def record_organic(self, items: np.ndarray) -> None:
+        """Count organic consumption (items users found outside the recommender)."""
+        if items.size == 0:
+            return
+        self.ensure_capacity(int(items.max()) + 1)
+        np.add.at(self.organic, items, 1)
+        np.add.at(self.organic_window, items, 1)
+        self.organic_sessions += int(items.size)
 
     def _record_rewards(
         self, items: np.ndarray, clicks: np.ndarray, rewards: np.ndarray | None
@@ -318,6 +335,9 @@ class MetricsRecorder:
             "sessions_window": float(self.w_sessions),
             "n_available": float(candidates.size),
         }
+        out["turnover_window"] = self._turnover(candidates, exposure_w)
+        if self.organic_sessions:
+            out.update(self._organic_metrics(candidates, clicks))
         out.update(self._reward_metrics(candidates))
         out.update(ranks)  # the scores' metrics, when the policy gives scores
         if scores is not None:
@@ -334,6 +354,26 @@ class MetricsRecorder:
                 None if scores is None else np.asarray(scores, dtype=np.float64), arrivals)
         self._reset_window()
         return out
+
+    def _turnover(self, candidates: np.ndarray, exposure_w: np.ndarray) -> float:
+        """Share of the items shown in this window that were not shown in the previous one."""
+        shown = exposure_w > 0
+        before = self._shown_before[candidates]
+        self._shown_before[:] = False
+        self._shown_before[candidates[shown]] = True
+        n = int(shown.sum())
+        return float((shown & ~before).sum()) / n if n else float("nan")
+
+    def _organic_metrics(self, candidates: np.ndarray, clicks: np.ndarray) -> dict[str, float]:
+        """Organic consumption, apart from recommended exposure, and both together."""
+        organic = self.organic[candidates]
+        organic_w = self.organic_window[candidates]
+        return {
+            "gini_organic": gini(organic),
+            "gini_organic_window": gini(organic_w),
+            "gini_consumption": gini(organic + clicks),
+            "organic_window": float(organic_w.sum()),
+        }
 
     def _ranking_metrics(
         self, value: np.ndarray, clicks: np.ndarray, scores: np.ndarray | None

@@ -15,7 +15,10 @@ the loop):
 * :class:`HasUsers` -- ``n_users``: every :class:`World` has it; metrics given a bare
   :class:`~loopsim.simulator.contract.GroundTruth` check for it to size user counters;
 * :class:`ConvertsSlates` -- ``conversion_of_slates(users, slates)``: the probability of a
-  conversion (download) after a click, for click models with a conversion step.
+  conversion (download) after a click, for click models with a conversion step;
+* :class:`HasOrganic` -- ``organic`` and ``organic_sharpness``: an open world, whose users
+  also find items outside the recommender (:mod:`loopsim.simulator.organic`); a world
+  without them is the closed loop.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from loopsim.simulator.contract import Feedback, GroundTruth
 __all__ = [
     "ConvertsSlates",
     "HasHistory",
+    "HasOrganic",
     "HasPreferences",
     "HasRelevanceVersion",
     "HasUsers",
@@ -144,6 +148,20 @@ class ConvertsSlates(Protocol):
     def conversion_of_slates(self, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """``(B, k)`` probability that a click on ``slates[b, r]`` converts (a download)."""
         ...
+
+
+@runtime_checkable
+class HasOrganic(Protocol):
+    """Optional world hook: an organic channel (search, browsing, links).
+
+    Attributes:
+        organic: Organic sessions per recommended session of each user (0: closed).
+        organic_sharpness: Exponent on relevance of the organic pick
+            (:mod:`loopsim.simulator.organic`).
+    """
+
+    organic: float
+    organic_sharpness: float
 
 
 @runtime_checkable

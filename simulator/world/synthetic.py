@@ -35,8 +35,14 @@ class SyntheticWorld:
     where ``preference`` and ``features`` are unit vectors of dimension ``n_factors``
     and ``quality ~ Beta(quality_alpha, quality_beta)``. ``personalization = 0`` means
     everyone agrees on quality; ``1`` means fully personal taste. The true value of an
-    item is its mean relevance over the population, computed exactly (relevance is
-    linear in the preferences). User activity (sessions per day) is lognormal with mean
+    item is its click probability once examined for a random *session*: its relevance
+    averaged over users weighted by their activity, as clicks are, computed exactly
+    (relevance is linear in the preferences); :meth:`mean_relevance` is the unweighted
+    mean over users. The world is *open* (:mod:`~simulator.organic`): each user also has
+    ``organic`` organic sessions per recommended session, in which they pick an item
+    with probability proportional to ``relevance ** organic_sharpness``; ``organic = 0``
+    is the closed loop. User activity (sessions
+    per day) is lognormal with mean
     ``sessions_per_user_per_day`` and log-scale ``activity_sigma``. New items arrive as
     a Poisson stream of rate ``item_arrival_rate`` per day (cold start), and stay for
     ``item_lifetime`` days (``None``: for ever).
@@ -73,6 +79,8 @@ class SyntheticWorld:
         seed: NonNegativeInt | None = None,
         drift: Probability = 0.0,
         shift: dict[str, Any] | None = None,
+        organic: NonNegative = 0.2,
+        organic_sharpness: NonNegative = 1.0,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -89,6 +97,8 @@ class SyntheticWorld:
         self.shift = shift
         self._shift: ShiftState | None = None
         self._n_present = n_users
+        self.organic = organic
+        self.organic_sharpness = organic_sharpness
         self._version = 0
         self._relevance_version = 0
         self._n_items = 0
@@ -102,7 +112,9 @@ class SyntheticWorld:
         self._activity = self.sessions_per_user_per_day * np.exp(sigma * z - sigma**2 / 2)
         self._preferences = _unit_rows(rng, self.n_users, self.n_factors)
         self._initial_preferences = self._preferences.copy()
-        self._mean_preference = self._preferences.mean(axis=0)
+        self._weights = self._activity / self._activity.sum()  # a random session's user
+        self._mean_preference = self._weights @ self._preferences
+        self._plain_mean_preference = self._preferences.mean(axis=0)
         capacity = max(16, 2 * self.n_initial_items)
         self._quality = np.zeros(capacity)
         self._features = np.zeros((capacity, self.n_factors))
@@ -130,7 +142,10 @@ class SyntheticWorld:
     def _population_changed(self) -> None:
         present = self._shift.present  # type: ignore[union-attr]
         self._n_present = int(present.sum())
-        self._mean_preference = self._preferences[present].mean(axis=0)
+        # Absent users have no activity: the session weights cover the present ones.
+        self._weights = self._activity / self._activity.sum()
+        self._mean_preference = self._weights @ self._preferences
+        self._plain_mean_preference = self._preferences[present].mean(axis=0)
 
     def advance(self, t: float) -> bool:
         """Apply the data shift up to day ``t``; True when ``activity()`` changed."""
@@ -242,12 +257,20 @@ class SyntheticWorld:
         return base + 0.5 * w * (1.0 + taste)
 
     def true_value(self, items: np.ndarray) -> np.ndarray:
-        """Mean relevance over all users, exactly (relevance is linear in preferences)."""
+        """Click probability once examined for a random session: relevance averaged over
+        users weighted by activity, exactly (relevance is linear in preferences)."""
+        return self._value(items, self._mean_preference)
+
+    def mean_relevance(self, items: np.ndarray) -> np.ndarray:
+        """Relevance averaged over users, every user counting once (not the truth)."""
+        return self._value(items, self._plain_mean_preference)
+
+    def _value(self, items: np.ndarray, preference: np.ndarray) -> np.ndarray:
         w = self.personalization
         base = (1.0 - w) * self._quality[items]
         if w == 0:
             return base
-        return base + 0.5 * w * (1.0 + self._features[items] @ self._mean_preference)
+        return base + 0.5 * w * (1.0 + self._features[items] @ preference)
 
     def observe(self, feedback: Feedback) -> None:
         """Move the preferences of users who clicked toward the clicked items (``drift``)."""
@@ -266,7 +289,8 @@ class SyntheticWorld:
         norm = np.linalg.norm(new, axis=1, keepdims=True)
         new = np.where(norm > 0, new / np.where(norm > 0, norm, 1.0), old)
         self._preferences[users] = new
-        self._mean_preference += (new - old).sum(axis=0) / self._n_present
+        self._mean_preference += self._weights[users] @ (new - old)
+        self._plain_mean_preference += (new - old).sum(axis=0) / self._n_present
         if self.personalization > 0:
             self._version += 1
             self._relevance_version += 1

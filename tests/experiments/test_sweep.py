@@ -63,7 +63,8 @@ def test_launchers_give_the_same_metrics(tmp_path: Path):
     assert results["basic"].equals(results["submitit_local"])
 
 
-@pytest.mark.parametrize("name", ["mitigation", "degenerate_loop", "feedback_delay"])
+@pytest.mark.parametrize("name", ["mitigation", "degenerate_loop", "feedback_delay",
+                                  "prior_sensitivity"])
 def test_presets_compose_as_sweeps_of_existing_policies(name):
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
@@ -73,6 +74,28 @@ def test_presets_compose_as_sweeps_of_existing_policies(name):
     policies = str(params.get("policy", cfg.hydra.runtime.choices.get("policy", ""))).split(",")
     known = {p.stem for p in Path(CONF_DIR, "policy").glob("*.yaml")}
     assert set(policies) <= known, f"{name} lists unknown policies {set(policies) - known}"
+
+
+def test_prior_sensitivity_sweeps_prior_mean_and_strength_of_each_job():
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["experiment=prior_sensitivity"],
+                      return_hydra_config=True)
+        params = cfg.hydra.sweeper.params
+        assert str(params["policy.estimator.prior_mean"]).split(",")[0] == "null"
+        assert str(params["policy.estimator.prior_strength"]).split(",")[0] == "null"
+        assert cfg.cold_start == "none"
+        # one job of the sweep composes with the preset's own values
+        job = compose("config", overrides=["experiment=prior_sensitivity", "policy=ips",
+                                           "policy.estimator.prior_mean=0.05",
+                                           "policy.estimator.prior_strength=5"])
+    assert job.policy.estimator.prior_mean == 0.05
+    assert job.policy.estimator.prior_strength == 5
+    assert job.policy.estimator._target_.endswith("InversePropensityCTR")
+
+
+def test_every_preset_chooses_a_cold_start():
+    for path in Path(CONF_DIR, "experiment").glob("*.yaml"):
+        assert "\ncold_start:" in "\n" + path.read_text(), f"{path.name} sets no cold_start"
 
 
 def test_mitigation_preset_covers_every_family():

@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.policies import Random
-from loopsim.policies.selectors.topk import (
-    sample_rows_without_replacement,
-    top_k_random_ties,
-    top_k_rows,
-)
+from loopsim.policies.selectors.ties import top_k_random_ties
+from loopsim.policies.selectors.topk import sample_rows_without_replacement, top_k_rows
 from loopsim.simulator import ConfigError, Feedback, SlateRequest, Slates
 
 from tests.builtins import make_policy
@@ -64,22 +61,39 @@ def test_sample_rows_are_distinct_and_uniform(n: int, k: int) -> None:
     assert np.abs(freq - 1 / n).max() < 5 * np.sqrt(1 / n / 20_000) + 1e-3
 
 
-def test_popularity_ranks_by_clicks_and_shares_one_slate() -> None:
+def test_popularity_ranks_by_clicks_and_draws_the_tied_cut_per_session() -> None:
     p = make_policy("popularity")
     p.update(feedback([12, 13, 14, 15], [True, False, True, False]))
     p.update(feedback([14], [True]))
-    slates = p.rank(request())
-    assert slates.is_shared and slates.propensities is None
-    np.testing.assert_array_equal(slates.items[0, :2], [14, 12])
+    slates = p.rank(request(users=400))
+    assert not slates.is_shared and slates.propensities is None
+    np.testing.assert_array_equal(slates.items[:, :2], np.tile([14, 12], (400, 1)))
+    # the third slot: one of the four items tied at 0 clicks, uniformly per session
+    third = np.bincount(slates.items[:, 2] - 10, minlength=6)
+    assert third[[2, 4]].sum() == 0 and (third[[0, 1, 3, 5]] > 60).all()
     np.testing.assert_array_equal(p.item_scores(np.array([12, 14, 99])), [1, 2, 0])
+
+
+def test_popularity_shares_one_slate_when_nothing_ties() -> None:
+    p = make_policy("popularity")
+    p.update(feedback([12, 13, 14], [True, True, True]))
+    p.update(feedback([13, 14], [True, True]))
+    p.update(feedback([14], [True]))
+    slates = p.rank(request(k=3))
+    assert slates.is_shared
+    np.testing.assert_array_equal(slates.items[0], [14, 13, 12])
 
 
 def test_popularity_slate_is_cached_per_version_and_catalogue() -> None:
     p = make_policy("popularity")
+    p.update(feedback([12, 13, 14], [True, True, True]))
+    p.update(feedback([13, 14], [True, True]))
+    p.update(feedback([14], [True]))
     req = request()
     assert p.rank(req).items[0] is p.rank(req).items[0] or \
         np.shares_memory(p.rank(req).items, p.rank(req).items)
-    p.update(feedback([11], [True]))
+    for _ in range(4):
+        p.update(feedback([11], [True]))
     assert p.rank(req).items[0, 0] == 11
 
 

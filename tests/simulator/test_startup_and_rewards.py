@@ -42,7 +42,8 @@ def _world() -> SyntheticWorld:
 
 def test_startup_days_serve_random_slates_and_the_policy_still_learns() -> None:
     policy = _Recording()
-    cfg = SimulationConfig(horizon=4.0, tick=0.1, startup_days=2.0, progress=False)
+    cfg = SimulationConfig(horizon=4.0, tick=0.1, startup_days=2.0, cold_start="random",
+                           progress=False)
     result = Simulation(_world(), PositionBasedModel(), policy, cfg, seed=0).run()
     result.raise_for_status()
     assert min(policy.rank_times) >= 2.0 - 1e-9

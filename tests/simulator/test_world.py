@@ -37,11 +37,14 @@ def test_global_world_relevance_is_quality_for_everyone() -> None:
     np.testing.assert_allclose(rel, np.broadcast_to(w.quality(np.arange(10)), (4, 10)))
 
 
-def test_true_value_is_the_mean_relevance_over_all_users() -> None:
+def test_true_value_is_the_click_probability_of_a_random_session() -> None:
     w = _world(personalization=0.7)
     items = np.arange(50)
-    mean_rel = w.relevance(np.arange(w.n_users), items).mean(axis=0)
-    np.testing.assert_allclose(w.true_value(items), mean_rel, atol=1e-12)
+    rel = w.relevance(np.arange(w.n_users), items)
+    weights = w.activity() / w.activity().sum()
+    np.testing.assert_allclose(w.true_value(items), weights @ rel, atol=1e-12)
+    np.testing.assert_allclose(w.mean_relevance(items), rel.mean(axis=0), atol=1e-12)
+    assert not np.allclose(w.true_value(items), w.mean_relevance(items))
 
 
 def test_relevance_of_slates_matches_the_matrix_form() -> None:

@@ -17,6 +17,7 @@ def test_obp_layout(random_run: Path, tmp_path: Path) -> None:
     data = np.load(tmp_path / "log.npz")
     meta = json.loads((tmp_path / "log.json").read_text())
     rows = pl.concat([pl.read_parquet(f) for f in open_run(random_run).files])
+    rows = rows.filter(pl.col("source") == 0)  # organic rows (rank 0) are not exported
     n = rows.height
     assert int(data["n_rounds"]) == meta["n_rounds"] == n and int(data["len_list"]) == 4
     assert int(data["n_actions"]) == meta["n_actions"]

@@ -89,7 +89,9 @@ def test_relevance_and_true_value_follow_the_moved_preferences() -> None:
     q, f, p = w.quality(items), w._features[:5], w.preferences
     expected = 0.2 * q + 0.8 * (1 + p @ f.T) / 2
     assert np.allclose(w.relevance(users, items), expected)
-    assert np.allclose(w.true_value(items), expected.mean(axis=0))
+    weights = w.activity() / w.activity().sum()
+    assert np.allclose(w.true_value(items), weights @ expected)
+    assert np.allclose(w.mean_relevance(items), expected.mean(axis=0))
 
 
 def test_drift_in_a_global_world_keeps_the_version() -> None:

@@ -1,0 +1,179 @@
+"""Ties broken at random per session: never by item id, never once for everyone.
+
+A global-score policy ranks once per model version (:class:`RankedHead`): the items
+strictly above the cut are fixed and sorted; only the runs of exactly equal scores
+(inside the head, and the block tied at the cut) are drawn again for every session,
+from the policy's stream. When the scores have no tie that matters (the usual case
+once a model has data), the head is one shared row and serving costs nothing per
+session. Personalized scores are tie-broken per user by :func:`top_k_rows_random_ties`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from loopsim.policies.selectors.topk import (
+    _many_low_ties,
+    sample_rows_without_replacement,
+    top_k_rows,
+)
+
+
+@dataclass(frozen=True)
+class RankedHead:
+    """The top ``m`` of one score vector, with the ties that need a draw per session.
+
+    Attributes:
+        fixed: ``(a,)`` ids scored strictly above the cut, best first.
+        groups: ``(a,)`` rank of each fixed id's score among the distinct fixed scores
+            (runs of equal scores share a group), or ``None`` when they are all distinct.
+        pool: ``(T,)`` ids whose score equals the cut (the tied block).
+        need: How many of ``pool`` complete the head (``1 <= need <= T``).
+        shared_row: The one head every session gets when nothing ties, read-only
+            (``None`` otherwise); the same array at every draw.
+    """
+
+    fixed: np.ndarray
+    groups: np.ndarray | None
+    pool: np.ndarray
+    need: int
+    shared_row: np.ndarray | None = None
+
+    @property
+    def shared(self) -> bool:
+        """True when every session gets the same head (no tie to break)."""
+        return self.shared_row is not None
+
+    @property
+    def size(self) -> int:
+        """Length ``m`` of the head."""
+        return int(self.fixed.size + self.need)
+
+    def draw(self, b: int, rng: np.random.Generator) -> np.ndarray:
+        """``(b, m)`` heads: tied runs ordered, the cut's block sampled, per session.
+
+        A broadcast view of :meth:`row` when :attr:`shared` (no draw at all).
+        """
+        if self.shared_row is not None:
+            return np.broadcast_to(self.shared_row, (b, self.shared_row.size))
+        a = self.fixed.size
+        out = np.empty((b, a + self.need), dtype=self.fixed.dtype)
+        out[:, :a] = self.fixed
+        if self.groups is not None:  # permute only the columns of each tied run
+            for start, stop in _runs(self.groups):
+                out[:, start:stop] = self.fixed[start:stop][_orders(rng, stop - start, b)]
+        t, need = self.pool.size, self.need
+        if t == 1:
+            out[:, a:] = self.pool[0]
+        elif need * need <= t:  # few of many: exact rejection sampling, O(b * need)
+            out[:, a:] = self.pool[sample_rows_without_replacement(rng, t, b, need)]
+        else:  # a uniform order of the small pool per row, its first `need`
+            out[:, a:] = self.pool[_orders(rng, t, b)[:, :need]]
+        return out
+
+
+#: Largest run of ties ordered by drawing one of its precomputed permutations.
+_TABLE_MAX = 6
+
+
+@lru_cache(maxsize=_TABLE_MAX + 1)
+def _permutations(t: int) -> np.ndarray:
+    """``(t!, t)`` every permutation of ``range(t)`` (read-only)."""
+    table = np.array(list(itertools.permutations(range(t))), dtype=np.int64)
+    table.flags.writeable = False
+    return table
+
+
+def _orders(rng: np.random.Generator, t: int, b: int) -> np.ndarray:
+    """``(b, t)`` independent uniform permutations of ``range(t)``.
+
+    Up to ``_TABLE_MAX`` items: one uniform index into the table of all ``t!``
+    permutations per row (O(b)); beyond, an argsort of uniform keys per row.
+    """
+    if t <= _TABLE_MAX:
+        table = _permutations(t)
+        return table[rng.integers(0, table.shape[0], size=b)]
+    return np.argsort(rng.random((b, t)), axis=1)
+
+
+def _runs(groups: np.ndarray) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` of the runs of equal group ids longer than one."""
+    edges = np.flatnonzero(np.diff(groups)) + 1
+    bounds = np.concatenate([[0], edges, [groups.size]])
+    return [(int(s), int(e)) for s, e in zip(bounds[:-1], bounds[1:], strict=True) if e - s > 1]
+
+
+def ranked_head(scores: np.ndarray, ids: np.ndarray, m: int) -> RankedHead:
+    """The :class:`RankedHead` of the ``m`` best ``scores`` (NaN ranks last).
+
+    O(n) for the cut (a partition, on the side that avoids introselect's slow case),
+    O(m log m) for the head.
+
+    Args:
+        scores: ``(n,)`` scores of ``ids``.
+        ids: ``(n,)`` the ids (candidates) the scores belong to.
+        m: Length of the head (clipped to ``n``, at least 1).
+    """
+    s = np.where(np.isnan(scores), -np.inf, np.asarray(scores, dtype=np.float64))
+    n = s.shape[0]
+    m = max(1, min(m, n))
+    threshold = (-np.partition(-s, m - 1)[m - 1] if _many_low_ties(s)
+                 else np.partition(s, n - m)[n - m])
+    above = np.flatnonzero(s > threshold)
+    above = above[np.argsort(-s[above], kind="stable")]
+    values = s[above]
+    groups = None
+    if values.size > 1 and np.any(values[1:] == values[:-1]):
+        groups = np.concatenate([[0], np.cumsum(values[1:] != values[:-1])]).astype(np.float64)
+    pool = ids[np.flatnonzero(s == threshold)]
+    fixed, need = ids[above], m - above.size
+    row = None
+    if groups is None and pool.size == need == 1:
+        row = np.concatenate([fixed, pool])
+        row.flags.writeable = False
+    return RankedHead(fixed, groups, pool, need, row)
+
+
+def top_k_random_ties(scores: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first, ties broken uniformly at random.
+
+    One draw of :func:`ranked_head` (for a single session). NaN scores rank last.
+    """
+    if min(k, scores.shape[0]) == 0:
+        return np.zeros(0, dtype=np.int64)
+    head = ranked_head(scores, np.arange(scores.shape[0], dtype=np.int64), k)
+    return head.draw(1, rng)[0].astype(np.int64)
+
+
+def top_k_rows_random_ties(score_matrix: np.ndarray, k: int,
+                           rng: np.random.Generator) -> np.ndarray:
+    """``(B, k)`` column indices of each row's ``k`` highest scores, ties broken per row.
+
+    :func:`top_k_rows` finds the top ``k``; the rows whose block tied at the k-th score
+    goes beyond the cut are re-selected with uniform keys on that block, and every row
+    is ordered by score with a uniform key among equal scores. Costs one comparison
+    pass over the block and ``(B, k)`` uniforms beyond :func:`top_k_rows`.
+    """
+    n = score_matrix.shape[1]
+    k = min(k, n)
+    idx = top_k_rows(score_matrix, k)
+    top = np.take_along_axis(score_matrix, idx, axis=1)
+    if k < n:
+        kth = top[:, -1:]
+        inside = np.count_nonzero(top == kth, axis=1)
+        bad = np.flatnonzero(np.count_nonzero(score_matrix == kth, axis=1) > inside)
+        if bad.size:
+            sub, cut = score_matrix[bad], kth[bad]
+            keys = rng.random(sub.shape)
+            keys[sub > cut] = -1.0
+            keys[sub < cut] = 2.0
+            idx[bad] = np.argpartition(keys, k - 1, axis=1)[:, :k]
+            top[bad] = np.take_along_axis(sub, idx[bad], axis=1)
+    order = np.lexsort((rng.random(top.shape), -top), axis=-1)
+    return np.take_along_axis(idx, order, axis=1).astype(np.int64)
+
+
+__all__ = ["RankedHead", "ranked_head", "top_k_random_ties", "top_k_rows_random_ties"]
