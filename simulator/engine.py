@@ -554,7 +554,8 @@ class Simulation:
                           f"{monitor.accepted_ctr:.4f}; back to version {version}; "
                           f"regret saved per session {gain:+.4f}", version)
             self.policy = accepted
-            self.hooks = connect(self.policy, self.world)  # the restored object's own hooks
+            # The restored copy's own hooks; its parts keep their streams and states.
+            self.hooks = connect(self.policy, self.world)
             self.model_version = version
             self._accepted = self._candidate = (self._copy_policy(), version)
             monitor.accepted_ctr = None  # the next window re-measures the restored version

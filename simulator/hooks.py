@@ -55,20 +55,23 @@ def check_parameters(world: object, click_model: object, policy: object) -> None
         check_object(part, "policy." if i == 0 else f"policy.{type(part).__name__}.")
 
 
-def connect(policy: object, world: World, policy_stream: np.random.Generator) -> Hooks:
+def connect(
+    policy: object, world: World, policy_stream: np.random.Generator | None = None
+) -> Hooks:
     """Check the optional hooks once; hand the truth and the stream to who declares them.
 
     Only the policy or parts with :class:`UsesGroundTruth` (the oracle) receive the world;
     those with :class:`UsesPolicyStream` each receive their own child of
     ``policy_stream`` (spawned in the order of
     :func:`~loopsim.simulator.contract.components`); ``policy_metrics`` is read from every
-    part that has it, in that order.
+    part that has it, in that order. ``policy_stream=None`` hands no stream: for a policy
+    restored by a rollback, whose parts keep the streams (and their states) they had.
     """
     parts = components(policy)
     for part in parts:
         if isinstance(part, UsesGroundTruth):
             part.use_ground_truth(world)
-        if isinstance(part, UsesPolicyStream):
+        if policy_stream is not None and isinstance(part, UsesPolicyStream):
             part.use_policy_stream(policy_stream.spawn(1)[0])
     organic = isinstance(world, HasOrganic)
     return Hooks(

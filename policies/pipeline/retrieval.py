@@ -18,8 +18,9 @@ __all__ = ["ClassRetrieval", "EstimatorRetrieval", "RandomRetrieval", "SwitchedR
 class EstimatorRetrieval:
     """The top ``n`` candidates by an estimator: popularity, CTR, the oracle, mf...
 
-    A global estimator gives one pool per model version, shared by every session
-    (ties at the ``n``-th place broken at random once per version); a personalized one
+    A global estimator gives one pool per model version, shared by every session,
+    except for the items tied at the ``n``-th place, drawn at random per session (so
+    the first, all-tied pool is not one draw for everyone); a personalized one
     scores the whole catalogue per user (exact, and as slow as whole-catalogue
     scoring: use :class:`~.EmbeddingRetrieval` for speed).
 
@@ -39,10 +40,12 @@ class EstimatorRetrieval:
         return int(self.estimator.version)
 
     def retrieve(self, request: SlateRequest) -> Pool:
-        """The estimator's top ``n`` of the candidates (shared when it is global)."""
+        """The estimator's top ``n`` of the candidates (shared when global and untied)."""
         n = check_pool_size("retrieval", self.n, request)
         items = self._top.get(request, self.estimator, n)
-        return Pool(items, shared=not self.estimator.personalized)
+        # One pool for everyone only when nothing ties at the cut (a broadcast row);
+        # tied candidates are drawn per session, as in every ranking stage.
+        return Pool(items, shared=items.ndim == 2 and items.strides[0] == 0)
 
     def update(self, feedback: Feedback) -> None:
         """Train the estimator."""

@@ -19,7 +19,7 @@ from loopsim.policies.pipeline import (
 )
 from loopsim.policies.selectors import EpsilonGreedySelector, Greedy, SoftmaxSelector
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract import ORGANIC, RECOMMENDED, Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError, PolicyContractError
 from loopsim.simulator.impression_log import ImpressionLog
 from loopsim.simulator.testing import assert_policy_ok
@@ -103,6 +103,9 @@ def test_stage_versions_are_logged_with_every_impression(tmp_path: object) -> No
     run(policy, log=log)
     frame = pl.read_parquet(sorted(log.files))
     assert {"version_retrieval", "version_ranker"} <= set(frame.columns)
+    organic = frame.filter(pl.col("source") == ORGANIC)  # found by users: no stage served it
+    assert organic.height > 0 and (organic["version_retrieval"] == -1).all()
+    frame = frame.filter(pl.col("source") == RECOMMENDED)
     per_day = frame.group_by((pl.col("t").floor()).alias("day")).agg(
         pl.col("version_retrieval").n_unique().alias("retrieval"),
         pl.col("version_ranker").n_unique().alias("ranker")).sort("day")

@@ -39,8 +39,10 @@ def test_shock_hits_the_set_share_and_the_truth_follows() -> None:
     assert w.version > version
     # true value moves by (1 - personalization) * the change of quality, exactly
     np.testing.assert_allclose(w.true_value(items) - before_v, 0.5 * (after - before_q))
-    rel = w.relevance(np.arange(200), items).mean(axis=0)
-    np.testing.assert_allclose(rel, w.true_value(items))
+    rel = w.relevance(np.arange(200), items)
+    weights = w.activity() / w.activity().sum()  # a random session's user
+    np.testing.assert_allclose(weights @ rel, w.true_value(items))
+    np.testing.assert_allclose(rel.mean(axis=0), w.mean_relevance(items))
 
 
 def test_random_walk_keeps_quality_in_unit_interval() -> None:
@@ -68,11 +70,16 @@ def test_cohort_is_inactive_until_it_arrives_and_truth_averages_the_present() ->
     assert cohort.sum() == 50
     assert np.all(w.activity()[cohort] == 0)
     items = np.arange(50)
-    old = w.relevance(np.flatnonzero(~cohort), items).mean(axis=0)
-    np.testing.assert_allclose(w.true_value(items), old)
+    present = np.flatnonzero(~cohort)
+    old = w.relevance(present, items)
+    weights = w.activity()[present] / w.activity()[present].sum()  # sessions of the present
+    np.testing.assert_allclose(w.true_value(items), weights @ old)
+    np.testing.assert_allclose(w.mean_relevance(items), old.mean(axis=0))
     assert w.advance(5.0)  # activity changed
     assert np.all(w.activity()[cohort] > 0)
-    np.testing.assert_allclose(w.true_value(items), w.relevance(np.arange(200), items).mean(0))
+    everyone = w.relevance(np.arange(200), items)
+    np.testing.assert_allclose(w.true_value(items), w.activity() / w.activity().sum() @ everyone)
+    np.testing.assert_allclose(w.mean_relevance(items), everyone.mean(axis=0))
     # the cohort agrees with itself more than with everyone else
     p = w.preferences
     assert (p[cohort] @ p[cohort].T).mean() > (p[~cohort] @ p[~cohort].T).mean() + 0.3
