@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
-from loopsim.simulator.validation import check_in_range, check_positive_int
+from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -61,15 +61,15 @@ class InterestWorld:
 
     def __init__(
         self,
-        n_users: int = 200,
-        n_items: int = 200,
-        n_factors: int = 8,
-        interest_scale: float = 1.0,
-        step: float = 0.05,
-        negative_step: float = 0.0,
-        sessions_per_user_per_day: float = 1.0,
-        item_arrival_rate: float = 0.0,
-        seed: int | None = None,
+        n_users: PositiveInt = 200,
+        n_items: PositiveInt = 200,
+        n_factors: PositiveInt = 8,
+        interest_scale: NonNegative = 1.0,
+        step: NonNegative = 0.05,
+        negative_step: NonNegative = 0.0,
+        sessions_per_user_per_day: Positive = 1.0,
+        item_arrival_rate: NonNegative = 0.0,
+        seed: NonNegativeInt | None = None,
     ) -> None:
         self.n_users = n_users
         self.n_initial_items = n_items
@@ -84,18 +84,12 @@ class InterestWorld:
         self._version = 0
         self._relevance_version = 0
 
-    def _validate(self) -> None:
-        check_positive_int("world.n_users", self.n_users)
-        check_positive_int("world.n_items", self.n_initial_items)
-        check_positive_int("world.n_factors", self.n_factors)
-        check_in_range("world.sessions_per_user_per_day", self.sessions_per_user_per_day,
-                       0.0, None, low_open=True)
-        for name in ("interest_scale", "step", "negative_step", "item_arrival_rate"):
-            check_in_range(f"world.{name}", getattr(self, name), 0.0, None)
-
     def reset(self, rng: np.random.Generator) -> None:
-        """Draw the users' initial interests, then the initial items."""
-        self._validate()
+        """Draw the users' initial interests, then the initial items.
+
+        The parameters' ranges are declared on the constructor (its schema), checked
+        once before the run.
+        """
         d = self.n_factors
         self._interest = rng.standard_normal((self.n_users, d)) * (self.interest_scale / d**0.5)
         self._initial = self._interest.copy()

@@ -13,6 +13,7 @@ from loopsim.simulator import (
     Simulation,
     SimulationConfig,
 )
+from loopsim.simulator.schema import check_object
 
 from tests.builtins import make_policy
 
@@ -64,5 +65,5 @@ def test_interest_is_not_renormalised_and_grows_under_greedy() -> None:
 
 
 def test_negative_rates_are_refused() -> None:
-    with pytest.raises(ConfigError, match="world.step"):
-        InterestWorld(step=-1.0).reset(np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="world.step"):  # as the engine checks at start
+        check_object(InterestWorld(step=-1.0), "world.")
