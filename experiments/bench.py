@@ -393,5 +393,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return report
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``loopsim-bench`` command: :func:`main`, exit status 0 once the report is written.
+
+    (A console script exits with what its function returns; :func:`main` returns the
+    report for callers in Python, so the command goes through this wrapper.)
+    """
     main()
+
+
+if __name__ == "__main__":
+    cli()
