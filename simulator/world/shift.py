@@ -88,7 +88,7 @@ class DataShift:
             return options
         if not hasattr(options, "keys"):
             raise ConfigError(f"`world.shift == {options!r}`: must be a mapping of shift "
-                              "options (see docs/data_shift.md) or null.")
+                              "options (see docs/monitoring.md) or null.")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options.keys()) - known)
         if unknown:
