@@ -188,7 +188,9 @@ class FailedRunsReport(Callback):
         """
         self._start = time.time()
         _LAST_SWEEP_FAILURES.clear()
-        subdir = str(OmegaConf.select(config, "hydra.sweep.subdir", default="") or "")
+        # Unresolved: the default subdir `${hydra.job.num}` has no value before the jobs.
+        sweep = OmegaConf.to_container(config.hydra.sweep, resolve=False)
+        subdir = str(sweep.get("subdir") or "") if isinstance(sweep, dict) else ""
         if "override_dirname" in subdir or "label" in subdir:
             params = config.hydra.get("sweeper", {}).get("params") or {}
             items = [f"{k}={v}" for k, v in params.items()]

@@ -303,6 +303,14 @@ def test_a_label_cannot_climb_out_of_the_sweep_folder(user_dir: Path) -> None:
     assert safe.returncode == 0, safe.stderr
 
 
+def test_a_sweep_with_the_default_subdir_raises_no_callback_warning(user_dir: Path) -> None:
+    """The start-of-sweep check reads ``hydra.sweep.subdir`` unresolved: the default
+    ``${hydra.job.num}`` has no value yet, and resolving it was a warning in every sweep."""
+    proc = loopsim(user_dir, "-m", "label=mine", f"hydra.sweep.dir={user_dir / 'sweep'}")
+    assert proc.returncode == 0, proc.stderr
+    assert "on_multirun_start raised" not in proc.stderr
+
+
 def test_check_inside_refuses_a_job_folder_outside_its_sweep(tmp_path: Path) -> None:
     """The last guard, in the job itself (any subdir pattern)."""
     check_inside(tmp_path / "s" / "0", tmp_path / "s")
