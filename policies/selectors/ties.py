@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from loopsim.policies.selectors.topk import (
@@ -62,20 +62,29 @@ class RankedHead:
         a = self.fixed.size
         out = np.empty((b, a + self.need), dtype=self.fixed.dtype)
         out[:, :a] = self.fixed
-        if self.groups is not None:  # permute only the columns of each tied run
-            for start, stop in _runs(self.groups):
-                out[:, start:stop] = self.fixed[start:stop][_orders(rng, stop - start, b)]
-        t, need = self.pool.size, self.need
-        if t == 1:
+        for start, stop, table in self._run_tables:  # permute the columns of each tied run
+            _draw_into(out[:, start:stop], self.fixed[start:stop], table, rng)
+        if self.pool.size == 1:
             out[:, a:] = self.pool[0]
-        elif need * need <= t:  # few of many: exact rejection sampling, O(b * need)
-            out[:, a:] = self.pool[sample_rows_without_replacement(rng, t, b, need)]
-        else:  # a uniform order of the small pool per row, its first `need`
-            out[:, a:] = self.pool[_orders(rng, t, b)[:, :need]]
+        else:
+            _draw_into(out[:, a:], self.pool, self._pool_table, rng)
         return out
 
+    @cached_property
+    def _run_tables(self) -> list[tuple[int, int, np.ndarray | None]]:
+        """``(start, stop, table)`` of each tied run in the fixed part (see :func:`_table_of`)."""
+        if self.groups is None:
+            return []
+        return [(start, stop, _table_of(self.fixed[start:stop], stop - start))
+                for start, stop in _runs(self.groups)]
 
-#: Largest run of ties ordered by drawing one of its precomputed permutations.
+    @cached_property
+    def _pool_table(self) -> np.ndarray | None:
+        """Every ordered draw of ``need`` ids from a small tied pool (see :func:`_table_of`)."""
+        return _table_of(self.pool, self.need)
+
+
+#: Largest pool (or run) of ties drawn by one index into the table of its permutations.
 _TABLE_MAX = 6
 
 
@@ -87,16 +96,30 @@ def _permutations(t: int) -> np.ndarray:
     return table
 
 
-def _orders(rng: np.random.Generator, t: int, b: int) -> np.ndarray:
-    """``(b, t)`` independent uniform permutations of ``range(t)``.
+def _table_of(ids: np.ndarray, need: int) -> np.ndarray | None:
+    """``(t!, need)`` the first ``need`` ids of every permutation of ``ids`` (``t`` of them).
 
-    Up to ``_TABLE_MAX`` items: one uniform index into the table of all ``t!``
-    permutations per row (O(b)); beyond, an argsort of uniform keys per row.
+    Only for ``t <= _TABLE_MAX`` (at most 720 rows); ``None`` beyond. A row of it, drawn
+    uniformly, is a uniform ordered draw of ``need`` of the ids: O(1) per session.
     """
-    if t <= _TABLE_MAX:
-        table = _permutations(t)
-        return table[rng.integers(0, table.shape[0], size=b)]
-    return np.argsort(rng.random((b, t)), axis=1)
+    if ids.size > _TABLE_MAX:
+        return None
+    return np.ascontiguousarray(ids[_permutations(ids.size)][:, :need])
+
+
+def _draw_into(out: np.ndarray, ids: np.ndarray, table: np.ndarray | None,
+               rng: np.random.Generator) -> None:
+    """Fill ``out`` (``(b, need)``) with an independent uniform ordered draw of ``ids`` per row.
+
+    By one row of ``table`` (:func:`_table_of`) when the ids are few, else by partial
+    shuffles or rejection sampling
+    (:func:`~loopsim.policies.selectors.topk.sample_rows_without_replacement`).
+    """
+    b, need = out.shape
+    if table is not None:
+        out[...] = table[rng.integers(0, table.shape[0], size=b)]
+    else:
+        sample_rows_without_replacement(rng, ids.size, b, need, values=ids, out=out)
 
 
 def _runs(groups: np.ndarray) -> list[tuple[int, int]]:

@@ -21,7 +21,8 @@ class ClickModel(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(clicks, rewards)``, each ``(B, k)``: bool clicks and float rewards.
 
-        Implementations draw a fixed number of uniforms per (session, rank), whatever
+        A reward follows a click (a conversion, a utility): it is 0 where there is no
+        click, and the metrics read rewards at the clicks only. Implementations draw a fixed number of uniforms per (session, rank), whatever
         the slates, so that two policies at the same seed share click noise.
         """
         ...

@@ -16,6 +16,7 @@ from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
 from loopsim.simulator.metrics.slices import SliceRecorder
+from loopsim.simulator.metrics.tally import tally
 from loopsim.simulator.metrics.user_tracker import (
     PairsSimilarUsers,
     UserConsumption,
@@ -130,20 +131,18 @@ class MetricsRecorder:
             self.exposure[items[0]] += b
             self.exposure_window[items[0]] += b
         else:
-            flat = items.reshape(-1)
-            np.add.at(self.exposure, flat, 1)
-            np.add.at(self.exposure_window, flat, 1)
-        clicked = items[clicks]
-        np.add.at(self.clicks, clicked, 1)
-        np.add.at(self.clicks_window, clicked, 1)
-        self._record_rewards(items, clicks, rewards)
+            tally((self.exposure, self.exposure_window), items)
+        rows, cols = np.nonzero(clicks)
+        clicked = items[rows, cols]
+        tally((self.clicks, self.clicks_window), clicked)
+        self._record_rewards(clicked, None if rewards is None else rewards[rows, cols])
         self.impressions += b * k
         self.sessions += b
         self.w_sessions += b
         expected = self.click_model.expected_clicks(relevance)
         self.w_expected += float(expected.sum())
         quality = self._record_quality(users, relevance, expected, candidates)
-        self.user_consumption.record(users, items, clicks)
+        self.user_consumption.record_clicks(users[rows], clicked)
         if self.slices is not None:
             sample, regret, ndcg_values = quality or (np.zeros(0, np.int64), np.zeros(0),
                                                       np.zeros(0))
@@ -154,21 +153,21 @@ class MetricsRecorder:
         if items.size == 0:
             return
         self.ensure_capacity(int(items.max()) + 1)
-        np.add.at(self.organic, items, 1)
-        np.add.at(self.organic_window, items, 1)
+        tally((self.organic, self.organic_window), items)
         self.organic_sessions += int(items.size)
 
-    def _record_rewards(
-        self, items: np.ndarray, clicks: np.ndarray, rewards: np.ndarray | None
-    ) -> None:
+    def _record_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
+        """Count the rewards of the clicked impressions per item (one each when ``None``).
+
+        Rewards follow clicks (a download after a listen, a rating after a choice): every
+        click model gives 0 reward where there is no click, so only the clicks are read.
+        """
         if rewards is None:
-            got, values = clicks, np.ones(int(clicks.sum()))
-        else:
-            got = rewards != 0
-            values = np.asarray(rewards, dtype=np.float64)[got]
-        rewarded = items[got]
-        np.add.at(self.reward, rewarded, values)
-        np.add.at(self.reward_window, rewarded, values)
+            tally((self.reward, self.reward_window), clicked)
+            self.w_reward += float(clicked.size)
+            return
+        values = np.asarray(rewards, dtype=np.float64)
+        tally((self.reward, self.reward_window), clicked, values)
         self.w_reward += float(values.sum())
 
     def _record_quality(

@@ -103,16 +103,24 @@ class UserConsumption:
             items: ``(B, k)`` served slates (a broadcast view is fine).
             clicks: ``(B, k)`` bool clicks.
         """
+        rows, cols = np.nonzero(clicks)
+        self.record_clicks(users[rows], items[rows, cols])
+
+    def record_clicks(self, users: np.ndarray, items: np.ndarray) -> None:
+        """Keep the clicks of tracked users: one ``(user, item)`` per click.
+
+        Args:
+            users: ``(C,)`` user of each click.
+            items: ``(C,)`` item clicked.
+        """
         if self._pairs is None:
             self._start()
-        rows, cols = np.nonzero(clicks)
-        if rows.size == 0:
+        if users.size == 0:
             return
-        who = users[rows]
-        keep = self._tracked[who]
+        keep = self._tracked[users]
         if not keep.any():
             return
-        event = (who[keep].astype(np.int64), items[rows[keep], cols[keep]].astype(np.int64))
+        event = (users[keep].astype(np.int64), items[keep].astype(np.int64))
         self._new.append(event)
         self._window.append(event)
 

@@ -77,11 +77,14 @@ def drift_distance(initial: np.ndarray, current: np.ndarray) -> float:
         current: ``(U, d)`` preferences now.
 
     Returns:
-        The mean distance; ``nan`` when ``U == 0``.
+        The mean distance; ``nan`` when ``U == 0``; exactly 0 without computing it when
+        both are views of the same memory (a world whose preferences never move).
 
     Raises:
         ValueError: the arrays are not 2-D of the same shape.
     """
+    if _same_memory(initial, current) and initial.ndim == 2 and initial.shape[0] > 0:
+        return 0.0
     a = np.asarray(initial, dtype=np.float64)
     b = np.asarray(current, dtype=np.float64)
     if a.ndim != 2 or a.shape != b.shape:
@@ -92,6 +95,13 @@ def drift_distance(initial: np.ndarray, current: np.ndarray) -> float:
     if a.shape[0] == 0:
         return math.nan
     return float(np.linalg.norm(b - a, axis=1).mean())
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same elements (same buffer, shape and strides)."""
+    return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+            and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 def user_entropy_window(users: np.ndarray, items: np.ndarray) -> float:

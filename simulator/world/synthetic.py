@@ -111,7 +111,7 @@ class SyntheticWorld:
         z = rng.standard_normal(self.n_users)
         self._activity = self.sessions_per_user_per_day * np.exp(sigma * z - sigma**2 / 2)
         self._preferences = _unit_rows(rng, self.n_users, self.n_factors)
-        self._initial_preferences = self._preferences.copy()
+        self._initial_preferences = self._fixed_or_copy(self._preferences)
         self._weights = self._activity / self._activity.sum()  # a random session's user
         self._mean_preference = self._weights @ self._preferences
         self._plain_mean_preference = self._preferences.mean(axis=0)
@@ -136,7 +136,7 @@ class SyntheticWorld:
     def _start_shift(self, rng: np.random.Generator) -> None:
         self._shift = ShiftState(self.data_shift, rng)
         self._shift.start(self._activity, self._preferences)
-        self._initial_preferences = self._preferences.copy()
+        self._initial_preferences = self._fixed_or_copy(self._preferences)
         self._population_changed()
 
     def _population_changed(self) -> None:
@@ -217,8 +217,18 @@ class SyntheticWorld:
 
     @property
     def initial_preferences(self) -> np.ndarray:
-        """``(n_users, n_factors)`` user preferences at time 0."""
-        return self._initial_preferences
+        """``(n_users, n_factors)`` user preferences at time 0 (read-only view).
+
+        Without drift it is the very buffer of :attr:`preferences` (nothing moves them),
+        so ``drift_distance`` knows it is 0 without computing it.
+        """
+        view = self._initial_preferences.view()
+        view.flags.writeable = False
+        return view
+
+    def _fixed_or_copy(self, preferences: np.ndarray) -> np.ndarray:
+        """The preferences at time 0: a copy when they drift, else the same buffer."""
+        return preferences.copy() if self.drift > 0 else preferences
 
     def item_features(self, items: np.ndarray) -> np.ndarray:
         """``(I, n_factors)`` latent features of items (a copy; OPE contexts)."""
