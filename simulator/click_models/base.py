@@ -22,7 +22,8 @@ class ClickModel(Protocol):
         """Return ``(clicks, rewards)``, each ``(B, k)``: bool clicks and float rewards.
 
         A reward follows a click (a conversion, a utility): it is 0 where there is no
-        click, and the metrics read rewards at the clicks only. Implementations draw a fixed number of uniforms per (session, rank), whatever
+        click, and the metrics read rewards at the clicks only. Implementations draw a
+        fixed number of uniforms per (session, rank), whatever
         the slates, so that two policies at the same seed share click noise.
         """
         ...
