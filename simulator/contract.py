@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from loopsim.simulator.constant_columns import constant, ranks
 
 __all__ = [
     "Composite",
@@ -212,7 +213,7 @@ class Feedback:
         """Flatten a served batch (``B`` sessions × ``k`` ranks) into impression rows."""
         b, k = slates.items.shape
         propensity = (
-            np.ones(b * k, dtype=np.float32)
+            constant(1.0, np.float32, b * k)
             if slates.propensities is None
             else np.asarray(slates.propensities, dtype=np.float32).reshape(-1)
         )
@@ -220,14 +221,14 @@ class Feedback:
             t=np.repeat(np.asarray(times, dtype=np.float64), k),
             user=np.repeat(np.asarray(users, dtype=np.int64), k),
             item=np.ascontiguousarray(slates.items, dtype=np.int64).reshape(-1),
-            rank=np.tile(np.arange(1, k + 1, dtype=np.int16), b),
+            rank=ranks(k, b),
             click=np.asarray(clicks, dtype=np.bool_).reshape(-1),
             reward=np.asarray(rewards, dtype=np.float32).reshape(-1),
             propensity=propensity,
             versions=None if slates.versions is None else {
                 stage: np.full(b * k, int(v), dtype=np.int64)
                 for stage, v in slates.versions.items()},
-            source=np.zeros(b * k, dtype=np.int8),
+            source=constant(RECOMMENDED, np.int8, b * k),
         )
 
     def select(self, mask: np.ndarray) -> Feedback:

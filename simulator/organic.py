@@ -29,6 +29,7 @@ recommended slates only; organic consumption has its own counters
 from __future__ import annotations
 
 import numpy as np
+from loopsim.simulator.constant_columns import constant
 from loopsim.simulator.contract import ORGANIC, Feedback, GroundTruth
 from loopsim.simulator.sampling import GuidedSearch
 
@@ -96,17 +97,20 @@ class OrganicChoice:
 
 
 def organic_feedback(times: np.ndarray, users: np.ndarray, items: np.ndarray) -> Feedback:
-    """Organic rows: ``source == ORGANIC``, ``rank == 0``, clicked, propensity 1."""
+    """Organic rows: ``source == ORGANIC``, ``rank == 0``, clicked, propensity 1.
+
+    The constant columns are read-only views (:mod:`~loopsim.simulator.constant_columns`).
+    """
     n = items.shape[0]
     return Feedback(
         t=np.asarray(times, dtype=np.float64),
         user=np.asarray(users, dtype=np.int64),
         item=np.asarray(items, dtype=np.int64),
-        rank=np.zeros(n, dtype=np.int16),
-        click=np.ones(n, dtype=np.bool_),
-        reward=np.ones(n, dtype=np.float32),
-        propensity=np.ones(n, dtype=np.float32),
-        source=np.full(n, ORGANIC, dtype=np.int8),
+        rank=constant(0, np.int16, n),
+        click=constant(True, np.bool_, n),
+        reward=constant(1.0, np.float32, n),
+        propensity=constant(1.0, np.float32, n),
+        source=constant(ORGANIC, np.int8, n),
     )
 
 
