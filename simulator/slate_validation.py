@@ -76,10 +76,16 @@ def _check_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray, p
     )
 
 
+#: Up to this many ids a sort of each row is cheaper than ``k - 1`` column shifts (fewer
+#: numpy calls: 8 against 24 us for 50 x 10); beyond, the shifts are (125 against 340 us
+#: for 5,000 x 10).
+_SORT_MAX = 4096
+
+
 def _has_repeats(rows: np.ndarray) -> bool:
     """Whether any row repeats an id: column shifts for short rows (no sort), else a sort."""
     k = rows.shape[1]
-    if k <= 16:
+    if k <= 16 and rows.size > _SORT_MAX:
         cols = np.ascontiguousarray(rows.T)  # (k, B): each shift compares whole rows
         return any(bool((cols[d:] == cols[:-d]).any()) for d in range(1, k))
     ordered = np.sort(rows, axis=1)

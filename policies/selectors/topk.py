@@ -88,6 +88,12 @@ def sample_rows_without_replacement(
 SHUFFLE_MAX = 128
 
 
+#: Up to this many (row, place) pairs :func:`prefix_orders` sorts uniform keys instead of
+#: shuffling: ``k`` steps of a handful of numpy calls cost more than one small argsort
+#: (63 against ~15 us for 10 of 32 at 50 rows; 2.8 against 0.4 ms at 5,000 rows).
+_KEYS_MAX = 8192
+
+
 def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
                   values: np.ndarray | None = None,
                   out: np.ndarray | None = None) -> np.ndarray:
@@ -97,7 +103,8 @@ def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
     with a uniform place in ``[j, n)``, so it costs ``k`` vectorized steps over ``rows``
     (and one ``(n, rows)`` table), not a sort of ``n`` keys per row. ``k == n`` gives
     whole permutations. ``floor(u * (n - j))`` with ``u`` in ``[0, 1)`` never reaches
-    ``n - j`` in float64 (``(1 - 2**-53) * m`` rounds below ``m``).
+    ``n - j`` in float64 (``(1 - 2**-53) * m`` rounds below ``m``). Small draws (``rows * n
+    <= _KEYS_MAX``) sort uniform keys per row instead (the same distribution).
 
     Args:
         rng: Source of the ``(k, rows)`` uniforms.
@@ -112,6 +119,10 @@ def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
     if out is None:
         out = np.empty((rows, k), dtype=np.int64 if values is None else values.dtype)
     if k == 0 or rows == 0:
+        return out
+    if rows * n <= _KEYS_MAX:  # few rows: one argsort of uniform keys is fewer numpy calls
+        order = np.argsort(rng.random((rows, n)), axis=1)[:, :k]
+        out[...] = order if values is None else values[order]
         return out
     start = np.arange(n, dtype=np.int64) if values is None else values
     places = np.repeat(start[:, None], rows, axis=1)  # (n, rows): place x row
