@@ -1,0 +1,74 @@
+"""Time one bench scenario here and in a checkout of an older commit, alternately.
+
+Speed budgets ("within 10% of commit X") need both sides measured in the same minutes:
+on a shared or throttled machine two runs of the same code a minute apart differ by
+more than 10%. This runs the ``loopsim-bench`` worker of each side in a fresh
+interpreter (one BLAS thread), alternating, and prints every pair and the best of each::
+
+    git worktree add /tmp/base 8555e4b
+    python -m benchmarks.against_commit /tmp/base --scenario medium --policy ctr --pairs 4
+    python -m benchmarks.against_commit /tmp/base --scenario small --policy ctr -- world.organic=0
+
+The older side is run as ``python -m experiments.bench_run`` from its checkout (the
+layout before the ``loopsim`` package) when it has no ``loopsim/`` folder, else as
+``python -m loopsim.experiments.bench_run`` with the checkout first on the path.
+Overrides after ``--`` go to this side only (the older one may not know the keys).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+#: Users, items and horizon (days) of the global-score scenarios of ``loopsim-bench``.
+SCENARIOS = {"small": (1_000, 1_250, 100.0), "medium": (100_000, 10_000, 10.0)}
+
+
+def worker_spec(scenario: str, policy: str, extra: list[str]) -> str:
+    """The JSON spec of one ``bench_run`` worker (a global world, as ``loopsim-bench``)."""
+    users, items, horizon = SCENARIOS[scenario]
+    overrides = [f"policy={policy}", "world.personalization=0.0", f"world.n_users={users}",
+                 f"world.n_items={items}", f"horizon={horizon}", *extra]
+    return json.dumps({"overrides": overrides, "name": policy, "after_first_update": False})
+
+
+def run_s(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    """The ``run_s`` (event loop seconds) one worker reports."""
+    out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                         check=True)
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["run_s"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the arguments, run the pairs, print them and the best of each side."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("base", type=Path, help="checkout of the older commit")
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="medium")
+    parser.add_argument("--policy", default="ctr")
+    parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("extra", nargs="*", help="overrides for this side only (after --)")
+    args = parser.parse_args(argv)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
+    old_module = ("loopsim.experiments.bench_run" if (args.base / "loopsim").is_dir()
+                  else "experiments.bench_run")
+    old_env = dict(env, PYTHONPATH=str(args.base))
+    old_cmd = [sys.executable, "-m", old_module, worker_spec(args.scenario, args.policy, [])]
+    new_cmd = [sys.executable, "-m", "loopsim.experiments.bench_run",
+               worker_spec(args.scenario, args.policy, args.extra)]
+    old, new = [], []
+    for _ in range(args.pairs):
+        old.append(run_s(old_cmd, args.base, old_env))
+        new.append(run_s(new_cmd, Path.cwd(), env))
+        print(f"{args.scenario} {args.policy}: base {old[-1]:.3f} s, here {new[-1]:.3f} s",
+              flush=True)
+    print(f"best: base {min(old):.3f} s, here {min(new):.3f} s "
+          f"({100 * (min(new) / min(old) - 1):+.0f}%)")
+
+
+if __name__ == "__main__":
+    main()
