@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="medium")
     parser.add_argument("--policy", default="ctr")
     parser.add_argument("--pairs", type=int, default=4)
-    parser.add_argument("extra", nargs="*", help="overrides for this side only (after --)")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     old_module = ("loopsim.experiments.bench_run" if (args.base / "loopsim").is_dir()
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     old_env = dict(env, PYTHONPATH=str(args.base))
     old_cmd = [sys.executable, "-m", old_module, worker_spec(args.scenario, args.policy, [])]
     new_cmd = [sys.executable, "-m", "loopsim.experiments.bench_run",
-               worker_spec(args.scenario, args.policy, args.extra)]
+               worker_spec(args.scenario, args.policy, extra)]
     old, new = [], []
     for _ in range(args.pairs):
         old.append(run_s(old_cmd, args.base, old_env))
