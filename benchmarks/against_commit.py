@@ -11,8 +11,11 @@ interpreter (one BLAS thread), alternating, and prints every pair and the best o
 
 The older side is run as ``python -m experiments.bench_run`` from its checkout (the
 layout before the ``loopsim`` package) when it has no ``loopsim/`` folder, else as
-``python -m loopsim.experiments.bench_run`` with the checkout first on the path.
-Overrides after ``--`` go to this side only (the older one may not know the keys).
+``python -m loopsim.experiments.bench_run`` from a temporary import root whose
+``loopsim/`` links the checkout's ``simulator/``, ``policies/``, ``experiments/`` and
+``conf/`` (the wheel's layout), so that nothing of the installed package leaks in. "Here"
+is the installed ``loopsim``. Overrides after ``--`` go to this side only (the older
+one may not know the keys).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 #: Users, items and horizon (days) of the global-score scenarios of ``loopsim-bench``.
@@ -34,6 +38,17 @@ def worker_spec(scenario: str, policy: str, extra: list[str]) -> str:
     overrides = [f"policy={policy}", "world.personalization=0.0", f"world.n_users={users}",
                  f"world.n_items={items}", f"horizon={horizon}", *extra]
     return json.dumps({"overrides": overrides, "name": policy, "after_first_update": False})
+
+
+def import_root(checkout: Path, into: Path) -> Path:
+    """A folder holding ``loopsim/`` laid out as in the wheel, made of links to ``checkout``."""
+    package = into / "loopsim"
+    package.mkdir(parents=True)
+    for entry in (checkout / "loopsim").iterdir():
+        (package / entry.name).symlink_to(entry.resolve())
+    for part in ("simulator", "policies", "experiments", "conf"):
+        (package / part).symlink_to((checkout / part).resolve())
+    return into
 
 
 def run_s(command: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -55,15 +70,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
-    old_module = ("loopsim.experiments.bench_run" if (args.base / "loopsim").is_dir()
-                  else "experiments.bench_run")
-    old_env = dict(env, PYTHONPATH=str(args.base))
+    packaged = (args.base / "loopsim").is_dir()
+    old_module = "loopsim.experiments.bench_run" if packaged else "experiments.bench_run"
+    scratch = Path(tempfile.mkdtemp(prefix="against_commit_"))
+    old_path = import_root(args.base, scratch) if packaged else args.base
+    old_env = dict(env, PYTHONPATH=str(old_path))
     old_cmd = [sys.executable, "-m", old_module, worker_spec(args.scenario, args.policy, [])]
     new_cmd = [sys.executable, "-m", "loopsim.experiments.bench_run",
                worker_spec(args.scenario, args.policy, extra)]
     old, new = [], []
     for _ in range(args.pairs):
-        old.append(run_s(old_cmd, args.base, old_env))
+        old.append(run_s(old_cmd, old_path, old_env))
         new.append(run_s(new_cmd, Path.cwd(), env))
         print(f"{args.scenario} {args.policy}: base {old[-1]:.3f} s, here {new[-1]:.3f} s",
               flush=True)

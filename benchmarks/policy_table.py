@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy is imported
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one BLAS thread, before numpy is imported
 
 import math  # noqa: E402
 import sys  # noqa: E402
@@ -51,6 +52,8 @@ def label(cfg: object, name: str) -> str:
         config_name = _ESTIMATORS.get(short, short)
         if config_name != name:
             parts.append(config_name)
+        elif estimator.get("propensity") == "known":
+            parts.append(f"known eta={estimator['examination_eta']:g}")
     return f"{name} ({', '.join(parts)})" if parts else name
 
 

@@ -83,7 +83,8 @@ _SORT_MAX = 4096
 
 
 def _has_repeats(rows: np.ndarray) -> bool:
-    """Whether any row repeats an id: column shifts for short rows (no sort), else a sort."""
+    """Whether any row repeats an id: ``k - 1`` column shifts for short rows in a batch of
+    more than ``_SORT_MAX`` ids (no sort), else a sort of each row."""
     k = rows.shape[1]
     if k <= 16 and rows.size > _SORT_MAX:
         cols = np.ascontiguousarray(rows.T)  # (k, B): each shift compares whole rows

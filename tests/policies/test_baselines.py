@@ -119,3 +119,28 @@ def test_greedy_cache_follows_the_slate_size() -> None:
     p = make_policy("popularity")
     assert p.rank(request(k=1)).items.shape == (3, 1)
     assert p.rank(request(k=3)).items.shape == (3, 3)
+
+
+@pytest.mark.parametrize("rows, calls", [(40_000, 1), (200, 200)])  # shuffle, then argsort
+def test_prefix_orders_draws_every_ordered_subset_uniformly_into_a_column_slice(
+        rows: int, calls: int) -> None:
+    """Each row is a uniform ordered draw of 3 of 5 ids, written into ``out`` in place."""
+    from itertools import permutations
+
+    from loopsim.policies.selectors.topk import prefix_orders
+
+    rng = np.random.default_rng(11)
+    ids = np.array([10, 11, 12, 13, 14], dtype=np.int16)
+    drawn = []
+    for _ in range(calls):
+        big = np.full((rows, 6), -1, dtype=np.int16)
+        prefix_orders(rng, 5, rows, 3, values=ids, out=big[:, 2:5])
+        assert (big[:, :2] == -1).all() and (big[:, 5] == -1).all()
+        drawn.append(big[:, 2:5])
+    got = np.concatenate(drawn)
+    assert all(len(set(row)) == 3 for row in got[:500].tolist())
+    tuples = {t: i for i, t in enumerate(permutations(ids.tolist(), 3))}
+    counts = np.bincount([tuples[tuple(row)] for row in got.tolist()], minlength=60)
+    expected = got.shape[0] / 60
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert counts.min() > 0 and chi2 < 100.0, chi2  # 59 degrees of freedom: p ~ 0.001
