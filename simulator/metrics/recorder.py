@@ -11,6 +11,7 @@ import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.click_models.base import ClickModel
 from loopsim.simulator.contract import GroundTruth, Slates
+from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
@@ -64,6 +65,7 @@ class MetricsRecorder:
         self.organic = np.zeros(0, dtype=np.int64)
         self.organic_window = np.zeros(0, dtype=np.int64)
         self.organic_sessions = 0
+        self._rewards_checked = False  # the first batch with rewards is checked once
         self._shown_before = np.zeros(0, dtype=bool)  # items shown in the previous window
         self.impressions = 0
         self.sessions = 0
@@ -132,6 +134,8 @@ class MetricsRecorder:
             self.exposure_window[items[0]] += b
         else:
             tally((self.exposure, self.exposure_window), items)
+        if rewards is not None and not self._rewards_checked:
+            self._check_rewards_follow_clicks(rewards, clicks)
         hits = np.flatnonzero(clicks)  # a 1-D scan: ~7x faster than a 2-D np.nonzero
         rows = hits // k
         clicked = items[0][hits - rows * k] if slates.is_shared else items.reshape(-1)[hits]
@@ -157,6 +161,24 @@ class MetricsRecorder:
         self.ensure_capacity(int(items.max()) + 1)
         tally((self.organic, self.organic_window), items)
         self.organic_sessions += int(items.size)
+
+    def _check_rewards_follow_clicks(self, rewards: np.ndarray, clicks: np.ndarray) -> None:
+        """Refuse, once per run, a click model that rewards impressions nobody clicked.
+
+        The reward counters read rewards at the clicks only (:meth:`_record_rewards`), so
+        a reward elsewhere would be lost from the metrics while policies still saw it.
+        """
+        self._rewards_checked = True
+        stray = np.asarray(rewards)[~np.asarray(clicks, dtype=bool)]
+        bad = np.flatnonzero(stray != 0)
+        if bad.size:
+            raise ConfigError(
+                f"Click model {type(self.click_model).__name__} gave a reward of "
+                f"{float(stray[bad[0]])!r} to an impression that was not clicked "
+                f"({bad.size} such impressions in the first served batch). Rewards follow "
+                "clicks (a conversion, a rating, a utility of what was chosen): return 0 "
+                "where `clicks` is False."
+            )
 
     def _record_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
         """Count the rewards of the clicked impressions per item (one each when ``None``).

@@ -107,3 +107,22 @@ def test_relevance_version_moves_with_drift_but_not_with_new_items() -> None:
     world.observe(Feedback.from_slates(
         np.zeros(1), np.array([0]), Slates(np.array([[0, 1]])), np.array([[True, False]]), None))
     assert world.relevance_version > before[1]
+
+
+class RewardsWithoutClicks(PositionBasedModel):
+    """A (wrong) click model that rewards every impression, clicked or not."""
+
+    def sample(self, relevance: np.ndarray, rng: np.random.Generator):
+        clicks, _ = super().sample(relevance, rng)
+        return clicks, np.ones(relevance.shape, dtype=np.float32)
+
+
+def test_a_reward_without_a_click_is_refused_naming_the_click_model() -> None:
+    world = SyntheticWorld(n_users=50, n_items=30)
+    cfg = SimulationConfig(horizon=1.0, progress=False)
+    result = Simulation(world, RewardsWithoutClicks(), make_policy("popularity"), cfg,
+                        seed=1).run()
+    assert result.status == "failed"
+    message = str(result.error)
+    assert "RewardsWithoutClicks" in message and "not clicked" in message
+    assert "return 0 where `clicks` is False" in message
