@@ -329,7 +329,9 @@ def format_row(r: dict[str, Any]) -> str:
     parts = " ".join(f"{k}={100 * v / total:.0f}%" for k, v in split.items() if v / total >= 0.01)
     line = (f"{r['scenario']:>6} {r['policy']:<15} {r['impressions_per_s'] / 1e6:8.2f}M imp/s "
             f"{r['sessions_per_s'] / 1e3:9.1f}k sess/s  peak {r['peak_rss_mib']:6.0f} MiB  "
-            f"({r['impressions']:,} imp in {r['run_s']:.2f} s)  [{parts}]")
+            f"({r['impressions']:,} imp in {r['run_s']:.2f} s"
+            + (f", +{r['organic_sessions']:,} organic sessions" if r.get("organic_sessions")
+               else "") + f")  [{parts}]")
     warm = r.get("after_first_update")
     if warm and warm.get("sessions_per_serving_s"):
         line += (f"  after 1st update: {warm['sessions']:,} sessions, "

@@ -62,6 +62,7 @@ def run_timed(sim: Simulation) -> dict[str, Any]:
         "total_s": total,
         "impressions": int(s["impressions"]),
         "sessions": int(s["sessions"]),
+        "organic_sessions": int(s.get("organic_sessions", 0)),
         "impressions_per_s": s["impressions"] / run_s if run_s > 0 else None,
         "sessions_per_s": s["sessions"] / run_s if run_s > 0 else None,
         "time_split": s.get("time_split", {}),

@@ -162,6 +162,7 @@ class Simulation:
             failed_at=now if error is not None else None,
             events=self.monitor.events if self.monitor is not None else None,
         )
+        result.summary["organic_sessions"] = self.recorder.organic_sessions
         if self.timer.enabled:
             result.summary["time_split"] = split(self.timer.totals(), wall)
         if self.impression_log is not None:
