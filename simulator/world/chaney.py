@@ -38,6 +38,7 @@ from loopsim.simulator.schema import (
     PositiveInt,
     Range,
 )
+from loopsim.simulator.world.state import UniformActivity, WorldState
 
 
 def beta_from_mean_sd(mean: np.ndarray | float, sd: float) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +70,7 @@ def beta_from_mean_variance(
     return m * common, (1.0 - m) * common
 
 
-class ChaneyWorld:
+class ChaneyWorld(UniformActivity, WorldState):
     """Users and items on Dirichlet topics, Beta utilities, no repeat consumption.
 
     Args:
@@ -87,6 +88,9 @@ class ChaneyWorld:
         sessions_per_user_per_day: Sessions per user per day (1: one per time step).
         item_arrival_rate: New items per day (10 per time step in the paper).
         seed: Optional fixed seed of the world.
+
+    :attr:`version` changes with new items and with every consumption (the consumed
+    item's relevance drops to 0).
     """
 
     item_lifetime = None
@@ -105,19 +109,14 @@ class ChaneyWorld:
         item_arrival_rate: NonNegative = 0.0,
         seed: NonNegativeInt | None = None,
     ) -> None:
-        self.n_users = n_users
-        self.n_initial_items = n_items
+        super().__init__(n_users, n_items, sessions_per_user_per_day, seed)
         self.n_attributes = n_attributes
         self.user_concentration = user_concentration
         self.item_concentration = item_concentration
         self.utility_sd = utility_sd
         self.known_fraction_mean = known_fraction_mean
         self.known_fraction_sd = known_fraction_sd
-        self.sessions_per_user_per_day = sessions_per_user_per_day
         self.item_arrival_rate = item_arrival_rate
-        self.seed = seed
-        self._n_items = 0
-        self._version = 0
 
     def _check_known_fraction(self) -> None:
         """The one constraint between two fields: a Beta of that mean allows that sd."""
@@ -140,8 +139,7 @@ class ChaneyWorld:
         self._utility = np.zeros((self.n_users, 0))
         self._known = np.zeros((self.n_users, 0))
         self._consumed = np.zeros((self.n_users, 0), dtype=bool)
-        self._n_items = 0
-        self._version = 0
+        self._reset_items()
         self.add_items(self.n_initial_items, rng)
 
     def add_items(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -160,9 +158,7 @@ class ChaneyWorld:
             self._consumed = _grown_columns(self._consumed, capacity)
         self._utility[:, start:stop] = utility
         self._known[:, start:stop] = known
-        self._n_items = stop
-        self._version += 1
-        return np.arange(start, stop, dtype=np.int64)
+        return self._items_added(start, stop)
 
     def _known_fraction(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         """``nu ~ Beta(mean, sd)``: the fraction of each utility the user knows."""
@@ -173,23 +169,9 @@ class ChaneyWorld:
 
     # -- state ----------------------------------------------------------------------
     @property
-    def n_items(self) -> int:
-        """Number of item ids created so far."""
-        return self._n_items
-
-    def activity(self) -> np.ndarray:
-        """Every user has the same rate of sessions."""
-        return np.full(self.n_users, float(self.sessions_per_user_per_day))
-
-    @property
     def is_global(self) -> bool:
         """Utilities are personal."""
         return False
-
-    @property
-    def version(self) -> int:
-        """Changes with new items and with every consumption (relevance drops to 0)."""
-        return self._version
 
     @property
     def preferences(self) -> np.ndarray:

@@ -34,13 +34,14 @@ import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
+from loopsim.simulator.world.state import PreferenceViews, UniformActivity, WorldState
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-class InterestWorld:
+class InterestWorld(UniformActivity, PreferenceViews, WorldState):
     """Users with unbounded interest vectors that move toward what they click.
 
     Args:
@@ -55,6 +56,10 @@ class InterestWorld:
         sessions_per_user_per_day: Sessions per user per day.
         item_arrival_rate: New items per day (a growing candidate pool).
         seed: Optional fixed seed of the world.
+
+    :attr:`version` changes with new items and whenever an interest moves;
+    ``relevance_version`` only when an interest moves. :attr:`preferences` are the
+    current interests (unbounded), :attr:`initial_preferences` those at time 0.
     """
 
     item_lifetime = None
@@ -71,17 +76,12 @@ class InterestWorld:
         item_arrival_rate: NonNegative = 0.0,
         seed: NonNegativeInt | None = None,
     ) -> None:
-        self.n_users = n_users
-        self.n_initial_items = n_items
+        super().__init__(n_users, n_items, sessions_per_user_per_day, seed)
         self.n_factors = n_factors
         self.interest_scale = interest_scale
         self.step = step
         self.negative_step = negative_step
-        self.sessions_per_user_per_day = sessions_per_user_per_day
         self.item_arrival_rate = item_arrival_rate
-        self.seed = seed
-        self._n_items = 0
-        self._version = 0
         self._relevance_version = 0
 
     def reset(self, rng: np.random.Generator) -> None:
@@ -91,11 +91,11 @@ class InterestWorld:
         once before the run.
         """
         d = self.n_factors
-        self._interest = rng.standard_normal((self.n_users, d)) * (self.interest_scale / d**0.5)
-        self._initial = self._interest.copy()
+        # The interests theta_u: the preferences of the HasPreferences hook.
+        self._preferences = rng.standard_normal((self.n_users, d)) * (self.interest_scale / d**0.5)
+        self._initial_preferences = self._preferences.copy()
         self._items = np.zeros((0, d))
-        self._n_items = 0
-        self._version = 0
+        self._reset_items()
         self._relevance_version = 0
         self.add_items(self.n_initial_items, rng)
 
@@ -106,46 +106,18 @@ class InterestWorld:
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         self._items = grown(self._items, stop)
         self._items[start:stop] = v
-        self._n_items = stop
-        self._version += 1
-        return np.arange(start, stop, dtype=np.int64)
+        return self._items_added(start, stop)
 
     # -- state ----------------------------------------------------------------------
-    @property
-    def n_items(self) -> int:
-        """Number of item ids created so far."""
-        return self._n_items
-
-    def activity(self) -> np.ndarray:
-        """Every user has the same rate of sessions."""
-        return np.full(self.n_users, float(self.sessions_per_user_per_day))
-
     @property
     def is_global(self) -> bool:
         """Interests are personal."""
         return False
 
     @property
-    def version(self) -> int:
-        """Changes with new items and whenever an interest moves."""
-        return self._version
-
-    @property
     def relevance_version(self) -> int:
         """Changes whenever an interest moves (adding items leaves it alone)."""
         return self._relevance_version
-
-    @property
-    def preferences(self) -> np.ndarray:
-        """``(n_users, n_factors)`` current interests (read-only view; unbounded)."""
-        view = self._interest.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def initial_preferences(self) -> np.ndarray:
-        """``(n_users, n_factors)`` interests at time 0."""
-        return self._initial
 
     def item_vectors(self, items: np.ndarray) -> np.ndarray:
         """``(I, n_factors)`` unit vectors of items."""
@@ -154,11 +126,11 @@ class InterestWorld:
     # -- truth ----------------------------------------------------------------------
     def relevance(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``(U, I)`` ``sigmoid(theta_u . v_i)``."""
-        return _sigmoid(self._interest[users] @ self._items[items].T)
+        return _sigmoid(self._preferences[users] @ self._items[items].T)
 
     def relevance_of_slates(self, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """``(B, k)`` relevance of ``slates[b, r]`` for ``users[b]``."""
-        return _sigmoid(np.einsum("bd,bkd->bk", self._interest[users], self._items[slates]))
+        return _sigmoid(np.einsum("bd,bkd->bk", self._preferences[users], self._items[slates]))
 
     def true_value(self, items: np.ndarray) -> np.ndarray:
         """Mean relevance over all users (exact)."""
@@ -172,7 +144,7 @@ class InterestWorld:
         moved = weight != 0
         if not moved.any():
             return
-        np.add.at(self._interest, feedback.user[moved],
+        np.add.at(self._preferences, feedback.user[moved],
                   weight[moved, None] * self._items[feedback.item[moved]])
         self._version += 1
         self._relevance_version += 1

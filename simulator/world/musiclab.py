@@ -20,9 +20,10 @@ import numpy as np
 from loopsim.simulator.catalogue import grown
 from loopsim.simulator.contract import Feedback
 from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
+from loopsim.simulator.world.state import UniformActivity, WorldState
 
 
-class MusicLabWorld:
+class MusicLabWorld(UniformActivity, WorldState):
     """Songs with appeal and quality; attractiveness grows with the displayed downloads.
 
     Args:
@@ -38,6 +39,9 @@ class MusicLabWorld:
             condition, downloads are not shown).
         social_exponent: ``r >= 0``, the exponent applied to the download counts.
         seed: Optional fixed seed of the songs (replicate worlds share their songs).
+
+    :attr:`n_items` is the number of songs; :attr:`version` changes when a song is added
+    or, in a social world, when downloads change.
     """
 
     item_arrival_rate = 0.0
@@ -59,26 +63,20 @@ class MusicLabWorld:
         social_exponent: NonNegative = 1.0,
         seed: NonNegativeInt | None = None,
     ) -> None:
-        self.n_users = n_users
-        self.n_initial_items = n_items
-        self.sessions_per_user_per_day = sessions_per_user_per_day
+        super().__init__(n_users, n_items, sessions_per_user_per_day, seed)
         self.appeal_alpha = appeal_alpha
         self.appeal_beta = appeal_beta
         self.quality_alpha = quality_alpha
         self.quality_beta = quality_beta
         self.social_weight = social_weight
         self.social_exponent = social_exponent
-        self.seed = seed
-        self._n_items = 0
-        self._version = 0
 
     def reset(self, rng: np.random.Generator) -> None:
         """Draw the songs' appeal and quality; no download yet."""
         self._appeal = np.zeros(0)
         self._quality = np.zeros(0)
         self._downloads = np.zeros(0)
-        self._n_items = 0
-        self._version = 0
+        self._reset_items()
         self.add_items(self.n_initial_items, rng)
 
     def add_items(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -89,29 +87,13 @@ class MusicLabWorld:
         self._downloads = grown(self._downloads, stop)
         self._appeal[start:stop] = rng.beta(self.appeal_alpha, self.appeal_beta, n)
         self._quality[start:stop] = rng.beta(self.quality_alpha, self.quality_beta, n)
-        self._n_items = stop
-        self._version += 1
-        return np.arange(start, stop, dtype=np.int64)
+        return self._items_added(start, stop)
 
     # -- state ----------------------------------------------------------------------
-    @property
-    def n_items(self) -> int:
-        """Number of songs."""
-        return self._n_items
-
-    def activity(self) -> np.ndarray:
-        """Every participant has the same rate of sessions."""
-        return np.full(self.n_users, float(self.sessions_per_user_per_day))
-
     @property
     def is_global(self) -> bool:
         """Every participant sees the same attractiveness."""
         return True
-
-    @property
-    def version(self) -> int:
-        """Changes when a song is added or, in a social world, when downloads change."""
-        return self._version
 
     def appeal(self, items: np.ndarray) -> np.ndarray:
         """``(I,)`` appeal of songs."""

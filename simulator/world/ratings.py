@@ -26,6 +26,7 @@ from loopsim.simulator.contract import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt, Range
 from loopsim.simulator.world.ratings_io import Ratings, check_variance, read_ratings
+from loopsim.simulator.world.state import WorldState
 
 
 def als(
@@ -79,7 +80,7 @@ def _solve(rows: np.ndarray, cols: np.ndarray, values: np.ndarray, n: int,
     return np.linalg.solve(a, b[..., None])[..., 0]
 
 
-class RatingsWorld:
+class RatingsWorld(WorldState):
     """Users, items and truth calibrated from a MovieLens-style ratings file.
 
     Args:
@@ -98,6 +99,9 @@ class RatingsWorld:
         seed: Optional fixed seed of the world (initialises the factorization).
         duplicates: How rows repeating a (user, item) pair are combined: ``mean``,
             ``last`` or ``sum``; ``None`` (default) refuses such a file.
+
+    ``n_users``, ``n_initial_items`` and :attr:`n_items` are 0 until :meth:`reset` reads
+    the file, then those of the file; :attr:`version` is fixed after calibration.
     """
 
     item_arrival_rate = 0.0
@@ -117,6 +121,7 @@ class RatingsWorld:
         seed: NonNegativeInt | None = None,
         duplicates: Literal["mean", "last", "sum"] | None = None,
     ) -> None:
+        super().__init__(0, 0, sessions_per_user_per_day, seed)  # the file's, at reset
         self.path = path
         self.format = format
         self.n_factors = n_factors
@@ -124,13 +129,8 @@ class RatingsWorld:
         self.iterations = iterations
         self.shrinkage = shrinkage
         self.click_scale = click_scale
-        self.sessions_per_user_per_day = sessions_per_user_per_day
         self.warm_start = warm_start
-        self.seed = seed
         self.duplicates = duplicates
-        self.n_users = 0
-        self.n_initial_items = 0
-        self._version = 0
 
     def _validate(self) -> None:
         if not self.path:
@@ -150,6 +150,7 @@ class RatingsWorld:
         self.item_ids, items = np.unique(ratings.item, return_inverse=True)
         self._users, self._items = users.astype(np.int64), items.astype(np.int64)
         self.n_users, self.n_initial_items = self.user_ids.size, self.item_ids.size
+        self._n_items = self.n_initial_items
         r = ratings.rating
         low, high = float(r.min()), float(r.max())
         span = high - low if high > low else 1.0
@@ -169,11 +170,6 @@ class RatingsWorld:
         self._version = 1
 
     # -- state ----------------------------------------------------------------------
-    @property
-    def n_items(self) -> int:
-        """Number of items in the file."""
-        return self.n_initial_items
-
     def add_items(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """The catalogue of a ratings file is fixed."""
         raise ConfigError("a ratings world has a fixed catalogue: new items cannot arrive.")
@@ -186,11 +182,6 @@ class RatingsWorld:
     def is_global(self) -> bool:
         """Relevance is personal (from the factorization)."""
         return False
-
-    @property
-    def version(self) -> int:
-        """Fixed after calibration."""
-        return self._version
 
     def initial_popularity(self, items: np.ndarray) -> np.ndarray:
         """``(I,)`` number of ratings of each item in the file."""

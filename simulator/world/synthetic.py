@@ -14,6 +14,7 @@ from loopsim.simulator.schema import (
     Probability,
 )
 from loopsim.simulator.world.shift import DataShift, ShiftState
+from loopsim.simulator.world.state import PreferenceViews, WorldState
 
 
 def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -23,7 +24,7 @@ def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return v
 
 
-class SyntheticWorld:
+class SyntheticWorld(PreferenceViews, WorldState):
     """Users with latent tastes and activity; items with a quality and latent features.
 
     Relevance (the probability of a click once an item is examined) mixes a global
@@ -62,6 +63,9 @@ class SyntheticWorld:
     ``shift`` (a mapping of :class:`~loopsim.simulator.world.shift.DataShift` options:
     item drift, a new user cohort, seasonal activity) moves the world during the run;
     the truth follows it. ``None`` or the defaults shift nothing.
+
+    :attr:`version` changes whenever relevance may have changed (new items, drift, a
+    shift); ``relevance_version`` only when existing items' relevance may have.
     """
 
     def __init__(
@@ -82,9 +86,7 @@ class SyntheticWorld:
         organic: NonNegative = 0.2,
         organic_sharpness: NonNegative = 1.0,
     ) -> None:
-        self.n_users = n_users
-        self.n_initial_items = n_items
-        self.sessions_per_user_per_day = sessions_per_user_per_day
+        super().__init__(n_users, n_items, sessions_per_user_per_day, seed)
         self.activity_sigma = activity_sigma
         self.personalization = personalization
         self.n_factors = n_factors
@@ -92,16 +94,13 @@ class SyntheticWorld:
         self.quality_beta = quality_beta
         self.item_arrival_rate = item_arrival_rate
         self.item_lifetime = item_lifetime
-        self.seed = seed
         self.drift = drift
         self.shift = shift
         self._shift: ShiftState | None = None
         self._n_present = n_users
         self.organic = organic
         self.organic_sharpness = organic_sharpness
-        self._version = 0
         self._relevance_version = 0
-        self._n_items = 0
 
     # -- set-up ---------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
@@ -118,8 +117,7 @@ class SyntheticWorld:
         capacity = max(16, 2 * self.n_initial_items)
         self._quality = np.zeros(capacity)
         self._features = np.zeros((capacity, self.n_factors))
-        self._n_items = 0
-        self._version = 0
+        self._reset_items()
         self._relevance_version = 0
         self._shift = None
         self._n_present = self.n_users
@@ -175,16 +173,9 @@ class SyntheticWorld:
             self._features = np.resize(self._features, (capacity, self.n_factors))
         self._quality[start:stop] = rng.beta(self.quality_alpha, self.quality_beta, n)
         self._features[start:stop] = _unit_rows(rng, n, self.n_factors)
-        self._n_items = stop
-        self._version += 1
-        return np.arange(start, stop, dtype=np.int64)
+        return self._items_added(start, stop)
 
     # -- state ----------------------------------------------------------------------
-    @property
-    def n_items(self) -> int:
-        """Number of item ids created so far."""
-        return self._n_items
-
     def activity(self) -> np.ndarray:
         """``(n_users,)`` expected sessions per day of each user."""
         return self._activity
@@ -195,11 +186,6 @@ class SyntheticWorld:
         return self.personalization == 0
 
     @property
-    def version(self) -> int:
-        """Changes whenever relevance may have changed (new items, drift)."""
-        return self._version
-
-    @property
     def relevance_version(self) -> int:
         """Changes whenever the relevance of existing items may have changed (drift).
 
@@ -208,26 +194,13 @@ class SyntheticWorld:
         """
         return self._relevance_version
 
-    @property
-    def preferences(self) -> np.ndarray:
-        """``(n_users, n_factors)`` current user preferences (read-only view)."""
-        view = self._preferences.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def initial_preferences(self) -> np.ndarray:
-        """``(n_users, n_factors)`` user preferences at time 0 (read-only view).
-
-        Without drift it is the very buffer of :attr:`preferences` (nothing moves them),
-        so ``drift_distance`` knows it is 0 without computing it.
-        """
-        view = self._initial_preferences.view()
-        view.flags.writeable = False
-        return view
-
     def _fixed_or_copy(self, preferences: np.ndarray) -> np.ndarray:
-        """The preferences at time 0: a copy when they drift, else the same buffer."""
+        """The preferences at time 0: a copy when they drift, else the same buffer.
+
+        Without drift nothing moves them, so :attr:`initial_preferences` is then the very
+        buffer of :attr:`preferences` and ``drift_distance`` knows it is 0 without
+        computing it.
+        """
         return preferences.copy() if self.drift > 0 else preferences
 
     def item_features(self, items: np.ndarray) -> np.ndarray:
