@@ -28,15 +28,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-#: Users, items and horizon (days) of the global-score scenarios of ``loopsim-bench``.
-SCENARIOS = {"small": (1_000, 1_250, 100.0), "medium": (100_000, 10_000, 10.0)}
-
 
 def worker_spec(scenario: str, policy: str, extra: list[str]) -> str:
     """The JSON spec of one ``bench_run`` worker (a global world, as ``loopsim-bench``)."""
-    users, items, horizon = SCENARIOS[scenario]
-    overrides = [f"policy={policy}", "world.personalization=0.0", f"world.n_users={users}",
-                 f"world.n_items={items}", f"horizon={horizon}", *extra]
+    from loopsim.experiments.bench import scenario_overrides
+
+    overrides = [f"policy={policy}", "world.personalization=0.0",
+                 *scenario_overrides(scenario, "global"), *extra]
     return json.dumps({"overrides": overrides, "name": policy, "after_first_update": False})
 
 
@@ -62,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     """Parse the arguments, run the pairs, print them and the best of each side."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", type=Path, help="checkout of the older commit")
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="medium")
+    parser.add_argument("--scenario", choices=["small", "medium", "large"], default="medium")
     parser.add_argument("--policy", default="ctr")
     parser.add_argument("--pairs", type=int, default=4)
     argv = sys.argv[1:] if argv is None else argv

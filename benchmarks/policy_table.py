@@ -59,10 +59,11 @@ def label(cfg: object, name: str) -> str:
 
 def measure(name: str, overrides: list[str]) -> tuple[str, float, float, float, float]:
     """``(label, regret, gini, tau, seconds)`` of one run of policy ``name``."""
-    from loopsim.experiments.bench_run import build, compose_config
+    from loopsim.experiments.bench_run import compose_config
+    from loopsim.experiments.runner import build_simulation
 
     cfg = compose_config([f"policy={name}", *overrides])
-    result = build([f"policy={name}", *overrides], name).run()
+    result = build_simulation(cfg, name).run()
     result.raise_for_status()
     m = result.metrics.filter(pl.col("slice") == "all")
     horizon = float(m["t"].max())
