@@ -11,7 +11,7 @@ interpreter (one BLAS thread), alternating, and prints every pair and the best o
 
 The older side is run as ``python -m experiments.bench_run`` from its checkout (the
 layout before the ``loopsim`` package) when it has no ``loopsim/`` folder, else as
-``python -m loopsim.experiments.bench_run`` from a temporary import root whose
+``python -m loopsim.experiments.bench.timed_run`` from a temporary import root whose
 ``loopsim/`` links the checkout's ``simulator/``, ``policies/``, ``experiments/`` and
 ``conf/`` (the wheel's layout), so that nothing of the installed package leaks in. "Here"
 is the installed ``loopsim``. Overrides after ``--`` go to this side only (the older
@@ -31,7 +31,7 @@ from pathlib import Path
 
 def worker_spec(scenario: str, policy: str, extra: list[str]) -> str:
     """The JSON spec of one ``bench_run`` worker (a global world, as ``loopsim-bench``)."""
-    from loopsim.experiments.bench import scenario_overrides
+    from loopsim.experiments.bench.cli import scenario_overrides
 
     overrides = [f"policy={policy}", "world.personalization=0.0",
                  *scenario_overrides(scenario, "global"), *extra]
@@ -69,12 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     packaged = (args.base / "loopsim").is_dir()
-    old_module = "loopsim.experiments.bench_run" if packaged else "experiments.bench_run"
+    old_module = "loopsim.experiments.bench.timed_run" if packaged else "experiments.bench_run"
     scratch = Path(tempfile.mkdtemp(prefix="against_commit_"))
     old_path = import_root(args.base, scratch) if packaged else args.base
     old_env = dict(env, PYTHONPATH=str(old_path))
     old_cmd = [sys.executable, "-m", old_module, worker_spec(args.scenario, args.policy, [])]
-    new_cmd = [sys.executable, "-m", "loopsim.experiments.bench_run",
+    new_cmd = [sys.executable, "-m", "loopsim.experiments.bench.timed_run",
                worker_spec(args.scenario, args.policy, extra)]
     old, new = [], []
     for _ in range(args.pairs):

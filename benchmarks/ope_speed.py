@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.run / "summary.json").is_file():
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "loopsim.experiments.run", *MAKE,
+        subprocess.run([sys.executable, "-m", "loopsim.experiments.cli.run", *MAKE,
                         f"hydra.run.dir={args.run}"], check=True)
         print(f"log made in {time.perf_counter() - start:.1f} s")
     log = open_run(args.run)

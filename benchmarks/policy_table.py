@@ -59,8 +59,8 @@ def label(cfg: object, name: str) -> str:
 
 def measure(name: str, overrides: list[str]) -> tuple[str, float, float, float, float]:
     """``(label, regret, gini, tau, seconds)`` of one run of policy ``name``."""
-    from loopsim.experiments.bench_run import compose_config
-    from loopsim.experiments.runner import build_simulation
+    from loopsim.experiments.bench.timed_run import compose_config
+    from loopsim.experiments.cli.runner import build_simulation
 
     cfg = compose_config([f"policy={name}", *overrides])
     result = build_simulation(cfg, name).run()

@@ -18,7 +18,7 @@ import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from loopsim.experiments.bench_run import build  # noqa: E402
+from loopsim.experiments.bench.timed_run import build  # noqa: E402
 
 #: Scenarios: (name, overrides).
 SCENARIOS = {

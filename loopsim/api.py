@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from loopsim.simulator.results import RunResult
+from loopsim.simulator.io.results import RunResult
 
 __all__ = ["compare", "compose", "run"]
 
@@ -43,7 +43,7 @@ def compose(overrides: Sequence[str] = ()) -> Any:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from loopsim.experiments.run import CONF_DIR
+    from loopsim.experiments.cli.run import CONF_DIR
 
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         return hydra_compose("config", overrides=list(overrides), return_hydra_config=True)
@@ -61,7 +61,7 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
             the outputs in memory only.
 
     Returns:
-        The :class:`~loopsim.simulator.results.RunResult`: ``metrics`` and ``items``
+        The :class:`~loopsim.simulator.io.results.RunResult`: ``metrics`` and ``items``
         (polars frames), ``summary`` (a dict; ``summary["overrides"]`` holds the
         overrides). A failed run raises after its partial outputs are written.
 
@@ -70,8 +70,8 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
     """
     from omegaconf import OmegaConf, open_dict
 
-    from loopsim.experiments.runner import build_simulation, policy_label, run_config
-    from loopsim.experiments.validate import validate_config
+    from loopsim.experiments.cli.runner import build_simulation, policy_label, run_config
+    from loopsim.experiments.cli.config_checks import validate_config
 
     cfg = compose(overrides)
     name = policy_label(cfg, cfg.hydra.runtime.choices.get("policy"))
@@ -115,11 +115,11 @@ def compare(runs: Sequence[RunResult | str | Path], out: str | Path | None = Non
         plots: Draw the figures.
 
     Returns:
-        A :class:`~loopsim.experiments.compare.Comparison`: ``summary`` and ``runs``
+        A :class:`~loopsim.experiments.compare.cli.Comparison`: ``summary`` and ``runs``
         (polars frames), ``figures`` (``{"trajectories", "lorenz", "value_exposure",
         "tradeoff"}``: matplotlib figures) and ``files``.
     """
-    from loopsim.experiments.compare import compare as compare_dirs
+    from loopsim.experiments.compare.cli import compare as compare_dirs
 
     scratch = Path(tempfile.mkdtemp(prefix="loopsim-compare-"))
     dirs: list[Path] = []

@@ -12,8 +12,8 @@ Optional hooks, each a small runtime-checkable :class:`typing.Protocol` checked 
   (Thompson sampling, UCB) need;
 * :class:`ChecksEstimator` -- a selector that says, when composed, whether it can work
   over a given estimator (so ``policy=thompson policy/estimator=mf`` fails at start);
-* :class:`~loopsim.simulator.contract.ReportsMetrics` (``policy_metrics``) and
-  :class:`~loopsim.simulator.contract.UsesGroundTruth` (the oracle) on any part: the
+* :class:`~loopsim.simulator.contract.policy.ReportsMetrics` (``policy_metrics``) and
+  :class:`~loopsim.simulator.contract.policy.UsesGroundTruth` (the oracle) on any part: the
   engine finds them through :meth:`ComposedPolicy.parts`.
 
 Built-in policies are configs, not classes: ``conf/policy/<name>.yaml`` composes an
@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from loopsim.simulator.contract import Feedback, HasPosterior, SlateRequest, Slates
+from loopsim.simulator.contract.policy import Feedback, HasPosterior, SlateRequest, Slates
 
 __all__ = ["ChecksEstimator", "ComposedPolicy", "Estimator", "HasPosterior", "Selector"]
 

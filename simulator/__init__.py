@@ -12,8 +12,8 @@ from loopsim.simulator.click_models import (
     PositionBasedModel,
     TrialOfferModel,
 )
-from loopsim.simulator.config import SimulationConfig
-from loopsim.simulator.contract import (
+from loopsim.simulator.loop.config import SimulationConfig
+from loopsim.simulator.contract.policy import (
     Feedback,
     GroundTruth,
     RankingPolicy,
@@ -23,7 +23,7 @@ from loopsim.simulator.contract import (
     Slates,
     UsesGroundTruth,
 )
-from loopsim.simulator.engine import Simulation
+from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.errors import (
     ConfigError,
     DataError,
@@ -31,7 +31,7 @@ from loopsim.simulator.errors import (
     PolicyContractError,
     PolicyRuntimeError,
 )
-from loopsim.simulator.results import RunResult
+from loopsim.simulator.io.results import RunResult
 from loopsim.simulator.world import (
     ChaneyWorld,
     InterestWorld,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.runner import build
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.runner import build
 
 
 def make_policy(name: str, *overrides: str) -> Any:

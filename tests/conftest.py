@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.results import RunResult
+from loopsim.simulator.io.results import RunResult
 
 
 def tiny_world(**overrides: Any) -> SyntheticWorld:

@@ -37,7 +37,7 @@ def test_run_returns_frames_and_the_summary_of_the_cli_run(tmp_path: Path) -> No
 
 
 def test_run_is_the_cli_run_bit_for_bit(tmp_path: Path) -> None:
-    from loopsim.experiments.runner import run_config
+    from loopsim.experiments.cli.runner import run_config
 
     cfg = loopsim.compose(["policy=ctr", *TINY])
     name = cfg.hydra.runtime.choices.policy

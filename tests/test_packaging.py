@@ -27,7 +27,7 @@ def _env(cwd: Path) -> dict[str, str]:
 def test_the_distribution_has_one_import_root() -> None:
     """Every module of the package lives under ``loopsim``."""
     import loopsim.conf
-    import loopsim.experiments.run
+    import loopsim.experiments.cli.run
     import loopsim.policies
     import loopsim.simulator
 
@@ -40,7 +40,7 @@ def test_user_packages_of_the_same_names_are_not_shadowed(tmp_path: Path) -> Non
     """Both the user's ``experiments`` and loopsim's import side by side."""
     cwd = _user_project(tmp_path)
     code = ("import experiments, policies, simulator; "
-            "import loopsim.experiments.run, loopsim.policies, loopsim.simulator; "
+            "import loopsim.experiments.cli.run, loopsim.policies, loopsim.simulator; "
             "print(experiments.MINE, policies.MINE, simulator.MINE, "
             "loopsim.policies.Random.__module__)")
     out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=_env(cwd),
@@ -53,7 +53,7 @@ def test_user_packages_of_the_same_names_are_not_shadowed(tmp_path: Path) -> Non
 def test_the_command_runs_inside_a_user_project(tmp_path: Path, args: list[str]) -> None:
     """``loopsim`` from a folder holding ``experiments/`` and ``conf/`` finds its own."""
     cwd = _user_project(tmp_path)
-    run = subprocess.run([sys.executable, "-m", "loopsim.experiments.run", *args,
+    run = subprocess.run([sys.executable, "-m", "loopsim.experiments.cli.run", *args,
                           "progress=false", f"hydra.run.dir={tmp_path / 'out'}"],
                          cwd=cwd, env=_env(cwd), capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr

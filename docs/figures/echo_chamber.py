@@ -15,8 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from loopsim.experiments.compare import compare
-from loopsim.experiments.runs import find_run_dirs, read_overrides
+from loopsim.experiments.compare.cli import compare
+from loopsim.experiments.runs.table import find_run_dirs, read_overrides
 
 METRICS = ["drift_distance", "user_entropy_window", "homogenization", "gini_exposure"]
 OUT = Path(__file__).resolve().parent / "echo_chamber.png"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.simulator import Feedback
-from loopsim.simulator.schema import OpenUnit, Positive
+from loopsim.simulator.params.component_schema import OpenUnit, Positive
 
 
 class ForgetfulCTR:

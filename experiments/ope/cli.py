@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)
     try:
         if args.sweep is not None:
-            from loopsim.experiments.offline_vs_online import analyse, write_report
+            from loopsim.experiments.ope.offline_vs_online import analyse, write_report
 
             print(write_report(args.sweep, analyse(args.sweep, args.targets.split(","),
                                                    args.train_until)))

@@ -27,8 +27,8 @@ from loopsim.experiments.ope.log import (
     open_run,
 )
 from loopsim.experiments.ope.target import SlateMaker, Target, as_feedback, target_rng
-from loopsim.experiments.ope.truth import Truth
-from loopsim.simulator.contract import UsesGroundTruth, components
+from loopsim.experiments.ope.truth_reader import Truth
+from loopsim.simulator.contract.policy import UsesGroundTruth, components
 
 
 @dataclass

@@ -19,11 +19,11 @@ import polars as pl
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from loopsim.experiments.ope.log import RunLog, Sessions
-from loopsim.experiments.ope.truth import Truth, check_same_world
+from loopsim.experiments.ope.truth_reader import Truth, check_same_world
 from loopsim.policies.selectors.ties import top_k_random_ties
-from loopsim.simulator.contract import Feedback, RankingPolicy, SlateRequest, Slates
+from loopsim.simulator.contract.policy import Feedback, RankingPolicy, SlateRequest, Slates
 from loopsim.simulator.errors import DataError, LoopsimError
-from loopsim.simulator.slate_validation import validate_slates
+from loopsim.simulator.loop.slate_checks import validate_slates
 from omegaconf import DictConfig, OmegaConf
 
 #: Spawn key of the target's random stream (ties, sampling) under the run's seed.
@@ -95,7 +95,7 @@ def compose_config(overrides: list[str]) -> DictConfig:
     """
     from hydra.core.global_hydra import GlobalHydra
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
-    from loopsim.experiments.run import CONF_DIR
+    from loopsim.experiments.cli.run import CONF_DIR
 
     backup = get_gh_backup()
     GlobalHydra.instance().clear()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.policies.estimators.prior import empirical_beta_prior
-from loopsim.simulator.catalogue import grown
-from loopsim.simulator.contract import Feedback
-from loopsim.simulator.schema import OpenUnit, Positive
+from loopsim.simulator.loop.catalogue import grown
+from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.params.component_schema import OpenUnit, Positive
 
 
 def served_only(feedback: Feedback) -> Feedback:

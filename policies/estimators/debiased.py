@@ -24,8 +24,8 @@ from loopsim.policies.estimators.counts import served_only
 from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import empirical_beta_prior
-from loopsim.simulator.contract import Feedback
-from loopsim.simulator.schema import NonNegative, OpenUnit, Positive, Probability
+from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.params.component_schema import NonNegative, OpenUnit, Positive, Probability
 
 
 class _Debiased:

@@ -39,9 +39,9 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.contract.policy import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import NonNegative, Positive
+from loopsim.simulator.params.component_schema import NonNegative, Positive
 
 PROPENSITY_MODES = ("known", "estimated")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.contract import Feedback, GroundTruth
+from loopsim.simulator.contract.policy import Feedback, GroundTruth
 from loopsim.simulator.errors import ConfigError
 
 

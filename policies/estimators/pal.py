@@ -20,9 +20,9 @@ import numpy as np
 from loopsim.policies.estimators.counts import served_only
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import STRENGTH_FALLBACK, empirical_beta_prior
-from loopsim.simulator.catalogue import grown
-from loopsim.simulator.contract import Feedback
-from loopsim.simulator.schema import OpenUnit, Positive, PositiveInt
+from loopsim.simulator.loop.catalogue import grown
+from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.params.component_schema import OpenUnit, Positive, PositiveInt
 
 #: L2 weight that keeps a rank effect finite before its rank has clicks.
 _RANK_L2 = 1e-3

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from loopsim.simulator.contract import Feedback, SlateRequest
+from loopsim.simulator.contract.policy import Feedback, SlateRequest
 from loopsim.simulator.errors import ConfigError
 
 __all__ = ["Pool", "RetrievalStage", "check_pool_size", "stage_error"]

@@ -20,7 +20,7 @@ from loopsim.policies.base import Estimator
 from loopsim.policies.pipeline.base import Pool, check_pool_size, stage_error
 from loopsim.policies.pipeline.index import ItemIndex
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract import Feedback, SlateRequest
+from loopsim.simulator.contract.policy import Feedback, SlateRequest
 
 __all__ = ["EmbeddingRetrieval"]
 

@@ -29,7 +29,7 @@ import numpy as np
 from loopsim.policies.base import ComposedPolicy
 from loopsim.policies.pipeline.base import Pool, RetrievalStage, stage_error
 from loopsim.policies.pipeline.pool_rank import PoolRanker
-from loopsim.simulator.contract import (
+from loopsim.simulator.contract.policy import (
     Feedback,
     GroundTruth,
     SlateRequest,
@@ -37,7 +37,7 @@ from loopsim.simulator.contract import (
     UsesGroundTruth,
     components,
 )
-from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.contract.feedback_join import JoinedFeedback
 
 __all__ = ["Pipeline", "StageSchedule"]
 

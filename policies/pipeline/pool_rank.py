@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.policies.base import ComposedPolicy, Estimator
 from loopsim.policies.pipeline.base import Pool, stage_error
-from loopsim.simulator.contract import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError, PolicyContractError
 
 __all__ = ["PoolRanker", "PoolScores", "pool_scores"]

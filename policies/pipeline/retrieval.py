@@ -10,7 +10,7 @@ from loopsim.policies.estimators.counts import ClickCount
 from loopsim.policies.pipeline.base import Pool, RetrievalStage, check_pool_size
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract import Feedback, SlateRequest
+from loopsim.simulator.contract.policy import Feedback, SlateRequest
 
 __all__ = ["ClassRetrieval", "EstimatorRetrieval", "RandomRetrieval", "SwitchedRetrieval"]
 

@@ -25,9 +25,9 @@ import numpy as np
 from loopsim.policies.base import Estimator, HasPosterior
 from loopsim.policies.selectors.ties import RankedHead, ranked_head
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
-from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.contract.policy import SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import NonNegative, PositiveInt
+from loopsim.simulator.params.component_schema import NonNegative, PositiveInt
 
 
 def _check_posterior(estimator: Estimator, selector: str) -> None:

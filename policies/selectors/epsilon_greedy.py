@@ -28,8 +28,8 @@ from functools import lru_cache
 import numpy as np
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.greedy import Greedy
-from loopsim.simulator.contract import SlateRequest, Slates
-from loopsim.simulator.schema import Probability
+from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.params.component_schema import Probability
 
 
 @lru_cache(maxsize=64)

@@ -6,7 +6,7 @@ import numpy as np
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.ties import RankedHead, ranked_head, top_k_rows_random_ties
 from loopsim.policies.selectors.topk import SCORE_BLOCK
-from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.contract.policy import SlateRequest, Slates
 
 
 class HeadCache:

@@ -17,8 +17,8 @@ import numpy as np
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract import SlateRequest, Slates
-from loopsim.simulator.schema import PositiveInt
+from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.params.component_schema import PositiveInt
 
 
 class RandTopNSelector:

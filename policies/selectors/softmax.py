@@ -35,9 +35,9 @@ import numpy as np
 from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
-from loopsim.simulator.contract import SlateRequest, Slates
+from loopsim.simulator.contract.policy import SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import Positive
+from loopsim.simulator.params.component_schema import Positive
 
 #: Largest ``|score| / temperature`` allowed: beyond it float64 rounds the logits in
 #: steps above ``2**-12``, coarse against the unit-scale Gumbel noise, so sampling would
@@ -99,7 +99,7 @@ def check_temperature(temperature: float, scale: float = 1.0) -> float:
 
     Args:
         temperature: ``policy.selector.temperature`` (its range, > 0, is declared on the
-            constructor and checked before the run: :mod:`loopsim.simulator.schema`).
+            constructor and checked before the run: :mod:`loopsim.simulator.params.component_schema`).
         scale: The largest ``|score|`` it divides (1: the scale of click rates, checked
             before the run; the engine's scores are checked again as they come).
     """

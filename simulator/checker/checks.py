@@ -1,12 +1,12 @@
 """``check_policy``: run the policy contract on a tiny world and say exactly what is wrong.
 
 In the spirit of scikit-learn's ``check_estimator`` and gymnasium's ``check_env``: one
-small ``check_*`` function per property of the contract (:mod:`loopsim.simulator.contract`),
+small ``check_*`` function per property of the contract (:mod:`loopsim.simulator.contract.policy`),
 each run on a fresh copy of the policy against a tiny synthetic world with a
 position-based click model. A failing check raises
 :class:`~simulator.errors.PolicyContractError` naming the check, the policy, what was
 found, what was expected and the likely fix. The slates themselves are validated by the
-engine's own guard (:mod:`loopsim.simulator.slate_validation`), so the checker and the engine
+engine's own guard (:mod:`loopsim.simulator.loop.slate_checks`), so the checker and the engine
 never disagree.
 
 Usage::
@@ -14,7 +14,7 @@ Usage::
     from loopsim.simulator import check_policy
     check_policy(MyPolicy())            # raises on the first broken property
 
-In a test suite, :mod:`loopsim.simulator.testing` turns the checks into pytest cases.
+In a test suite, :mod:`loopsim.simulator.checker.testing` turns the checks into pytest cases.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from loopsim.simulator.checker.tiny_world import TinyWorld
-from loopsim.simulator.contract import (
+from loopsim.simulator.contract.policy import (
     Feedback,
     RankingPolicy,
     ScoresItems,
@@ -38,7 +38,7 @@ from loopsim.simulator.contract import (
     hooks_of,
 )
 from loopsim.simulator.errors import PolicyContractError
-from loopsim.simulator.slate_validation import (
+from loopsim.simulator.loop.slate_checks import (
     _check_ids,
     _check_propensities,
     _check_repeats,
@@ -411,7 +411,7 @@ def check_policy(policy: RankingPolicy, name: str | None = None) -> dict[str, li
         The optional hooks found (checked once when a run starts), for the policy and
         each of its parts: ``{"ComposedPolicy": ["item_scores", "parts"],
         "ClicksOverExpected (part)": ["policy_metrics", "posterior"], ...}``
-        (:func:`~loopsim.simulator.contract.hooks_of`). A hook missing from the list is
+        (:func:`~loopsim.simulator.contract.policy.hooks_of`). A hook missing from the list is
         not called: e.g. without ``item_scores`` the run has no ``tau_scores``.
 
     Raises:

@@ -12,7 +12,7 @@ counts 1. :meth:`AttentionChoiceModel.sample` alone rewards the relevance.
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.schema import NonNegative
+from loopsim.simulator.params.component_schema import NonNegative
 
 
 class AttentionChoiceModel:

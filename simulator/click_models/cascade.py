@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.schema import Probability
+from loopsim.simulator.params.component_schema import Probability
 
 
 class CascadeModel:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import NonNegative, Probability
+from loopsim.simulator.params.component_schema import NonNegative, Probability
 
 
 class PositionBasedModel:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import NonNegative
+from loopsim.simulator.params.component_schema import NonNegative
 
 
 class TrialOfferModel:

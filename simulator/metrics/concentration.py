@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.params.checks import check_in_range
 
 __all__ = ["coverage", "gini", "lorenz_curve", "normalized_entropy", "top_share"]
 

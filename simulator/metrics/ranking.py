@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from loopsim.simulator.validation import check_positive_int
+from loopsim.simulator.params.checks import check_positive_int
 
 __all__ = [
     "Ordering",

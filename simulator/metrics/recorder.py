@@ -8,9 +8,9 @@ functions of :mod:`loopsim.simulator.metrics`.
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.catalogue import grown
+from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.click_models.base import ClickModel
-from loopsim.simulator.contract import GroundTruth, Slates
+from loopsim.simulator.contract.policy import GroundTruth, Slates
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure

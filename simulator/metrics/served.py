@@ -7,7 +7,7 @@ column per rank, rank 1 first); relevance is the gain (linear, not ``2^rel - 1``
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.validation import check_positive_int
+from loopsim.simulator.params.checks import check_positive_int
 
 __all__ = ["dcg", "ndcg", "top_k_values"]
 

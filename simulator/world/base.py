@@ -1,7 +1,7 @@
 """What the engine needs from a world: the population, the catalogue's items and the truth.
 
 :class:`World` is the required part (it extends
-:class:`~loopsim.simulator.contract.GroundTruth`). The optional hooks are small
+:class:`~loopsim.simulator.contract.policy.GroundTruth`). The optional hooks are small
 runtime-checkable protocols, checked once when the run starts (never looked up inside
 the loop):
 
@@ -13,11 +13,11 @@ the loop):
 * :class:`HasPreferences` -- ``preferences`` and ``initial_preferences``: latent user
   vectors, for ``drift_distance``;
 * :class:`HasUsers` -- ``n_users``: every :class:`World` has it; metrics given a bare
-  :class:`~loopsim.simulator.contract.GroundTruth` check for it to size user counters;
+  :class:`~loopsim.simulator.contract.policy.GroundTruth` check for it to size user counters;
 * :class:`ConvertsSlates` -- ``conversion_of_slates(users, slates)``: the probability of a
   conversion (download) after a click, for click models with a conversion step;
 * :class:`HasOrganic` -- ``organic`` and ``organic_sharpness``: an open world, whose users
-  also find items outside the recommender (:mod:`loopsim.simulator.organic`); a world
+  also find items outside the recommender (:mod:`loopsim.simulator.world.organic_choice`); a world
   without them is the closed loop.
 """
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from loopsim.simulator.contract import Feedback, GroundTruth
+from loopsim.simulator.contract.policy import Feedback, GroundTruth
 
 __all__ = [
     "ConvertsSlates",
@@ -157,7 +157,7 @@ class HasOrganic(Protocol):
     Attributes:
         organic: Organic sessions per recommended session of each user (0: closed).
         organic_sharpness: Exponent on relevance of the organic pick
-            (:mod:`loopsim.simulator.organic`).
+            (:mod:`loopsim.simulator.world.organic_choice`).
     """
 
     organic: float

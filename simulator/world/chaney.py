@@ -28,10 +28,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from loopsim.simulator.catalogue import grown
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.loop.catalogue import grown
+from loopsim.simulator.contract.policy import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import (
+from loopsim.simulator.params.component_schema import (
     NonNegative,
     NonNegativeInt,
     Positive,

@@ -31,9 +31,9 @@ docs/validation.md (section "Degenerate feedback loops").
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.catalogue import grown
-from loopsim.simulator.contract import Feedback
-from loopsim.simulator.schema import NonNegative, NonNegativeInt, Positive, PositiveInt
+from loopsim.simulator.loop.catalogue import grown
+from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, Positive, PositiveInt
 from loopsim.simulator.world.state import PreferenceViews, UniformActivity, WorldState
 
 

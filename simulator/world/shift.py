@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.validation import check_in_range
+from loopsim.simulator.params.checks import check_in_range
 
 __all__ = ["DRIFT_KINDS", "SHOCK_TARGETS", "DataShift", "ShiftState", "ShiftingWorld"]
 

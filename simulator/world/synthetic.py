@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from loopsim.simulator.contract import Feedback
-from loopsim.simulator.schema import (
+from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.params.component_schema import (
     NonNegative,
     NonNegativeInt,
     Positive,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
-from loopsim.experiments.faults import read_summary
+from loopsim.experiments.runs.faults import read_summary
 from loopsim.simulator import check_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ def test_the_example_policy_passes_check_policy() -> None:
 def test_the_example_runs_in_a_sweep_beside_builtins(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"examples/custom_policy{os.pathsep}{ROOT}"}
     proc = subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", "-m",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m",
          "hydra.searchpath=[file://examples/custom_policy/conf]",
          "policy=popularity,fading_popularity", "horizon=3", "world.n_users=60",
          "world.n_items=30", f"hydra.sweep.dir={tmp_path}"],
@@ -50,7 +50,7 @@ def test_the_example_runs_in_a_sweep_beside_builtins(tmp_path: Path) -> None:
 def test_the_example_estimator_runs_under_builtin_selectors(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"examples/custom_policy{os.pathsep}{ROOT}"}
     proc = subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", "-m",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m",
          "hydra.searchpath=[file://examples/custom_policy/conf]", "policy=thompson",
          "policy/estimator=ctr,forgetful_ctr", "policy.estimator.prior_strength=10",
          "horizon=3", "world.n_users=60", "world.n_items=30", "hydra/launcher=basic",
@@ -68,7 +68,7 @@ def test_the_example_estimator_runs_under_builtin_selectors(tmp_path: Path) -> N
 def test_the_example_estimator_is_checked_by_its_own_signature(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"examples/custom_policy{os.pathsep}{ROOT}"}
     proc = subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run",
+        [sys.executable, "-m", "loopsim.experiments.cli.run",
          "hydra.searchpath=[file://examples/custom_policy/conf]", "policy=thompson",
          "policy/estimator=forgetful_ctr", "policy.estimator.half_life=0",
          f"hydra.run.dir={tmp_path}"],

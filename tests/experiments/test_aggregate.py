@@ -8,7 +8,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from loopsim.experiments import aggregate as agg
+from loopsim.experiments.compare import aggregate as agg
 from scipy import stats
 
 

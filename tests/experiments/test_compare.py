@@ -9,7 +9,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import polars as pl
 import pytest
-from loopsim.experiments.compare import compare, main
+from loopsim.experiments.compare.cli import compare, main
 from loopsim.simulator.errors import DataError
 from scipy import stats
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.validate import validate_config
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.config_checks import validate_config
 from loopsim.simulator.errors import ConfigError
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -115,7 +115,7 @@ def test_wrong_types_and_unknown_keys_fail_at_composition(
 
 def run_loopsim(*overrides: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", *TINY, f"hydra.run.dir={tmp_path}/run",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *TINY, f"hydra.run.dir={tmp_path}/run",
          *overrides],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments import plots
-from loopsim.experiments.compare import compare, main
-from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.compare import plots
+from loopsim.experiments.compare.cli import compare, main
+from loopsim.experiments.cli.run import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_METRICS = {"drift_distance", "user_entropy_window", "homogenization"}
@@ -35,7 +35,7 @@ def test_preset_sweeps_epsilon_by_drift_with_a_personalized_estimator() -> None:
 
 def test_a_tiny_echo_chamber_sweep_ends_in_user_side_trajectories(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "loopsim.experiments.run", "-m", "experiment=echo_chamber",
+    cmd = [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", "experiment=echo_chamber",
            "hydra/launcher=basic", "horizon=4", "snapshot_interval=2", "world.n_users=80",
            "world.n_items=40", "quality_sessions_per_day=20", "progress=false",
            "policy.selector.epsilon=0.0,1.0", "world.drift=0.0,0.1", "seed=0",
@@ -107,7 +107,7 @@ def test_jiang_preset_sweeps_exploration_by_a_growing_pool_on_unbounded_interest
 
 
 def test_a_tiny_jiang_run_moves_interest_beyond_the_sphere() -> None:
-    from loopsim.experiments.reproduce import final, run_preset
+    from loopsim.experiments.reproduce.studies import final, run_preset
 
     result = run_preset("jiang", 0, ["horizon=30", "snapshot_interval=10"])
     assert final(result, "drift_distance") > 2.0  # impossible on the unit sphere

@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.runner import run_config
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.runner import run_config
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.experiments.reproduce import final, preset, run_preset
+from loopsim.experiments.reproduce.studies import final, preset, run_preset
 
 
 @pytest.mark.parametrize("name", ["musiclab_independent", "musiclab_social", "chaney"])
 def test_preset_sweeps_eight_seeds(name: str) -> None:
     from hydra import compose, initialize_config_dir
-    from loopsim.experiments.run import CONF_DIR
+    from loopsim.experiments.cli.run import CONF_DIR
 
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loopsim.experiments.plots import BUILTIN_COLOURS, group_colours, short_names
+from loopsim.experiments.compare.plots import BUILTIN_COLOURS, group_colours, short_names
 
 
 def test_short_names_drop_the_words_every_group_shares():

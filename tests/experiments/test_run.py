@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.runner import run_config
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.runner import run_config
 from omegaconf import DictConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ def test_same_config_and_seed_give_identical_metrics(tmp_path: Path) -> None:
 
 def test_cli_runs_and_prints_a_headline(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", *SMALL, "policy=random",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *SMALL, "policy=random",
          f"hydra.run.dir={tmp_path / 'cli'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
@@ -67,7 +67,7 @@ def test_cli_runs_and_prints_a_headline(tmp_path: Path) -> None:
 
 def test_cli_config_error_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", *SMALL, "slate_size=500",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *SMALL, "slate_size=500",
          f"hydra.run.dir={tmp_path / 'bad'}"],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

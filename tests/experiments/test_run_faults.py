@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from loopsim.experiments.faults import failed_runs, is_complete, read_summary, record_failure
-from loopsim.simulator.results import CHECKED_FILES, file_digest
+from loopsim.experiments.runs.faults import failed_runs, is_complete, read_summary, record_failure
+from loopsim.simulator.io.results import CHECKED_FILES, file_digest
 from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def loopsim(user_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": f"{user_dir}{os.pathsep}{ROOT}"}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", *[a for a in args if a == "-m"], *TINY,
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *[a for a in args if a == "-m"], *TINY,
          f"hydra.searchpath=[file://{user_dir}/conf]", *[a for a in args if a != "-m"]],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )

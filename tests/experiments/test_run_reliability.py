@@ -17,9 +17,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from loopsim.experiments.compare import compare
-from loopsim.experiments.faults import read_summary
-from loopsim.experiments.run_folder import LOCK_FILE, check_inside, lock_run_folder
+from loopsim.experiments.compare.cli import compare
+from loopsim.experiments.runs.faults import read_summary
+from loopsim.experiments.runs.folder import LOCK_FILE, check_inside, lock_run_folder
 from loopsim.simulator.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +118,7 @@ def loopsim(user_dir: Path, *args: str, tiny: bool = True) -> subprocess.Complet
     flags = [a for a in args if a == "-m"]
     rest = [a for a in args if a != "-m"]
     return subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.run", *flags, *(TINY if tiny else []),
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *flags, *(TINY if tiny else []),
          *rest, "hydra.callbacks.compare.plots=false"],
         cwd=user_dir, env=_env(user_dir), capture_output=True, text=True, timeout=300,
     )
@@ -161,7 +161,7 @@ def test_a_second_run_into_a_locked_folder_is_refused(user_dir: Path) -> None:
 def test_two_runs_at_once_leave_one_consistent_folder(user_dir: Path) -> None:
     """Two concurrent runs with different seeds: one is refused, the other is whole."""
     run = user_dir / "run"
-    cmd = [sys.executable, "-m", "loopsim.experiments.run", *TINY, "horizon=20",
+    cmd = [sys.executable, "-m", "loopsim.experiments.cli.run", *TINY, "horizon=20",
            f"hydra.run.dir={run}"]
     procs = [subprocess.Popen([*cmd, f"seed={s}"], cwd=user_dir, env=_env(user_dir),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -188,7 +188,7 @@ def test_corrupt_outputs_are_named_by_compare_and_rerun_by_resume(user_dir: Path
     row = result.runs.filter(pl.col("run").str.ends_with("/1")).row(0, named=True)
     assert row["status"] == "failed"
     assert str(metrics) in row["reason"] and "bytes" in row["reason"]
-    proc = subprocess.run([sys.executable, "-m", "loopsim.experiments.compare", str(sweep),
+    proc = subprocess.run([sys.executable, "-m", "loopsim.experiments.compare.cli", str(sweep),
                            "--no-plots"], cwd=user_dir, env=_env(user_dir),
                           capture_output=True, text=True, timeout=300)
     assert "Traceback" not in proc.stderr
@@ -243,7 +243,7 @@ def test_sigterm_records_the_running_job_and_compares(user_dir: Path) -> None:
     """Reproduction: SIGTERM left the running job without outputs and skipped compare."""
     sweep = user_dir / "sweep"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
          "policy=custom", "policy._target_=my_policies.Slow", "seed=0,1",
          f"hydra.sweep.dir={sweep}",
          "hydra.callbacks.compare.plots=false"],
@@ -367,7 +367,7 @@ def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     sweep = user_dir / "sweep"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
          "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.DEVNULL,
@@ -394,7 +394,7 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     sweep = user_dir / "sweep"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, "horizon=50",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
          "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
          "hydra.callbacks.compare.plots=false"],
@@ -422,7 +422,7 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
 def test_ctrl_c_in_a_single_run_records_it_and_exits_130(user_dir: Path) -> None:
     run = user_dir / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loopsim.experiments.run", *TINY, "horizon=50",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *TINY, "horizon=50",
          "policy=custom", "policy._target_=my_policies.Slow", f"hydra.run.dir={run}"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

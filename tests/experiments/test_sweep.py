@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR
+from loopsim.experiments.cli.run import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["horizon=3", "world.n_users=100", "world.n_items=60", "quality_sessions_per_day=50",
@@ -18,8 +18,8 @@ TINY = ["horizon=3", "world.n_users=100", "world.n_items=60", "quality_sessions_
 
 
 def sweep(out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m loopsim.experiments.run -m ...`` with its sweep folder in ``out``."""
-    cmd = [sys.executable, "-m", "loopsim.experiments.run", "-m", *TINY, *args,
+    """Run ``python -m loopsim.experiments.cli.run -m ...`` with its sweep folder in ``out``."""
+    cmd = [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, *args,
            f"hydra.sweep.dir={out}"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.experiments.reproduce import (
+from loopsim.experiments.reproduce.studies import (
     ChaneyResult,
     DriftResult,
     chaney,

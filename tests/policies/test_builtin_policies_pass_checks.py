@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from loopsim.experiments.run import CONF_DIR, builtin_policies
+from loopsim.experiments.cli.run import CONF_DIR, builtin_policies
 from loopsim.simulator import check_policy
 
 # Files starting with "_" hold shared defaults, not policies.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR, builtin_policies
-from loopsim.experiments.runner import build
+from loopsim.experiments.cli.run import CONF_DIR, builtin_policies
+from loopsim.experiments.cli.runner import build
 from loopsim.simulator.errors import ConfigError
 from policy_sim import simulate
 

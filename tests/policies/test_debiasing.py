@@ -11,10 +11,10 @@ from loopsim.policies.estimators import (
     InversePropensityCTR,
     PositionAwareLogistic,
 )
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.contract.policy import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import kendall_tau_b
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 from policy_sim import EXAMINATION, Recorder, simulate
 
 from tests.builtins import make_policy

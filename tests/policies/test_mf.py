@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.policies.estimators import ImplicitMF
-from loopsim.simulator.contract import Feedback
+from loopsim.simulator.contract.policy import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 from policy_sim import Recorder, simulate
 
 from tests.builtins import make_policy

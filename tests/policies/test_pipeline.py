@@ -19,10 +19,10 @@ from loopsim.policies.pipeline import (
 )
 from loopsim.policies.selectors import EpsilonGreedySelector, Greedy, SoftmaxSelector
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract import ORGANIC, RECOMMENDED, Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.policy import ORGANIC, RECOMMENDED, Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError, PolicyContractError
-from loopsim.simulator.impression_log import ImpressionLog
-from loopsim.simulator.testing import assert_policy_ok
+from loopsim.simulator.io.impression_log import ImpressionLog
+from loopsim.simulator.checker.testing import assert_policy_ok
 
 BACKENDS = ["numpy", "faiss"] if faiss_available() else ["numpy"]
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from loopsim.policies.selectors import RandPairSelector, RandTopNSelector, SoftmaxSelector
 from loopsim.policies.selectors.softmax import plackett_luce_marginals
-from loopsim.simulator.contract import SlateRequest
+from loopsim.simulator.contract.policy import SlateRequest
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 
 
 class _Fixed:

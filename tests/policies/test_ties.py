@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.runner import run_config
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.runner import run_config
 from loopsim.policies.selectors.ties import ranked_head, top_k_rows_random_ties
 from loopsim.simulator import SlateRequest
-from loopsim.simulator.contract import UsesPolicyStream, components
+from loopsim.simulator.contract.policy import UsesPolicyStream, components
 
 #: Every built-in policy config that learns (oracle sees the truth; random has no scores;
 #: custom is the template of a user's own class, with no `_target_`).
@@ -69,7 +69,7 @@ def test_first_slates_of_every_builtin_policy_show_no_id_pattern(name: str) -> N
     for seed in range(3):
         policy = _policy(name)
         rng = np.random.default_rng(seed)
-        for part in components(policy):  # as the engine does (simulator/hooks.py)
+        for part in components(policy):  # as the engine does (simulator/loop/hooks.py)
             if isinstance(part, UsesPolicyStream):
                 part.use_policy_stream(np.random.default_rng(100 + seed))
         slates = policy.rank(SlateRequest(0.0, np.arange(b), cand, k, rng))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import CascadeModel, ConfigError, PositionBasedModel
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 
 
 def test_pbm_examination_and_expected_clicks() -> None:

@@ -8,8 +8,8 @@ import pickle
 
 import numpy as np
 import pytest
-from loopsim.simulator.contract import FEEDBACK_COLUMNS, Feedback, Slates
-from loopsim.simulator.feedback_join import JoinedFeedback
+from loopsim.simulator.contract.policy import FEEDBACK_COLUMNS, Feedback, Slates
+from loopsim.simulator.contract.feedback_join import JoinedFeedback
 
 COLUMNS = [*FEEDBACK_COLUMNS, "versions"]
 

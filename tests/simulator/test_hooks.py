@@ -13,8 +13,8 @@ from loopsim.simulator import (
     SyntheticWorld,
     check_policy,
 )
-from loopsim.simulator.contract import GroundTruth, UsesGroundTruth, UsesPolicyStream, hooks_of
-from loopsim.simulator.hooks import connect
+from loopsim.simulator.contract.policy import GroundTruth, UsesGroundTruth, UsesPolicyStream, hooks_of
+from loopsim.simulator.loop.hooks import connect
 from loopsim.simulator.world.base import (
     ConvertsSlates,
     HasHistory,

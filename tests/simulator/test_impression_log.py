@@ -8,9 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract import Feedback, Slates
+from loopsim.simulator.contract.policy import Feedback, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.impression_log import ImpressionLog
+from loopsim.simulator.io.impression_log import ImpressionLog
 
 from tests.builtins import make_policy
 

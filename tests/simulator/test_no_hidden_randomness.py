@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from loopsim.experiments.run import CONF_DIR, builtin_policies
+from loopsim.experiments.cli.run import CONF_DIR, builtin_policies
 from loopsim.simulator import (
     CascadeModel,
     PositionBasedModel,

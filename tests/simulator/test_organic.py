@@ -10,10 +10,10 @@ from loopsim.policies import ComposedPolicy
 from loopsim.policies.estimators import BetaCTR, ClickCount
 from loopsim.policies.selectors import Greedy
 from loopsim.simulator import ConfigError, Feedback, PositionBasedModel, Simulation, SyntheticWorld
-from loopsim.simulator.config import SimulationConfig
-from loopsim.simulator.contract import ORGANIC
-from loopsim.simulator.impression_log import ImpressionLog
-from loopsim.simulator.organic import organic_items
+from loopsim.simulator.loop.config import SimulationConfig
+from loopsim.simulator.contract.policy import ORGANIC
+from loopsim.simulator.io.impression_log import ImpressionLog
+from loopsim.simulator.world.organic_choice import organic_items
 
 
 def popularity(organic: bool = True) -> ComposedPolicy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.simulator.sampling import MIN_GUIDED, GuidedSearch
+from loopsim.simulator.loop.user_sampler import MIN_GUIDED, GuidedSearch
 
 
 @pytest.mark.parametrize("seed", range(20))

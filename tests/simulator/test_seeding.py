@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.seeding import Streams
+from loopsim.simulator.loop.seeding import Streams
 
 
 def _first(streams: Streams) -> dict[str, float]:

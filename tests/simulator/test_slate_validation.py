@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import PolicyContractError, SlateRequest, Slates
-from loopsim.simulator.slate_validation import validate_slates
+from loopsim.simulator.loop.slate_checks import validate_slates
 
 AVAILABLE = np.array([True] * 8 + [False, False])
 REQUEST = SlateRequest(t=1.5, users=np.array([7, 8]), candidates=np.arange(8), k=3,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.timing import PHASES, NullTimer, PhaseTimer, split
+from loopsim.simulator.loop.timing import PHASES, NullTimer, PhaseTimer, split
 
 from tests.builtins import make_policy
 

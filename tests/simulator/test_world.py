@@ -12,7 +12,7 @@ from loopsim.simulator import (
     SimulationConfig,
     SyntheticWorld,
 )
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 
 
 def _world(**kw: object) -> SyntheticWorld:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.runner import run_config
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.runner import run_config
 
 SMALL = ["world.n_users=200", "world.n_items=40", "world.item_arrival_rate=1", "horizon=4",
          "slate_size=4", "progress=false", "log.impressions=true", "log.chunk_rows=1003"]

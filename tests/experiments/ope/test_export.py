@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from loopsim.experiments.export import main
+from loopsim.experiments.ope.export import main
 from loopsim.experiments.ope.log import iter_sessions, open_run
 
 

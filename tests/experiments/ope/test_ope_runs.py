@@ -12,7 +12,7 @@ import pytest
 from loopsim.experiments.ope.evaluate import evaluate
 from loopsim.experiments.ope.log import check_propensities, iter_sessions, open_run
 from loopsim.experiments.ope.target import model_target, policy_target
-from loopsim.experiments.ope.truth import Truth, logging_value
+from loopsim.experiments.ope.truth_reader import Truth, logging_value
 from loopsim.simulator.errors import DataError
 
 from tests.experiments.ope.conftest import logged_run

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from loopsim.simulator import Feedback, PolicyContractError, SlateRequest, Slates, check_policy
 from loopsim.simulator.checker import CHECKS, check_no_repeats, policy_checks
-from loopsim.simulator.testing import assert_policy_ok, parametrize_with_checks
+from loopsim.simulator.checker.testing import assert_policy_ok, parametrize_with_checks
 
 
 class Broken:

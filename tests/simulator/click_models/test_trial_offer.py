@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from loopsim.simulator import ConfigError
 from loopsim.simulator.click_models import TrialOfferModel, sample_feedback
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 
 
 def _rows(row: list[float], n: int) -> np.ndarray:

@@ -87,7 +87,7 @@ def test_user_metrics_leave_every_other_metric_unchanged(monkeypatch: pytest.Mon
     """The pairs come from a spawned child stream: the metric stream's draws are intact."""
     import polars as pl
     from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-    from loopsim.simulator.contract import SlateRequest, Slates
+    from loopsim.simulator.contract.policy import SlateRequest, Slates
 
     class Shuffle:
         def rank(self, request: SlateRequest) -> Slates:

@@ -13,7 +13,7 @@ from loopsim.simulator import (
     Simulation,
     SimulationConfig,
 )
-from loopsim.simulator.schema import check_object
+from loopsim.simulator.params.component_schema import check_object
 
 from tests.builtins import make_policy
 

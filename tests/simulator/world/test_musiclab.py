@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import ConfigError, Feedback, MusicLabWorld
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 
 
 def _downloads(items: list[int], rewards: list[float]) -> Feedback:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import PositionBasedModel, SimulationConfig
-from loopsim.simulator.engine import Simulation
+from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.world import SyntheticWorld
 from loopsim.simulator.world.shift import DataShift

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.simulator.contract import Feedback, Slates
+from loopsim.simulator.contract.policy import Feedback, Slates
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.schema import check_arguments
+from loopsim.simulator.params.component_schema import check_arguments
 from loopsim.simulator.world import SyntheticWorld
 
 

@@ -1,0 +1,1 @@
+"""``loopsim-bench``: throughput, memory and time split of loopsim, against bare numpy references."""

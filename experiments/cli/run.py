@@ -1,0 +1,178 @@
+"""``loopsim``: run the feedback loop once (or a sweep with ``-m``) from the Hydra config."""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from loopsim.experiments.runs.faults import (
+    ERROR_FILE,
+    completion,
+    record_failure,
+    record_refused,
+    sweep_failed,
+)
+from loopsim.experiments.runs.folder import (
+    RunFolderBusy,
+    check_inside,
+    lock_run_folder,
+    move_aside,
+)
+from loopsim.experiments.cli.runner import policy_label, run_config
+from loopsim.experiments.cli.signals import (
+    Terminated,
+    exit_if_worker,
+    handle_sigterm,
+    mark_sweep_parent,
+    watch_parent,
+)
+from loopsim.experiments.cli.config_checks import validate_config
+from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.io.results import SUMMARY_FILE
+from omegaconf import DictConfig
+
+#: The configs shipped in the package, as Hydra finds them.
+CONF_PACKAGE = "pkg://loopsim.conf"
+
+#: The same configs as a folder on disk (inside the installed package, or ``conf/`` of
+#: the checkout under an editable install), for code that lists or reads the files.
+CONF_DIR = str(files("loopsim.conf"))
+
+
+
+def builtin_policies() -> list[str]:
+    """The names of the built-in policy configs (``policy=<name>``), ``custom`` left out."""
+    folder = files("loopsim.conf").joinpath("policy")
+    names = (p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(n for n in names if not n.startswith("_") and n != "custom")
+
+
+#: Metrics shown on the console at the end of a run.
+HEADLINE = ("gini_exposure", "coverage_window", "tau_popularity", "expected_clicks_window",
+            "regret_window")
+
+
+@hydra.main(version_base="1.3", config_path=CONF_PACKAGE, config_name="config")
+def main(cfg: DictConfig) -> None:
+    """Run one simulation and write ``metrics.parquet``, ``items.parquet``, ``summary.json``.
+
+    The run folder is locked while the run writes (a second run into it is refused), the
+    previous run's outputs are moved aside first (``previous.<name>``), and a failure is
+    always recorded as ``status: failed``.
+    """
+    handle_sigterm()
+    watch_parent()
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
+    name = _policy_name(cfg, hydra_cfg)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        if multirun:
+            check_inside(out_dir, hydra_cfg.sweep.dir)
+        with lock_run_folder(out_dir):
+            _run_locked(cfg, out_dir, name, multirun, list(hydra_cfg.overrides.task))
+    except (RunFolderBusy, ConfigError) as exc:  # nothing written into that folder
+        print(f"loopsim: refused: {name} seed={cfg.get('seed')}: {exc}", file=sys.stderr)
+        if not multirun:
+            raise SystemExit(1 if isinstance(exc, RunFolderBusy) else 2) from exc
+        record_refused(hydra_cfg.sweep.dir, out_dir, str(exc))
+
+
+def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
+                overrides: list[str]) -> None:
+    """The run, with its folder locked: resume check, old outputs aside, run, report."""
+    if cfg.get("resume"):
+        done, why = completion(out_dir, cfg)
+        if done:
+            print(f"{name} seed={cfg.seed}: already complete in {out_dir}, skipped (resume=true)")
+            return
+        if (out_dir / SUMMARY_FILE).exists():
+            print(f"{name} seed={cfg.seed}: rerun (resume=true): {why}", file=sys.stderr)
+    move_aside(out_dir)
+    try:
+        validate_config(cfg)
+        result = run_config(cfg, out_dir, name, overrides=overrides)
+    except ConfigError as exc:
+        if multirun:
+            _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
+            return
+        # A single run with a bad value writes nothing (the previous outputs are aside).
+        print(f"loopsim: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
+        _report_failure(out_dir, cfg, name, stop, "interrupted", overrides)
+        exit_if_worker()
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is a failure too
+        if os.environ.get("HYDRA_FULL_ERROR") == "1" and not multirun:
+            raise
+        _report_failure(out_dir, cfg, name, exc, "run failed", overrides)
+        if multirun:
+            return  # the other runs of the sweep go on; cli() exits with 1 at the end
+        raise SystemExit(1) from exc
+    s = result.summary
+    final = s["final_metrics"]
+    headline = "  ".join(
+        f"{m}={final[m]:.3f}" for m in HEADLINE if final.get(m) is not None
+    )
+    print(
+        f"{name} seed={cfg.seed}: {headline}\n"
+        f"  {s['impressions']:,} impressions in {s['wall_time_s']:.2f} s "
+        f"({s['impressions_per_second'] / 1e6:.2f}M/s) -> {out_dir}"
+    )
+    for warning in s.get("warnings", []):
+        print(f"loopsim: warning: {name} seed={cfg.seed}: {warning}", file=sys.stderr)
+
+
+def _policy_name(cfg: DictConfig, hydra_cfg: Any) -> str:
+    """The policy's name in outputs: ``label``, else the class of an overridden
+    ``policy._target_``, else the config group choice (:func:`policy_label`)."""
+    overridden = any(str(o).partition("=")[0].lstrip("+~") == "policy._target_"
+                     for o in hydra_cfg.overrides.task)
+    if overridden and not cfg.get("label"):
+        return str(cfg.policy.get("_target_", "policy")).rsplit(".", 1)[-1]
+    return policy_label(cfg, hydra_cfg.runtime.choices.get("policy"))
+
+
+def _report_failure(
+    out_dir: Path, cfg: DictConfig, name: str, exc: BaseException, kind: str,
+    overrides: list[str],
+) -> None:
+    """Keep the failure in the run folder and say so in one line on stderr."""
+    record_failure(out_dir, cfg, name, exc, overrides)
+    what = f"{type(exc).__name__}: {exc}" if kind == "interrupted" else str(exc)
+    print(f"loopsim: {kind}: {name} seed={cfg.get('seed')}: {what}\n"
+          f"  kept in {out_dir} (summary.json status: failed, traceback in {ERROR_FILE})",
+          file=sys.stderr)
+
+
+def cli() -> None:
+    """The ``loopsim`` command: :func:`main`, exiting with 1 if runs of a sweep failed.
+
+    A failed run of a sweep (``-m``) does not stop the others; it is recorded in its run
+    folder and listed at the end, and the command then exits with status 1. Ctrl-C exits
+    with 130 and SIGTERM with 143, after the running job recorded itself as failed and
+    the sweep's comparison ran on what exists.
+    """
+    mark_sweep_parent()
+    handle_sigterm()
+    try:
+        main()
+    except Terminated as exc:  # the comparison of what exists runs at exit
+        print(f"loopsim: {exc}; exit code 143", file=sys.stderr)
+        raise SystemExit(143) from None
+    except KeyboardInterrupt:
+        print("loopsim: interrupted; exit code 130", file=sys.stderr)
+        raise SystemExit(130) from None
+    if sweep_failed():
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,68 @@
+"""Hydra callback: every multirun ends with ``loopsim-compare`` on its sweep folder.
+
+Registered in ``conf/config.yaml`` under ``hydra.callbacks.compare``. Hydra stops a
+multirun at the first failed job without calling ``on_multirun_end``; the callback then
+still compares what was written (failed runs are listed) when the process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+log = logging.getLogger(__name__)
+
+
+class CompareCallback(Callback):
+    """Run :func:`loopsim.experiments.compare.cli.compare` on the sweep folder at the end of a multirun.
+
+    Args:
+        plots: Draw the figures too (tables only when false).
+        metrics: Metrics drawn as trajectories (``None``: compare's default list); a
+            preset sets ``hydra.callbacks.compare.metrics``.
+        enabled: Set false to skip the comparison (``hydra.callbacks.compare.enabled=false``).
+    """
+
+    def __init__(self, plots: bool = True, enabled: bool = True,
+                 metrics: list[str] | None = None) -> None:
+        self.plots = plots
+        self.metrics = metrics
+        self.enabled = enabled
+        self._sweep_dir: Path | None = None
+        self._done = False
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Remember the sweep folder; compare at exit if the multirun stops early."""
+        if self.enabled:
+            self._sweep_dir = Path(str(config.hydra.sweep.dir))
+            atexit.register(self._compare_if_pending)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Compare the runs of the finished sweep."""
+        if self.enabled:
+            self._sweep_dir = Path(str(config.hydra.sweep.dir))
+            self._compare()
+
+    def _compare_if_pending(self) -> None:
+        if not self._done and self._sweep_dir is not None and self._sweep_dir.is_dir():
+            log.warning("The multirun stopped early; comparing the runs it wrote.")
+            self._compare()
+
+    def _compare(self) -> None:
+        from loopsim.experiments.compare.cli import compare, summary_markdown
+
+        self._done = True
+        try:
+            result = compare([self._sweep_dir], plots=self.plots,
+                             trajectory_metrics=self.metrics)
+        except Exception:  # noqa: BLE001 - the runs are safe on disk; report, do not lose them
+            log.exception("loopsim-compare failed on %s; rerun it with "
+                          "`loopsim-compare %s`", self._sweep_dir, self._sweep_dir)
+            return
+        table = summary_markdown(result.runs, result.summary).split("## Runs left out")[0]
+        print(f"Comparison of {result.runs.height} runs -> {self._sweep_dir}\n{table.rstrip()}")

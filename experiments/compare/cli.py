@@ -1,0 +1,229 @@
+"""``loopsim-compare DIR [DIR ...]``: tables and figures from the runs of one or more sweeps.
+
+Writes into the output folder (the sweep folder when one is given):
+
+* ``summary.csv`` / ``summary.md``: the final value of each key metric per group (a
+  policy, or a policy with swept settings), mean ± 95% interval over seeds, and the
+  unpredictability U when the world is fixed; failed and missing runs are counted per
+  group and listed one by one;
+* ``runs.csv``: every run folder found, with its status and group;
+* ``slices.csv``: with sliced metrics, each slice's metrics averaged over the run,
+  mean ± 95% interval over seeds;
+* figures as PNG and SVG (see :mod:`loopsim.experiments.compare.plots`, and
+  :mod:`loopsim.experiments.compare.slice_plots` for slices, gaps and monitoring).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from loopsim.experiments.compare import aggregate as agg
+from loopsim.experiments.compare import slice_report
+from loopsim.experiments.runs.table import find_run_dirs, find_unstarted, read_run, runs_table
+from loopsim.simulator.errors import LoopsimError
+
+#: Metrics in the summary table, in this order (those present in the runs).
+KEY_METRICS = (
+    "gini_exposure", "top10_share_exposure", "coverage_window", "tau_popularity",
+    "tau_scores", "precision_at_k", "ndcg_window", "expected_clicks_window", "regret_window",
+    "regret_avg", "monitor_alerts", "monitor_true_alarms", "monitor_false_alarms",
+    "monitor_time_to_detect", "guard_rollbacks", "guard_regret_saved",
+)
+#: Metrics drawn as trajectories.
+TRAJECTORY_METRICS = ("gini_exposure", "coverage_window", "tau_popularity", "regret_window")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What :func:`compare` computed (also written to disk).
+
+    Attributes:
+        runs: One row per run folder (:func:`loopsim.experiments.runs.table.runs_table`).
+        summary: One row per group: counts, ``<metric>_mean`` / ``<metric>_ci95``, U.
+        files: The files written.
+        figures: The figures drawn, as matplotlib objects (``{}`` without plots).
+    """
+
+    runs: pl.DataFrame
+    summary: pl.DataFrame
+    files: tuple[Path, ...]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
+            plots: bool = True,
+            trajectory_metrics: Sequence[str] | None = None) -> Comparison:
+    """Compare the runs found under ``dirs`` and write tables and figures into ``out``.
+
+    Args:
+        dirs: Sweep folders and/or run folders (from one sweep or several).
+        out: Output folder; defaults to the single folder given, else ``./compare``.
+        plots: Draw the figures (needs matplotlib; off: tables only).
+        trajectory_metrics: Metrics drawn as trajectories, in panel order (default
+            :data:`TRAJECTORY_METRICS`); those absent from the runs are skipped.
+
+    Returns:
+        The runs table, the summary table and the files written.
+
+    Raises:
+        DataError: If a folder does not exist or holds no run folder.
+    """
+    out_dir = Path(out) if out is not None else (Path(dirs[0]) if len(dirs) == 1
+                                                 else Path("compare"))
+    runs = runs_table([read_run(p) for p in find_run_dirs(dirs)] + find_unstarted(dirs))
+    metrics = agg.scan_metrics(runs)
+    finals = agg.final_values(metrics)
+    items = agg.scan_items(runs)
+    summary = summary_table(runs, finals, agg.group_unpredictability(items))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [out_dir / "runs.csv", out_dir / "summary.csv", out_dir / "summary.md"]
+    runs.write_csv(files[0])
+    summary.write_csv(files[1])
+    files[2].write_text(summary_markdown(runs, summary))
+    drawn: dict[str, Any] = {}
+    if plots and agg.completed(runs).height:
+        from loopsim.experiments.compare import plots as plotting  # matplotlib only when drawing
+
+        present = set(finals["metric"].unique().to_list())
+        drawn = plotting.figures(
+            groups=summary["group"].to_list(),
+            trajectories=agg.trajectories(
+                metrics, [m for m in (trajectory_metrics or TRAJECTORY_METRICS) if m in present]),
+            lorenz=agg.lorenz_by_group(items),
+            value_exposure=agg.value_exposure_by_group(items),
+            finals=agg.mean_ci(finals, ["group", "metric"]),
+        )
+        files += plotting.save(out_dir, drawn)
+    files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
+    return Comparison(runs, summary, tuple(files), drawn)
+
+
+def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl.DataFrame,
+                           summary: pl.DataFrame, out_dir: Path, plots: bool) -> list[Path]:
+    """``slices.csv`` and the slice, gap and monitoring figures, when the runs have them."""
+    sliced = agg.scan_metrics(runs, sliced=True).filter(pl.col("slice") != "all")
+    events = slice_report.read_events(runs)
+    shifts = slice_report.shift_times(runs)
+    files: list[Path] = []
+    averaged = (sliced.group_by("run", "group", "slice", "metric").agg(pl.col("value").mean())
+                .collect())
+    if averaged.height:
+        files.append(out_dir / "slices.csv")
+        agg.mean_ci(averaged, ["group", "slice", "metric"]).write_csv(files[-1])
+    if not plots or not (averaged.height or events.height or any(shifts.values())):
+        return files
+    from loopsim.experiments.compare import slice_plots  # matplotlib only when drawing
+
+    return files + slice_plots.draw_slices(
+        out_dir, summary["group"].to_list(),
+        traj=slice_report.slice_trajectories(sliced),
+        all_traj=agg.trajectories(metrics, ["regret_window", "ctr_window"]),
+        gap=slice_report.gaps(sliced), events=events, shifts=shifts,
+        finals=agg.mean_ci(finals, ["group", "metric"]))
+
+
+def summary_table(runs: pl.DataFrame, finals: pl.DataFrame,
+                  u: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per group: run counts, then mean and 95% half-width of each key metric.
+
+    Groups with no completed run keep their row (with null metrics), so that failed and
+    missing runs are never silently dropped.
+    """
+    counts = runs.group_by("group", maintain_order=True).agg(
+        pl.col("policy").first(),
+        (pl.col("status") == "completed").sum().cast(pl.Int64).alias("runs"),
+        (pl.col("status") == "failed").sum().cast(pl.Int64).alias("failed"),
+        (pl.col("status") == "missing").sum().cast(pl.Int64).alias("missing"),
+    )
+    present = set(finals["metric"].unique().to_list())
+    stats = agg.mean_ci(finals.filter(pl.col("metric").is_in(list(KEY_METRICS))),
+                        ["group", "metric"])
+    table = counts
+    for m in (m for m in KEY_METRICS if m in present):
+        s = stats.filter(pl.col("metric") == m).select(
+            "group", pl.col("mean").alias(f"{m}_mean"), pl.col("ci95").alias(f"{m}_ci95"))
+        table = table.join(s, on="group", how="left")
+    if u is not None and u.height:
+        table = table.join(u, on="group", how="left")
+    else:
+        table = table.with_columns(pl.lit(None, pl.Float64).alias("unpredictability"),
+                                   pl.lit(None, pl.Utf8).alias("u_note"))
+    return table.sort("group")
+
+
+def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame) -> str:
+    """The summary as a Markdown document: the table, then the runs left out."""
+    metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
+    head = ["group", "runs", *metrics, "U"]
+    lines = [
+        "# loopsim comparison", "",
+        f"{runs.height} runs: "
+        + ", ".join(f"{n} {s}" for s, n in _status_counts(runs)) + ".",
+        "Final value of each metric (last snapshot), mean ± 95% interval over seeds. "
+        "U: unpredictability across seeds with the world fixed (Salganik et al. 2006).",
+        "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head),
+    ]
+    for row in summary.iter_rows(named=True):
+        n = f"{row['runs']}" + (f" (+{row['failed']} failed)" if row["failed"] else "") + (
+            f" (+{row['missing']} missing)" if row["missing"] else "")
+        cells = [row["group"], n,
+                 *(_fmt(row[f"{m}_mean"], row[f"{m}_ci95"]) for m in metrics),
+                 _fmt(row.get("unpredictability"), None)]
+        lines.append("| " + " | ".join(cells) + " |")
+    left_out = runs.filter(pl.col("status") != "completed")
+    lines += ["", "## Runs left out", ""]
+    if left_out.height == 0:
+        lines.append("None: every run folder completed.")
+    for row in left_out.iter_rows(named=True):
+        lines.append(f"- `{row['path']}` ({row['group']}, seed {row['seed']}): "
+                     f"**{row['status']}**, {row['reason']}")
+    return "\n".join(lines) + "\n"
+
+
+def _status_counts(runs: pl.DataFrame) -> list[tuple[str, int]]:
+    return [(s, runs.filter(pl.col("status") == s).height)
+            for s in ("completed", "failed", "missing")]
+
+
+def _fmt(mean: float | None, ci: float | None) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "–"
+    return f"{mean:.3f}" if ci is None or math.isnan(ci) else f"{mean:.3f} ± {ci:.3f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``loopsim-compare`` command."""
+    parser = argparse.ArgumentParser(
+        prog="loopsim-compare",
+        description="Compare loopsim runs: summary.csv, summary.md and figures.")
+    parser.add_argument("dirs", nargs="+", metavar="DIR",
+                        help="sweep folders (e.g. multirun/<date>/<time>) or run folders")
+    parser.add_argument("--out", default=None,
+                        help="output folder (default: the DIR when one is given, else ./compare)")
+    parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--metrics", default=None,
+                        help="comma-separated metrics drawn as trajectories "
+                             f"(default: {','.join(TRAJECTORY_METRICS)})")
+    args = parser.parse_args(argv)
+    try:
+        result = compare(args.dirs, args.out, plots=not args.no_plots,
+                         trajectory_metrics=args.metrics.split(",") if args.metrics else None)
+    except LoopsimError as exc:
+        print(f"loopsim-compare: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {s}" for s, n in _status_counts(result.runs) if n)
+    print(f"loopsim-compare: {result.runs.height} runs ({counts}) -> "
+          f"{result.files[2].parent}")
+    print(result.files[2].read_text().split("## Runs left out")[0].rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,165 @@
+"""``loopsim-export``: a logged run in Open Bandit Pipeline's layout, or as Parquet.
+
+```
+loopsim-export RUN_DIR --format obp --out log.npz       # arrays + log.json (metadata)
+loopsim-export RUN_DIR --format parquet --out log.parquet
+```
+
+The run must have been made with ``log.impressions=true``. One row per recommended
+impression (organic rows are left out), in the log's order. Logs whose propensities are
+unknown or all 1 are refused (no estimator can reweight them); see ``docs/ope.md``
+for every field and which propensity each estimator needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from loopsim.experiments.ope.log import (
+    RunLog,
+    cascade_propensities,
+    check_propensities,
+    iter_sessions,
+    open_run,
+)
+from loopsim.experiments.ope.truth_writer import TRUTH_DIR
+from loopsim.simulator.errors import LoopsimError
+
+#: What each field of the obp layout holds (written into the JSON sidecar).
+FIELDS = {
+    "n_rounds": "number of rows: one per recommended impression (session x rank)",
+    "n_actions": "number of item ids of the run (items are actions)",
+    "len_list": "slate size k",
+    "action": "(n_rounds,) item id shown",
+    "position": "(n_rounds,) 0-based rank (loopsim's rank - 1)",
+    "reward": "(n_rounds,) click (0/1)",
+    "pscore": "(n_rounds,) marginal item-position propensity P(item at this rank): "
+              "for slot-level IPS, SNIPS, DR (obp SlateIndependentIPS, pscore_item_position)",
+    "slate_id": "(n_rounds,) session index (0-based, in log order)",
+    "pscore_item_position": "(n_rounds,) = pscore (obp's slate-variant name)",
+    "pscore_cascade": "(n_rounds,) probability of the logged slate's prefix down to this rank "
+                      "(obp SlateRewardInteractionIPS); only for uniform-shuffle loggers",
+    "pscore_slate": "(n_rounds,) probability of the whole logged slate, repeated on its rows "
+                    "(obp SlateStandardIPS's pscore); only for uniform-shuffle loggers",
+    "user": "(n_rounds,) user id",
+    "t": "(n_rounds,) session time in days",
+    "conversion": "(n_rounds,) loopsim's reward (conversion; equals the click without one)",
+    "context": "(n_rounds, d) the user's latent features, when the world has them",
+    "action_context": "(n_actions, d) the items' latent features, when the world has them",
+    "expected_reward_factual": "(n_rounds,) exact click probability e(rank) * relevance "
+                               "under the run's click model, when examination does not "
+                               "depend on clicks",
+}
+#: loopsim's names of the same columns in ``--format parquet``.
+PARQUET_NAMES = {"action": "item", "position": "position", "reward": "click",
+                 "pscore": "propensity", "slate_id": "session",
+                 "pscore_cascade": "propensity_cascade", "pscore_slate": "propensity_slate",
+                 "user": "user", "t": "t", "conversion": "reward",
+                 "expected_reward_factual": "expected_click"}
+
+
+def export_arrays(log: RunLog) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The log as obp's arrays, and the metadata of the sidecar."""
+    stats = check_propensities(log)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "action", "reward", "pscore", "pscore_cascade", "user", "t", "conversion")}
+    for block in iter_sessions(log):
+        s, k = block.item.shape
+        parts["action"].append(block.item.reshape(-1))
+        parts["reward"].append(block.click.reshape(-1).astype(np.float64))
+        parts["pscore"].append(block.propensity.reshape(-1))
+        cascade = cascade_propensities(log, block.propensity)
+        if cascade is not None:
+            parts["pscore_cascade"].append(cascade.reshape(-1))
+        parts["user"].append(np.repeat(block.user, k))
+        parts["t"].append(np.repeat(block.t, k))
+        parts["conversion"].append(block.reward.reshape(-1).astype(np.float64))
+    out = {name: np.concatenate(v) for name, v in parts.items() if v}
+    n, k = out["action"].size, log.k
+    out["position"] = np.tile(np.arange(k, dtype=np.int64), n // k)
+    out["slate_id"] = np.repeat(np.arange(n // k, dtype=np.int64), k)
+    out["pscore_item_position"] = out["pscore"]
+    if "pscore_cascade" in out:
+        out["pscore_slate"] = np.repeat(out["pscore_cascade"].reshape(-1, k)[:, -1], k)
+    meta = _truth_fields(log, out)
+    n_actions = int(meta.pop("n_items", int(out["action"].max()) + 1))
+    meta.update(n_rounds=n, n_actions=n_actions, len_list=k, source_run=str(log.run_dir),
+                logging_policy=log.policy_name, logging_target=log.policy_target,
+                propensities=stats, fields={f: FIELDS[f] for f in FIELDS
+                                            if f in out or f in ("n_rounds", "n_actions",
+                                                                 "len_list")})
+    return out, meta
+
+
+def _truth_fields(log: RunLog, out: dict[str, np.ndarray]) -> dict[str, Any]:
+    folder = log.run_dir / TRUTH_DIR
+    if not (folder / "truth.json").is_file():
+        return {"truth": None}
+    truth = json.loads((folder / "truth.json").read_text())
+    meta: dict[str, Any] = {"truth": str(folder), "n_items": truth["n_items"],
+                            "truth_relevance_bytes": truth["relevance_bytes"],
+                            "truth_stationary": truth["stationary"]}
+    if (folder / "user_features.npy").is_file():
+        out["context"] = np.load(folder / "user_features.npy")[out["user"]]
+    if (folder / "item_features.npy").is_file():
+        out["action_context"] = np.load(folder / "item_features.npy")
+    exam = truth.get("examination")
+    if truth.get("relevance") and truth["stationary"] and exam is not None:
+        rel = np.load(folder / "relevance.npy", mmap_mode="r")
+        rows = np.zeros_like(out["user"]) if truth["is_global"] else out["user"]
+        factual = np.asarray(rel[rows, out["action"]], dtype=np.float64) * np.asarray(exam)[
+            out["position"]]
+        out["expected_reward_factual"] = factual
+        meta["logging_true_value"] = float(factual.sum() / (out["action"].size // log.k))
+    return meta
+
+
+def write(arrays: dict[str, np.ndarray], meta: dict[str, Any], fmt: str, out: Path) -> Path:
+    """Write the arrays (``.npz`` or Parquet) and the JSON sidecar atomically."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    if fmt == "obp":
+        with open(tmp, "wb") as fh:
+            np.savez(fh, n_rounds=meta["n_rounds"], n_actions=meta["n_actions"],
+                     len_list=meta["len_list"], **arrays)
+    else:
+        cols = {PARQUET_NAMES[k]: v for k, v in arrays.items() if k in PARQUET_NAMES}
+        cols["rank"] = (arrays["position"] + 1).astype(np.int16)
+        frame = pl.DataFrame(cols)
+        frame.write_parquet(tmp, compression="zstd")
+        meta = dict(meta, columns={PARQUET_NAMES.get(k, k): v for k, v in meta["fields"].items()})
+    os.replace(tmp, out)
+    sidecar = out.with_suffix(".json")
+    tmp_meta = sidecar.with_name(f".{sidecar.name}.tmp")
+    tmp_meta.write_text(json.dumps(dict(meta, format=fmt, file=str(out)), indent=2))
+    os.replace(tmp_meta, sidecar)
+    return sidecar
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``loopsim-export`` command."""
+    parser = argparse.ArgumentParser(prog="loopsim-export", description=__doc__.split("\n")[0])
+    parser.add_argument("run_dir", type=Path, help="a run folder made with log.impressions=true")
+    parser.add_argument("--format", choices=("obp", "parquet"), default="obp")
+    parser.add_argument("--out", type=Path, required=True, help="the .npz or .parquet to write")
+    args = parser.parse_args(argv)
+    try:
+        arrays, meta = export_arrays(open_run(args.run_dir))
+        sidecar = write(arrays, meta, args.format, args.out)
+    except LoopsimError as exc:
+        print(f"loopsim-export: {exc}", file=sys.stderr)
+        return 2
+    print(f"{meta['n_rounds']:,} impressions ({meta['n_rounds'] // meta['len_list']:,} "
+          f"sessions, {meta['n_actions']:,} actions) -> {args.out} + {sidecar}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

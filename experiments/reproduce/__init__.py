@@ -1,0 +1,5 @@
+"""Reproduce published results on the literature worlds (``python -m loopsim.experiments.reproduce``).
+
+:mod:`.studies` runs the checks, :mod:`.figures` draws them and :mod:`.page` renders
+docs/validation.md.
+"""

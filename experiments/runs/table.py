@@ -1,0 +1,252 @@
+"""Find run folders, read their status and label them from their Hydra overrides.
+
+A *run folder* is a Hydra job directory (it holds ``.hydra/``) or any folder with a
+``summary.json``. Its status is:
+
+* ``completed``: ``summary.json`` says so and ``metrics.parquet`` and ``items.parquet``
+  exist with the sizes and checksums it recorded;
+* ``failed``: ``summary.json`` says ``"status": "failed"``, or a file does not match
+  what it recorded (the reason names the file);
+* ``missing``: the outputs are incomplete (the job crashed, was killed, or still runs).
+
+Labels come from the job's overrides (``.hydra/overrides.yaml``), without the replicate
+keys (``seed``, ``world.seed``): runs that differ only in those are replicates of one
+*group*, aggregated together by :mod:`loopsim.experiments.compare.aggregate`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from loopsim.simulator.errors import DataError
+from loopsim.simulator.io.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE, check_outputs
+from omegaconf import OmegaConf
+
+#: Override keys that make replicates, not groups.
+REPLICATE_KEYS = ("seed", "world.seed")
+#: Override keys that never label a run (they do not change its results).
+IGNORED_KEYS = ("progress", "label", "resume")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run folder as found on disk.
+
+    Attributes:
+        path: The run folder.
+        status: ``completed``, ``failed`` or ``missing``.
+        reason: Why a run is not ``completed`` (empty when it is).
+        policy: The policy's name in the outputs.
+        seed: The run's seed (``None`` when unknown).
+        world_seed: The fixed ``world.seed`` (``None`` when the world follows ``seed``).
+        overrides: The job's overrides as ``{key: value}`` (replicate keys included).
+    """
+
+    path: Path
+    status: str
+    reason: str
+    policy: str
+    seed: int | None
+    world_seed: int | None
+    overrides: dict[str, str] = field(default_factory=dict)
+
+
+def find_run_dirs(roots: Iterable[str | Path]) -> list[Path]:
+    """Run folders at or below each root, in a stable order, without duplicates.
+
+    Args:
+        roots: Sweep folders, run folders, or folders holding either.
+
+    Returns:
+        The run folders, sorted naturally within each root (``2`` before ``10``).
+
+    Raises:
+        DataError: If a root does not exist or holds no run folder.
+    """
+    found: list[Path] = []
+    for root in map(Path, roots):
+        if not root.is_dir():
+            raise DataError(f"`{root}` is not a folder: pass sweep or run folders to compare.")
+        here = [p.parent for p in root.rglob(".hydra") if p.is_dir()]
+        here += [p.parent for p in root.rglob(SUMMARY_FILE)]
+        here = sorted({p.resolve() for p in here}, key=_natural_key)
+        if not here:
+            raise DataError(
+                f"`{root}` holds no run folder (a folder with `.hydra/` or `{SUMMARY_FILE}`); "
+                "pass the sweep folder printed by `loopsim -m ...`."
+            )
+        found += [p for p in here if p not in found]
+    return found
+
+
+def find_unstarted(roots: Iterable[str | Path]) -> list[RunInfo]:
+    """Jobs of the sweeps under ``roots`` that never started (no folder): ``missing`` runs.
+
+    The jobs a sweep should have are rebuilt from its ``multirun.yaml`` (the sweep's
+    overrides and ``hydra.sweeper.params``), for Hydra's basic sweeper with the default
+    ``hydra.sweep.subdir`` (job folders named by job number). Other sweeps are skipped.
+    """
+    out: list[RunInfo] = []
+    for root in map(Path, roots):
+        for cfg_path in sorted(root.rglob("multirun.yaml")):
+            for num, overrides in enumerate(_expected_jobs(cfg_path)):
+                job = cfg_path.parent / str(num)
+                if not job.exists():
+                    ov = dict(o.partition("=")[::2] for o in overrides)
+                    ov = {k.lstrip("+~"): v for k, v in ov.items() if not k.startswith("hydra.")}
+                    out.append(RunInfo(job.resolve(), "missing", "never started (no folder)",
+                                       ov.get("label") or ov.get("policy") or "unknown",
+                                       _int_or_none(ov.get("seed")),
+                                       _int_or_none(ov.get("world.seed")), ov))
+    return out
+
+
+def _expected_jobs(cfg_path: Path) -> list[list[str]]:
+    """The overrides of every job of the sweep described by ``multirun.yaml``."""
+    cfg = (_read_yaml(cfg_path) or {}).get("hydra") or {}
+    sweeper = cfg.get("sweeper") or {}
+    basic = str(sweeper.get("_target_", "")).endswith("BasicSweeper")
+    if not basic or (cfg.get("sweep") or {}).get("subdir") != "${hydra.job.num}":
+        return []
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+    task = list((cfg.get("overrides") or {}).get("task") or [])
+    try:
+        parsed = OverridesParser.create().parse_overrides(params + task)
+        batches = BasicSweeper.split_arguments(parsed, None)
+    except Exception:  # noqa: BLE001 - an unparsable sweep: list only the folders found
+        return []
+    return [list(job) for job in batches[0]]
+
+
+def read_run(path: Path) -> RunInfo:
+    """Read the status, policy, seed and overrides of one run folder."""
+    summary = _read_json(path / SUMMARY_FILE)
+    overrides = read_overrides(path, summary)
+    if summary is None:
+        status, reason = "missing", f"no readable {SUMMARY_FILE} (crashed, killed or running)"
+    elif summary.get("status") == "failed":
+        err = summary.get("error") or {}
+        status, reason = "failed", f"{err.get('type', 'error')}: {err.get('message', '')}".strip()
+    else:
+        absent = [f for f in (METRICS_FILE, ITEMS_FILE) if not (path / f).is_file()]
+        problem = None if absent else check_outputs(path, summary)
+        status = "missing" if absent else "failed" if problem else "completed"
+        reason = f"no {' or '.join(absent)}" if absent else problem or ""
+    summary = summary or {}
+    config = summary.get("config") or _read_yaml(path / ".hydra" / "config.yaml") or {}
+    policy = (summary.get("labels") or {}).get("policy") or summary.get("policy")
+    if not policy:
+        policy = overrides.get("label") or overrides.get("policy") or _policy_choice(path)
+    seed = summary.get("seed", config.get("seed"))
+    world_seed = (config.get("world") or {}).get("seed")
+    return RunInfo(path, status, reason, str(policy), _int_or_none(seed),
+                   _int_or_none(world_seed), overrides)
+
+
+def read_overrides(path: Path, summary: dict[str, Any] | None = None) -> dict[str, str]:
+    """The job's overrides as ``{key: value}`` strings: those its ``summary.json``
+    recorded (the run's own), else ``.hydra/overrides.yaml``."""
+    recorded = (summary or {}).get("overrides")
+    raw = recorded if isinstance(recorded, list) else (
+        _read_yaml(path / ".hydra" / "overrides.yaml") or [])
+    out: dict[str, str] = {}
+    for item in raw:
+        key, sep, value = str(item).partition("=")
+        key = key.lstrip("+~")
+        if sep and not key.startswith("hydra."):
+            out[key] = value
+    return out
+
+
+def runs_table(runs: Sequence[RunInfo]) -> pl.DataFrame:
+    """One row per run: ``run``, ``path``, ``status``, ``reason``, ``group``, ``policy``,
+    ``seed``, ``world_seed``, then one column per label that differs between runs.
+
+    The group name is the policy followed by the differing labels other than ``policy``
+    (for example ``epsilon_greedy estimator=coec selector.epsilon=0.05``, from the
+    overrides ``policy/estimator=coec policy.selector.epsilon=0.05``; see
+    :func:`label_name`); labels equal in every run
+    (such as ``experiment=mitigation``) are left out of it.
+    """
+    labels = varying_labels(runs)
+    rows: list[dict[str, Any]] = []
+    for r in runs:
+        extra = {k: r.overrides.get(k, "") for k in labels}
+        group = " ".join([r.policy, *(f"{label_name(k)}={v}" for k, v in extra.items()
+                                      if k != "policy" and v != "")])
+        rows.append({"run": _short_name(r.path), "path": str(r.path), "status": r.status,
+                     "reason": r.reason, "group": group, "policy": r.policy, "seed": r.seed,
+                     "world_seed": r.world_seed, **extra})
+    schema = {"run": pl.Utf8, "path": pl.Utf8, "status": pl.Utf8, "reason": pl.Utf8,
+              "group": pl.Utf8, "policy": pl.Utf8, "seed": pl.Int64, "world_seed": pl.Int64,
+              **{k: pl.Utf8 for k in labels}}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def label_name(key: str) -> str:
+    """An override key as it reads in a group name: the policy's parts without ``policy``.
+
+    ``policy/estimator`` -> ``estimator``, ``policy.selector.epsilon`` ->
+    ``selector.epsilon``; other keys are kept (``world.drift``).
+    """
+    for prefix in ("policy/", "policy."):
+        if key.startswith(prefix) and key != "policy":
+            return key[len(prefix):]
+    return key
+
+
+def varying_labels(runs: Sequence[RunInfo]) -> list[str]:
+    """Override keys (not replicate or ignored keys) whose value differs between runs."""
+    keys: dict[str, None] = {}
+    for r in runs:
+        keys.update(dict.fromkeys(r.overrides))
+    skip = (*REPLICATE_KEYS, *IGNORED_KEYS)
+    return [k for k in keys
+            if k not in skip and len({r.overrides.get(k, "") for r in runs}) > 1]
+
+
+def _short_name(path: Path) -> str:
+    """``<sweep>/<job>`` : short enough for a table, unique enough across sweeps."""
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def _natural_key(path: Path) -> tuple[Any, ...]:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.parts)
+
+
+def _policy_choice(path: Path) -> str:
+    hydra_cfg = _read_yaml(path / ".hydra" / "hydra.yaml") or {}
+    choices = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("choices") or {}
+    return str(choices.get("policy") or "unknown")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        return None
+    try:
+        return OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+    except Exception:  # noqa: BLE001 - a corrupt file makes the run "missing", not a crash
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
