@@ -70,8 +70,8 @@ def run(overrides: Sequence[str] = (), out_dir: str | Path | None = None) -> Run
     """
     from omegaconf import OmegaConf, open_dict
 
-    from loopsim.experiments.cli.runner import build_simulation, policy_label, run_config
     from loopsim.experiments.cli.config_checks import validate_config
+    from loopsim.experiments.cli.runner import build_simulation, policy_label, run_config
 
     cfg = compose(overrides)
     name = policy_label(cfg, cfg.hydra.runtime.choices.get("policy"))

@@ -6,13 +6,9 @@ selector (:mod:`loopsim.policies.selectors`), each named by its ``_target_``. In
 compose them directly: ``ComposedPolicy(BetaCTR(), EpsilonGreedySelector(0.1))``.
 """
 
-from loopsim.policies.base import (
-    ChecksEstimator,
-    ComposedPolicy,
-    Estimator,
-    HasPosterior,
-    Selector,
-)
 from loopsim.policies.builtin import Random
+from loopsim.policies.composed import ComposedPolicy
+from loopsim.simulator.contract.estimator import Estimator, HasPosterior
+from loopsim.simulator.contract.selector import ChecksEstimator, Selector
 
 __all__ = ["ChecksEstimator", "ComposedPolicy", "Estimator", "HasPosterior", "Random", "Selector"]

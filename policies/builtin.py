@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loopsim.policies.selectors import uniform_slates
-from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 
 
 class Random:

@@ -4,7 +4,7 @@ The simulator knows no concrete policy: it receives any object that honours
 :class:`RankingPolicy`.
 """
 
-from loopsim.simulator.checker import check_policy
+from loopsim.simulator.checker import check_click_model, check_policy, check_world
 from loopsim.simulator.click_models import (
     AttentionChoiceModel,
     CascadeModel,
@@ -12,26 +12,25 @@ from loopsim.simulator.click_models import (
     PositionBasedModel,
     TrialOfferModel,
 )
-from loopsim.simulator.loop.config import SimulationConfig
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.contract.policy import (
-    Feedback,
-    GroundTruth,
     RankingPolicy,
     ReportsMetrics,
     ScoresItems,
-    SlateRequest,
-    Slates,
     UsesGroundTruth,
 )
-from loopsim.simulator.loop.simulation import Simulation
+from loopsim.simulator.contract.world import GroundTruth
 from loopsim.simulator.errors import (
     ConfigError,
+    ContractError,
     DataError,
     LoopsimError,
     PolicyContractError,
     PolicyRuntimeError,
 )
 from loopsim.simulator.io.results import RunResult
+from loopsim.simulator.loop.config import SimulationConfig
+from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.world import (
     ChaneyWorld,
     InterestWorld,
@@ -45,6 +44,7 @@ __all__ = [
     "CascadeModel",
     "ClickModel",
     "ConfigError",
+    "ContractError",
     "DataError",
     "Feedback",
     "GroundTruth",
@@ -63,7 +63,9 @@ __all__ = [
     "SyntheticWorld",
     "UsesGroundTruth",
     "World",
+    "check_click_model",
     "check_policy",
+    "check_world",
 ]
 __all__ += ["AttentionChoiceModel", "ChaneyWorld", "InterestWorld", "MusicLabWorld",
             "RatingsWorld", "TrialOfferModel"]

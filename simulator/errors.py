@@ -14,7 +14,16 @@ class ConfigError(LoopsimError, ValueError):
     """
 
 
-class PolicyContractError(LoopsimError):
+class ContractError(LoopsimError):
+    """A user's component (world, click model, policy...) breaks its contract.
+
+    Raised by the checkers (:func:`~loopsim.simulator.check_world`,
+    :func:`~loopsim.simulator.check_click_model`, :func:`~loopsim.simulator.check_policy`):
+    the message names the check, the component, what was found and the likely fix.
+    """
+
+
+class PolicyContractError(ContractError):
     """A ranking policy returned something that breaks the policy contract.
 
     The message names the policy, the simulated time, the offending row and the likely fix.

@@ -11,25 +11,25 @@ class FadingPopularity:
 
     def __init__(self, half_life: float = 7.0) -> None:
         self.half_life = half_life  # the constructor only stores parameters
-        self.clicks = np.zeros(0)  # faded clicks per item id, as of day self.t
-        self.t = 0.0
+        self._clicks = np.zeros(0)  # state, born empty: faded clicks per item id...
+        self._t = 0.0  # ...as of this day
 
     def update(self, feedback: Feedback) -> None:
         """Fade the counts to the newest feedback's time, then add its clicks."""
         if len(feedback) == 0:  # the engine may send an empty batch
             return
         now = float(feedback.t.max())
-        clicks = np.zeros(max(self.clicks.size, int(feedback.item.max()) + 1))
-        clicks[: self.clicks.size] = self.clicks * 0.5 ** ((now - self.t) / self.half_life)
+        clicks = np.zeros(max(self._clicks.size, int(feedback.item.max()) + 1))
+        clicks[: self._clicks.size] = self._clicks * 0.5 ** ((now - self._t) / self.half_life)
         weight = 0.5 ** ((now - feedback.t[feedback.click]) / self.half_life)
         np.add.at(clicks, feedback.item[feedback.click], weight)
-        self.clicks, self.t = clicks, now
+        self._clicks, self._t = clicks, now
 
     def item_scores(self, items: np.ndarray) -> np.ndarray:
         """Faded clicks of each item id (0 for items never clicked)."""
         scores = np.zeros(items.size)
-        known = items < self.clicks.size
-        scores[known] = self.clicks[items[known]]
+        known = items < self._clicks.size
+        scores[known] = self._clicks[items[known]]
         return scores
 
     def rank(self, request: SlateRequest) -> Slates:

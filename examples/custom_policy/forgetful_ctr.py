@@ -31,31 +31,36 @@ class ForgetfulCTR:
         self.half_life = half_life  # the constructor only stores parameters
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
-        self.views = np.zeros(0)
-        self.clicks = np.zeros(0)
-        self.t = 0.0
-        self.version = 0  # changes whenever the scores may have changed
+        self._views = np.zeros(0)  # state, born empty (check_policy checks this)
+        self._clicks = np.zeros(0)
+        self._t = 0.0
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the scores may have changed (selectors cache per version)."""
+        return self._version
 
     def update(self, feedback: Feedback) -> None:
         """Fade the evidence to the newest feedback's time, then add the batch."""
         if len(feedback) == 0:
             return
         now = float(feedback.t.max())
-        n = max(self.views.size, int(feedback.item.max()) + 1)
-        fade = 0.5 ** ((now - self.t) / self.half_life)
+        n = max(self._views.size, int(feedback.item.max()) + 1)
+        fade = 0.5 ** ((now - self._t) / self.half_life)
         views, clicks = np.zeros(n), np.zeros(n)
-        views[: self.views.size] = self.views * fade
-        clicks[: self.clicks.size] = self.clicks * fade
+        views[: self._views.size] = self._views * fade
+        clicks[: self._clicks.size] = self._clicks * fade
         weight = 0.5 ** ((now - feedback.t) / self.half_life)
         np.add.at(views, feedback.item, weight)
         np.add.at(clicks, feedback.item, weight * feedback.click)
-        self.views, self.clicks, self.t = views, clicks, now
-        self.version += 1
+        self._views, self._clicks, self._t = views, clicks, now
+        self._version += 1
 
     def _counts(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        known = items < self.views.size
+        known = items < self._views.size
         views, clicks = np.zeros(items.size), np.zeros(items.size)
-        views[known], clicks[known] = self.views[items[known]], self.clicks[items[known]]
+        views[known], clicks[known] = self._views[items[known]], self._clicks[items[known]]
         return views, clicks
 
     def posterior(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -85,8 +85,8 @@ def mark_first_update(sim: Simulation) -> dict[str, Any]:
     def timed_update(feedback: Any) -> None:
         update(feedback)
         if not mark and len(feedback) and bool(feedback.click.any()):
-            mark.update(day=sim.env.now, sessions=sim.recorder.sessions,
-                        serving_s=sim.timer.totals().get("serving", 0.0), rank_s=0.0)
+            mark.update(day=sim.state.env.now, sessions=sim.state.recorder.sessions,
+                        serving_s=sim.state.timer.totals().get("serving", 0.0), rank_s=0.0)
 
     def timed_rank(request: Any) -> Any:
         if not mark:
@@ -119,7 +119,7 @@ STAGE_METRICS = ("served_recall_window", "retrieval_recall_window", "pool_recall
 def stage_metrics(sim: Simulation, after_day: float) -> dict[str, float]:
     """Mean of a pipeline's per-stage metrics over the snapshots after ``after_day``."""
     values: dict[str, list[float]] = {}
-    for t, name, value in sim.rows:
+    for t, name, value in sim.state.metrics.rows:
         if name in STAGE_METRICS and t > after_day and value == value:
             values.setdefault(name, []).append(float(value))
     return {name: sum(v) / len(v) for name, v in values.items()}

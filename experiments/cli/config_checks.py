@@ -22,12 +22,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from hydra.utils import get_object
-from loopsim.experiments.cli.runner import monitor_options, simulation_config
 from loopsim.experiments.cli.config_schema import LogOptions, RunOptions
+from loopsim.experiments.cli.runner import monitor_options, simulation_config
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.slices import SliceOptions
-from loopsim.simulator.params.component_schema import check_arguments
 from loopsim.simulator.params.checks import check_in_range
+from loopsim.simulator.params.component_schema import check_arguments
 from loopsim.simulator.world.shift import DataShift
 from omegaconf import DictConfig, ListConfig, OmegaConf
 

@@ -11,6 +11,15 @@ from typing import Any
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
+from loopsim.experiments.cli.config_checks import validate_config
+from loopsim.experiments.cli.runner import policy_label, run_config
+from loopsim.experiments.cli.signals import (
+    Terminated,
+    exit_if_worker,
+    handle_sigterm,
+    mark_sweep_parent,
+    watch_parent,
+)
 from loopsim.experiments.runs.faults import (
     ERROR_FILE,
     completion,
@@ -24,15 +33,6 @@ from loopsim.experiments.runs.folder import (
     lock_run_folder,
     move_aside,
 )
-from loopsim.experiments.cli.runner import policy_label, run_config
-from loopsim.experiments.cli.signals import (
-    Terminated,
-    exit_if_worker,
-    handle_sigterm,
-    mark_sweep_parent,
-    watch_parent,
-)
-from loopsim.experiments.cli.config_checks import validate_config
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.io.results import SUMMARY_FILE
 from omegaconf import DictConfig

@@ -9,13 +9,13 @@ from typing import Any
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from loopsim.experiments.ope.truth_writer import write_truth
-from loopsim.simulator.loop.config import SimulationConfig
-from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.io.impression_log import IMPRESSIONS_DIR, ImpressionLog
+from loopsim.simulator.io.results import RunResult
+from loopsim.simulator.loop.config import SimulationConfig
+from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.metrics.slices import COHORTS, SliceOptions
 from loopsim.simulator.monitoring.monitor import MonitorOptions
-from loopsim.simulator.io.results import RunResult
 from omegaconf import DictConfig, OmegaConf
 
 #: Top-level config keys that set the engine's timing (SimulationConfig's fields).

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from loopsim.simulator.metrics.concentration import lorenz_curve
 from loopsim.simulator.io.results import ITEMS_FILE, METRICS_FILE
+from loopsim.simulator.metrics.concentration import lorenz_curve
 
 
 def t_quantile_975(df: int) -> float:

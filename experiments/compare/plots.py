@@ -141,7 +141,7 @@ def trajectory_figure(traj: pl.DataFrame, groups: Sequence[str],
         for g in groups:
             d = rows.filter(pl.col("group") == g).sort("t")
             if d.height:
-                _line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
+                line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
                            d["ci95"].fill_null(0.0).to_numpy(), colours[g], g,
                            alpha=0.18 if len(groups) <= 6 else 0.07)
         ax.set_xlabel("simulated time (days)")
@@ -149,7 +149,7 @@ def trajectory_figure(traj: pl.DataFrame, groups: Sequence[str],
         ax.grid(alpha=0.3)
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
-    _legend_outside(fig, axes[0])
+    legend_outside(fig, axes[0])
     fig.suptitle("Metrics over time (mean and 95% interval over seeds)")
     return fig
 
@@ -167,7 +167,7 @@ def lorenz_figure(lorenz: pl.DataFrame, groups: Sequence[str],
             d = lorenz.filter((pl.col("group") == g) & (pl.col("item_share") >= lo / 100))
             if d.height:
                 d = d.sort("item_share")
-                _line_band(ax, 100 * d["item_share"].to_numpy(), 100 * d["mean"].to_numpy(),
+                line_band(ax, 100 * d["item_share"].to_numpy(), 100 * d["mean"].to_numpy(),
                            100 * d["ci95"].fill_null(0.0).to_numpy(), colours[g], g)
         ax.set_xlim(lo, 100)
         ax.set_ylim(0, 100)
@@ -176,7 +176,7 @@ def lorenz_figure(lorenz: pl.DataFrame, groups: Sequence[str],
     axes[0].set_ylabel("cumulative % of exposure (impressions)")
     axes[0].set_title("Lorenz curves of final exposure", fontsize=10)
     axes[1].set_title("zoom: the 10% most exposed items", fontsize=10)
-    _legend_outside(fig, axes[0])
+    legend_outside(fig, axes[0])
     return fig
 
 
@@ -249,7 +249,7 @@ def tradeoff_figure(finals: pl.DataFrame, groups: Sequence[str],
     ax.margins(0.12)
     if longest <= MAX_POINT_LABEL:
         _label_points(ax, points, colours)
-    _legend_outside(fig, ax)
+    legend_outside(fig, ax)
     return fig
 
 
@@ -277,12 +277,12 @@ def _label_points(ax: Axes, points: list[tuple[float, float, str]],
                                 "alpha": 0.6} if abs(dy) > line else None)
 
 
-def _line_band(ax: Axes, x, mean, half, colour: str, label: str, alpha: float = 0.18) -> None:
+def line_band(ax: Axes, x, mean, half, colour: str, label: str, alpha: float = 0.18) -> None:
     ax.plot(x, mean, color=colour, lw=1.6, label=label)
     ax.fill_between(x, mean - half, mean + half, color=colour, alpha=alpha, lw=0)
 
 
-def _legend_outside(fig: Figure, ax: Axes) -> None:
+def legend_outside(fig: Figure, ax: Axes) -> None:
     """One legend for the figure, to the right of the axes, never over the data."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:

@@ -19,9 +19,9 @@ import polars as pl
 from loopsim.experiments.compare.plots import (
     FORMATS,
     METRIC_LABELS,
-    _legend_outside,
-    _line_band,
     group_colours,
+    legend_outside,
+    line_band,
     short_names,
 )
 from matplotlib.figure import Figure
@@ -71,7 +71,7 @@ def slice_figure(traj: pl.DataFrame, all_traj: pl.DataFrame, group: str) -> Figu
     for ax, (title, metric, rows) in zip(axes, panels, strict=False):
         for i, name in enumerate(sorted(rows["slice"].unique().to_list())):
             d = rows.filter(pl.col("slice") == name).sort("t")
-            _line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
+            line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
                        d["ci95"].fill_null(0.0).to_numpy(),
                        SLICE_PALETTE[i % len(SLICE_PALETTE)], name)
         a = all_traj.filter((pl.col("group") == group) & (pl.col("metric") == metric)).sort("t")
@@ -103,7 +103,7 @@ def gap_figure(gap: pl.DataFrame, groups: Sequence[str],
         for g in groups:
             d = rows.filter(pl.col("group") == g).sort("t")
             if d.height:
-                _line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
+                line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
                            d["ci95"].fill_null(0.0).to_numpy(), colours[g], g, alpha=0.1)
         ax.axhline(0.0, color="grey", lw=0.8)
         ax.set_title(name, fontsize=10)
@@ -112,7 +112,7 @@ def gap_figure(gap: pl.DataFrame, groups: Sequence[str],
         ax.grid(alpha=0.3)
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    _legend_outside(fig, axes[0])
+    legend_outside(fig, axes[0])
     fig.suptitle("Gaps between slices (mean and 95% interval over seeds)")
     return fig
 
@@ -131,7 +131,7 @@ def monitoring_figure(all_traj: pl.DataFrame, events: pl.DataFrame,
     for ax, g in zip(axes, groups, strict=False):
         d = regret.filter(pl.col("group") == g).sort("t")
         if d.height:
-            _line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
+            line_band(ax, d["t"].to_numpy(), d["mean"].to_numpy(),
                        d["ci95"].fill_null(0.0).to_numpy(), colours[g], "regret")
         for s in shifts.get(g, ()):
             ax.axvline(s, color="black", ls="--", lw=1.0)

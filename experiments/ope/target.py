@@ -21,7 +21,8 @@ from hydra.utils import instantiate
 from loopsim.experiments.ope.log import RunLog, Sessions
 from loopsim.experiments.ope.truth_reader import Truth, check_same_world
 from loopsim.policies.selectors.ties import top_k_random_ties
-from loopsim.simulator.contract.policy import Feedback, RankingPolicy, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.policy import RankingPolicy
 from loopsim.simulator.errors import DataError, LoopsimError
 from loopsim.simulator.loop.slate_checks import validate_slates
 from omegaconf import DictConfig, OmegaConf

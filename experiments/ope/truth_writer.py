@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.loop.seeding import Streams
+from loopsim.simulator.loop.simulation import Simulation
 
 #: Folder of the truth inside the run folder.
 TRUTH_DIR = "truth"
@@ -54,7 +54,7 @@ def write_truth(sim: Simulation, out_dir: str | Path, max_mb: float, fresh_world
     world = sim.world
     folder = Path(out_dir) / TRUTH_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    n_items = int(sim.catalogue.n_total)
+    n_items = int(sim.state.catalogue.n_total)
     items = np.arange(n_items, dtype=np.int64)
     rows = 1 if world.is_global else int(world.n_users)
     nbytes = 4 * rows * n_items
@@ -66,7 +66,7 @@ def write_truth(sim: Simulation, out_dir: str | Path, max_mb: float, fresh_world
         "examination": _examination(sim),
         "stationary": _stationary(sim, fresh_world),
     }
-    _save(folder / "arrival_time.npy", sim.catalogue.arrival_times())
+    _save(folder / "arrival_time.npy", sim.state.catalogue.arrival_times())
     _save(folder / "true_value.npy", np.asarray(world.true_value(items), dtype=np.float64))
     for name, values in _features(world, items).items():
         _save(folder / f"{name}.npy", values)

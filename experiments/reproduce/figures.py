@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from loopsim.experiments.reproduce.studies import ChaneyResult, DriftResult, Validation
+    from loopsim.experiments.reproduce.results import ChaneyResult, DriftResult, Validation
 
 #: Policies of the Chaney figure and table, with the paper's names.
 CHANEY_NAMES = {"popularity": "popularity", "mf": "matrix factorization (implicit ALS)",

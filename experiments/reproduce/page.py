@@ -14,7 +14,7 @@ import numpy as np
 from loopsim.experiments.reproduce.figures import CHANEY_NAMES
 
 if TYPE_CHECKING:
-    from loopsim.experiments.reproduce.studies import ChaneyResult, DriftResult, Validation
+    from loopsim.experiments.reproduce.results import ChaneyResult, DriftResult, Validation
 
 def _r(x: np.ndarray, digits: int = 3) -> str:
     return ", ".join(f"{float(a):.{digits}f}" for a in np.asarray(x).ravel())

@@ -22,22 +22,28 @@ from __future__ import annotations
 import argparse
 import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from hydra import compose, initialize_config_dir
 from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.cli.runner import build_simulation
+from loopsim.experiments.reproduce.results import (
+    CHANEY_MEASURES,
+    ChaneyResult,
+    DriftResult,
+    MusicLabResult,
+    TrialOfferTheory,
+    Validation,
+)
 from loopsim.policies import ComposedPolicy
 from loopsim.policies.estimators import TrueRelevance
 from loopsim.policies.selectors import Greedy
 from loopsim.simulator import MusicLabWorld, Simulation, SimulationConfig, Slates, TrialOfferModel
-from loopsim.simulator.contract.policy import Feedback, SlateRequest
-from loopsim.simulator.metrics import gini
-from loopsim.simulator.metrics.markets import market_shares, unpredictability
-from loopsim.simulator.metrics.relative import change_relative_to_ideal, utility_relative_to_ideal
+from loopsim.simulator.contract.batches import Feedback, SlateRequest
 from loopsim.simulator.io.results import RunResult
+from loopsim.simulator.metrics import gini
+from loopsim.simulator.metrics.markets import market_shares
 from omegaconf import DictConfig
 
 
@@ -83,19 +89,6 @@ def trajectory(result: RunResult, metric: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- trial-offer theory --------------------------------------------------------------------
-@dataclass
-class TrialOfferTheory:
-    """Measured market shares against the fixed point ``(v q)^(1/(1-r))``."""
-
-    shares: np.ndarray      # (seeds, n)
-    predicted: np.ndarray   # (n,)
-
-    @property
-    def max_abs_error(self) -> np.ndarray:
-        """``(seeds,)`` max over items of ``|share - predicted|``."""
-        return np.abs(self.shares - self.predicted).max(axis=1)
-
-
 def _market(r: float, seed: int, policy: object, horizon: float, eta: float
             ) -> tuple[MusicLabWorld, np.ndarray]:
     world = MusicLabWorld(n_users=1000, social_weight=1.0, social_exponent=r, seed=2016)
@@ -132,19 +125,6 @@ def trial_offer_quality_ranking(seeds: Sequence[int] = range(8), horizon: float 
 
 
 # -- MusicLab ------------------------------------------------------------------------------
-@dataclass
-class MusicLabResult:
-    """Per-replicate download Gini and the unpredictability of one condition."""
-
-    gini: np.ndarray        # (seeds,)
-    shares: np.ndarray      # (seeds, 48)
-    quality: np.ndarray     # (48,)
-
-    @property
-    def unpredictability(self) -> float:
-        """Salganik et al.'s U across the replicates."""
-        return unpredictability(self.shares)
-
 
 def musiclab(condition: str, seeds: Sequence[int] = range(8)) -> MusicLabResult:
     """Run ``experiment=musiclab_<condition>`` at each seed."""
@@ -161,37 +141,6 @@ def musiclab(condition: str, seeds: Sequence[int] = range(8)) -> MusicLabResult:
 
 # -- Chaney et al. -------------------------------------------------------------------------
 #: The measures of a Chaney run: random-pair and nearest-neighbour-pair Jaccard, utility.
-CHANEY_MEASURES = ("homogenization", "homogenization_nn", "reward_per_session_window")
-
-
-@dataclass
-class ChaneyResult:
-    """Trajectories of each policy at each seed; ``oracle`` is the ideal recommender."""
-
-    times: np.ndarray                                   # (T,)
-    startup: float
-    values: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    # measure -> policy -> (seeds, T)
-
-    def change(self, measure: str, policy: str) -> np.ndarray:
-        """``(seeds, T)`` the measure of ``policy`` minus the ideal's, seed by seed."""
-        return change_relative_to_ideal(self.values[measure][policy],
-                                        self.values[measure]["oracle"])
-
-    def utility(self, policy: str) -> np.ndarray:
-        """``(seeds,)`` mean utility per session after the start-up (mean of its windows)."""
-        after = self.times > self.startup
-        return self.values["reward_per_session_window"][policy][:, after].mean(axis=1)
-
-    def utility_relative(self, policy: str) -> np.ndarray:
-        """``(seeds,)`` ``(u - u_ideal) / u_ideal`` of the post-start-up utility."""
-        return utility_relative_to_ideal(self.utility(policy), self.utility("oracle"))
-
-    def utility_relative_over_time(self, policy: str) -> np.ndarray:
-        """``(seeds, T)`` the relative utility of each window."""
-        m = self.values["reward_per_session_window"]
-        return utility_relative_to_ideal(m[policy], m["oracle"])
-
 
 def chaney(policies: Sequence[str] = ("random", "popularity", "mf", "oracle"),
            seeds: Sequence[int] = range(3), overrides: Sequence[str] = ()) -> ChaneyResult:
@@ -225,21 +174,6 @@ JIANG_SETTINGS: dict[str, tuple[str, ...]] = {
     "greedy, growing pool": ("policy.selector.epsilon=0.0", "world.item_arrival_rate=30.0"),
     "random, growing pool": ("policy.selector.epsilon=1.0", "world.item_arrival_rate=30.0"),
 }
-
-
-@dataclass
-class DriftResult:
-    """``drift_distance`` trajectories and clicks per user of each setting."""
-
-    times: np.ndarray                    # (T,)
-    drift: dict[str, np.ndarray]         # setting -> (seeds, T)
-    clicks_per_user: dict[str, np.ndarray]  # setting -> (seeds,)
-    step: float                          # interest step per click (unbounded world)
-
-    def alignment(self, setting: str) -> np.ndarray:
-        """``(seeds,)`` final distance over ``step x clicks per user``: 1 when every click
-        moved the interest straight away from its start (the largest possible rate)."""
-        return self.drift[setting][:, -1] / (self.step * self.clicks_per_user[setting])
 
 
 def drift(settings: dict[str, tuple[str, ...]] | None = None, seeds: Sequence[int] = range(3),
@@ -278,18 +212,6 @@ def sphere_drift(seeds: Sequence[int] = range(2), horizon: float = 400.0) -> Dri
 
 
 # -- report --------------------------------------------------------------------------------
-@dataclass
-class Validation:
-    """Everything docs/validation.md reports."""
-
-    static: TrialOfferTheory
-    best: np.ndarray
-    indep: MusicLabResult
-    social: MusicLabResult
-    chaney: ChaneyResult
-    jiang: DriftResult
-    sphere: DriftResult
-
 
 def run_all(seeds: int = 8, chaney_seeds: int = 8, drift_seeds: int = 3) -> Validation:
     """Every check at the page's sizes."""

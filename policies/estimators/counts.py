@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.policies.estimators.prior import empirical_beta_prior
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
 from loopsim.simulator.params.component_schema import OpenUnit, Positive
 
 

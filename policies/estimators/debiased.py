@@ -24,7 +24,7 @@ from loopsim.policies.estimators.counts import served_only
 from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import empirical_beta_prior
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.params.component_schema import NonNegative, OpenUnit, Positive, Probability
 
 
@@ -38,26 +38,26 @@ class _Debiased:
                  examination: Sequence[Probability] | None = None) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
-        self.curve = ExaminationCurve(propensity, examination_eta, examination)
-        self.counts = PositionCounts()
+        self._curve = ExaminationCurve(propensity, examination_eta, examination)
+        self._counts = PositionCounts()
         self._prior_cache: tuple[int, float, float] | None = None
 
     @property
     def version(self) -> int:
         """Bumped at every non-empty update."""
-        return self.counts.version
+        return self._counts.version
 
     def update(self, feedback: Feedback) -> None:
         """Count the served rows per (item, rank) and feed the curve estimate."""
         served = served_only(feedback)
-        self.counts.add(served)
-        self.curve.update(served)
+        self._counts.add(served)
+        self._curve.update(served)
 
     def _prior(self) -> tuple[float, float]:
         """``(mean, strength)`` in use: fixed, or empirical Bayes once per version."""
         p = self._prior_cache
         if p is None or p[0] != self.version:
-            ids = np.arange(self.counts.impressions.shape[0], dtype=np.int64)
+            ids = np.arange(self._counts.impressions.shape[0], dtype=np.int64)
             s, n = self.evidence(ids) if ids.size else (np.zeros(0), np.zeros(0))
             mean, strength = empirical_beta_prior(s, n, self.prior_mean, self.prior_strength)
             self._prior_cache = p = (self.version, mean, strength)
@@ -82,10 +82,10 @@ class _Debiased:
     def policy_metrics(self) -> dict[str, float]:
         """The prior in use and the estimated examination curve, when estimating."""
         mean, strength = self._prior()
-        return {"prior_mean": mean, "prior_strength": strength, **self.curve.policy_metrics()}
+        return {"prior_mean": mean, "prior_strength": strength, **self._curve.policy_metrics()}
 
     def _theta(self) -> np.ndarray:
-        return self.curve.ratios(self.counts.n_ranks)
+        return self._curve.ratios(self._counts.n_ranks)
 
     def prior(self) -> tuple[float, float]:
         """``(mean, strength)`` of the prior in use."""
@@ -105,13 +105,13 @@ class ClicksOverExpected(_Debiased):
 
     def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Clicks and expected examinations of each item."""
-        c = self.counts
+        c = self._counts
         clicks = c.rows(c.clicks, items).sum(axis=1)
         return clicks, c.rows(c.impressions, items) @ self._theta()
 
     def __repr__(self) -> str:
         return (f"ClicksOverExpected(prior_mean={self.prior_mean}, "
-                f"prior_strength={self.prior_strength}, curve={self.curve!r})")
+                f"prior_strength={self.prior_strength}, curve={self._curve!r})")
 
 
 class InversePropensityCTR(_Debiased):
@@ -127,13 +127,13 @@ class InversePropensityCTR(_Debiased):
 
     def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inverse-propensity-weighted clicks and impressions of each item."""
-        c = self.counts
+        c = self._counts
         weighted = c.rows(c.clicks, items) @ (1.0 / self._theta())
         return weighted, c.rows(c.impressions, items).sum(axis=1)
 
     def __repr__(self) -> str:
         return (f"InversePropensityCTR(prior_mean={self.prior_mean}, "
-                f"prior_strength={self.prior_strength}, curve={self.curve!r})")
+                f"prior_strength={self.prior_strength}, curve={self._curve!r})")
 
 
 __all__ = ["ClicksOverExpected", "InversePropensityCTR"]

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import NonNegative, Positive
 

@@ -16,9 +16,14 @@ warm-started from the previous factors.
 from __future__ import annotations
 
 import numpy as np
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
-from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, Positive, PositiveInt
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    PositiveInt,
+)
 
 _KEY = np.int64(1) << 32
 

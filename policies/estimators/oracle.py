@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.contract.policy import Feedback, GroundTruth
+from loopsim.simulator.contract.batches import Feedback
+from loopsim.simulator.contract.world import GroundTruth
 from loopsim.simulator.errors import ConfigError
 
 

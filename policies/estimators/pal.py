@@ -20,8 +20,8 @@ import numpy as np
 from loopsim.policies.estimators.counts import served_only
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import STRENGTH_FALLBACK, empirical_beta_prior
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
 from loopsim.simulator.params.component_schema import OpenUnit, Positive, PositiveInt
 
 #: L2 weight that keeps a rank effect finite before its rank has clicks.
@@ -54,7 +54,7 @@ class PositionAwareLogistic:
         self.prior_strength = prior_strength
         self.default_rank = default_rank
         self.newton_steps = newton_steps
-        self.counts = PositionCounts()
+        self._counts = PositionCounts()
         self._item = np.zeros(0)
         self._rank = np.zeros(0)
         self._prior = (0.5, STRENGTH_FALLBACK)
@@ -62,10 +62,10 @@ class PositionAwareLogistic:
     @property
     def version(self) -> int:
         """Bumped at every non-empty update."""
-        return self.counts.version
+        return self._counts.version
 
     def _params(self) -> tuple[float, float, int]:
-        c = self.counts
+        c = self._counts
         rank1 = (c.clicks[:, 0], c.impressions[:, 0]) if c.n_ranks else (np.zeros(0),) * 2
         mean, strength = empirical_beta_prior(*rank1, self.prior_mean, self.prior_strength)
         steps = int(self.newton_steps)
@@ -73,10 +73,10 @@ class PositionAwareLogistic:
 
     def update(self, feedback: Feedback) -> None:
         """Count the served rows per (item, rank) and refit the effects."""
-        self.counts.add(served_only(feedback))
+        self._counts.add(served_only(feedback))
         mean, strength, steps = self._params()
         self._prior = (mean, strength)
-        clicks, views = self.counts.clicks, self.counts.impressions
+        clicks, views = self._counts.clicks, self._counts.impressions
         if views.size == 0:
             return
         start = np.log(mean / (1.0 - mean))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
 
 
 class RewardCount:

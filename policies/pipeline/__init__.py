@@ -8,7 +8,6 @@
 * :class:`ItemIndex` -- the exact or approximate inner-product index.
 """
 
-from loopsim.policies.pipeline.base import Pool, RetrievalStage, check_pool_size
 from loopsim.policies.pipeline.embedding import EmbeddingRetrieval
 from loopsim.policies.pipeline.index import ItemIndex, faiss_available
 from loopsim.policies.pipeline.pipeline import Pipeline, StageSchedule
@@ -18,6 +17,8 @@ from loopsim.policies.pipeline.retrieval import (
     RandomRetrieval,
     SwitchedRetrieval,
 )
+from loopsim.policies.pipeline.stage_checks import check_pool_size
+from loopsim.simulator.contract.retrieval import Pool, RetrievalStage
 
 __all__ = [
     "ClassRetrieval",

@@ -16,11 +16,12 @@ session (ties broken at random).
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
-from loopsim.policies.pipeline.base import Pool, check_pool_size, stage_error
 from loopsim.policies.pipeline.index import ItemIndex
+from loopsim.policies.pipeline.stage_checks import check_pool_size, stage_error
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract.policy import Feedback, SlateRequest
+from loopsim.simulator.contract.batches import Feedback, SlateRequest
+from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.retrieval import Pool
 
 __all__ = ["EmbeddingRetrieval"]
 
@@ -64,7 +65,12 @@ class EmbeddingRetrieval:
         self._index: ItemIndex | None = None
         self._handed = False
         self._cells: tuple[int, np.ndarray] | None = None
-        self.rebuilds = 0
+        self._rebuilds = 0
+
+    @property
+    def rebuilds(self) -> int:
+        """How many times the index was built (once per trained version and catalogue)."""
+        return self._rebuilds
 
     @property
     def version(self) -> int:
@@ -101,7 +107,7 @@ class EmbeddingRetrieval:
                 cells=self._cells[1] if reuse and self._cells is not None else None)
             if idx.trained_cells:
                 self._cells = (version, idx.cells)
-            self.rebuilds += 1
+            self._rebuilds += 1
             self._handed = False
         return idx
 

@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 import numpy as np
-from loopsim.policies.pipeline.base import stage_error
+from loopsim.policies.pipeline.stage_checks import stage_error
 from loopsim.policies.selectors.topk import (
     SCORE_BLOCK,
     sample_rows_without_replacement,

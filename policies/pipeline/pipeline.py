@@ -26,18 +26,14 @@ import copy
 import math
 
 import numpy as np
-from loopsim.policies.base import ComposedPolicy
-from loopsim.policies.pipeline.base import Pool, RetrievalStage, stage_error
+from loopsim.policies.composed import ComposedPolicy
 from loopsim.policies.pipeline.pool_rank import PoolRanker
-from loopsim.simulator.contract.policy import (
-    Feedback,
-    GroundTruth,
-    SlateRequest,
-    Slates,
-    UsesGroundTruth,
-    components,
-)
+from loopsim.policies.pipeline.stage_checks import stage_error
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.contract.feedback_join import JoinedFeedback
+from loopsim.simulator.contract.policy import UsesGroundTruth, components
+from loopsim.simulator.contract.retrieval import Pool, RetrievalStage
+from loopsim.simulator.contract.world import GroundTruth
 
 __all__ = ["Pipeline", "StageSchedule"]
 

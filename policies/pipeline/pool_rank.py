@@ -11,9 +11,11 @@ are then mapped back to item ids.
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import ComposedPolicy, Estimator
-from loopsim.policies.pipeline.base import Pool, stage_error
-from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
+from loopsim.policies.composed import ComposedPolicy
+from loopsim.policies.pipeline.stage_checks import stage_error
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.retrieval import Pool
 from loopsim.simulator.errors import ConfigError, PolicyContractError
 
 __all__ = ["PoolRanker", "PoolScores", "pool_scores"]

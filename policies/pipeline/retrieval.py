@@ -5,12 +5,13 @@ and a stage that switches model at a given time.
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
 from loopsim.policies.estimators.counts import ClickCount
-from loopsim.policies.pipeline.base import Pool, RetrievalStage, check_pool_size
+from loopsim.policies.pipeline.stage_checks import check_pool_size
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract.policy import Feedback, SlateRequest
+from loopsim.simulator.contract.batches import Feedback, SlateRequest
+from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.retrieval import Pool, RetrievalStage
 
 __all__ = ["ClassRetrieval", "EstimatorRetrieval", "RandomRetrieval", "SwitchedRetrieval"]
 

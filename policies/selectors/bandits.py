@@ -22,10 +22,10 @@ position-based model").
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator, HasPosterior
 from loopsim.policies.selectors.ties import RankedHead, ranked_head
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator, HasPosterior
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import NonNegative, PositiveInt
 

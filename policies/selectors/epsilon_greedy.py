@@ -26,9 +26,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.greedy import Greedy
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator
 from loopsim.simulator.params.component_schema import Probability
 
 

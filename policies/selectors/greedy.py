@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.ties import RankedHead, ranked_head, top_k_rows_random_ties
 from loopsim.policies.selectors.topk import SCORE_BLOCK
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator
 
 
 class HeadCache:

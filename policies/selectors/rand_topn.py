@@ -14,10 +14,10 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator
 from loopsim.simulator.params.component_schema import PositiveInt
 
 

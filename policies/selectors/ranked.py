@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.greedy import HeadCache, personal_top_k
-from loopsim.simulator.contract.policy import SlateRequest
+from loopsim.simulator.contract.batches import SlateRequest
+from loopsim.simulator.contract.estimator import Estimator
 
 
 class TopList:

@@ -32,10 +32,10 @@ for a personalized one (fine for hundreds of candidates, slow for thousands).
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.base import Estimator
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import Positive
 

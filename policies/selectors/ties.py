@@ -16,7 +16,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 from loopsim.policies.selectors.topk import (
-    _many_low_ties,
+    many_low_ties,
     sample_rows_without_replacement,
     top_k_rows,
 )
@@ -143,7 +143,7 @@ def ranked_head(scores: np.ndarray, ids: np.ndarray, m: int) -> RankedHead:
     s = np.where(np.isnan(scores), -np.inf, np.asarray(scores, dtype=np.float64))
     n = s.shape[0]
     m = max(1, min(m, n))
-    threshold = (-np.partition(-s, m - 1)[m - 1] if _many_low_ties(s)
+    threshold = (-np.partition(-s, m - 1)[m - 1] if many_low_ties(s)
                  else np.partition(s, n - m)[n - m])
     above = np.flatnonzero(s > threshold)
     above = above[np.argsort(-s[above], kind="stable")]

@@ -7,13 +7,13 @@ import numpy as np
 #: Upper bound on the (users × candidates) score block held in memory at once.
 SCORE_BLOCK = 1 << 21
 #: Share of scores equal to 0 or to their row's minimum from which the top k are
-#: selected as the k smallest of the negated scores (see :func:`_many_low_ties`).
+#: selected as the k smallest of the negated scores (see :func:`many_low_ties`).
 _LOW_TIES = 0.1
 #: Scores inspected by :func:`top_k_rows` to pick the partition side (its first rows).
 _TIE_SAMPLE = 1 << 13
 
 
-def _many_low_ties(scores: np.ndarray) -> bool:
+def many_low_ties(scores: np.ndarray) -> bool:
     """Whether many scores tie at 0 or at the minimum (counts, untrained factors...).
 
     numpy's introselect is 5-20x slower when a large block of equal values lies below
@@ -32,13 +32,13 @@ def top_k_rows(score_matrix: np.ndarray, k: int) -> np.ndarray:
     """``(B, k)`` column indices of each row's ``k`` highest scores, best first.
 
     Deterministic; which of several items tied exactly at the k-th place are kept (and
-    their order) depends on the partition side, chosen by :func:`_many_low_ties`. Policies
+    their order) depends on the partition side, chosen by :func:`many_low_ties`. Policies
     serve through :func:`~policies.selectors.ties.top_k_rows_random_ties`, which breaks
     those ties at random per row.
     """
     n = score_matrix.shape[1]
     k = min(k, n)
-    if k < n and _many_low_ties(score_matrix[: max(1, _TIE_SAMPLE // n)]):
+    if k < n and many_low_ties(score_matrix[: max(1, _TIE_SAMPLE // n)]):
         # Many scores tie at the bottom (items without factors score 0 under mf...):
         # introselect at ``n - k`` is 5-20x slower there, the k smallest of a negated copy
         # are not. Ties are shared by columns, so the first rows tell (a cheap check).

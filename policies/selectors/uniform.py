@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
 
 
 def uniform_slates(request: SlateRequest) -> Slates:

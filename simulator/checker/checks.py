@@ -26,28 +26,28 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+from loopsim.simulator.checker.constructor import constructor_problem
 from loopsim.simulator.checker.tiny_world import TinyWorld
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.contract.policy import (
-    Feedback,
     RankingPolicy,
     ScoresItems,
-    SlateRequest,
-    Slates,
     UsesGroundTruth,
     components,
-    hooks_of,
 )
+from loopsim.simulator.contract.registry import hooks_of
 from loopsim.simulator.errors import PolicyContractError
 from loopsim.simulator.loop.slate_checks import (
-    _check_ids,
-    _check_propensities,
-    _check_repeats,
-    _check_type_and_shape,
+    validate_ids,
+    validate_propensities,
+    validate_repeats,
     validate_slates,
+    validate_type_and_shape,
 )
 
 __all__ = [
     "CHECKS",
+    "check_constructors_only_store",
     "check_contract_methods",
     "check_deterministic_given_rng",
     "check_ids_among_candidates",
@@ -194,7 +194,7 @@ def check_slate_shape_and_dtype(ctx: _Context) -> None:
     """``rank`` returns ``Slates`` whose items are an integer ``(B, k)`` array."""
     world = TinyWorld.build(CHECK_SEED)
     for policy, request in ctx.shapes(world, ((1, 1), (7, 3), (16, world.candidates.size))):
-        _check_type_and_shape(ctx.rank(policy, request), request, ctx.name)
+        validate_type_and_shape(ctx.rank(policy, request), request, ctx.name)
 
 
 @_check
@@ -202,8 +202,8 @@ def check_ids_among_candidates(ctx: _Context) -> None:
     """Every id is one of ``request.candidates`` (sparse ids, not ``0..n-1``)."""
     world = TinyWorld.build(CHECK_SEED)
     for policy, request in ctx.shapes(world, ((5, 4), (3, world.candidates.size))):
-        slates = _check_type_and_shape(ctx.rank(policy, request), request, ctx.name)
-        _check_ids(slates.items, request, world.available, ctx.name)
+        slates = validate_type_and_shape(ctx.rank(policy, request), request, ctx.name)
+        validate_ids(slates.items, request, world.available, ctx.name)
 
 
 @_check
@@ -211,8 +211,8 @@ def check_no_repeats(ctx: _Context) -> None:
     """No id repeats within a slate, even when ``k`` equals the number of candidates."""
     world = TinyWorld.build(CHECK_SEED)
     for policy, request in ctx.shapes(world, ((16, 5), (8, world.candidates.size))):
-        slates = _check_type_and_shape(ctx.rank(policy, request), request, ctx.name)
-        _check_repeats(slates.items, request, ctx.name)
+        slates = validate_type_and_shape(ctx.rank(policy, request), request, ctx.name)
+        validate_repeats(slates.items, request, ctx.name)
 
 
 @_check
@@ -221,9 +221,9 @@ def check_propensities(ctx: _Context) -> None:
     world = TinyWorld.build(CHECK_SEED)
     for policy, request in ctx.shapes(world, ((16, 5), (4, world.candidates.size))):
         for t in range(2):  # before and after learning from feedback
-            slates = _check_type_and_shape(ctx.rank(policy, request), request, ctx.name)
+            slates = validate_type_and_shape(ctx.rank(policy, request), request, ctx.name)
             if slates.propensities is not None:
-                _check_propensities(slates.propensities, request, ctx.name)
+                validate_propensities(slates.propensities, request, ctx.name)
             slates = validate_slates(slates, request, world.available, ctx.name)
             ctx.update(policy, world.feedback(request, slates))
             request = world.request(t + 1.0, request.batch_size, request.k, request.rng)
@@ -365,8 +365,21 @@ def check_item_scores(ctx: _Context) -> None:
 
 
 #: Every check, in the order :func:`check_policy` runs them.
+def check_constructors_only_store(policy: RankingPolicy, name: str | None = None) -> None:
+    """The policy's and each part's constructor only stores its parameters.
+
+    As scikit-learn's ``check_no_attributes_set_in_init``
+    (:func:`~loopsim.simulator.checker.constructor.check_constructor_only_stores`).
+    """
+    for part in components(policy):
+        if (problem := constructor_problem(part, "policy")) is not None:
+            raise PolicyContractError(f"check_constructors_only_store failed for "
+                                      f"{name or type(policy).__name__}: {problem}")
+
+
 CHECKS: tuple[Callable[..., None], ...] = (
     check_contract_methods,
+    check_constructors_only_store,
     check_slate_shape_and_dtype,
     check_ids_among_candidates,
     check_no_repeats,
@@ -411,7 +424,7 @@ def check_policy(policy: RankingPolicy, name: str | None = None) -> dict[str, li
         The optional hooks found (checked once when a run starts), for the policy and
         each of its parts: ``{"ComposedPolicy": ["item_scores", "parts"],
         "ClicksOverExpected (part)": ["policy_metrics", "posterior"], ...}``
-        (:func:`~loopsim.simulator.contract.policy.hooks_of`). A hook missing from the list is
+        (:func:`~loopsim.simulator.contract.registry.hooks_of`). A hook missing from the list is
         not called: e.g. without ``item_scores`` the run has no ``tau_scores``.
 
     Raises:

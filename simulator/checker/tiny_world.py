@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from loopsim.simulator.click_models.pbm import PositionBasedModel
-from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.world.synthetic import SyntheticWorld
 
 #: Users and initial items of the tiny world; only odd ids start available.

@@ -21,7 +21,7 @@ class PositionBasedModel:
     def __init__(self, eta: NonNegative = 1.0,
                  examination: Sequence[Probability] | None = None) -> None:
         self.eta = eta
-        self.examination_curve = None if examination is None else list(examination)
+        self._examination_curve = None if examination is None else list(examination)
 
     def examination(self, k: int) -> np.ndarray:
         """``(k,)`` examination probability of ranks ``1..k`` (read-only).
@@ -29,8 +29,8 @@ class PositionBasedModel:
         Computed once per ``(k, eta, examination)`` and reused: it is asked for three
         times per served batch.
         """
-        key = (k, self.eta, None if self.examination_curve is None
-               else tuple(self.examination_curve))
+        key = (k, self.eta, None if self._examination_curve is None
+               else tuple(self._examination_curve))
         cached = getattr(self, "_examination", None)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -41,9 +41,9 @@ class PositionBasedModel:
         return e
 
     def _examination_of(self, k: int) -> np.ndarray:
-        if self.examination_curve is None:
+        if self._examination_curve is None:
             return (1.0 / np.arange(1, k + 1)) ** float(self.eta)
-        curve = np.asarray(self.examination_curve, dtype=np.float64)
+        curve = np.asarray(self._examination_curve, dtype=np.float64)
         if curve.shape[0] < k:
             raise ConfigError(
                 f"`click_model.examination` has {curve.shape[0]} values but the slate has "
@@ -69,6 +69,6 @@ class PositionBasedModel:
         return top_relevance @ e
 
     def __repr__(self) -> str:
-        if self.examination_curve is not None:
-            return f"PositionBasedModel(examination={self.examination_curve})"
+        if self._examination_curve is not None:
+            return f"PositionBasedModel(examination={self._examination_curve})"
         return f"PositionBasedModel(eta={self.eta})"

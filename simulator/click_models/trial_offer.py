@@ -49,15 +49,15 @@ class TrialOfferModel:
         outside_weight: NonNegative = 1.0,
     ) -> None:
         self.visibility_exponent = visibility_exponent
-        self.visibility_curve = None if visibility is None else list(visibility)
+        self._visibility_curve = None if visibility is None else list(visibility)
         self.outside_weight = outside_weight
 
     def visibility(self, k: int) -> np.ndarray:
         """``(k,)`` visibility of ranks ``1..k``."""
-        if self.visibility_curve is None:
+        if self._visibility_curve is None:
             eta = float(self.visibility_exponent)
             return (1.0 / np.arange(1, k + 1)) ** eta
-        curve = np.asarray(self.visibility_curve, dtype=np.float64)
+        curve = np.asarray(self._visibility_curve, dtype=np.float64)
         if curve.shape[0] < k:
             raise ConfigError(
                 f"`click_model.visibility` has {curve.shape[0]} values but the slate has {k} "
@@ -133,8 +133,8 @@ class TrialOfferModel:
         return np.nan_to_num(out, nan=0.0)
 
     def __repr__(self) -> str:
-        if self.visibility_curve is not None:
-            return (f"TrialOfferModel(visibility={self.visibility_curve}, "
+        if self._visibility_curve is not None:
+            return (f"TrialOfferModel(visibility={self._visibility_curve}, "
                     f"outside_weight={self.outside_weight})")
         return (f"TrialOfferModel(visibility_exponent={self.visibility_exponent}, "
                 f"outside_weight={self.outside_weight})")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from loopsim.simulator.contract.policy import FEEDBACK_COLUMNS, Feedback, join_versions
+from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback, join_versions
 
 _COLUMNS = frozenset(FEEDBACK_COLUMNS)
 

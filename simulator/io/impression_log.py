@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from loopsim.simulator.contract.policy import FEEDBACK_COLUMNS, Feedback
+from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback
 from loopsim.simulator.io.results import atomic_write
 from loopsim.simulator.params.checks import check_positive_int
 

@@ -6,7 +6,12 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.params.component_schema import NonNegative, Positive, PositiveInt, check_arguments
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    Positive,
+    PositiveInt,
+    check_arguments,
+)
 
 #: Most grid steps (batches, retrainings, snapshots) one run may schedule.
 MAX_STEPS = 10_000_000
@@ -63,6 +68,15 @@ class SimulationConfig:
     startup_days: NonNegative = 0.0
     cold_start: Literal["none", "random", "organic", "history"] = "none"
     history_path: str | None = None
+
+    @property
+    def online_learning(self) -> bool:
+        """Whether the policy learns after every served batch (``retrain_interval == 0``).
+
+        The one place that decides it: the training process runs only without online
+        learning, and the serving and organic steps train right after a batch with it.
+        """
+        return self.retrain_interval == 0
 
     def validate(self) -> None:
         """Raise :class:`~simulator.errors.ConfigError` naming the first bad field."""

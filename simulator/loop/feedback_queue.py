@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 
-from loopsim.simulator.loop.clock import EPS
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.contract.feedback_join import JoinedFeedback
+from loopsim.simulator.loop.clock import EPS
 
 
-class FeedbackLog:
+class FeedbackQueue:
     """Served feedback waiting to reach the training log (FIFO by ready time)."""
 
     def __init__(self) -> None:
@@ -27,4 +27,4 @@ class FeedbackLog:
         return JoinedFeedback.join(ready)  # columns concatenated when the policy reads them
 
 
-__all__ = ["FeedbackLog"]
+__all__ = ["FeedbackQueue"]

@@ -1,7 +1,7 @@
 """The optional hooks of a run's components, checked once when the run starts.
 
 The engine never looks a hook up inside the loop: :func:`connect` checks the protocols of
-:mod:`loopsim.simulator.contract.policy` (policy and parts) and :mod:`loopsim.simulator.world.base`
+:mod:`loopsim.simulator.contract.policy` (policy and parts) and :mod:`loopsim.simulator.contract.world`
 (world) once, hands the truth to the parts that declare :class:`UsesGroundTruth`, and
 returns what the loop calls. The parts that declare :class:`UsesPolicyStream` receive
 a child of the run's policy stream here, before the first request and the first update.
@@ -20,8 +20,8 @@ from loopsim.simulator.contract.policy import (
     UsesPolicyStream,
     components,
 )
+from loopsim.simulator.contract.world import ConvertsSlates, HasOrganic, World
 from loopsim.simulator.params.component_schema import check_object
-from loopsim.simulator.world.base import ConvertsSlates, HasOrganic, World
 
 __all__ = ["Hooks", "check_parameters", "connect"]
 

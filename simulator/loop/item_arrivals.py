@@ -5,58 +5,60 @@ Both run in the catalogue phase, before the sessions of the same time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import simpy
+from loopsim.simulator.contract.world import World
+from loopsim.simulator.loop.catalogue import Catalogue
 from loopsim.simulator.loop.clock import CATALOGUE, At, Process
-
-if TYPE_CHECKING:
-    from loopsim.simulator.loop.simulation import Simulation
+from loopsim.simulator.loop.timing import NullTimer, PhaseTimer
 
 
-def item_arrivals(env: simpy.Environment, sim: Simulation) -> Process:
+def item_arrivals(env: simpy.Environment, world: World, catalogue: Catalogue,
+                  rng: np.random.Generator, horizon: float, slate_size: int,
+                  timer: PhaseTimer | NullTimer) -> Process:
     """New items: a Poisson stream of ``world.item_arrival_rate`` per day."""
-    rate = float(sim.world.item_arrival_rate)
+    rate = float(world.item_arrival_rate)
     if rate <= 0:
         return
-    rng = sim.streams.catalogue
     t = 0.0
     while True:
         t += float(rng.exponential(1.0 / rate))
-        if t > sim.config.horizon:
+        if t > horizon:
             return
         yield At(env, t - env.now, CATALOGUE)
-        sim.timer.start()
-        ids = sim.world.add_items(1, rng)
-        sim.catalogue.add(ids, env.now)
-        sim.timer.lap("catalogue")
-        if sim.world.item_lifetime is not None:
-            schedule_expiry(env, sim, ids, initial=False)
+        timer.start()
+        ids = world.add_items(1, rng)
+        catalogue.add(ids, env.now)
+        timer.lap("catalogue")
+        if world.item_lifetime is not None:
+            schedule_expiry(env, catalogue, ids, float(world.item_lifetime), None, horizon,
+                            slate_size)
 
 
-def schedule_expiry(env: simpy.Environment, sim: Simulation, ids: np.ndarray,
-                    initial: bool) -> None:
+def schedule_expiry(env: simpy.Environment, catalogue: Catalogue, ids: np.ndarray,
+                    lifetime: float, rng: np.random.Generator | None, horizon: float,
+                    slate_size: int) -> None:
     """Start an expiry process per item of ``ids`` that expires before the horizon.
 
-    Items present at time 0 (``initial``) are of every age: their remaining life is
-    uniform over the lifetime; new items live the whole ``world.item_lifetime``.
+    Items present at time 0 (given ``rng``) are of every age: their remaining life is
+    uniform over the lifetime, drawn from ``rng``; new items (``rng=None``) live the
+    whole ``lifetime``.
     """
-    lifetime = float(sim.world.item_lifetime)  # type: ignore[arg-type]
-    if initial:
-        remaining = lifetime * (1.0 - sim.streams.catalogue.random(ids.size))
+    if rng is not None:
+        remaining = lifetime * (1.0 - rng.random(ids.size))
     else:
         remaining = np.full(ids.size, lifetime)
     for item, life in zip(ids, remaining, strict=True):
-        if env.now + life <= sim.config.horizon:
-            env.process(expire(env, sim, int(item), float(life)))
+        if env.now + life <= horizon:
+            env.process(expire(env, catalogue, int(item), float(life), slate_size))
 
 
-def expire(env: simpy.Environment, sim: Simulation, item: int, after: float) -> Process:
+def expire(env: simpy.Environment, catalogue: Catalogue, item: int, after: float,
+           slate_size: int) -> Process:
     """Remove ``item`` after ``after`` days, unless fewer than k items would remain."""
     yield At(env, after, CATALOGUE)
-    if sim.catalogue.candidates.size > sim.config.slate_size:
-        sim.catalogue.remove(np.array([item]))
+    if catalogue.candidates.size > slate_size:
+        catalogue.remove(np.array([item]))
 
 
 __all__ = ["expire", "item_arrivals", "schedule_expiry"]

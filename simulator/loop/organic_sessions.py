@@ -1,65 +1,57 @@
 """Organic sessions in the loop (an open world): users who find items by themselves.
 
 ``world.organic`` organic sessions per recommended session: each user picks an item by
-their own relevance (:class:`~loopsim.simulator.world.organic_choice.OrganicChoice`); the rows are
-logged and reach training like served ones. With ``tick > 0`` they are drawn with each
-tick's sessions; with ``tick == 0`` a process batches them every ``ORGANIC_STEP`` days.
+their own relevance (:class:`~loopsim.simulator.world.organic_choice.OrganicChoice`); the
+rows are logged and reach training like served ones. With ``tick > 0`` they are drawn
+with each tick's sessions (:mod:`.serving`); with ``tick == 0`` :func:`organic_process`
+batches them every ``ORGANIC_STEP`` days.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import simpy
 from loopsim.simulator.loop.clock import SERVE, At, Process, grid
+from loopsim.simulator.loop.state import RunState
 from loopsim.simulator.world.organic_choice import organic_feedback
-
-if TYPE_CHECKING:
-    from loopsim.simulator.loop.simulation import Simulation
 
 #: Days between organic batches when ``tick == 0`` (sessions served one by one).
 ORGANIC_STEP = 0.01
 
 
-def organic_process(env: simpy.Environment, sim: Simulation) -> Process:
+def organic_process(env: simpy.Environment, state: RunState) -> Process:
     """Organic sessions when ``tick == 0``: batched every ``ORGANIC_STEP`` days."""
     previous = 0.0
-    for when in grid(ORGANIC_STEP, sim.config.horizon):
+    for when in grid(ORGANIC_STEP, state.config.horizon):
         yield At(env, when - env.now, SERVE)
-        organic_between(sim, previous, when)
+        organic_between(state, previous, when)
         previous = when
 
 
-def organic_between(sim: Simulation, start: float, end: float) -> None:
+def organic_between(state: RunState, start: float, end: float) -> None:
     """Organic sessions of ``(start, end]``: ``world.organic`` times each user's rate."""
-    sim.timer.start()
-    rng = sim.streams.organic
-    n = int(rng.poisson(sim.organic_rate * sim.total_rate * (end - start)))
+    state.timer.start()
+    rng = state.streams.organic
+    n = int(rng.poisson(state.organic_rate * state.users.total_rate * (end - start)))
     if n:
-        users = sim._draw_users(rng, n)
+        users = state.users.draw(rng, n)
         times = np.sort(start + (end - start) * rng.random(n))
-        serve_organic(sim, end, times, users, train=False)
-    sim.timer.lap("organic")
+        serve_organic(state, end, times, users)
+    state.timer.lap("organic")
 
 
-def serve_organic(sim: Simulation, t: float, times: np.ndarray, users: np.ndarray,
-                  train: bool) -> None:
-    """Organic sessions: each user picks an item by their own relevance; logged.
+def serve_organic(state: RunState, t: float, times: np.ndarray, users: np.ndarray) -> None:
+    """Organic sessions at ``t``: each user picks an item by their own relevance; logged.
 
-    Under online learning (``retrain_interval == 0``) the organic rows reach the
-    policy with the next served batch's update, unless ``train`` (the organic
-    start-up period, when no batch is served).
+    The rows reach the training log after ``feedback_delay``, like served ones.
     """
-    items = sim.organic_choice.draw(sim.world, users, sim.catalogue.candidates,
-                                    sim.streams.organic)
-    sim.recorder.record_organic(items)
+    items = state.organic_choice.draw(state.world, users, state.catalogue.candidates,
+                                      state.streams.organic)
+    state.recorder.record_organic(items)
     feedback = organic_feedback(times, users, items)
-    sim.log.push(t + sim.config.feedback_delay, feedback)
-    if sim.impression_log is not None:
-        sim.impression_log.append(feedback)
-    if train and sim.config.retrain_interval == 0:
-        sim._train(sim.env)
+    state.queue.push(t + state.config.feedback_delay, feedback)
+    if state.impression_log is not None:
+        state.impression_log.append(feedback)
 
 
 __all__ = ["ORGANIC_STEP", "organic_between", "organic_process", "serve_organic"]

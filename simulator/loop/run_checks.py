@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from loopsim.simulator.loop.config import MAX_STEPS
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.loop.config import MAX_STEPS
 from loopsim.simulator.params.checks import check_in_range
 
 __all__ = ["check_world"]

@@ -7,17 +7,13 @@ shift scales the expected number of sessions of each tick.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import simpy
+from loopsim.simulator.contract.world import ShiftingWorld, World
+from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.loop.clock import CATALOGUE, At, Process
 from loopsim.simulator.loop.config import SimulationConfig
-from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.world.base import World
-from loopsim.simulator.world.shift import DataShift, ShiftingWorld
-
-if TYPE_CHECKING:
-    from loopsim.simulator.loop.simulation import Simulation
+from loopsim.simulator.loop.user_sampler import UserSampler
+from loopsim.simulator.world.shift import DataShift
 
 
 def active_shift(world: World, config: SimulationConfig) -> DataShift | None:
@@ -35,12 +31,16 @@ def active_shift(world: World, config: SimulationConfig) -> DataShift | None:
     return shift
 
 
-def shifting(env: simpy.Environment, sim: Simulation, shift: DataShift) -> Process:
-    """Advance the world's shift at its change times (catalogue phase)."""
-    for when in shift.change_times(sim.config.horizon):
+def shifting(env: simpy.Environment, world: ShiftingWorld, shift: DataShift,
+             users: UserSampler, horizon: float) -> Process:
+    """Advance the world's shift at its change times (catalogue phase).
+
+    When the users' session rates change, ``users`` re-reads them from the world.
+    """
+    for when in shift.change_times(horizon):
         yield At(env, when - env.now, CATALOGUE)
-        if sim.world.advance(env.now):  # type: ignore[attr-defined]
-            sim._set_rates()
+        if world.advance(env.now):
+            users.reset(world.activity())
 
 
 def expected_sessions(shift: DataShift | None, total_rate: float, t0: float,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.errors import PolicyContractError
 
 
@@ -30,17 +30,17 @@ def validate_slates(
         PolicyContractError: naming the policy, the simulated time, the offending row
             and the likely fix.
     """
-    slates = _check_type_and_shape(slates, request, policy)
+    slates = validate_type_and_shape(slates, request, policy)
     items = slates.items
     rows = items[:1] if slates.is_shared else items
-    _check_ids(rows, request, available, policy)
-    _check_repeats(rows, request, policy)
+    validate_ids(rows, request, available, policy)
+    validate_repeats(rows, request, policy)
     if slates.propensities is not None:
-        _check_propensities(slates.propensities, request, policy)
+        validate_propensities(slates.propensities, request, policy)
     return slates
 
 
-def _check_type_and_shape(slates: object, request: SlateRequest, policy: str) -> Slates:
+def validate_type_and_shape(slates: object, request: SlateRequest, policy: str) -> Slates:
     if not isinstance(slates, Slates):
         raise _fail(policy, request, f"rank() returned {type(slates).__name__};",
                     "expected simulator.Slates(items=..., propensities=...).")
@@ -56,7 +56,7 @@ def _check_type_and_shape(slates: object, request: SlateRequest, policy: str) ->
     return slates
 
 
-def _check_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray, policy: str) -> None:
+def validate_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray, policy: str) -> None:
     if rows.size and rows.min() >= 0 and rows.max() < available.shape[0] \
             and available[rows].all():
         return  # the common case, in one gather
@@ -93,7 +93,7 @@ def _has_repeats(rows: np.ndarray) -> bool:
     return bool((ordered[:, 1:] == ordered[:, :-1]).any())
 
 
-def _check_repeats(rows: np.ndarray, request: SlateRequest, policy: str) -> None:
+def validate_repeats(rows: np.ndarray, request: SlateRequest, policy: str) -> None:
     if not _has_repeats(rows):
         return
     ordered = np.sort(rows, axis=1)
@@ -109,7 +109,7 @@ def _check_repeats(rows: np.ndarray, request: SlateRequest, policy: str) -> None
     )
 
 
-def _check_propensities(p: object, request: SlateRequest, policy: str) -> None:
+def validate_propensities(p: object, request: SlateRequest, policy: str) -> None:
     shape = (request.batch_size, request.k)
     if not isinstance(p, np.ndarray) or p.shape != shape:
         found = p.shape if isinstance(p, np.ndarray) else type(p).__name__

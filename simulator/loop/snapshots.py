@@ -1,79 +1,77 @@
 """Metric snapshots of the loop and the run's final item table.
 
-Every ``snapshot_interval`` days (the last phase of that time) the engine records the
-served metrics, the policy's own ``policy_metrics()``, and for pipelines the pool and
-stage metrics; at the end it builds the per-item table of ``items.parquet``.
+Every ``snapshot_interval`` days (the last phase of that time) :func:`snapshots` records
+the served metrics, the policy's own ``policy_metrics()``, and for pipelines the pool and
+stage metrics; at the end :func:`item_table` builds the per-item table of
+``items.parquet``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from loopsim.simulator.loop.clock import SNAPSHOT, At, Process, grid
 from loopsim.simulator.errors import LoopsimError
-from loopsim.simulator.loop.policy_calls import policy_metrics_values
+from loopsim.simulator.loop.clock import SNAPSHOT, At, Process, grid
+from loopsim.simulator.loop.deployment import Deployment
+from loopsim.simulator.loop.state import RunState
 
-if TYPE_CHECKING:
-    from loopsim.simulator.loop.simulation import Simulation
 
-
-def snapshots(env: simpy.Environment, sim: Simulation) -> Process:
+def snapshots(env: simpy.Environment, state: RunState, deployment: Deployment) -> Process:
     """Every ``snapshot_interval``: metrics on a read-only view of the counters."""
-    for when in grid(sim.config.snapshot_interval, sim.config.horizon):
+    for when in grid(state.config.snapshot_interval, state.config.horizon):
         yield At(env, when - env.now, SNAPSHOT)
-        snapshot(sim, env.now)
+        snapshot(state, deployment, env.now)
 
 
-def snapshot(sim: Simulation, t: float) -> None:
-    """Record the metrics of time ``t`` in ``sim.rows`` (and ``sim.slice_rows``)."""
-    sim.timer.start()
-    candidates = sim.catalogue.candidates
-    sliced = sim.recorder.slices is not None
-    arrival = sim.catalogue.arrival_times() if sliced else None
-    values = sim.recorder.snapshot(candidates, sim._scores(candidates, t), t, arrival)
-    values.update(policy_metrics(sim, t))
-    if sim.pools is not None:
-        values.update(sim.pools.snapshot(candidates))
-        stage = sim._call("stage_metrics", t, lambda _: sim.policy.stage_metrics(), None)
-        values.update({name: float(v) for name, v in (stage or {}).items()})
-    sim.rows.extend((t, name, value) for name, value in values.items())
+def snapshot(state: RunState, deployment: Deployment, t: float) -> None:
+    """Append the metrics of time ``t`` to ``state.metrics`` (rows and sliced rows)."""
+    state.timer.start()
+    recorder = state.recorder
+    candidates = state.catalogue.candidates
+    sliced = recorder.slices is not None
+    arrival = state.catalogue.arrival_times() if sliced else None
+    values = recorder.snapshot(candidates, deployment.scores(candidates, t), t, arrival)
+    values.update(deployment.policy_metrics(t))
+    if state.pools is not None:
+        values.update(state.pools.snapshot(candidates))
+        values.update(deployment.stage_metrics(t))
+    state.metrics.rows.extend((t, name, value) for name, value in values.items())
     if sliced:
-        sim.slice_rows.extend((t, *row) for row in sim.recorder.slice_rows)
-    sim.timer.lap("metrics")
+        state.metrics.slice_rows.extend((t, *row) for row in recorder.slice_rows)
+    state.timer.lap("metrics")
 
 
-def policy_metrics(sim: Simulation, t: float) -> dict[str, float]:
-    """``policy_metrics()`` of the policy and its parts (ReportsMetrics), as ``policy_*``."""
-    out: dict[str, float] = {}
-    for part in sim.hooks.reporters:
-        extra = sim._call("policy_metrics", t, lambda _, p=part: p.policy_metrics(), None)
-        out.update(policy_metrics_values(sim.policy_name, t, extra))
-    return out
-
-
-def item_table(sim: Simulation) -> dict[str, np.ndarray]:
+def item_table(state: RunState, deployment: Deployment) -> dict[str, np.ndarray]:
     """Per item: truth, exposure, clicks, reward, organic picks, score, arrival, state."""
-    n = sim.catalogue.n_total
+    catalogue, recorder = state.catalogue, state.recorder
+    n = catalogue.n_total
     ids = np.arange(n, dtype=np.int64)
-    sim.recorder.ensure_capacity(n)
+    recorder.ensure_capacity(n)
     try:
-        scores = sim._scores(ids, sim.env.now)
+        scores = deployment.scores(ids, state.env.now)
     except LoopsimError:
         scores = None
     return {
         "item": ids,
-        "true_value": sim.world.true_value(ids),
-        "exposure": sim.recorder.exposure[:n].copy(),
-        "clicks": sim.recorder.clicks[:n].copy(),
-        "reward": sim.recorder.reward[:n].copy(),
-        "organic": sim.recorder.organic[:n].copy(),
+        "true_value": state.world.true_value(ids),
+        "exposure": recorder.exposure[:n].copy(),
+        "clicks": recorder.clicks[:n].copy(),
+        "reward": recorder.reward[:n].copy(),
+        "organic": recorder.organic[:n].copy(),
         "policy_score": scores if scores is not None else np.full(n, math.nan),
-        "arrival_time": sim.catalogue.arrival_times(),
-        "available": sim.catalogue.available.copy(),
+        "arrival_time": catalogue.arrival_times(),
+        "available": catalogue.available.copy(),
     }
 
 
-__all__ = ["item_table", "policy_metrics", "snapshot", "snapshots"]
+def progress(env: simpy.Environment, state: RunState) -> Process:
+    """Advance the progress bar every 1% of the horizon (after the metrics)."""
+    step = state.config.horizon / 100
+    for when in grid(step, state.config.horizon):
+        yield At(env, when - env.now, SNAPSHOT)
+        state.progress.update(env.now, state.recorder.impressions)
+
+
+__all__ = ["item_table", "progress", "snapshot", "snapshots"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.contract.policy import SlateRequest, Slates
+from loopsim.simulator.contract.batches import SlateRequest, Slates
 
 
 def random_slates(request: SlateRequest) -> Slates:

@@ -10,7 +10,11 @@ check the exact inequality both ways), at ~30-40 ns per draw.
 
 from __future__ import annotations
 
+import math
+from typing import Protocol
+
 import numpy as np
+from loopsim.simulator.errors import ConfigError
 
 #: Below this many entries, plain ``searchsorted`` is as fast (fixed costs dominate).
 MIN_GUIDED = 4096
@@ -25,9 +29,10 @@ class GuidedSearch:
 
     def __init__(self, cum: np.ndarray) -> None:
         self.cum = cum
+        self._guide: np.ndarray | None = None  # built on the first large draw
 
     def _table(self) -> np.ndarray:
-        table = getattr(self, "_guide", None)
+        table = self._guide
         if table is None:
             n = self.cum.shape[0]
             total = float(self.cum[-1])
@@ -61,4 +66,54 @@ class GuidedSearch:
         return idx
 
 
-__all__ = ["GuidedSearch", "MIN_GUIDED"]
+class UserSampler:
+    """Users drawn in proportion to their session rates (the world's ``activity()``).
+
+    Built from the world at the start of a run; :meth:`refresh` re-reads the rates after
+    a data shift changes them.
+
+    Args:
+        rates: ``(n_users,)`` sessions per day of each user.
+    """
+
+    def __init__(self, rates: np.ndarray) -> None:
+        #: Sessions per day of all users together.
+        self.total_rate = 0.0
+        self.cum_rates = np.zeros(0)
+        self.search = GuidedSearch(self.cum_rates)
+        self.reset(rates)
+
+    def reset(self, rates: np.ndarray) -> None:
+        """Draw by ``rates`` from now on (at the start, and after a data shift)."""
+        rates = np.asarray(rates, dtype=np.float64)
+        total = float(rates.sum())
+        if not math.isfinite(total):
+            raise ConfigError(
+                f"the world's session rate is {total} per day (world.activity() "
+                "has non-finite values): give finite sessions_per_user_per_day."
+            )
+        self.total_rate = total
+        self.cum_rates = np.cumsum(rates)
+        self.search = GuidedSearch(self.cum_rates)
+
+    @classmethod
+    def of(cls, world: HasActivity) -> UserSampler:
+        """The sampler of ``world``'s current session rates."""
+        return cls(world.activity())
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` users drawn in proportion to their session rates (one uniform each)."""
+        draws = rng.random(n) * self.total_rate
+        users = self.search(draws)  # == np.searchsorted(cum_rates, draws, side="right")
+        return np.minimum(users, self.cum_rates.shape[0] - 1).astype(np.int64)
+
+
+class HasActivity(Protocol):
+    """Anything with users' session rates (every :class:`~loopsim.simulator.World`)."""
+
+    def activity(self) -> np.ndarray:
+        """``(n_users,)`` sessions per day."""
+        ...
+
+
+__all__ = ["GuidedSearch", "HasActivity", "MIN_GUIDED", "UserSampler"]

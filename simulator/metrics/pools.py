@@ -27,9 +27,9 @@ items (all sessions counted).
 from __future__ import annotations
 
 import numpy as np
+from loopsim.simulator.contract.click_model import ClickModel
+from loopsim.simulator.contract.world import GroundTruth
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.click_models.base import ClickModel
-from loopsim.simulator.contract.policy import GroundTruth
 from loopsim.simulator.metrics.concentration import coverage, gini
 from loopsim.simulator.metrics.served import top_k_values
 

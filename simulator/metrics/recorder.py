@@ -8,22 +8,24 @@ functions of :mod:`loopsim.simulator.metrics`.
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.click_models.base import ClickModel
-from loopsim.simulator.contract.policy import GroundTruth, Slates
+from loopsim.simulator.contract.batches import Slates
+from loopsim.simulator.contract.click_model import ClickModel
+from loopsim.simulator.contract.world import (
+    GroundTruth,
+    HasPreferences,
+    HasRelevanceVersion,
+    HasUsers,
+    PairsSimilarUsers,
+)
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
 from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
 from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
 from loopsim.simulator.metrics.slices import SliceRecorder
 from loopsim.simulator.metrics.tally import tally
-from loopsim.simulator.metrics.user_tracker import (
-    PairsSimilarUsers,
-    UserConsumption,
-    preference_drift,
-)
-from loopsim.simulator.world.base import HasPreferences, HasRelevanceVersion, HasUsers
+from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift
 
 #: Upper bound on the (sessions × candidates) relevance block scored at once.
 _BLOCK = 1 << 21
@@ -208,7 +210,7 @@ class MetricsRecorder:
             sample = np.flatnonzero(self.rng.random(users.shape[0]) < self.quality_rate)
         if sample.size == 0:
             return None
-        ideal = self._ideal(users[sample], candidates)
+        ideal = self.ideal_slates(users[sample], candidates)
         served = relevance[sample]
         best = self.click_model.best_expected_clicks(ideal)
         values = ndcg(served, ideal)
@@ -221,9 +223,9 @@ class MetricsRecorder:
 
     def best_expected_clicks(self, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """``(B,)`` expected clicks of each user's best slate from ``candidates`` (truth)."""
-        return self.click_model.best_expected_clicks(self._ideal(users, candidates))
+        return self.click_model.best_expected_clicks(self.ideal_slates(users, candidates))
 
-    def _ideal(self, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    def ideal_slates(self, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
         """``(B, k)`` best relevances available to each user, sorted descending."""
         k = min(self.k, candidates.size)
         if self.truth.is_global:

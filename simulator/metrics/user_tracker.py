@@ -15,24 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
 import numpy as np
+from loopsim.simulator.contract.world import HasPreferences
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
 from loopsim.simulator.metrics.users import drift_distance, user_entropy_window
-from loopsim.simulator.world.base import HasPreferences
 
 #: Default number of user pairs sampled for ``homogenization``.
 N_USER_PAIRS = 1000
-
-
-@runtime_checkable
-class PairsSimilarUsers(Protocol):
-    """Optional world hook: each user paired with the user of most similar taste."""
-
-    def nearest_neighbour_pairs(self) -> np.ndarray:
-        """``(P, 2)`` integer user ids, one pair per user."""
-        ...
 
 
 def sample_user_pairs(n_users: int, n_pairs: int, rng: np.random.Generator) -> np.ndarray:

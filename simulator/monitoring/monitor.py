@@ -38,13 +38,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
+from loopsim.simulator.contract.world import HasItemFeatures
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.checks import check_in_range, check_positive_int
 
-__all__ = ["EVENT_KINDS", "Band", "HasItemFeatures", "Monitor", "MonitorOptions", "judge"]
+__all__ = ["EVENT_KINDS", "Band", "Monitor", "MonitorOptions", "judge"]
 
 #: Kinds of events in ``events.parquet``.
 EVENT_KINDS = ("deploy", "alert", "rollback", "accept")
@@ -102,15 +102,6 @@ class MonitorOptions:
         check_in_range("monitor.detect_window", self.detect_window, 0.0, None, low_open=True)
         if self.guard_threshold is not None:
             check_in_range("monitor.guard_threshold", self.guard_threshold, 0.0, 1.0)
-
-
-@runtime_checkable
-class HasItemFeatures(Protocol):
-    """Optional hook: a world whose items have observable features (content embeddings)."""
-
-    def item_features(self, items: np.ndarray) -> np.ndarray:
-        """``(len(items), d)`` features of the items, as a team would log them."""
-        ...
 
 
 class Band:

@@ -1,6 +1,6 @@
 """Worlds: users, items and the ground truth."""
 
-from loopsim.simulator.world.base import World
+from loopsim.simulator.contract.world import World
 from loopsim.simulator.world.chaney import ChaneyWorld
 from loopsim.simulator.world.interest import InterestWorld
 from loopsim.simulator.world.musiclab import MusicLabWorld

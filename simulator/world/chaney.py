@@ -28,9 +28,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.params.component_schema import (
     NonNegative,
     NonNegativeInt,

@@ -31,9 +31,14 @@ docs/validation.md (section "Degenerate feedback loops").
 from __future__ import annotations
 
 import numpy as np
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
-from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, Positive, PositiveInt
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    PositiveInt,
+)
 from loopsim.simulator.world.state import PreferenceViews, UniformActivity, WorldState
 
 

@@ -17,9 +17,14 @@ of a song is its quality. Relevance is the same for every user.
 from __future__ import annotations
 
 import numpy as np
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.contract.policy import Feedback
-from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, Positive, PositiveInt
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    PositiveInt,
+)
 from loopsim.simulator.world.state import UniformActivity, WorldState
 
 

@@ -29,8 +29,9 @@ recommended slates only; organic consumption has its own counters
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.loop.constant_columns import constant
-from loopsim.simulator.contract.policy import ORGANIC, Feedback, GroundTruth
+from loopsim.simulator.contract.batches import ORGANIC, Feedback
+from loopsim.simulator.contract.constant_columns import constant
+from loopsim.simulator.contract.world import GroundTruth
 from loopsim.simulator.loop.user_sampler import GuidedSearch
 
 #: Upper bound on the (sessions × candidates) relevance block drawn at once.
@@ -99,7 +100,7 @@ class OrganicChoice:
 def organic_feedback(times: np.ndarray, users: np.ndarray, items: np.ndarray) -> Feedback:
     """Organic rows: ``source == ORGANIC``, ``rank == 0``, clicked, propensity 1.
 
-    The constant columns are read-only views (:mod:`~loopsim.simulator.loop.constant_columns`).
+    The constant columns are read-only views (:mod:`~loopsim.simulator.contract.constant_columns`).
     """
     n = items.shape[0]
     return Feedback(

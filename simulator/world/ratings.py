@@ -22,9 +22,15 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, Positive, PositiveInt, Range
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    PositiveInt,
+    Range,
+)
 from loopsim.simulator.world.ratings_io import Ratings, check_variance, read_ratings
 from loopsim.simulator.world.state import WorldState
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.checks import check_in_range
 
-__all__ = ["DRIFT_KINDS", "SHOCK_TARGETS", "DataShift", "ShiftState", "ShiftingWorld"]
+__all__ = ["DRIFT_KINDS", "SHOCK_TARGETS", "DataShift", "ShiftState"]
 
 #: The kinds of item drift.
 DRIFT_KINDS = ("none", "trend", "random_walk", "shock")
@@ -274,23 +274,3 @@ class ShiftState:
         return changed_quality, changed_activity
 
 
-@runtime_checkable
-class ShiftingWorld(Protocol):
-    """Optional hook: a world with a data shift, advanced by the engine on its clock.
-
-    The engine calls :meth:`advance` at every time of :meth:`DataShift.change_times`
-    (catalogue phase) and re-reads ``activity()`` when it says the activity changed.
-    """
-
-    @property
-    def data_shift(self) -> DataShift:
-        """The world's shift options (inactive ones when no shift is set)."""
-        ...
-
-    def advance(self, t: float) -> bool:
-        """Apply the shift up to day ``t``; return True when ``activity()`` changed."""
-        ...
-
-    def user_arrival_times(self) -> np.ndarray:
-        """``(n_users,)`` day each user joins the population."""
-        ...

@@ -1,6 +1,6 @@
 """State the built-in worlds share: the population's parameters and a growing catalogue.
 
-:class:`~loopsim.simulator.world.base.World` and its optional hooks stay Protocols: a
+:class:`~loopsim.simulator.contract.world.World` and its optional hooks stay Protocols: a
 user's world is structural and need not inherit anything from here. These small mixins
 only hold what the built-in worlds would otherwise each repeat; they draw nothing:
 
@@ -8,7 +8,7 @@ only hold what the built-in worlds would otherwise each repeat; they draw nothin
   ``n_initial_items``, ``sessions_per_user_per_day``, ``seed``), the count of item ids
   created (``n_items``) and the relevance ``version``;
 * :class:`UniformActivity` -- ``activity()`` when every user has the same rate;
-* :class:`PreferenceViews` -- the :class:`~loopsim.simulator.world.base.HasPreferences`
+* :class:`PreferenceViews` -- the :class:`~loopsim.simulator.contract.world.HasPreferences`
   hook, as read-only views of ``_preferences`` and ``_initial_preferences``.
 """
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.runner import run_config
 from loopsim.experiments.compare import slice_report
 from loopsim.experiments.compare.aggregate import scan_metrics
 from loopsim.experiments.compare.cli import compare
-from loopsim.experiments.cli.run import CONF_DIR
-from loopsim.experiments.cli.runner import run_config
 from loopsim.experiments.runs.table import find_run_dirs, read_run, runs_table
 
 SMALL = ["horizon=10", "world.n_users=400", "world.n_items=80", "slate_size=5",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.cli.config_checks import validate_config
+from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.simulator.errors import ConfigError
 from omegaconf import DictConfig, OmegaConf, open_dict
 

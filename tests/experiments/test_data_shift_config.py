@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from hydra import compose, initialize_config_dir
+from loopsim.experiments.cli.config_checks import validate_config
 from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.cli.runner import monitor_options, slice_options
-from loopsim.experiments.cli.config_checks import validate_config
 from loopsim.simulator.errors import ConfigError
 from omegaconf import DictConfig
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
+from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.compare import plots
 from loopsim.experiments.compare.cli import compare, main
-from loopsim.experiments.cli.run import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_METRICS = {"drift_distance", "user_entropy_window", "homogenization"}

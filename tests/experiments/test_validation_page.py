@@ -6,15 +6,15 @@ import re
 from pathlib import Path
 
 import numpy as np
-from loopsim.experiments.reproduce.studies import (
+from loopsim.experiments.reproduce.figures import draw_figures
+from loopsim.experiments.reproduce.page import render
+from loopsim.experiments.reproduce.results import (
     ChaneyResult,
     DriftResult,
     MusicLabResult,
     TrialOfferTheory,
     Validation,
 )
-from loopsim.experiments.reproduce.figures import draw_figures
-from loopsim.experiments.reproduce.page import render
 
 
 def _fake() -> Validation:

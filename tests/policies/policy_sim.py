@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 
 #: The examination curve of the issue's propensity-estimation evidence.
 EXAMINATION = [0.68, 0.61, 0.48, 0.34, 0.28, 0.20, 0.11, 0.10, 0.08, 0.06]

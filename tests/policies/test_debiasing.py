@@ -11,7 +11,7 @@ from loopsim.policies.estimators import (
     InversePropensityCTR,
     PositionAwareLogistic,
 )
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import kendall_tau_b
 from loopsim.simulator.params.component_schema import check_arguments

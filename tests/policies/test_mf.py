@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.policies.estimators import ImplicitMF
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import check_arguments
 from policy_sim import Recorder, simulate

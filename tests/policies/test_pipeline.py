@@ -19,10 +19,10 @@ from loopsim.policies.pipeline import (
 )
 from loopsim.policies.selectors import EpsilonGreedySelector, Greedy, SoftmaxSelector
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract.policy import ORGANIC, RECOMMENDED, Feedback, SlateRequest, Slates
+from loopsim.simulator.checker.testing import assert_policy_ok
+from loopsim.simulator.contract.batches import ORGANIC, RECOMMENDED, Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import ConfigError, PolicyContractError
 from loopsim.simulator.io.impression_log import ImpressionLog
-from loopsim.simulator.checker.testing import assert_policy_ok
 
 BACKENDS = ["numpy", "faiss"] if faiss_available() else ["numpy"]
 
@@ -46,7 +46,7 @@ def run(policy: object, horizon: float = 3.0, k: int = 5, log: ImpressionLog | N
 
 def metrics(sim: Simulation) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
-    for _, name, value in sim.rows:
+    for _, name, value in sim.state.metrics.rows:
         out.setdefault(name, []).append(value)
     return out
 
@@ -121,7 +121,7 @@ def test_stage_schedules_train_each_stage_on_its_own_cadence() -> None:
     stages = policy.stage_metrics()
     assert stages["trainings_retrieval"] == 4  # days 0.25 (first data), 1, 2 and 3 (the end)
     assert stages["trainings_ranker"] == 4  # 0.25, 0.5, 0.75, 1.0, then kept
-    assert sim.recorder.sessions > 0
+    assert sim.state.recorder.sessions > 0
 
 
 def test_plain_feedback_has_no_versions_and_joins_with_versioned() -> None:

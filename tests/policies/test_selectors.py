@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from loopsim.policies.selectors import RandPairSelector, RandTopNSelector, SoftmaxSelector
 from loopsim.policies.selectors.softmax import plackett_luce_marginals
-from loopsim.simulator.contract.policy import SlateRequest
+from loopsim.simulator.contract.batches import SlateRequest
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import check_arguments
 

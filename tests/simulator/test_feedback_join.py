@@ -8,7 +8,7 @@ import pickle
 
 import numpy as np
 import pytest
-from loopsim.simulator.contract.policy import FEEDBACK_COLUMNS, Feedback, Slates
+from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback, Slates
 from loopsim.simulator.contract.feedback_join import JoinedFeedback
 
 COLUMNS = [*FEEDBACK_COLUMNS, "versions"]

@@ -13,16 +13,18 @@ from loopsim.simulator import (
     SyntheticWorld,
     check_policy,
 )
-from loopsim.simulator.contract.policy import GroundTruth, UsesGroundTruth, UsesPolicyStream, hooks_of
-from loopsim.simulator.loop.hooks import connect
-from loopsim.simulator.world.base import (
+from loopsim.simulator.contract.policy import UsesGroundTruth, UsesPolicyStream
+from loopsim.simulator.contract.registry import hooks_of
+from loopsim.simulator.contract.world import (
     ConvertsSlates,
+    GroundTruth,
     HasHistory,
     HasOrganic,
     HasPreferences,
     HasRelevanceVersion,
     World,
 )
+from loopsim.simulator.loop.hooks import connect
 from loopsim.simulator.world.musiclab import MusicLabWorld
 
 
@@ -31,14 +33,14 @@ class SpyEstimator(BetaCTR):
 
     def __init__(self) -> None:
         super().__init__()
-        self.truths: list[object] = []
-        self.metric_calls = 0
+        self._truths: list[object] = []  # test state: private, as check_policy asks
+        self._metric_calls = 0
 
     def use_ground_truth(self, truth: GroundTruth) -> None:
-        self.truths.append(truth)
+        self._truths.append(truth)
 
     def policy_metrics(self) -> dict[str, float]:
-        self.metric_calls += 1
+        self._metric_calls += 1
         return {"spy": 1.0}
 
 
@@ -61,9 +63,9 @@ def test_hooks_of_parts_are_found_once_and_used() -> None:
     spy = SpyEstimator()
     world = SyntheticWorld(n_users=50, n_items=30, item_arrival_rate=0.0)
     result = _run(ComposedPolicy(spy, Greedy()), world)
-    assert spy.truths == [world]  # it declared UsesGroundTruth
+    assert spy._truths == [world]  # it declared UsesGroundTruth
     spy_rows = result.metrics.filter(result.metrics["metric"] == "policy_spy")
-    assert spy_rows.height == spy.metric_calls == 3  # one per snapshot
+    assert spy_rows.height == spy._metric_calls == 3  # one per snapshot
 
 
 def test_check_policy_reports_the_hooks_of_the_policy_and_its_parts() -> None:

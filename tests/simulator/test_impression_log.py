@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract.policy import Feedback, Slates
+from loopsim.simulator.contract.batches import Feedback, Slates
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.io.impression_log import ImpressionLog
 

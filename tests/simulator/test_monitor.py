@@ -16,8 +16,8 @@ from loopsim.simulator import (
     Slates,
 )
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.monitoring.monitor import Band, MonitorOptions, judge
 from loopsim.simulator.io.results import RunResult
+from loopsim.simulator.monitoring.monitor import Band, MonitorOptions, judge
 
 from tests.builtins import make_policy
 from tests.conftest import tiny_world

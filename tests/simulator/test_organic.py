@@ -10,9 +10,9 @@ from loopsim.policies import ComposedPolicy
 from loopsim.policies.estimators import BetaCTR, ClickCount
 from loopsim.policies.selectors import Greedy
 from loopsim.simulator import ConfigError, Feedback, PositionBasedModel, Simulation, SyntheticWorld
-from loopsim.simulator.loop.config import SimulationConfig
-from loopsim.simulator.contract.policy import ORGANIC
+from loopsim.simulator.contract.batches import ORGANIC
 from loopsim.simulator.io.impression_log import ImpressionLog
+from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.world.organic_choice import organic_items
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hydra import compose, initialize_config_dir
-from loopsim.experiments.ope.offline_vs_online import analyse, summarize, write_report
-from loopsim.experiments.ope.log import open_run
-from loopsim.experiments.ope.truth_reader import Truth
 from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.ope.log import open_run
+from loopsim.experiments.ope.offline_vs_online import analyse, summarize, write_report
+from loopsim.experiments.ope.truth_reader import Truth
 from loopsim.simulator.errors import DataError
 
 from tests.experiments.ope.conftest import logged_run

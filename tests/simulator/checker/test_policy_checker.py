@@ -8,7 +8,8 @@ import threading
 import numpy as np
 import pytest
 from loopsim.simulator import Feedback, PolicyContractError, SlateRequest, Slates, check_policy
-from loopsim.simulator.checker import CHECKS, check_no_repeats, policy_checks
+from loopsim.simulator.checker import CHECKS, policy_checks
+from loopsim.simulator.checker.checks import check_no_repeats
 from loopsim.simulator.checker.testing import assert_policy_ok, parametrize_with_checks
 
 
@@ -17,7 +18,9 @@ class Broken:
 
     def __init__(self, flaw: str | None = None) -> None:
         self.flaw = flaw
-        self.seen = np.zeros(0, dtype=np.int64)
+        self._seen = np.zeros(0, dtype=np.int64)
+        if flaw == "state_in_init":
+            self.cache: dict[int, float] = {}  # the flaw under test: public derived state
 
     def rank(self, request: SlateRequest) -> object:
         flaw, b, k = self.flaw, request.batch_size, request.k
@@ -39,8 +42,8 @@ class Broken:
             items = idx
         if flaw == "repeats":
             items[:, -1] = items[:, 0]
-        if flaw == "stale_ids" and self.seen.size:
-            items = np.broadcast_to(self.seen[:k], (b, k))
+        if flaw == "stale_ids" and self._seen.size:
+            items = np.broadcast_to(self._seen[:k], (b, k))
         if flaw == "rank_raises" and k > 1:
             raise KeyError("boom")
         if flaw == "propensity_zero":
@@ -52,8 +55,8 @@ class Broken:
     def update(self, feedback: Feedback) -> None:
         if self.flaw == "empty_update":
             feedback.item.max()  # fails on an empty batch
-        if len(feedback) and not self.seen.size:
-            self.seen = np.unique(feedback.item)
+        if len(feedback) and not self._seen.size:
+            self._seen = np.unique(feedback.item)
 
     def item_scores(self, items: np.ndarray) -> np.ndarray:
         if self.flaw == "scores_shape":
@@ -68,12 +71,15 @@ class NoUpdate:
 
 
 class Uncopyable(Broken):
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock = threading.Lock()
+    def __init__(self, flaw: str | None = None) -> None:
+        super().__init__(flaw)
+        self._lock = threading.Lock()
 
 
 FLAWS = [
+    ("state_in_init", "check_constructors_only_store",
+     r"the constructor of Broken sets `cache`, which is not a parameter \(parameters: flaw\)"
+     r"\. A constructor only stores its parameters.*`self\._cache = None`"),
     ("list", "check_slate_shape_and_dtype", r"rank\(\) returned list; expected simulator\.Slates"),
     ("float_items", "check_slate_shape_and_dtype", r"dtype float64; expected an integer"),
     ("flat", "check_slate_shape_and_dtype", r"shape \(1,\); expected \(B, k\) = \(1, 1\)"),
@@ -144,7 +150,7 @@ def test_uncopyable_policy_is_diagnosed() -> None:
 def test_the_checked_instance_is_not_modified() -> None:
     policy = Broken()
     check_policy(policy, name="mine")
-    assert policy.seen.size == 0
+    assert policy._seen.size == 0
 
 
 def test_name_appears_in_messages_and_single_checks_run_alone() -> None:

@@ -6,7 +6,7 @@ import loopsim.simulator.metrics.recorder as recorder
 import numpy as np
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.contract.policy import Feedback, Slates
+from loopsim.simulator.contract.batches import Feedback, Slates
 
 from tests.builtins import make_policy
 

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.metrics.slices import SliceOptions, taste_clusters
 from loopsim.simulator.io.results import RunResult
+from loopsim.simulator.metrics.slices import SliceOptions, taste_clusters
 
 from tests.builtins import make_policy
 from tests.conftest import tiny_world

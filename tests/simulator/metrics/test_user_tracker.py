@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from loopsim.simulator.contract.world import HasPreferences
 from loopsim.simulator.metrics.user_tracker import (
     UserConsumption,
     preference_drift,
     sample_user_pairs,
 )
-from loopsim.simulator.world.base import HasPreferences
 
 
 def test_sampled_pairs_are_of_distinct_users_in_range() -> None:
@@ -87,7 +87,7 @@ def test_user_metrics_leave_every_other_metric_unchanged(monkeypatch: pytest.Mon
     """The pairs come from a spawned child stream: the metric stream's draws are intact."""
     import polars as pl
     from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-    from loopsim.simulator.contract.policy import SlateRequest, Slates
+    from loopsim.simulator.contract.batches import SlateRequest, Slates
 
     class Shuffle:
         def rank(self, request: SlateRequest) -> Slates:

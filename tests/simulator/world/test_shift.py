@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator import PositionBasedModel, SimulationConfig
-from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.world import SyntheticWorld
 from loopsim.simulator.world.shift import DataShift
 
@@ -102,7 +102,7 @@ def run(shift: dict | None, tick: float = 0.05) -> Simulation:
 
 def test_seasonal_sessions_follow_the_cycle() -> None:
     sim = run({"season_weekly": 0.8})
-    rows = {(t, m): v for t, m, v in sim.rows}
+    rows = {(t, m): v for t, m, v in sim.state.metrics.rows}
     first_half = sum(rows[(float(d), "sessions_window")] for d in range(1, 4))
     second_half = sum(rows[(float(d), "sessions_window")] for d in range(5, 8))
     assert first_half > 1.5 * second_half  # sin(2 pi t / 7) > 0 on days 0-3.5
@@ -110,7 +110,7 @@ def test_seasonal_sessions_follow_the_cycle() -> None:
 
 def test_cohort_raises_the_session_rate_when_it_arrives() -> None:
     sim = run({"cohort_time": 7.0, "cohort_share": 0.5})
-    rows = {(t, m): v for t, m, v in sim.rows}
+    rows = {(t, m): v for t, m, v in sim.state.metrics.rows}
     before = np.mean([rows[(float(d), "sessions_window")] for d in range(2, 8)])
     after = np.mean([rows[(float(d), "sessions_window")] for d in range(9, 15)])
     assert after > 1.6 * before

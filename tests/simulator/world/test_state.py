@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from loopsim.simulator.contract.world import HasPreferences
 from loopsim.simulator.world import (
     ChaneyWorld,
     InterestWorld,
@@ -11,7 +12,6 @@ from loopsim.simulator.world import (
     RatingsWorld,
     SyntheticWorld,
 )
-from loopsim.simulator.world.base import HasPreferences
 from loopsim.simulator.world.state import PreferenceViews, UniformActivity, WorldState
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.simulator.contract.policy import Feedback, Slates
+from loopsim.simulator.contract.batches import Feedback, Slates
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import check_arguments
 from loopsim.simulator.world import SyntheticWorld

@@ -1,8 +1,11 @@
-"""What a click model provides: sampled feedback and exact expected clicks."""
+"""The contract of a click model: how position matters, sampled and in expectation.
+
+:class:`ClickModel` is required; :class:`ConvertingClickModel` is its optional hook (a
+conversion step after a click, e.g. a download with the item's quality).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -64,45 +67,4 @@ class ConvertingClickModel(Protocol):
         """Return ``(clicks, rewards)``, each ``(B, k)``; rewards come from ``conversion``."""
         ...
 
-
-def sample_feedback(
-    click_model: ClickModel,
-    conversion_of_slates: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
-    users: np.ndarray,
-    slates: np.ndarray,
-    relevance: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sample ``(clicks, rewards)`` of served slates, with a conversion step when there is one.
-
-    Args:
-        click_model: The run's click model.
-        conversion_of_slates: The world's optional hook
-            (:class:`~loopsim.simulator.world.base.ConvertsSlates`), resolved once when
-            the run starts: ``(users, slates) -> (B, k)`` conversion probabilities for a
-            :class:`ConvertingClickModel`; ``None`` converts every click.
-        users: ``(B,)`` users of the sessions.
-        slates: ``(B, k)`` served item ids.
-        relevance: ``(B, k)`` the world's relevance of the served items.
-        rng: The clicks stream.
-    """
-    if _is_converting(click_model):
-        conversion = (
-            np.ones(relevance.shape) if conversion_of_slates is None
-            else conversion_of_slates(users, slates)
-        )
-        return click_model.sample_conversions(relevance, conversion, rng)
-    return click_model.sample(relevance, rng)
-
-
-#: Whether each click-model class is a ConvertingClickModel: a runtime protocol check
-#: costs ~20 us, and it was made once per served batch.
-_CONVERTING: dict[type, bool] = {}
-
-
-def _is_converting(click_model: object) -> bool:
-    kind = type(click_model)
-    known = _CONVERTING.get(kind)
-    if known is None:
-        known = _CONVERTING[kind] = isinstance(click_model, ConvertingClickModel)
-    return known
+__all__ = ["ClickModel", "ConvertingClickModel"]

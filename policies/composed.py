@@ -22,63 +22,12 @@ estimator from ``conf/policy/estimator/`` under a selector from ``conf/policy/se
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
 import numpy as np
-from loopsim.simulator.contract.policy import Feedback, HasPosterior, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.selector import ChecksEstimator, Selector
 
-__all__ = ["ChecksEstimator", "ComposedPolicy", "Estimator", "HasPosterior", "Selector"]
-
-
-@runtime_checkable
-class Estimator(Protocol):
-    """What a policy believes about items.
-
-    Attributes:
-        personalized: ``True`` when scores depend on the user (use ``user_scores``).
-        version: Changes whenever the scores may have changed (after an update), so
-            selectors can cache a global ranking per version.
-    """
-
-    @property
-    def personalized(self) -> bool:
-        """Whether scores depend on the user."""
-        ...
-
-    @property
-    def version(self) -> int:
-        """Changes whenever the scores may have changed."""
-        ...
-
-    def update(self, feedback: Feedback) -> None:
-        """Learn from logged feedback (may be empty)."""
-        ...
-
-    def scores(self, items: np.ndarray) -> np.ndarray:
-        """``(I,)`` population-level score of each item id; higher is better."""
-        ...
-
-    def user_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """``(U, I)`` score of each item for each user (personalized estimators)."""
-        ...
-
-
-@runtime_checkable
-class Selector(Protocol):
-    """Turns an estimator's scores into slates."""
-
-    def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
-        """Return the slates for ``request`` given the estimator's current scores."""
-        ...
-
-
-@runtime_checkable
-class ChecksEstimator(Protocol):
-    """Optional selector hook: refuse, when composed, an estimator it cannot work over."""
-
-    def check_estimator(self, estimator: Estimator) -> None:
-        """Raise :class:`~loopsim.simulator.errors.ConfigError` naming the fix, or return."""
-        ...
+__all__ = ["ComposedPolicy"]
 
 
 class ComposedPolicy:

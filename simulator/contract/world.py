@@ -1,9 +1,10 @@
-"""What the engine needs from a world: the population, the catalogue's items and the truth.
+"""The contract of a world: what the engine and the metrics need from it.
 
-:class:`World` is the required part (it extends
-:class:`~loopsim.simulator.contract.policy.GroundTruth`). The optional hooks are small
-runtime-checkable protocols, checked once when the run starts (never looked up inside
-the loop):
+:class:`GroundTruth` is the truth as metrics read it (and oracle baselines only);
+:class:`World` is the required part of a world (it extends :class:`GroundTruth`). The
+optional hooks are small runtime-checkable protocols, checked once when the run starts
+(never looked up inside the loop); :mod:`.registry` lists every optional hook of every
+extension point with its meaning:
 
 * :class:`HasHistory` -- ``history()``: logged feedback the policy learns from before
   the first session (a ratings world's warm start);
@@ -19,24 +20,52 @@ the loop):
 * :class:`HasOrganic` -- ``organic`` and ``organic_sharpness``: an open world, whose users
   also find items outside the recommender (:mod:`loopsim.simulator.world.organic_choice`); a world
   without them is the closed loop.
+* :class:`ShiftingWorld` -- ``data_shift`` and ``advance(t)``: a world whose truth
+  changes at known times (:mod:`loopsim.simulator.world.shift`);
+* :class:`HasItemFeatures` -- ``item_features(items)``: what a team's monitor can see
+  of served items (feature drift);
+* :class:`PairsSimilarUsers` -- ``nearest_neighbour_pairs()``: each user paired with the
+  user of most similar taste, for the homogenization of similar users.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-from loopsim.simulator.contract.policy import Feedback, GroundTruth
+from loopsim.simulator.contract.batches import Feedback
 
-__all__ = [
-    "ConvertsSlates",
-    "HasHistory",
-    "HasOrganic",
-    "HasPreferences",
-    "HasRelevanceVersion",
-    "HasUsers",
-    "World",
-]
+if TYPE_CHECKING:
+    from loopsim.simulator.world.shift import DataShift
+
+
+@runtime_checkable
+class GroundTruth(Protocol):
+    """The world's truth, as exposed to metrics (and to oracle baselines only)."""
+
+    @property
+    def is_global(self) -> bool:
+        """True when relevance does not depend on the user (everyone agrees)."""
+        ...
+
+    @property
+    def version(self) -> int:
+        """Counter that changes whenever relevance may have changed (drift, new items)."""
+        ...
+
+    def relevance(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(U, I)`` probability that each user clicks each item once examined."""
+        ...
+
+    def relevance_of_slates(self, users: np.ndarray, slates: np.ndarray) -> np.ndarray:
+        """``(B, k)`` relevance of ``slates[b, r]`` for ``users[b]``."""
+        ...
+
+    def true_value(self, items: np.ndarray) -> np.ndarray:
+        """``(I,)`` the items' click probability once examined for a random *session*:
+        relevance averaged over users weighted by their activity (sessions per day), as
+        clicks are; its order is the true ranking."""
+        ...
 
 
 @runtime_checkable
@@ -169,3 +198,43 @@ class HasUsers(Protocol):
     """The population size (every :class:`World`; optional for a bare ground truth)."""
 
     n_users: int
+
+
+@runtime_checkable
+class ShiftingWorld(Protocol):
+    """Optional hook: a world with a data shift, advanced by the engine on its clock.
+
+    The engine calls :meth:`advance` at every time of :meth:`DataShift.change_times`
+    (catalogue phase) and re-reads ``activity()`` when it says the activity changed.
+    """
+
+    @property
+    def data_shift(self) -> DataShift:
+        """The world's shift options (inactive ones when no shift is set)."""
+        ...
+
+    def advance(self, t: float) -> bool:
+        """Apply the shift up to day ``t``; return True when ``activity()`` changed."""
+        ...
+
+    def user_arrival_times(self) -> np.ndarray:
+        """``(n_users,)`` day each user joins the population."""
+        ...
+
+
+@runtime_checkable
+class HasItemFeatures(Protocol):
+    """Optional hook: a world whose items have observable features (content embeddings)."""
+
+    def item_features(self, items: np.ndarray) -> np.ndarray:
+        """``(len(items), d)`` features of the items, as a team would log them."""
+        ...
+
+
+@runtime_checkable
+class PairsSimilarUsers(Protocol):
+    """Optional world hook: each user paired with the user of most similar taste."""
+
+    def nearest_neighbour_pairs(self) -> np.ndarray:
+        """``(P, 2)`` integer user ids, one pair per user."""
+        ...

@@ -1,0 +1,216 @@
+"""The columnar batches that cross every contract: slate requests, slates and feedback.
+
+Frozen dataclasses of numpy arrays, one row per session or impression (never one Python
+object per impression).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from loopsim.simulator.contract.constant_columns import constant, ranks
+
+
+@dataclass(frozen=True)
+class SlateRequest:
+    """A batch of sessions to serve.
+
+    Attributes:
+        t: Simulated time of the batch, in days.
+        users: ``(B,)`` int64 ids of the users whose sessions are served.
+        candidates: ``(n,)`` int64 ids of the items available now, sorted ascending,
+            read-only. The same array object is passed until the catalogue changes, so
+            a policy may cache work keyed on ``candidates is previous_candidates``.
+        k: Slate size: how many items to rank for each session (``k <= n``).
+        rng: The policy's own random generator. All of a policy's randomness must come
+            from it so that runs are reproducible.
+    """
+
+    t: float
+    users: np.ndarray
+    candidates: np.ndarray
+    k: int
+    rng: np.random.Generator
+
+    @property
+    def batch_size(self) -> int:
+        """Number of sessions ``B`` in the batch."""
+        return int(self.users.shape[0])
+
+
+@dataclass(frozen=True)
+class Slates:
+    """A policy's answer to a :class:`SlateRequest`.
+
+    Attributes:
+        items: ``(B, k)`` integer item ids drawn from the request's candidates, no id
+            repeated within a row; row ``b`` is the slate of ``users[b]``, column ``r``
+            is rank ``r + 1``. A policy serving one shared slate may return a
+            broadcast view (``np.broadcast_to(row, (B, k))``); the engine then validates
+            and counts that row once.
+        propensities: ``(B, k)`` floats in (0, 1]: the probability that the item was
+            placed at that rank given the policy's state, for inverse-propensity
+            estimators. ``None`` means the policy is deterministic (propensity 1).
+            A randomized policy must never claim 1 for a random placement: built-in
+            selectors log exact marginals (epsilon-greedy, RandTop-N, RandPair,
+            softmax, uniform) or, for Thompson sampling, whose marginals have no
+            closed form, a Monte-Carlo estimate from the same posterior
+            (``(count + 1) / (M + 1)`` over ``M = policy.selector.propensity_draws`` posterior
+            slates per model version). Random tie-breaking among exactly equal scores
+            is not counted as randomization: the logged value is the propensity
+            given the session's tie draw.
+        versions: Optional ``{stage: model version}`` of the models that served the
+            batch (e.g. ``{"retrieval": 3, "ranker": 7}`` for a pipeline). The engine
+            copies them onto every impression of the batch (:attr:`Feedback.versions`)
+            and into the impression log as ``version_<stage>`` columns. ``None``: not
+            logged.
+    """
+
+    items: np.ndarray
+    propensities: np.ndarray | None = None
+    versions: Mapping[str, int] | None = None
+
+    @property
+    def is_shared(self) -> bool:
+        """True when every row is the same view of one row (a broadcast slate)."""
+        return self.items.ndim == 2 and self.items.shape[0] > 0 and self.items.strides[0] == 0
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Logged feedback, one row per impression (columnar).
+
+    Attributes:
+        t: ``(N,)`` float64 session times, in days.
+        user: ``(N,)`` int64 user ids.
+        item: ``(N,)`` int64 item ids.
+        rank: ``(N,)`` int16 1-based rank at which the item was shown.
+        click: ``(N,)`` bool, whether the impression was clicked.
+        reward: ``(N,)`` float32 conversion value (rating, download...); equals
+            ``click`` under click models without a conversion step.
+        propensity: ``(N,)`` float32 probability that the item was placed at that rank
+            (1.0 for a deterministic policy and for organic rows).
+        source: ``(N,)`` int8 where the row comes from: :data:`RECOMMENDED` (0, a
+            slate the policy served) or :data:`ORGANIC` (1, an item the user found on
+            their own: search, browsing, links; logged with ``rank == 0``,
+            ``click == True``). A policy may learn from organic rows or ignore them;
+            position-aware and impression-based estimators must skip them.
+        versions: Optional ``{stage: (N,) int64}`` model version of each stage that
+            served the row (from :attr:`Slates.versions`); ``-1`` where a row was served
+            without that stage's version. ``None`` when no served batch had versions.
+    """
+
+    t: np.ndarray
+    user: np.ndarray
+    item: np.ndarray
+    rank: np.ndarray
+    click: np.ndarray
+    reward: np.ndarray
+    propensity: np.ndarray
+    versions: Mapping[str, np.ndarray] | None = None
+    # A factory, not a default: no class attribute, so JoinedFeedback joins it lazily.
+    source: np.ndarray | None = field(default_factory=lambda: None)
+
+    def __post_init__(self) -> None:
+        if self.source is None:  # recommended rows unless told otherwise
+            object.__setattr__(self, "source", np.zeros(self.item.shape[0], dtype=np.int8))
+
+    @property
+    def recommended(self) -> np.ndarray:
+        """``(N,)`` bool mask of the rows served by the policy (not organic)."""
+        return self.source == RECOMMENDED
+
+    def __len__(self) -> int:
+        return int(self.item.shape[0])
+
+    @classmethod
+    def empty(cls) -> Feedback:
+        """A feedback batch with no rows (the policy must accept it in ``update``)."""
+        return cls(**{name: np.empty(0, dtype=dt) for name, dt in _FEEDBACK_DTYPES.items()})
+
+    @classmethod
+    def concat(cls, batches: Sequence[Feedback]) -> Feedback:
+        """Concatenate batches row-wise, in order."""
+        if not batches:
+            return cls.empty()
+        if len(batches) == 1:
+            return batches[0]
+        columns = {name: np.concatenate([getattr(b, name) for b in batches])
+                   for name in FEEDBACK_COLUMNS}
+        return cls(**columns, versions=join_versions(batches))
+
+    @classmethod
+    def from_slates(
+        cls,
+        times: np.ndarray,
+        users: np.ndarray,
+        slates: Slates,
+        clicks: np.ndarray,
+        rewards: np.ndarray,
+    ) -> Feedback:
+        """Flatten a served batch (``B`` sessions × ``k`` ranks) into impression rows."""
+        b, k = slates.items.shape
+        propensity = (
+            constant(1.0, np.float32, b * k)
+            if slates.propensities is None
+            else np.asarray(slates.propensities, dtype=np.float32).reshape(-1)
+        )
+        return cls(
+            t=np.repeat(np.asarray(times, dtype=np.float64), k),
+            user=np.repeat(np.asarray(users, dtype=np.int64), k),
+            item=np.ascontiguousarray(slates.items, dtype=np.int64).reshape(-1),
+            rank=ranks(k, b),
+            click=np.asarray(clicks, dtype=np.bool_).reshape(-1),
+            reward=np.asarray(rewards, dtype=np.float32).reshape(-1),
+            propensity=propensity,
+            versions=None if slates.versions is None else {
+                stage: np.full(b * k, int(v), dtype=np.int64)
+                for stage, v in slates.versions.items()},
+            source=constant(RECOMMENDED, np.int8, b * k),
+        )
+
+    def select(self, mask: np.ndarray) -> Feedback:
+        """The rows where ``mask`` is true."""
+        versions = None if self.versions is None else {
+            stage: v[mask] for stage, v in self.versions.items()}
+        return Feedback(**{name: getattr(self, name)[mask] for name in FEEDBACK_COLUMNS},
+                        versions=versions)
+
+
+def join_versions(batches: Sequence[Feedback]) -> dict[str, np.ndarray] | None:
+    """The ``versions`` of batches joined row-wise; ``-1`` where a batch lacks a stage."""
+    stages: dict[str, None] = {}
+    for b in batches:
+        stages.update(dict.fromkeys(b.versions or ()))
+    if not stages:
+        return None
+    return {stage: np.concatenate([
+        np.asarray(b.versions[stage], dtype=np.int64) if b.versions and stage in b.versions
+        else np.full(len(b), -1, dtype=np.int64) for b in batches]) for stage in stages}
+
+
+_FEEDBACK_DTYPES: dict[str, type] = {
+    "t": np.float64,
+    "user": np.int64,
+    "item": np.int64,
+    "rank": np.int16,
+    "click": np.bool_,
+    "reward": np.float32,
+    "propensity": np.float32,
+    "source": np.int8,
+}
+
+
+RECOMMENDED = 0
+
+
+ORGANIC = 1
+
+
+FEEDBACK_COLUMNS: tuple[str, ...] = tuple(_FEEDBACK_DTYPES)
+
+
+__all__ = ["FEEDBACK_COLUMNS", "ORGANIC", "RECOMMENDED", "Feedback", "SlateRequest", "Slates",
+           "join_versions"]
