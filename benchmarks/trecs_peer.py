@@ -32,7 +32,8 @@ import numpy as np
 from loopsim.experiments.bench.cli import run_worker
 from loopsim.experiments.bench.timed_run import build, run_timed
 
-#: Runs a worker spec in a fresh interpreter (``loopsim.experiments.bench.cli.run_worker``), or None.
+#: Runs a worker spec in a fresh interpreter
+#: (``loopsim.experiments.bench.cli.run_worker``), or None.
 Runner = Any
 
 
@@ -117,7 +118,8 @@ def compare(n_users: int = 1000, n_items: int = 1250, steps: int = 100, slate: i
         steps: T-RECS steps = loopsim days.
         slate: Items shown per interaction / session.
         seed: Seed of both.
-        runner: ``loopsim.experiments.bench.cli.run_worker``, to run each side in a fresh interpreter
+        runner: ``loopsim.experiments.bench.cli.run_worker``, to run each side in a fresh
+            interpreter
             with the same environment (BLAS threads); ``None`` runs both in this one.
         repeat: Runs of the loopsim side (fastest kept); T-RECS runs once.
 

@@ -1,1 +1,1 @@
-"""``loopsim-bench``: throughput, memory and time split of loopsim, against bare numpy references."""
+"""``loopsim-bench``: throughput, memory and time split of loopsim, against numpy references."""

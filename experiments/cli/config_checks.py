@@ -8,7 +8,8 @@ module checks the rest against the declarations, in one pass:
   :class:`~loopsim.simulator.SimulationConfig` (the timing);
 * every node with a ``_target_`` (the world, the click model, the policy, its estimator
   and selector, a user's own class alike) against its class's constructor
-  (:func:`loopsim.simulator.params.component_schema.check_arguments`): unknown keys, missing ones, types,
+  (:func:`loopsim.simulator.params.component_schema.check_arguments`): unknown keys,
+  missing ones, types,
   ranges;
 * the rules that tie keys together (``slate_size`` against the catalogue and the
   examination curve).

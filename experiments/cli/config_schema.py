@@ -11,7 +11,8 @@ fails there, naming ``full_key: tick``); the ranges stay on the fields
 :func:`loopsim.experiments.cli.config_checks.validate_config` before the run.
 
 Components (world, click model, policy and its parts) are not in the ConfigStore: each is
-checked against its own ``_target_`` class's constructor (:mod:`loopsim.simulator.params.component_schema`),
+checked against its own ``_target_`` class's constructor
+(:mod:`loopsim.simulator.params.component_schema`),
 so a user's own class plugs in exactly as a built-in does.
 """
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class CompareCallback(Callback):
-    """Run :func:`loopsim.experiments.compare.cli.compare` on the sweep folder at the end of a multirun.
+    """Run :func:`~loopsim.experiments.compare.cli.compare` on the sweep folder after a multirun.
 
     Args:
         plots: Draw the figures too (tables only when false).

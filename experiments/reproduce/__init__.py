@@ -1,4 +1,4 @@
-"""Reproduce published results on the literature worlds (``python -m loopsim.experiments.reproduce``).
+"""Reproduce published results: ``python -m loopsim.experiments.reproduce``.
 
 :mod:`.studies` runs the checks, :mod:`.figures` draws them and :mod:`.page` renders
 docs/validation.md.

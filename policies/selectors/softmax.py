@@ -99,7 +99,8 @@ def check_temperature(temperature: float, scale: float = 1.0) -> float:
 
     Args:
         temperature: ``policy.selector.temperature`` (its range, > 0, is declared on the
-            constructor and checked before the run: :mod:`loopsim.simulator.params.component_schema`).
+            constructor and checked before the run:
+            :mod:`loopsim.simulator.params.component_schema`).
         scale: The largest ``|score|`` it divides (1: the scale of click rates, checked
             before the run; the engine's scores are checked again as they come).
     """

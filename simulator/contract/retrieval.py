@@ -1,5 +1,6 @@
 """The contract of a retrieval stage: the first stage of a pipeline, which picks each
-session's candidate pool from the catalogue for the ranker (:class:`~loopsim.policies.pipeline.Pipeline`).
+session's candidate pool from the catalogue for the ranker
+(:class:`~loopsim.policies.pipeline.Pipeline`).
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Reading and writing a run's data: the impression log, the run's results and their atomic writing."""
+"""A run's data in and out: the impression log, the run's results and their atomic writing."""

@@ -69,7 +69,7 @@ class Deployment:
         return out
 
     def stage_metrics(self, t: float) -> dict[str, float]:
-        """A pipeline's own stage metrics (:class:`~loopsim.simulator.contract.policy.ServesPools`)."""
+        """A pipeline's own stage metrics (:class:`~loopsim.simulator.contract.ServesPools`)."""
         values = self.call("stage_metrics", t, self.policy.stage_metrics)  # type: ignore[attr-defined]
         return {name: float(v) for name, v in (values or {}).items()}
 

@@ -1,7 +1,8 @@
 """The optional hooks of a run's components, checked once when the run starts.
 
 The engine never looks a hook up inside the loop: :func:`connect` checks the protocols of
-:mod:`loopsim.simulator.contract.policy` (policy and parts) and :mod:`loopsim.simulator.contract.world`
+:mod:`loopsim.simulator.contract.policy` (policy and parts) and
+:mod:`loopsim.simulator.contract.world`
 (world) once, hands the truth to the parts that declare :class:`UsesGroundTruth`, and
 returns what the loop calls. The parts that declare :class:`UsesPolicyStream` receive
 a child of the run's policy stream here, before the first request and the first update.

@@ -56,7 +56,8 @@ def validate_type_and_shape(slates: object, request: SlateRequest, policy: str) 
     return slates
 
 
-def validate_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray, policy: str) -> None:
+def validate_ids(rows: np.ndarray, request: SlateRequest, available: np.ndarray,
+                 policy: str) -> None:
     if rows.size and rows.min() >= 0 and rows.max() < available.shape[0] \
             and available[rows].all():
         return  # the common case, in one gather

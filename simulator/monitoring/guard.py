@@ -3,7 +3,8 @@
 Every ``monitor.interval`` days (after the metrics of that time) the monitor checks its
 bands; with ``guard_threshold`` set, the guard then accepts the window just served or
 rolls the policy back to the last accepted copy, and tallies the regret a rollback
-saved (measured on the truth, for the metrics only). See :mod:`loopsim.simulator.monitoring.monitor`.
+saved (measured on the truth, for the metrics only).
+See :mod:`loopsim.simulator.monitoring.monitor`.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Parameter checks: component schemas read from constructors, and checks that name the field, the value and the fix."""
+"""Parameter checks: schemas read from constructors; errors name the field, the value, the fix."""

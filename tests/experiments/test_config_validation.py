@@ -115,7 +115,8 @@ def test_wrong_types_and_unknown_keys_fail_at_composition(
 
 def run_loopsim(*overrides: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.cli.run", *TINY, f"hydra.run.dir={tmp_path}/run",
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *TINY,
+         f"hydra.run.dir={tmp_path}/run",
          *overrides],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )

@@ -51,7 +51,8 @@ def loopsim(user_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": f"{user_dir}{os.pathsep}{ROOT}"}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
-        [sys.executable, "-m", "loopsim.experiments.cli.run", *[a for a in args if a == "-m"], *TINY,
+        [sys.executable, "-m", "loopsim.experiments.cli.run", *[a for a in args if a == "-m"],
+         *TINY,
          f"hydra.searchpath=[file://{user_dir}/conf]", *[a for a in args if a != "-m"]],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
