@@ -11,9 +11,9 @@ check the exact inequality both ways), at ~30-40 ns per draw.
 from __future__ import annotations
 
 import math
-from typing import Protocol
 
 import numpy as np
+from loopsim.simulator.contract.world import World
 from loopsim.simulator.errors import ConfigError
 
 #: Below this many entries, plain ``searchsorted`` is as fast (fixed costs dominate).
@@ -97,7 +97,7 @@ class UserSampler:
         self.search = GuidedSearch(self.cum_rates)
 
     @classmethod
-    def of(cls, world: HasActivity) -> UserSampler:
+    def of(cls, world: World) -> UserSampler:
         """The sampler of ``world``'s current session rates."""
         return cls(world.activity())
 
@@ -108,12 +108,4 @@ class UserSampler:
         return np.minimum(users, self.cum_rates.shape[0] - 1).astype(np.int64)
 
 
-class HasActivity(Protocol):
-    """Anything with users' session rates (every :class:`~loopsim.simulator.World`)."""
-
-    def activity(self) -> np.ndarray:
-        """``(n_users,)`` sessions per day."""
-        ...
-
-
-__all__ = ["GuidedSearch", "HasActivity", "MIN_GUIDED", "UserSampler"]
+__all__ = ["GuidedSearch", "MIN_GUIDED", "UserSampler"]
