@@ -60,3 +60,17 @@ def test_no_private_name_is_imported_across_modules() -> None:
     found = [(m, module, name) for m, path in _modules().items()
              for module, name in _imports(path) if name.startswith("_") and module != m]
     assert not found, found
+
+
+def test_pyproject_lists_every_package_folder() -> None:
+    """A new sub-package missing from ``[tool.setuptools] packages`` is left out of the wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    folders = set()
+    for top in (*PACKAGES, "conf"):
+        for init in (ROOT / top).rglob("__init__.py"):
+            parts = list(init.parent.relative_to(ROOT).parts)
+            folders.add("loopsim" if parts == ["loopsim"] else "loopsim." + ".".join(parts))
+    assert folders == listed, (sorted(folders - listed), sorted(listed - folders))
