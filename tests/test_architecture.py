@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 #: Source folder -> import prefix (the package-dir mapping of pyproject.toml).
 PACKAGES = {"simulator": "loopsim.simulator", "policies": "loopsim.policies",
@@ -64,8 +66,8 @@ def test_no_private_name_is_imported_across_modules() -> None:
 
 def test_pyproject_lists_every_package_folder() -> None:
     """A new sub-package missing from ``[tool.setuptools] packages`` is left out of the wheel."""
-    import tomllib
-
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library "
+                                                    "from Python 3.11")
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
                  ["packages"])
     folders = set()

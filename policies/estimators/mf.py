@@ -7,13 +7,23 @@ confidence 1. Alternating least squares minimises
 
     sum_ui conf_ui (p_ui - x_u . y_i)^2 + regularization (|x_u|^2 + |y_i|^2)
 
-using ``Y^T C_u Y = Y^T Y + Y^T (C_u - I) Y`` so that each sweep costs
-``O(nnz f^2 + (U + I) f^3)`` (``nnz`` clicked pairs, ``f`` factors), solved as one batch
-of ``f x f`` systems. Each update adds the new clicks and runs ``iterations`` sweeps,
-warm-started from the previous factors.
+using ``Y^T C_u Y = Y^T Y + Y^T (C_u - I) Y``. Each update adds the new clicks and runs
+``iterations`` sweeps, warm-started from the previous factors. A sweep solves every
+row's ``f x f`` system either
+
+* by ``cg_steps`` steps of conjugate gradient from the previous factors (``solver="cg"``,
+  the default; Takacs, Pilaszy and Tikk 2011, as the ``implicit`` library does): the
+  system's matrix is never formed, each step costs ``O(nnz f + (U + I) f^2)``
+  (``nnz`` clicked pairs, ``f`` factors); or
+* exactly (``solver="exact"``): the ``U + I`` matrices are formed (``O(nnz f^2)``) and
+  solved as one batch (``O((U + I) f^3)``).
+
+Rows without any click have the exact solution 0 under both.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 from loopsim.simulator.contract.batches import Feedback
@@ -28,6 +38,59 @@ from loopsim.simulator.params.component_schema import (
 _KEY = np.int64(1) << 32
 
 
+def _sorted_rows(other: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The clicked pairs sorted by row: ``(row of each, other's vectors, counts, starts)``."""
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    return rows, other[cols[order]], counts[order], starts
+
+
+def _conjugate_gradient(
+    other: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
+    start: np.ndarray, alpha: float, reg: float, steps: int,
+) -> np.ndarray:
+    """``steps`` CG steps on every row's ``(O^T C O + reg I) x = O^T C p`` from ``start``.
+
+    ``A p = (O^T O + reg I) p + sum_j alpha c_j (o_j . p) o_j`` over the row's clicked
+    pairs: the ``(rows, f, f)`` matrices are never formed.
+    """
+    n_rows, f = start.shape
+    gram = other.T @ other + reg * np.eye(f)
+    rows, vec, counts, starts = _sorted_rows(other, rows, cols, counts)
+    clicked_rows = rows[starts]
+    weight = alpha * counts
+
+    def times_a(p: np.ndarray) -> np.ndarray:
+        out = p @ gram
+        dots = np.einsum("nf,nf->n", vec, p[rows])
+        out[clicked_rows] += np.add.reduceat((weight * dots)[:, None] * vec, starts, axis=0)
+        return out
+
+    b = np.zeros((n_rows, f))
+    b[clicked_rows] = np.add.reduceat((1.0 + weight)[:, None] * vec, starts, axis=0)
+    x = np.zeros((n_rows, f))
+    x[clicked_rows] = start[clicked_rows]  # rows without clicks: exactly 0
+    unclicked = np.ones(n_rows, dtype=bool)
+    unclicked[clicked_rows] = False
+    residual = b - times_a(x)
+    residual[unclicked] = 0.0
+    p = residual.copy()
+    rs = np.einsum("nf,nf->n", residual, residual)
+    for _ in range(steps):
+        ap = times_a(p)
+        curvature = np.einsum("nf,nf->n", p, ap)
+        step = np.divide(rs, curvature, out=np.zeros_like(rs), where=curvature > 0)
+        x += step[:, None] * p
+        residual -= step[:, None] * ap
+        rs_new = np.einsum("nf,nf->n", residual, residual)
+        beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
+        p = residual + beta[:, None] * p
+        rs = rs_new
+    return x
+
+
 def _normal_equations(
     other: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
     n_rows: int, alpha: float, reg: float,
@@ -37,9 +100,7 @@ def _normal_equations(
     gram = other.T @ other + reg * np.eye(f)
     a = np.broadcast_to(gram, (n_rows, f, f)).copy()
     b = np.zeros((n_rows, f))
-    order = np.argsort(rows, kind="stable")
-    rows, vec, counts = rows[order], other[cols[order]], counts[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    rows, vec, counts, starts = _sorted_rows(other, rows, cols, counts)
     weighted = (alpha * counts)[:, None] * vec
     for i in range(f):  # one column of the outer products at a time: (nnz, f), not f^2
         a[rows[starts], i] += np.add.reduceat(weighted[:, i, None] * vec, starts, axis=0)
@@ -62,6 +123,10 @@ class ImplicitMF:
             (no stream given) ``None`` falls back to seed 0.
         organic: Learn from organic rows (items users found on their own) as well as
             from clicks on served slates: both are implicit feedback.
+        solver: ``"cg"``: ``cg_steps`` conjugate-gradient steps per row and sweep, from
+            the previous factors (fast; the default); ``"exact"``: each row's system
+            formed and solved exactly.
+        cg_steps: Conjugate-gradient steps per row and sweep (``solver="cg"``).
     """
 
     personalized = True
@@ -69,7 +134,8 @@ class ImplicitMF:
     def __init__(self, n_factors: PositiveInt = 16, regularization: Positive = 0.1,
                  alpha: NonNegative = 10.0, iterations: PositiveInt = 2,
                  init_scale: NonNegative = 0.1, init_seed: NonNegativeInt | None = None,
-                 organic: bool = True) -> None:
+                 organic: bool = True, solver: Literal["cg", "exact"] = "cg",
+                 cg_steps: PositiveInt = 3) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
         self.alpha = alpha
@@ -77,6 +143,8 @@ class ImplicitMF:
         self.init_scale = init_scale
         self.init_seed = init_seed
         self.organic = organic
+        self.solver = solver
+        self.cg_steps = cg_steps
         self._stream: np.random.Generator | None = None
         self._keys = np.zeros(0, dtype=np.int64)
         self._counts = np.zeros(0)
@@ -86,6 +154,7 @@ class ImplicitMF:
         self._rng: np.random.Generator | None = None
         self._version = 0
         self._serving: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._mean_cache: tuple[int, np.ndarray] | None = None
 
     def use_policy_stream(self, rng: np.random.Generator) -> None:
         """Draw the initial factors from ``rng`` (a child of the run's policy stream)."""
@@ -136,11 +205,18 @@ class ImplicitMF:
         users, items = self._keys // _KEY, self._keys % _KEY
         self._active = np.bincount(users, minlength=self._users.shape[0]) > 0
         for _ in range(iters):
-            self._users = _normal_equations(self._items, users, items, self._counts,
-                                            self._users.shape[0], alpha, reg)
-            self._items = _normal_equations(self._users, items, users, self._counts,
-                                            self._items.shape[0], alpha, reg)
+            self._users = self._solve(self._items, users, items, self._users, alpha, reg)
+            self._items = self._solve(self._users, items, users, self._items, alpha, reg)
         self._version += 1
+
+    def _solve(self, other: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+               current: np.ndarray, alpha: float, reg: float) -> np.ndarray:
+        """One half-sweep: new factors of every row given the other side's."""
+        if self.solver == "exact":
+            return _normal_equations(other, rows, cols, self._counts, current.shape[0],
+                                     alpha, reg)
+        return _conjugate_gradient(other, rows, cols, self._counts, current, alpha, reg,
+                                   int(self.cg_steps))
 
     def _factors(self, ids: np.ndarray, table: np.ndarray, fallback: np.ndarray) -> np.ndarray:
         out = np.broadcast_to(fallback, (ids.shape[0], fallback.shape[0])).copy()
@@ -151,7 +227,7 @@ class ImplicitMF:
     def _mean_user(self) -> np.ndarray:
         """Mean factor of the users with at least one click (zeros before any click);
         kept per model version (``user_factors`` needs it for every batch)."""
-        cached = getattr(self, "_mean_cache", None)
+        cached = self._mean_cache
         if cached is not None and cached[0] == self._version:
             return cached[1]
         if not self._active.any():
