@@ -144,3 +144,4 @@ def hook_table(point: ExtensionPoint) -> str:
 
 __all__ = ["HOOKS", "POLICY_SIDE", "ExtensionPoint", "Hook", "declared", "hook_table",
            "hooks_for", "hooks_of"]
+
