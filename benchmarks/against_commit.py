@@ -11,6 +11,7 @@ interpreter (one BLAS thread), alternating, and prints every pair and the best o
 
 The older side is run as ``python -m experiments.bench_run`` from its checkout (the
 layout before the ``loopsim`` package) when it has no ``loopsim/`` folder, else as
+``python -m loopsim.experiments.bench_run`` (before the sub-package layout) or
 ``python -m loopsim.experiments.bench.timed_run`` from a temporary import root whose
 ``loopsim/`` links the checkout's ``simulator/``, ``policies/``, ``experiments/`` and
 ``conf/`` (the wheel's layout), so that nothing of the installed package leaks in. "Here"
@@ -27,6 +28,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+
+def old_worker_module(base: Path, packaged: bool) -> str:
+    """The older checkout's bench worker module, by the layout it has."""
+    if not packaged:
+        return "experiments.bench_run"
+    if (base / "experiments" / "bench_run.py").is_file():
+        return "loopsim.experiments.bench_run"  # before the sub-package layout
+    return "loopsim.experiments.bench.timed_run"
 
 
 def worker_spec(scenario: str, policy: str, extra: list[str]) -> str:
@@ -69,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
     packaged = (args.base / "loopsim").is_dir()
-    old_module = "loopsim.experiments.bench.timed_run" if packaged else "experiments.bench_run"
+    old_module = old_worker_module(args.base, packaged)
     scratch = Path(tempfile.mkdtemp(prefix="against_commit_"))
     old_path = import_root(args.base, scratch) if packaged else args.base
     old_env = dict(env, PYTHONPATH=str(old_path))
