@@ -26,12 +26,17 @@ class CompareCallback(Callback):
         metrics: Metrics drawn as trajectories (``None``: compare's default list); a
             preset sets ``hydra.callbacks.compare.metrics``.
         enabled: Set false to skip the comparison (``hydra.callbacks.compare.enabled=false``).
+        reference: The policy (or group) every group is compared to, paired by seed.
+        sort: The metric the printed table is sorted by (``None``: regret over the run).
     """
 
     def __init__(self, plots: bool = True, enabled: bool = True,
-                 metrics: list[str] | None = None) -> None:
+                 metrics: list[str] | None = None, reference: str | None = "ctr",
+                 sort: str | None = None) -> None:
         self.plots = plots
         self.metrics = metrics
+        self.reference = reference
+        self.sort = sort
         self.enabled = enabled
         self._sweep_dir: Path | None = None
         self._done = False
@@ -54,15 +59,18 @@ class CompareCallback(Callback):
             self._compare()
 
     def _compare(self) -> None:
-        from loopsim.experiments.compare.cli import compare, summary_markdown
+        from loopsim.experiments.compare.cli import compare
 
         self._done = True
         try:
             result = compare([self._sweep_dir], plots=self.plots,
-                             trajectory_metrics=self.metrics)
+                             trajectory_metrics=self.metrics, reference=self.reference,
+                             sort=self.sort)
         except Exception:  # noqa: BLE001 - the runs are safe on disk; report, do not lose them
             log.exception("loopsim-compare failed on %s; rerun it with "
                           "`loopsim-compare %s`", self._sweep_dir, self._sweep_dir)
             return
-        table = summary_markdown(result.runs, result.summary).split("## Runs left out")[0]
-        print(f"Comparison of {result.runs.height} runs -> {self._sweep_dir}\n{table.rstrip()}")
+        print(f"Comparison of {result.runs.height} runs -> {self._sweep_dir}\n"
+              f"{result.table()}\n"
+              f"Full table: {self._sweep_dir / 'summary.md'}; "
+              f"report: {self._sweep_dir / 'report.html'}")

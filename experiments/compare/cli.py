@@ -6,6 +6,11 @@ Writes into the output folder (the sweep folder when one is given):
   policy, or a policy with swept settings), mean ± 95% interval over seeds, and the
   unpredictability U when the world is fixed; failed and missing runs are counted per
   group and listed one by one;
+* ``differences.csv``: each group's paired difference from the reference policy (default
+  ``ctr``, ``--reference``) by seed, with its 95% interval and its significance after a
+  Holm correction over the groups compared (:mod:`loopsim.experiments.compare.paired`);
+* ``report.html``: all of it in one self-contained page (figures embedded), to open or
+  send (:mod:`loopsim.experiments.compare.report`);
 * ``runs.csv``: every run folder found, with its status and group;
 * ``slices.csv``: with sliced metrics, each slice's metrics averaged over the run,
   mean ± 95% interval over seeds;
@@ -25,7 +30,7 @@ from typing import Any
 
 import polars as pl
 from loopsim.experiments.compare import aggregate as agg
-from loopsim.experiments.compare import slice_report
+from loopsim.experiments.compare import paired, slice_report, terminal
 from loopsim.experiments.runs.table import find_run_dirs, find_unstarted, read_run, runs_table
 from loopsim.simulator.errors import LoopsimError
 
@@ -49,17 +54,36 @@ class Comparison:
         summary: One row per group: counts, ``<metric>_mean`` / ``<metric>_ci95``, U.
         files: The files written.
         figures: The figures drawn, as matplotlib objects (``{}`` without plots).
+        differences: Each group's paired difference from ``reference`` per key metric
+            (:func:`loopsim.experiments.compare.paired.paired_differences`).
+        reference: The reference group (``None`` when absent from the runs).
+        sort: The metric the printed table is sorted by.
     """
 
     runs: pl.DataFrame
     summary: pl.DataFrame
     files: tuple[Path, ...]
     figures: dict[str, Any] = field(default_factory=dict)
+    differences: pl.DataFrame = field(default_factory=pl.DataFrame)
+    reference: str | None = None
+    sort: str | None = None
+
+    def table(self, width: int = terminal.WIDTH) -> str:
+        """The summary sorted by :attr:`sort`, at most ``width`` columns, with the paired
+        differences from the reference (what ``loopsim-compare`` prints)."""
+        return terminal.terminal_table(self.summary, self.differences, self.reference,
+                                       self.sort, width)
+
+    def _repr_markdown_(self) -> str:
+        """In a notebook, a comparison shows as its sorted table."""
+        return "```\n" + self.table() + "\n```"
 
 
 def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             plots: bool = True,
-            trajectory_metrics: Sequence[str] | None = None) -> Comparison:
+            trajectory_metrics: Sequence[str] | None = None,
+            reference: str | None = paired.DEFAULT_REFERENCE,
+            sort: str | None = None, report: bool = True) -> Comparison:
     """Compare the runs found under ``dirs`` and write tables and figures into ``out``.
 
     Args:
@@ -68,6 +92,10 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         plots: Draw the figures (needs matplotlib; off: tables only).
         trajectory_metrics: Metrics drawn as trajectories, in panel order (default
             :data:`TRAJECTORY_METRICS`); those absent from the runs are skipped.
+        reference: The group (or the policy of exactly one group) every group is compared
+            to, paired by seed; ``None`` or absent from the runs: no differences.
+        sort: The metric the tables are sorted by (default ``regret_avg``).
+        report: Write ``report.html``.
 
     Returns:
         The runs table, the summary table and the files written.
@@ -82,27 +110,43 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
     finals = agg.final_values(metrics)
     items = agg.scan_items(runs)
     summary = summary_table(runs, finals, agg.group_unpredictability(items))
+    ref = paired.resolve_reference(summary["group"].to_list(),
+                                   dict(zip(summary["group"], summary["policy"], strict=True)),
+                                   reference)
+    diffs = paired.paired_differences(
+        finals, runs, ref, [m for m in KEY_METRICS if f"{m}_mean" in summary.columns])
+    summary = with_differences(summary, diffs)
+    sort_by = terminal.sort_metric(summary, sort)
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = [out_dir / "runs.csv", out_dir / "summary.csv", out_dir / "summary.md"]
+    files = [out_dir / "runs.csv", out_dir / "summary.csv", out_dir / "summary.md",
+             out_dir / "differences.csv"]
     runs.write_csv(files[0])
     summary.write_csv(files[1])
-    files[2].write_text(summary_markdown(runs, summary))
+    files[2].write_text(summary_markdown(runs, summary, diffs, ref, sort_by))
+    diffs.write_csv(files[3])
     drawn: dict[str, Any] = {}
     if plots and agg.completed(runs).height:
         from loopsim.experiments.compare import plots as plotting  # matplotlib only when drawing
 
         present = set(finals["metric"].unique().to_list())
         drawn = plotting.figures(
-            groups=summary["group"].to_list(),
+            groups=terminal.sort_summary(summary, sort_by)["group"].to_list(),
             trajectories=agg.trajectories(
                 metrics, [m for m in (trajectory_metrics or TRAJECTORY_METRICS) if m in present]),
             lorenz=agg.lorenz_by_group(items),
             value_exposure=agg.value_exposure_by_group(items),
             finals=agg.mean_ci(finals, ["group", "metric"]),
+            differences=diffs, reference=ref,
         )
         files += plotting.save(out_dir, drawn)
     files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
-    return Comparison(runs, summary, tuple(files), drawn)
+    result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by)
+    if report:
+        from loopsim.experiments.compare.report import write_report
+
+        files.append(write_report(out_dir, result))
+        result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by)
+    return result
 
 
 def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl.DataFrame,
@@ -158,25 +202,44 @@ def summary_table(runs: pl.DataFrame, finals: pl.DataFrame,
     return table.sort("group")
 
 
-def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame) -> str:
-    """The summary as a Markdown document: the table, then the runs left out."""
+def with_differences(summary: pl.DataFrame, diffs: pl.DataFrame) -> pl.DataFrame:
+    """The summary with ``<metric>_diff``, ``_diff_ci95``, ``_p_holm`` and ``_significant``
+    columns: each group's paired difference from the reference (null for the reference)."""
+    for m in diffs["metric"].unique(maintain_order=True).to_list():
+        d = diffs.filter(pl.col("metric") == m).select(
+            "group", pl.col("diff").alias(f"{m}_diff"), pl.col("diff_ci95").alias(f"{m}_diff_ci95"),
+            pl.col("p_holm").alias(f"{m}_p_holm"), pl.col("significant").alias(f"{m}_significant"))
+        summary = summary.join(d, on="group", how="left")
+    return summary
+
+
+def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame,
+                     diffs: pl.DataFrame | None = None, reference: str | None = None,
+                     sort: str | None = None) -> str:
+    """The summary as a Markdown document: the table (best first on ``sort``), the paired
+    differences from ``reference``, then the runs left out."""
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
     head = ["group", "runs", *metrics, "U"]
+    n_max = int(summary["runs"].max() or 0) if summary.height else 0
+    interval = ("mean ± 95% Student-t interval over seeds" if n_max > 1
+                else "one seed per group: means only, no interval")
     lines = [
         "# loopsim comparison", "",
         f"{runs.height} runs: "
         + ", ".join(f"{n} {s}" for s, n in _status_counts(runs)) + ".",
-        "Final value of each metric (last snapshot), mean ± 95% interval over seeds. "
+        f"Final value of each metric (last snapshot), {interval}"
+        + (f"; sorted by {sort}" if sort else "") + ". "
         "U: unpredictability across seeds with the world fixed (Salganik et al. 2006).",
         "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head),
     ]
-    for row in summary.iter_rows(named=True):
+    for row in terminal.sort_summary(summary, sort).iter_rows(named=True):
         n = f"{row['runs']}" + (f" (+{row['failed']} failed)" if row["failed"] else "") + (
             f" (+{row['missing']} missing)" if row["missing"] else "")
         cells = [row["group"], n,
                  *(_fmt(row[f"{m}_mean"], row[f"{m}_ci95"]) for m in metrics),
                  _fmt(row.get("unpredictability"), None)]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += differences_markdown(summary, diffs, reference, sort)
     left_out = runs.filter(pl.col("status") != "completed")
     lines += ["", "## Runs left out", ""]
     if left_out.height == 0:
@@ -185,6 +248,35 @@ def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame) -> str:
         lines.append(f"- `{row['path']}` ({row['group']}, seed {row['seed']}): "
                      f"**{row['status']}**, {row['reason']}")
     return "\n".join(lines) + "\n"
+
+
+def differences_markdown(summary: pl.DataFrame, diffs: pl.DataFrame | None,
+                         reference: str | None, sort: str | None = None) -> list[str]:
+    """The section of paired differences from the reference, as Markdown lines."""
+    out = ["", f"## Differences from {reference or 'a reference policy'}, paired by seed", ""]
+    if reference is None or diffs is None or diffs.height == 0:
+        return out + ["No reference policy among the groups (`--reference NAME` picks one): "
+                      "no paired differences."]
+    pairs = int(diffs["n_pairs"].max())
+    metrics = diffs["metric"].unique(maintain_order=True).to_list()
+    m_tests = diffs.filter(pl.col("metric") == metrics[0]).height
+    if pairs < 2:
+        out.append(f"One seed per group: the differences from `{reference}` are single "
+                   "values, with no interval and no test. Run more seeds to compare.")
+    else:
+        out.append(f"Group minus `{reference}` at the same seed (same world, same arrivals), "
+                   f"mean ± 95% Student-t interval over the {pairs} seeds both completed. "
+                   f"`*`: significant at 5% after a Holm correction over the {m_tests} "
+                   "groups compared, per metric. Without `*`, no ordering against "
+                   f"`{reference}` is claimed.")
+    cell = {(r["group"], r["metric"]): r for r in diffs.iter_rows(named=True)}
+    out += ["", "| group | " + " | ".join(metrics) + " |", "|" + " --- |" * (1 + len(metrics))]
+    for g in terminal.sort_summary(summary, sort)["group"].to_list():
+        if g == reference:
+            continue
+        out.append(f"| {g} | " + " | ".join(paired.mark(cell.get((g, m))) for m in metrics)
+                   + " |")
+    return out
 
 
 def _status_counts(runs: pl.DataFrame) -> list[tuple[str, int]]:
@@ -208,20 +300,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None,
                         help="output folder (default: the DIR when one is given, else ./compare)")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--reference", default=paired.DEFAULT_REFERENCE,
+                        help="the group (or policy) every group is compared to, paired by "
+                             f"seed (default: {paired.DEFAULT_REFERENCE})")
+    parser.add_argument("--sort", default=None,
+                        help="the metric the printed table is sorted by (default: regret_avg)")
     parser.add_argument("--metrics", default=None,
                         help="comma-separated metrics drawn as trajectories "
                              f"(default: {','.join(TRAJECTORY_METRICS)})")
     args = parser.parse_args(argv)
     try:
         result = compare(args.dirs, args.out, plots=not args.no_plots,
-                         trajectory_metrics=args.metrics.split(",") if args.metrics else None)
+                         trajectory_metrics=args.metrics.split(",") if args.metrics else None,
+                         reference=args.reference, sort=args.sort)
     except LoopsimError as exc:
         print(f"loopsim-compare: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {s}" for s, n in _status_counts(result.runs) if n)
     print(f"loopsim-compare: {result.runs.height} runs ({counts}) -> "
           f"{result.files[2].parent}")
-    print(result.files[2].read_text().split("## Runs left out")[0].rstrip())
+    print(result.table())
+    print(f"Full table: {result.files[2]}; report: {result.files[2].parent / 'report.html'}")
     return 0
 
 

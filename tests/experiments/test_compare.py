@@ -139,8 +139,12 @@ def test_figures_exist_and_load_as_images(sweep: Path):
 def test_command_line(sweep: Path, capsys):
     assert main([str(sweep), "--no-plots"]) == 0
     out = capsys.readouterr().out
-    assert "7 runs (5 completed, 1 failed, 1 missing)" in out and "| popularity | 3 |" in out
+    assert "7 runs (5 completed, 1 failed, 1 missing)" in out
+    table = out.split("\n", 1)[1].split("Full table:")[0]
+    assert "popularity" in table and "random" in table and "2+2!" in table
+    assert max(len(line) for line in table.splitlines()) <= 100
     assert not (sweep / "tradeoff.png").exists()
+    assert (sweep / "report.html").is_file()
 
 
 def test_command_line_error_names_the_folder(tmp_path: Path, capsys):

@@ -1,0 +1,91 @@
+"""Point labels that never overlap: each label is tried at a few places around its point
+and moved further out (with a thin leader line) until its measured box touches no other
+label and no other point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.text import Annotation
+from matplotlib.transforms import Bbox
+
+#: Vertical step between candidate places, in points.
+STEP = 11.0
+#: How far out (in steps) a label may move before it is left where it overlaps least.
+MAX_STEPS = 30
+#: Half-size of the box kept free around each point, in pixels.
+POINT_PAD = 5.0
+
+
+def _candidates() -> list[tuple[float, float, str, str]]:
+    """Offsets (points) and alignments, nearest first: right, left, above, below, then
+    right and left further up and down."""
+    out = [(7.0, 0.0, "left", "center"), (-7.0, 0.0, "right", "center"),
+           (0.0, 8.0, "center", "bottom"), (0.0, -8.0, "center", "top")]
+    for k in range(1, MAX_STEPS + 1):
+        for sign in (1, -1):
+            out.append((7.0 + 2.0 * k, sign * STEP * k, "left", "center"))
+            out.append((-7.0 - 2.0 * k, sign * STEP * k, "right", "center"))
+    return out
+
+
+def place_labels(ax: Axes, points: Sequence[tuple[float, float, str]],
+                 colours: dict[str, str], fontsize: float = 8.0,
+                 greys: set[str] | None = None) -> list[Annotation]:
+    """Name each point ``(x, y, label)`` beside it without overlaps.
+
+    Labels are placed from the most crowded point outwards; a label's candidate place is
+    accepted when its box (measured with the figure's renderer) overlaps no placed label,
+    no other point and stays inside the axes. Labels in ``greys`` are drawn grey.
+
+    Returns:
+        The annotations, in the order of ``points``.
+    """
+    fig = ax.get_figure()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    fig.draw_without_rendering()
+    pts = [ax.transData.transform((x, y)) for x, y, _ in points]
+    inside = ax.get_window_extent(renderer)
+    boxes_pts = [Bbox.from_bounds(px - POINT_PAD, py - POINT_PAD, 2 * POINT_PAD, 2 * POINT_PAD)
+                 for px, py in pts]
+    placed: list[Bbox] = []
+    out: dict[int, Annotation] = {}
+
+    def crowding(i: int) -> float:
+        return sum(1.0 / (1.0 + abs(pts[i][0] - q[0]) + abs(pts[i][1] - q[1])) for q in pts)
+
+    for i in sorted(range(len(points)), key=crowding, reverse=True):
+        x, y, label = points[i]
+        colour = "#888888" if greys and label in greys else colours.get(label, "#333333")
+        best: tuple[float, Annotation] | None = None
+        for dx, dy, ha, va in _candidates():
+            far = abs(dy) > STEP
+            text = ax.annotate(
+                label, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                fontsize=fontsize, color=colour, zorder=5,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.5, "alpha": 0.6,
+                            "shrinkA": 0, "shrinkB": 4} if far else None)
+            box = text.get_window_extent(renderer).padded(1.5)
+            others = [b for j, b in enumerate(boxes_pts) if j != i]
+            cost = (sum(box.overlaps(b) for b in placed) * 10
+                    + sum(box.overlaps(b) for b in others)
+                    + (0 if inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
+                       else 1))
+            if cost == 0:
+                if best is not None:
+                    best[1].remove()
+                best = (0.0, text)
+                break
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, text)
+            else:
+                text.remove()
+        if best is None:  # pragma: no cover - _candidates() is never empty
+            continue
+        out[i] = best[1]
+        placed.append(best[1].get_window_extent(renderer).padded(1.5))
+    return [out[i] for i in range(len(points)) if i in out]
