@@ -8,7 +8,8 @@ The one import root of the distribution. Its parts:
 * :mod:`loopsim.experiments` -- the ``loopsim`` commands (Hydra), comparison and figures;
 * :mod:`loopsim.conf` -- the Hydra configs, found as ``pkg://loopsim.conf``.
 
-For notebooks, :func:`loopsim.run` and :func:`loopsim.compare` (:mod:`loopsim.api`) take
+For notebooks, :func:`loopsim.run`, :func:`loopsim.sweep` and :func:`loopsim.compare`
+(:mod:`loopsim.api`) take
 the CLI's config names. They are imported on first use, so ``import loopsim`` stays light.
 """
 
@@ -19,9 +20,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "compare", "compose", "run"]
+__all__ = ["__version__", "compare", "compose", "run", "sweep"]
 
-_API = ("compare", "compose", "run")
+_API = ("compare", "compose", "run", "sweep")
 
 
 def __getattr__(name: str) -> object:

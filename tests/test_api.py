@@ -64,3 +64,60 @@ def test_compare_groups_results_by_their_overrides(tmp_path: Path) -> None:
     assert {"trajectories", "tradeoff"} <= set(c.figures)
     assert hasattr(c.figures["tradeoff"], "savefig")  # a matplotlib figure
     assert (tmp_path / "cmp" / "summary.csv").is_file()
+
+
+def test_a_typo_in_a_key_raises_loopsims_config_error() -> None:
+    with pytest.raises(ConfigError, match="polcy"):
+        loopsim.run(["polcy=ctr", *TINY])
+    with pytest.raises(ConfigError, match="policy/nope"):
+        loopsim.compose(["policy=nope"])
+
+
+def test_compare_leaves_no_folder_behind(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    runs = [loopsim.run(["policy=ctr", f"seed={s}", *TINY]) for s in (0, 1)]
+    c = loopsim.compare(runs)
+    assert list(tmp_path.iterdir()) == []
+    assert c.files == () and "tradeoff" in c.figures and c.summary.height == 1
+
+
+def test_sweep_runs_in_parallel_and_returns_the_comparison(tmp_path: Path, capsys) -> None:
+    from matplotlib.figure import Figure
+
+    c = loopsim.sweep(["policy=ctr,random", "seed=range(2)", *TINY], out=tmp_path / "s",
+                      n_jobs=2)
+    assert sorted(c.summary["group"].to_list()) == ["ctr", "random"]
+    assert c.summary["runs"].to_list() == [2, 2]
+    assert c.reference == "ctr" and c.differences.height > 0
+    assert all(isinstance(f, Figure) for f in c.figures.values())
+    assert (tmp_path / "s" / "report.html").is_file()
+    err = capsys.readouterr().err
+    assert "sweep: 4/4 runs done, 0 failed" in err
+    assert not list((tmp_path / "s").rglob(".loopsim.lock"))
+    assert "```" in c._repr_markdown_()
+
+
+def test_a_sweep_checks_every_job_before_running(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="epsilon"):
+        loopsim.sweep(["policy=epsilon_greedy", "policy.selector.epsilon=0.1,2", *TINY],
+                      out=tmp_path / "s")
+    assert not (tmp_path / "s").exists() or not list((tmp_path / "s").iterdir())
+
+
+def test_tables_convert_to_pandas_with_the_notebook_extra() -> None:
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("pandas")
+    c = loopsim.compare([loopsim.run(["policy=ctr", *TINY])], plots=False)
+    assert c.summary.to_pandas().shape[0] == 1
+
+
+def test_loopsim_leaves_the_matplotlib_backend_alone() -> None:
+    code = ("import matplotlib; matplotlib.use('svg'); import loopsim; "
+            "r = loopsim.run(['policy=ctr', 'seed=0', " + ", ".join(repr(t) for t in TINY)
+            + "]); c = loopsim.compare([r]); "
+            "print(matplotlib.get_backend(), type(c.figures['tradeoff'])._repr_png_(c.figures['tradeoff'])[:4])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "svg b'\\x89PNG'"

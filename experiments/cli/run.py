@@ -13,6 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from loopsim.experiments.cli.config_checks import validate_config
 from loopsim.experiments.cli.runner import policy_label, run_config
+from loopsim.experiments.cli.sweep_progress import quiet_in_sweep
 from loopsim.experiments.cli.signals import (
     Terminated,
     exit_if_worker,
@@ -35,7 +36,7 @@ from loopsim.experiments.runs.folder import (
 )
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.io.results import SUMMARY_FILE
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 
 #: The configs shipped in the package, as Hydra finds them.
 CONF_PACKAGE = "pkg://loopsim.conf"
@@ -72,6 +73,9 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(hydra_cfg.runtime.output_dir)
     name = _policy_name(cfg, hydra_cfg)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    if multirun:  # the sweep draws one progress line for all its jobs
+        with open_dict(cfg):
+            cfg.progress = quiet_in_sweep(cfg.get("progress"), multirun)
     try:
         if multirun:
             check_inside(out_dir, hydra_cfg.sweep.dir)
@@ -121,13 +125,26 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
     headline = "  ".join(
         f"{m}={final[m]:.3f}" for m in HEADLINE if final.get(m) is not None
     )
-    print(
+    report = (
         f"{name} seed={cfg.seed}: {headline}\n"
         f"  {s['impressions']:,} impressions in {s['wall_time_s']:.2f} s "
         f"({s['impressions_per_second'] / 1e6:.2f}M/s) -> {out_dir}"
     )
+    _append_log(out_dir, report)
+    if not multirun:  # a sweep's jobs stay quiet: the sweep's line counts them
+        print(report)
     for warning in s.get("warnings", []):
         print(f"loopsim: warning: {name} seed={cfg.seed}: {warning}", file=sys.stderr)
+
+
+#: The run's log in its folder (Hydra's job log, ``${hydra.job.name}.log``).
+RUN_LOG = "run.log"
+
+
+def _append_log(out_dir: Path, text: str) -> None:
+    """Append the run's result lines to ``run.log`` in its folder."""
+    with open(out_dir / RUN_LOG, "a", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n")
 
 
 def _policy_name(cfg: DictConfig, hydra_cfg: Any) -> str:

@@ -3,7 +3,8 @@
 * :func:`lock_run_folder` -- an exclusive ``flock`` on ``<run>/.loopsim.lock`` for as
   long as the run writes; a second run into a locked folder is refused with
   :class:`RunFolderBusy`. The operating system drops the lock when the process ends,
-  however it ends (SIGKILL included), so a stale lock never blocks a rerun.
+  however it ends (SIGKILL included), so a stale lock never blocks a rerun; the lock
+  file itself is removed when the run ends, so none is left behind.
 * :func:`move_aside` -- before a run starts, the outputs of the previous run in the
   folder are renamed ``previous.<name>`` (one generation is kept), so no old file can
   be read as this run's.
@@ -50,21 +51,37 @@ def lock_run_folder(run_dir: str | Path) -> Iterator[Path]:
     """
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    lock = out / LOCK_FILE
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
             raise RunFolderBusy(
                 f"{out} is in use by another loopsim run (process {holder}): two runs into "
                 "one folder would mix their outputs. Wait for it to end, or give this run "
                 "its own folder (hydra.run.dir=... or hydra.sweep.dir=...)."
             ) from None
+        try:  # the holder before us removed the file as we opened it: lock the new one
+            same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield out
     finally:
+        # Removed while still held, so no lock file outlives the run; a run that dies
+        # without this (SIGKILL) leaves one whose lock the system has already dropped.
+        try:
+            os.unlink(lock)
+        except FileNotFoundError:
+            pass
         os.close(fd)  # closing drops the lock
 
 

@@ -6,6 +6,13 @@ import sys
 import time
 from typing import TextIO
 
+def redraws_in_place(stream: TextIO) -> bool:
+    """True on a terminal and in a Jupyter notebook (both honour ``\\r``), false in a log."""
+    if bool(getattr(stream, "isatty", lambda: False)()):
+        return True
+    return type(stream).__module__.startswith("ipykernel")
+
+
 #: Show the bar only once a run has taken this long (seconds), in automatic mode.
 AUTO_AFTER_SECONDS = 2.0
 
@@ -13,8 +20,9 @@ AUTO_AFTER_SECONDS = 2.0
 class ProgressBar:
     """Draws ``[#####.....] day 12.0/100 12% 3.1M imp/s ETA 5s`` at most a few times a second.
 
-    On a terminal the line is redrawn in place; elsewhere (logs, CI) a line is written
-    every 10% of the run.
+    On a terminal and in a Jupyter notebook the line is redrawn in place (one updating
+    line per run); elsewhere (logs, CI) a line is written at the start and every quarter
+    of the run, so a log gets a few lines per run.
 
     Args:
         horizon: Simulated days of the run.
@@ -34,7 +42,7 @@ class ProgressBar:
         self._last_draw = 0.0
         self._last_decile = -1
         self._drawn = False
-        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._tty = redraws_in_place(self.stream)
 
     def update(self, day: float, impressions: int) -> None:
         """Report progress at simulated ``day`` with ``impressions`` served so far."""
@@ -50,10 +58,10 @@ class ProgressBar:
                 return
             end = "\r"
         else:
-            decile = int(fraction * 10)
-            if decile == self._last_decile:
+            quarter = int(fraction * 4)
+            if quarter == self._last_decile:
                 return
-            self._last_decile = decile
+            self._last_decile = quarter
             end = "\n"
         self._last_draw = now
         self._drawn = True

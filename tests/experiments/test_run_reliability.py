@@ -155,7 +155,9 @@ def test_a_second_run_into_a_locked_folder_is_refused(user_dir: Path) -> None:
     assert not (run / "summary.json").exists()
     ok = loopsim(user_dir, f"hydra.run.dir={run}")  # the lock went with its holder
     assert ok.returncode == 0, ok.stderr
-    assert (run / LOCK_FILE).exists()
+    assert not (run / LOCK_FILE).exists()  # no lock file outlives its run
+    log = run / "run.log"
+    assert log.is_file() and "impressions in" in log.read_text()  # never an empty log
 
 
 def test_two_runs_at_once_leave_one_consistent_folder(user_dir: Path) -> None:
