@@ -13,7 +13,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from loopsim.experiments.cli.config_checks import validate_config
 from loopsim.experiments.cli.runner import policy_label, run_config
-from loopsim.experiments.cli.sweep_progress import quiet_in_sweep
 from loopsim.experiments.cli.signals import (
     Terminated,
     exit_if_worker,
@@ -21,6 +20,7 @@ from loopsim.experiments.cli.signals import (
     mark_sweep_parent,
     watch_parent,
 )
+from loopsim.experiments.cli.sweep_progress import quiet_in_sweep
 from loopsim.experiments.runs.faults import (
     ERROR_FILE,
     completion,

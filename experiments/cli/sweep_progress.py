@@ -145,6 +145,13 @@ class SweepProgressCallback(Callback):
         self._thread: threading.Thread | None = None
         self._line: SweepLine | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (launchers send the callbacks to their workers): no thread, no line."""
+        return {"enabled": self.enabled}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Start watching the sweep folder."""
         if not self.enabled:
@@ -190,10 +197,22 @@ class SweepProgressCallback(Callback):
 
 
 def _total_jobs(multirun_yaml: Path) -> int | None:
-    from loopsim.experiments.runs.table import _expected_jobs
+    """Jobs of the sweep that ``multirun.yaml`` describes (Hydra's basic sweeper), else
+    ``None`` (another sweeper: the line counts without a total)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
 
-    jobs = _expected_jobs(multirun_yaml)
-    return len(jobs) or None
+    try:
+        cfg = OmegaConf.to_container(OmegaConf.load(multirun_yaml).hydra, resolve=False)
+        if not str(cfg["sweeper"].get("_target_", "")).endswith("BasicSweeper"):
+            return None
+        params = [f"{k}={v}" for k, v in (cfg["sweeper"].get("params") or {}).items()]
+        task = list(cfg["overrides"].get("task") or [])
+        parsed = OverridesParser.create().parse_overrides(params + task)
+        return len(BasicSweeper.split_arguments(parsed, None)[0]) or None
+    except Exception:  # noqa: BLE001 - an unreadable sweep: count without a total
+        return None
 
 
 def quiet_in_sweep(progress: bool | None, multirun: bool) -> bool | None:

@@ -16,14 +16,14 @@ import platform
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 from loopsim.experiments.compare import paired, terminal
 from loopsim.simulator.io.results import SUMMARY_FILE
 
-if TYPE_CHECKING:
-    from loopsim.experiments.compare.cli import Comparison
+#: A :class:`loopsim.experiments.compare.cli.Comparison` (not imported: cli imports this).
+Comparison = Any
 
 #: The file written into the comparison's folder.
 REPORT_FILE = "report.html"

@@ -22,12 +22,25 @@ def _band(ax: object, t: np.ndarray, rows: np.ndarray, label: str) -> None:
                     color=line[0].get_color())
 
 
+def _figure_maker() -> object:
+    """``subplots`` and ``close`` as pyplot has them, on plain Agg-canvas figures."""
+    from types import SimpleNamespace
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def subplots(*args: object, figsize: tuple[float, float] | None = None,
+                 **kwargs: object) -> tuple[Figure, object]:
+        fig = Figure(figsize=figsize)
+        FigureCanvasAgg(fig)
+        return fig, fig.subplots(*args, **kwargs)  # type: ignore[call-overload]
+
+    return SimpleNamespace(subplots=subplots, close=lambda fig: None)
+
+
 def draw_figures(out: Path, v: Validation) -> None:
     """Draw every figure of the page into ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _figure_maker()  # figures without pyplot: the user's backend is left alone
 
     out.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
