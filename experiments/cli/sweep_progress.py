@@ -129,7 +129,7 @@ def run_outcome(run_dir: Path) -> tuple[str, bool, str] | None:
         return label, False, f"{err.get('type', 'error')}: {err.get('message', '')}"
     final = summary.get("final_metrics") or {}
     regret = final.get("regret_window")
-    return label, True, "" if regret is None else f"regret {regret:.3f}"
+    return label, True, "" if regret is None else f"regret_window {regret:.3f}"
 
 
 class SweepProgressCallback(Callback):

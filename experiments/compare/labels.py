@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from matplotlib.axes import Axes
-from matplotlib.text import Annotation
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 #: Vertical step between candidate places, in points.
@@ -16,6 +16,12 @@ STEP = 11.0
 MAX_STEPS = 30
 #: Half-size of the box kept free around each point, in pixels.
 POINT_PAD = 5.0
+
+
+def _text_box(text: Annotation, renderer: object) -> Bbox:
+    """The box of the label's text (its leader line left out), padded a little."""
+    text.update_positions(renderer)  # type: ignore[arg-type]
+    return Text.get_window_extent(text, renderer).padded(1.5)  # type: ignore[arg-type]
 
 
 def _candidates() -> list[tuple[float, float, str, str]]:
@@ -67,7 +73,7 @@ def place_labels(ax: Axes, points: Sequence[tuple[float, float, str]],
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
                 arrowprops={"arrowstyle": "-", "color": colour, "lw": 0.5, "alpha": 0.6,
                             "shrinkA": 0, "shrinkB": 4} if far else None)
-            box = text.get_window_extent(renderer).padded(1.5)
+            box = _text_box(text, renderer)
             others = [b for j, b in enumerate(boxes_pts) if j != i]
             cost = (sum(box.overlaps(b) for b in placed) * 10
                     + sum(box.overlaps(b) for b in others)
@@ -87,5 +93,5 @@ def place_labels(ax: Axes, points: Sequence[tuple[float, float, str]],
         if best is None:  # pragma: no cover - _candidates() is never empty
             continue
         out[i] = best[1]
-        placed.append(best[1].get_window_extent(renderer).padded(1.5))
+        placed.append(_text_box(best[1], renderer))
     return [out[i] for i in range(len(points)) if i in out]

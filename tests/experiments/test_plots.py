@@ -22,3 +22,76 @@ def test_built_in_policies_keep_their_colour_and_others_never_reuse_it():
     assert len(set(colours.values())) == len(groups)
     assert group_colours(["oracle", "popularity"]) == {
         "oracle": BUILTIN_COLOURS["oracle"], "popularity": BUILTIN_COLOURS["popularity"]}
+
+
+def _finals(points: dict[str, tuple[float, float]], n: int = 3):
+    import polars as pl
+
+    rows = []
+    for g, (regret, gini) in points.items():
+        rows += [(g, "regret_avg", regret, 0.01 if n > 1 else None, n),
+                 (g, "gini_exposure", gini, 0.01 if n > 1 else None, n)]
+    return pl.DataFrame(rows, schema={"group": pl.Utf8, "metric": pl.Utf8, "mean": pl.Float64,
+                                      "ci95": pl.Float64, "n": pl.Int64}, orient="row")
+
+
+def test_tradeoff_labels_of_a_tight_cluster_do_not_overlap_and_no_legend_repeats_them():
+    from matplotlib.text import Annotation, Text
+
+    from loopsim.experiments.compare.plots import tradeoff_figure
+
+    cluster = {name: (0.50 + 0.002 * i, 0.60 + 0.003 * (i % 3)) for i, name in enumerate(
+        ["ctr", "popularity", "epsilon_greedy", "softmax", "coec", "ips", "pal", "thompson"])}
+    cluster["random"] = (1.9, 0.1)
+    groups = list(cluster)
+    fig = tradeoff_figure(_finals(cluster), groups, group_colours(groups))
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in fig.axes[0].texts if isinstance(t, Annotation)]
+    assert sorted(t.get_text() for t in labels) == sorted(groups)
+    for t in labels:
+        t.update_positions(renderer)
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]  # text, not leader line
+    inside = fig.axes[0].get_window_extent(renderer)
+    assert all(inside.contains(b.x0, b.y0) and inside.contains(b.x1, b.y1) for b in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    assert not fig.legends  # the names are on the points: no legend repeats them
+
+
+def test_one_seed_draws_no_interval_and_says_so():
+    import polars as pl
+
+    from loopsim.experiments.compare.plots import trajectory_figure
+
+    traj = pl.DataFrame({"group": ["a", "a", "b", "b"], "metric": ["m"] * 4,
+                         "t": [1.0, 2.0, 1.0, 2.0], "mean": [0.1, 0.2, 0.3, 0.4],
+                         "ci95": [None] * 4, "n": [1] * 4},
+                        schema_overrides={"ci95": pl.Float64})
+    fig = trajectory_figure(traj, ["a", "b"], group_colours(["a", "b"]))
+    assert "one seed per group: no interval" in fig._suptitle.get_text()
+    assert not fig.axes[0].collections  # no band
+
+
+def test_many_groups_become_small_multiples_with_the_others_in_grey():
+    import polars as pl
+
+    from loopsim.experiments.compare.plots import trajectory_figure
+
+    groups = [f"g{i}" for i in range(10)]
+    traj = pl.DataFrame([(g, m, t, float(i), 0.1, 3) for i, g in enumerate(groups)
+                         for m in ("m1", "m2") for t in (1.0, 2.0)],
+                        schema=["group", "metric", "t", "mean", "ci95", "n"], orient="row")
+    fig = trajectory_figure(traj, groups, group_colours(groups))
+    assert len(fig.axes) == 20  # one row per group, one column per metric
+    assert "over 3 seeds" in fig._suptitle.get_text()
+    own = [line for line in fig.axes[0].lines if line.get_color() != "#cccccc"]
+    assert len(own) == 1 and len(fig.axes[0].lines) == 10
+
+
+def test_figures_show_inline_as_png():
+    from loopsim.experiments.compare.plots import LoopsimFigure
+
+    fig = LoopsimFigure(figsize=(2, 2))
+    fig.subplots().plot([0, 1], [0, 1])
+    assert fig._repr_png_()[:4] == b"\x89PNG"
