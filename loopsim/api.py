@@ -201,9 +201,10 @@ def sweep(overrides: Sequence[str], out: str | Path | None = None, n_jobs: int =
     Raises:
         ConfigError: A bad override in any job, before any run starts.
     """
+    from omegaconf import open_dict
+
     from loopsim.experiments.cli.config_checks import validate_config
     from loopsim.experiments.cli.sweep_progress import SweepLine
-    from omegaconf import open_dict
 
     jobs = expand(overrides)
     for job in jobs:  # every job's config is checked before the first run

@@ -70,7 +70,9 @@ class CompareCallback(Callback):
             log.exception("loopsim-compare failed on %s; rerun it with "
                           "`loopsim-compare %s`", self._sweep_dir, self._sweep_dir)
             return
-        print(f"Comparison of {result.runs.height} runs -> {self._sweep_dir}\n"
+        status = result.runs["status"].to_list()
+        counts = ", ".join(f"{status.count(s)} {s}" for s in ("completed", "failed", "missing"))
+        print(f"Comparison of {result.runs.height} runs ({counts}) -> {self._sweep_dir}\n"
               f"{result.table()}\n"
               f"Full table: {self._sweep_dir / 'summary.md'}; "
               f"report: {self._sweep_dir / 'report.html'}")

@@ -6,6 +6,7 @@ import sys
 import time
 from typing import TextIO
 
+
 def redraws_in_place(stream: TextIO) -> bool:
     """True on a terminal and in a Jupyter notebook (both honour ``\\r``), false in a log."""
     if bool(getattr(stream, "isatty", lambda: False)()):

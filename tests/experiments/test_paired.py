@@ -9,8 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 from loopsim.experiments.compare.cli import compare
-from loopsim.experiments.compare.paired import holm, paired_differences, paired_t, \
-    resolve_reference
+from loopsim.experiments.compare.paired import holm, paired_differences, paired_t, resolve_reference
 from loopsim.experiments.compare.terminal import terminal_table
 from scipy import stats
 

@@ -36,9 +36,8 @@ def _finals(points: dict[str, tuple[float, float]], n: int = 3):
 
 
 def test_tradeoff_labels_of_a_tight_cluster_do_not_overlap_and_no_legend_repeats_them():
-    from matplotlib.text import Annotation, Text
-
     from loopsim.experiments.compare.plots import tradeoff_figure
+    from matplotlib.text import Annotation, Text
 
     cluster = {name: (0.50 + 0.002 * i, 0.60 + 0.003 * (i % 3)) for i, name in enumerate(
         ["ctr", "popularity", "epsilon_greedy", "softmax", "coec", "ips", "pal", "thompson"])}
@@ -61,7 +60,6 @@ def test_tradeoff_labels_of_a_tight_cluster_do_not_overlap_and_no_legend_repeats
 
 def test_one_seed_draws_no_interval_and_says_so():
     import polars as pl
-
     from loopsim.experiments.compare.plots import trajectory_figure
 
     traj = pl.DataFrame({"group": ["a", "a", "b", "b"], "metric": ["m"] * 4,
@@ -75,7 +73,6 @@ def test_one_seed_draws_no_interval_and_says_so():
 
 def test_many_groups_become_small_multiples_with_the_others_in_grey():
     import polars as pl
-
     from loopsim.experiments.compare.plots import trajectory_figure
 
     groups = [f"g{i}" for i in range(10)]
