@@ -84,6 +84,15 @@ def validate_config(cfg: DictConfig) -> None:
     _check_slate_size(cfg)
     _check_shift(cfg)
     _check_slices_and_monitor(cfg)
+    _check_tracking(cfg)
+
+
+def _check_tracking(cfg: DictConfig) -> None:
+    """``tracking``: a known backend and a named experiment (docs/tracking.md)."""
+    if isinstance(cfg.get("tracking"), DictConfig):
+        from loopsim.experiments.tracking.callback import options_of
+
+        options_of(cfg)
 
 
 def _check_shift(cfg: DictConfig) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.metrics.slices import SliceOptions
+from loopsim.experiments.tracking.options import TrackingOptions
 from loopsim.simulator.monitoring.monitor import MonitorOptions
 from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, PositiveInt
 from omegaconf import MISSING
@@ -93,6 +94,7 @@ def top_level_schema() -> type:
     log_schema = structured("LogSchema", LogOptions)
     slices_schema = structured("SlicesSchema", SliceOptions)
     monitor_schema = structured("MonitorSchema", MonitorOptions)
+    tracking_schema = structured("TrackingSchema", TrackingOptions)
     return structured(
         "LoopsimSchema", RunOptions, SimulationConfig,
         extra=(("world", Any, field(default=MISSING)),
@@ -100,7 +102,8 @@ def top_level_schema() -> type:
                ("policy", Any, field(default=MISSING)),
                ("log", log_schema, field(default_factory=log_schema)),
                ("slices", slices_schema, field(default_factory=slices_schema)),
-               ("monitor", monitor_schema, field(default_factory=monitor_schema))),
+               ("monitor", monitor_schema, field(default_factory=monitor_schema)),
+               ("tracking", tracking_schema, field(default_factory=tracking_schema))),
     )
 
 

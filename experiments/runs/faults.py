@@ -46,7 +46,7 @@ __all__ = [
 ERROR_FILE = "error.txt"
 
 #: Keys that do not change a run's outputs (ignored when deciding whether to resume).
-_NOT_OUTPUT_KEYS = ("resume", "progress")
+_NOT_OUTPUT_KEYS = ("resume", "progress", "tracking")
 
 #: Failed run folders of the last sweep of this process (set by FailedRunsReport).
 _LAST_SWEEP_FAILURES: list[Path] = []

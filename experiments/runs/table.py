@@ -30,7 +30,8 @@ from omegaconf import OmegaConf
 #: Override keys that make replicates, not groups.
 REPLICATE_KEYS = ("seed", "world.seed")
 #: Override keys that never label a run (they do not change its results).
-IGNORED_KEYS = ("progress", "label", "resume")
+IGNORED_KEYS = ("progress", "label", "resume", "tracking", "tracking.uri",
+                "tracking.experiment", "tracking.backend")
 
 
 @dataclass(frozen=True)
