@@ -57,6 +57,18 @@ FIELDS = {
                                "under the run's click model, when examination does not "
                                "depend on clicks",
 }
+# The target policy's side (``--target``, :mod:`.obp_target`; obp format only).
+FIELDS.update({
+    "target_slate": "(n_sessions, len_list) the target's slate of each session (-1: a session "
+                    "before train_until, which trained the target); 16 bytes per round with "
+                    "target_pscore",
+    "target_pscore": "(n_sessions, len_list) the target's probability of each slate entry",
+    "evaluated": "(n_sessions,) the session is evaluated (t >= train_until)",
+    "evaluation_policy_pscore_item_position": "(n_rounds,) the target's probability of the "
+                                              "logged item at the logged position (obp slate "
+                                              "estimators)",
+})
+
 #: loopsim's names of the same columns in ``--format parquet``.
 PARQUET_NAMES = {"action": "item", "position": "position", "reward": "click",
                  "pscore": "propensity", "slate_id": "session",
@@ -149,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("run_dir", type=Path, help="a run folder made with log.impressions=true")
     parser.add_argument("--format", choices=("obp", "parquet"), default="obp")
     parser.add_argument("--out", type=Path, required=True, help="the .npz or .parquet to write")
+    _target_arguments(parser)
     args = parser.parse_args(argv)
     try:
         arrays, meta = export_arrays(open_run(args.run_dir))
+        _add_target(args, arrays, meta)
         sidecar = write(arrays, meta, args.format, args.out)
     except LoopsimError as exc:
         print(f"loopsim-export: {exc}", file=sys.stderr)
@@ -159,6 +173,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{meta['n_rounds']:,} impressions ({meta['n_rounds'] // meta['len_list']:,} "
           f"sessions, {meta['n_actions']:,} actions) -> {args.out} + {sidecar}")
     return 0
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--target`` / ``--target-model``: also write a target's action distribution."""
+    group = parser.add_argument_group("target policy (obp round trip, docs/obp.md)")
+    group.add_argument("--target", help="a loopsim-ope target: a policy config name")
+    group.add_argument("--target-model", type=Path,
+                       help="or a frozen scores file (a run folder or a Parquet file)")
+    group.add_argument("--score-column", default="score")
+    group.add_argument("--train-until", type=float, default=None,
+                       help="sessions before this day train the target (default as loopsim-ope)")
+
+
+def _add_target(args: argparse.Namespace, arrays: dict[str, np.ndarray],
+                meta: dict[str, Any]) -> None:
+    """Add the target's sparse action distribution (:mod:`.obp_target`) when asked."""
+    if args.target is None and args.target_model is None:
+        return
+    from loopsim.experiments.ope.obp_target import target_arrays
+    from loopsim.experiments.ope.target import model_target, policy_target
+    from loopsim.simulator.errors import ConfigError
+
+    if args.format != "obp":
+        raise ConfigError("--target is written in the obp format only (--format obp).")
+    log = open_run(args.run_dir)
+    target = (policy_target(log, args.target) if args.target is not None
+              else model_target(log, args.target_model, args.score_column))
+    extra = target_arrays(args.run_dir, target, args.train_until)
+    meta["target"] = target.name
+    meta["train_until"] = extra.pop("train_until")
+    arrays.update(extra)
+    meta["fields"].update({f: FIELDS[f] for f in extra})
 
 
 if __name__ == "__main__":
