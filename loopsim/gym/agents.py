@@ -175,7 +175,7 @@ class PolicyAgent:
 
         self._env = env
         sim = env.simulation
-        connect(self.policy, sim.world, sim.streams.policy)
+        connect(self.policy, sim.state.world, sim.state.streams.policy)
         cfg = env.cfg
         if self.retrain_interval is None:
             self.retrain_interval = float(cfg.retrain_interval)
@@ -185,7 +185,7 @@ class PolicyAgent:
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """The policy's slates for the observed users."""
-        sim = self._env.simulation
+        sim = self._env.simulation.state
         users = np.asarray(obs["users"], np.int64)
         request = SlateRequest(float(obs["t"][0]), users, sim.catalogue.candidates,
                                int(obs["clicks"].shape[1]), sim.streams.policy)

@@ -229,8 +229,8 @@ class FeedbackLoopEnv(gym.Env):
         if items.shape != shape:
             raise PolicyContractError(f"action of shape {items.shape}: expected {shape} "
                                       "(sessions_per_step, slate_size) item ids.")
-        available = sim.catalogue.available
-        fixed, repaired = repair_slates(items, available, sim.streams.policy)
+        available = sim.state.catalogue.available
+        fixed, repaired = repair_slates(items, available, sim.state.streams.policy)
         if repaired and self.strict:
             raise PolicyContractError(
                 f"{repaired} entries of the action are unavailable items or repeats within "
@@ -239,7 +239,7 @@ class FeedbackLoopEnv(gym.Env):
 
     def _observation(self, batch: PendingBatch, clicks: np.ndarray) -> dict[str, np.ndarray]:
         available = np.zeros(self.max_items, np.int8)
-        now = self.simulation.catalogue.available[: self.max_items]
+        now = self.simulation.state.catalogue.available[: self.max_items]
         available[: now.shape[0]] = now
         return {
             "users": np.asarray(batch.users, np.int64),

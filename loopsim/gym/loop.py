@@ -21,7 +21,9 @@ from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import LoopsimError
 from loopsim.simulator.io.results import RunResult
 from loopsim.simulator.loop.clock import SERVE, At, Process
+from loopsim.simulator.loop import simulation as simulation_module
 from loopsim.simulator.loop.organic_sessions import organic_between
+from loopsim.simulator.loop.serving import serve
 from loopsim.simulator.loop.simulation import Simulation
 
 __all__ = ["AgentLoop", "AgentPolicy", "PendingBatch"]
@@ -103,7 +105,15 @@ class AgentLoop(Simulation):
         horizon)."""
         self.impression_log = self.tap  # type: ignore[assignment]
         self.pending = None
-        env = self._prepare()
+        # The loop's processes, with the session process replaced by _agent_sessions.
+        # (A `sessions` argument of start_processes would avoid swapping the module name.)
+        original = simulation_module.sessions
+        simulation_module.sessions = self._agent_sessions  # type: ignore[assignment]
+        try:
+            self._prepare()
+        finally:
+            simulation_module.sessions = original
+        env = self.state.env
         while self.pending is None and env.peek() != float("inf"):
             env.step()
         return self.pending
@@ -119,50 +129,52 @@ class AgentLoop(Simulation):
             raise LoopsimError("no batch to serve: the episode is over; call reset()")
         event, self.pending = self.pending.event, None
         self.policy.slates = slates  # type: ignore[attr-defined]
-        self.env.run(until=event)
+        self.state.env.run(until=event)
         feedback = self.tap.last
         if feedback is None:  # pragma: no cover - the loop always serves a pending batch
             raise LoopsimError("the loop did not serve the batch")
         self.tap.last = None
         if self.pending is None:
-            self.env.run()
+            self.state.env.run()
         return feedback, self.pending
 
     def result(self, wall: float) -> RunResult:
         """The run's metrics, items and summary, as :meth:`Simulation.run` returns them."""
-        self.progress.close()
-        result = self._result(None, wall, self.env.now)
+        self.state.progress.close()
+        result = self._result(self.state, self.deployment, self.guard, None, wall)
         result.summary.pop("impression_log", None)
         result.summary["sessions_per_step"] = self.sessions_per_step
         return result
 
     def latest_metrics(self) -> dict[str, float]:
         """The metrics of the latest snapshot (empty before the first)."""
-        if not self.rows:
+        rows = self.state.metrics.rows
+        if not rows:
             return {}
-        last = self.rows[-1][0]
+        last = rows[-1][0]
         out: dict[str, float] = {}
-        for t, name, value in reversed(self.rows):
+        for t, name, value in reversed(rows):
             if t != last:
                 break
             out[name] = float(value)
         return out
 
-    def _sessions(self, env: simpy.Environment) -> Process:
+    def _agent_sessions(self, env: simpy.Environment, state: Any, deployment: Any,
+                        trainer: Any, monitor: Any) -> Process:
         """Poisson arrivals, served ``B`` at a time; pauses before each batch."""
-        rng = self.streams.arrivals
-        horizon, size = self.config.horizon, self.sessions_per_step
+        rng, users_of = state.streams.arrivals, state.users
+        horizon, size = state.config.horizon, self.sessions_per_step
         t = 0.0
-        while self.total_rate > 0:
-            times = t + np.cumsum(rng.exponential(1.0 / self.total_rate, size))
+        while users_of.total_rate > 0:
+            times = t + np.cumsum(rng.exponential(1.0 / users_of.total_rate, size))
             if times[-1] > horizon:
                 return  # fewer than B sessions left before the horizon: the episode ends
-            users = self._draw_users(rng, size)
+            users = users_of.draw(rng, size)
             when = float(times[-1])
             event = At(env, when - env.now, SERVE)
             self.pending = PendingBatch(when, times, users, event)
             yield event
-            if self.organic_rate > 0 and self.config.tick > 0:
-                organic_between(self, t, when)  # tick == 0: the loop's organic process
-            self._serve(env.now, times, users)
+            if state.organic_rate > 0 and state.config.tick > 0:
+                organic_between(state, t, when)  # tick == 0: the loop's organic process
+            serve(state, deployment, trainer, monitor, env.now, times, users)
             t = when
