@@ -115,19 +115,24 @@ class EpsilonGreedyAgent(_CountingAgent):
 
 
 class ThompsonAgent(_CountingAgent):
-    """Thompson sampling on a Beta-Bernoulli CTR per item (one posterior draw per session)."""
+    """Thompson sampling on a Beta-Bernoulli CTR per item (one posterior draw per session),
+    like ``policy=thompson policy/estimator=ctr``.
 
-    def __init__(self, prior_clicks: float = 1.0, prior_misses: float = 1.0,
-                 seed: int = 0) -> None:
+    The prior is centred on the pooled CTR with ``prior_strength`` pseudo-impressions
+    (empirical Bayes, as loopsim's ``BetaCTR``): a flat Beta(1, 1) would rate every unseen
+    item at 0.5, far above typical CTRs, and explore much longer.
+    """
+
+    def __init__(self, prior_strength: float = 10.0, seed: int = 0) -> None:
         super().__init__(seed)
-        self.prior_clicks = prior_clicks
-        self.prior_misses = prior_misses
+        self.prior_strength = prior_strength
 
     def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Top-k of a posterior draw per session."""
         b, k = obs["clicks"].shape
-        a = self.clicks + self.prior_clicks
-        c = np.maximum(self.impressions - self.clicks, 0.0) + self.prior_misses
+        pooled = (self.clicks.sum() + 1.0) / (self.impressions.sum() + 2.0)
+        a = self.clicks + self.prior_strength * pooled
+        c = np.maximum(self.impressions - self.clicks, 0.0) + self.prior_strength * (1 - pooled)
         draws = self.rng.beta(a[None, :], c[None, :], size=(b, a.shape[0]))
         keys = np.where(obs["available"].astype(bool)[None, :], draws, -np.inf)
         top = np.argpartition(-keys, k - 1, axis=1)[:, :k]
