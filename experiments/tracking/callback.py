@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,32 @@ def options_of(config: DictConfig) -> TrackingOptions:
     return options
 
 
+#: Attempts at opening the store: jobs starting together on a new SQLite store race to
+#: create its tables (the sweep's parent creates it first; this covers single runs).
+ATTEMPTS = 4
+
+
 def tracking_client(options: TrackingOptions) -> tuple[Any, str]:
     """An ``MlflowClient`` for ``options.uri`` and the id of ``options.experiment``
-    (created when missing; a concurrent creation by another job is tolerated)."""
+    (created when missing; a concurrent creation by another job is retried)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return _client(options)
+        except ImportError:
+            raise
+        except Exception:  # noqa: BLE001 - another process is creating the store
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _client(options: TrackingOptions) -> tuple[Any, str]:
     try:
         from mlflow.tracking import MlflowClient
     except ImportError as exc:
-        raise ImportError("tracking=mlflow needs MLflow: pip install 'loopsim[tracking]' "
-                          "(or mlflow-skinny for a file store or a server).") from exc
+        raise ImportError("tracking=mlflow needs MLflow: pip install 'loopsim[tracking]'") \
+            from exc
     client = MlflowClient(tracking_uri=options.uri)
     found = client.get_experiment_by_name(options.experiment)
     if found is not None:
@@ -64,6 +83,16 @@ def tracking_client(options: TrackingOptions) -> tuple[Any, str]:
 
 class TrackingCallback(Callback):
     """Log each job's run folder, and the sweep's comparison, to ``tracking.backend``."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Open (create) the store and the experiment once, before the jobs start."""
+        options = options_of(config)
+        if options.backend == "none":
+            return
+        try:
+            tracking_client(options)
+        except Exception as exc:  # noqa: BLE001 - each job will try again and report
+            log.warning("tracking: %s", _short(exc))
 
     def on_job_end(self, config: DictConfig, job_return: Any = None, **kwargs: Any) -> None:
         """Log the job's run folder (after the job wrote it)."""
@@ -88,8 +117,8 @@ class TrackingCallback(Callback):
             client, experiment_id = tracking_client(options)
             run_id = log_sweep_folder(client, experiment_id, sweep_dir)
         except Exception as exc:  # noqa: BLE001 - the sweep is safe on disk: warn, go on
-            log.warning("tracking: the sweep %s was not logged to %s: %s: %s", sweep_dir,
-                        options.uri or "MLflow's default store", type(exc).__name__, exc)
+            log.warning("tracking: the sweep %s was not logged to %s: %s", sweep_dir,
+                        options.uri or "MLflow's default store", _short(exc))
             return
         print(f"tracking: sweep {sweep_dir} -> MLflow run {run_id} "
               f"(experiment {options.experiment!r})")
@@ -104,7 +133,7 @@ def track_run(options: TrackingOptions, run_dir: Path, sweep_dir: Path | None) -
         run_id = log_run_folder(client, experiment_id, run_dir, sweep_dir)
     except Exception as exc:  # noqa: BLE001 - the run's outputs are on disk: keep them
         message = (f"tracking: not logged to {options.uri or 'MLflow default store'}: "
-                   f"{type(exc).__name__}: {exc}")
+                   f"{_short(exc)}")
         log.warning("%s (%s)", message, run_dir)
         _note(run_dir, {"backend": options.backend, "uri": options.uri, "error": message},
               warning=message)
@@ -113,6 +142,12 @@ def track_run(options: TrackingOptions, run_dir: Path, sweep_dir: Path | None) -
         _note(run_dir, {"backend": options.backend, "uri": options.uri,
                         "experiment": options.experiment, "run_id": run_id})
     return run_id
+
+
+def _short(exc: BaseException) -> str:
+    """The error's type and first line (database errors carry whole SQL statements)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first[:300]}"
 
 
 def _note(run_dir: Path, tracking: dict[str, Any], warning: str | None = None) -> None:

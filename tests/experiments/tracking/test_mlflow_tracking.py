@@ -39,7 +39,9 @@ def test_steps_are_snapshot_indices():
 @pytest.mark.slow  # ~70 s on a busy 2-core machine: each job creates or opens the store
 def test_a_sweep_lands_in_a_sqlite_store(tmp_path: Path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    done = loopsim(tmp_path, "-m", "policy=ctr,popularity", "seed=0", "tracking=mlflow",
+    # two joblib workers open the new store at once: the parent creates it first
+    done = loopsim(tmp_path, "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                   "policy=ctr,popularity", "seed=0", "tracking=mlflow",
                    f"tracking.uri={uri}", "tracking.experiment=sweeps",
                    f"hydra.sweep.dir={tmp_path / 'sweep'}",
                    "hydra.callbacks.compare.plots=false")
