@@ -18,7 +18,7 @@ from loopsim.experiments.tracking.mlflow_log import flatten, metric_steps  # noq
 from mlflow.tracking import MlflowClient  # noqa: E402
 
 SMALL = ["horizon=2", "world.n_users=100", "world.n_items=30", "slate_size=5",
-         "hydra/job_logging=disabled", "hydra/hydra_logging=disabled", "progress=false"]
+         "progress=false"]
 
 
 def loopsim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -73,6 +73,8 @@ def test_a_sweep_lands_in_a_sqlite_store(tmp_path: Path):
         assert "summary.json" in files
     sweep_files = {f.path for f in client.list_artifacts(sweeps[0].info.run_id)}
     assert {"summary.csv", "summary.md"} <= sweep_files
+    if (tmp_path / "sweep" / "report.html").is_file():
+        assert "report.html" in sweep_files
 
 
 @pytest.mark.slow  # ~30 s: one run plus MLflow's import
