@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
+from loopsim.experiments.tracking.options import TrackingOptions
 from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.metrics.slices import SliceOptions
-from loopsim.experiments.tracking.options import TrackingOptions
 from loopsim.simulator.monitoring.monitor import MonitorOptions
 from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, PositiveInt
 from omegaconf import MISSING

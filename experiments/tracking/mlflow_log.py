@@ -74,7 +74,7 @@ def log_run_folder(client: Any, experiment_id: str, run_dir: Path,
         summary = json.loads((run_dir / SUMMARY_FILE).read_text())
     except (OSError, ValueError):
         return None  # refused or unreadable: nothing of this job to track
-    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.entities import Metric, Param
 
     tags = {RUN_DIR_TAG: str(run_dir.resolve()), "loopsim.status": str(summary.get("status")),
             "loopsim.policy": str(summary.get("policy")), "loopsim.seed": str(summary.get("seed"))}

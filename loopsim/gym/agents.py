@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+
 from loopsim.simulator.contract.policy import Feedback, RankingPolicy, SlateRequest, Slates
 from loopsim.simulator.io.results import RunResult
 

@@ -40,6 +40,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
 from loopsim.gym.loop import AgentLoop, AgentPolicy, PendingBatch
 from loopsim.simulator.contract.policy import Slates
 from loopsim.simulator.errors import ConfigError, PolicyContractError
@@ -119,9 +120,10 @@ class FeedbackLoopEnv(gym.Env):
     def __init__(self, overrides: Sequence[str] = (), sessions_per_step: int = 100,
                  max_items: int | None = None, strict: bool = False,
                  render_mode: str | None = None, **config: Any) -> None:
+        from omegaconf import open_dict
+
         from loopsim.api import compose
         from loopsim.experiments.cli.config_checks import validate_config
-        from omegaconf import open_dict
 
         if int(sessions_per_step) < 1:
             raise ConfigError(f"`sessions_per_step == {sessions_per_step!r}`: must be >= 1.")

@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 import simpy
+
 from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import LoopsimError
 from loopsim.simulator.io.results import RunResult
-from loopsim.simulator.loop.clock import SERVE, At, Process
 from loopsim.simulator.loop import simulation as simulation_module
+from loopsim.simulator.loop.clock import SERVE, At, Process
 from loopsim.simulator.loop.organic_sessions import organic_between
 from loopsim.simulator.loop.serving import serve
 from loopsim.simulator.loop.simulation import Simulation

@@ -9,9 +9,10 @@ gymnasium = pytest.importorskip("gymnasium", reason="the gym extra is not instal
                                 "(pip install 'loopsim[gym]')")
 
 from gymnasium.utils.env_checker import check_env  # noqa: E402
+from loopsim.simulator.errors import ConfigError, PolicyContractError  # noqa: E402
+
 from loopsim.gym import EpsilonGreedyAgent, PolicyAgent, ThompsonAgent, run_episode  # noqa: E402
 from loopsim.gym.env import repair_slates  # noqa: E402
-from loopsim.simulator.errors import ConfigError, PolicyContractError  # noqa: E402
 
 SMALL = dict(horizon=2, world__n_users=200, world__n_items=50, slate_size=5,
              world__item_arrival_rate=2.0, sessions_per_step=20)
