@@ -51,7 +51,7 @@ def main() -> None:
     for seed in range(args.seeds):
         for name, overrides in setups.items():
             out[name].append(run([*overrides, f"horizon={args.days}", f"seed={seed}"]))
-    print(f"| setup | wall s (median) | " + " | ".join(METRICS) + " |")
+    print("| setup | wall s (median) | " + " | ".join(METRICS) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in METRICS) + " |")
     for name, runs in out.items():
         walls = statistics.median(w for w, _ in runs)

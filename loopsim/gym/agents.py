@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from loopsim.simulator.contract.policy import Feedback, RankingPolicy, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.policy import RankingPolicy
 from loopsim.simulator.io.results import RunResult
 
 __all__ = ["Agent", "EpsilonGreedyAgent", "PolicyAgent", "ThompsonAgent", "run_episode"]

@@ -42,7 +42,7 @@ import numpy as np
 from gymnasium import spaces
 
 from loopsim.gym.loop import AgentLoop, AgentPolicy, PendingBatch
-from loopsim.simulator.contract.policy import Slates
+from loopsim.simulator.contract.batches import Slates
 from loopsim.simulator.errors import ConfigError, PolicyContractError
 from loopsim.simulator.io.results import RunResult
 

@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import simpy
 
-from loopsim.simulator.contract.policy import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.errors import LoopsimError
 from loopsim.simulator.io.results import RunResult
-from loopsim.simulator.loop import simulation as simulation_module
 from loopsim.simulator.loop.clock import SERVE, At, Process
 from loopsim.simulator.loop.organic_sessions import organic_between
 from loopsim.simulator.loop.serving import serve
@@ -106,14 +105,8 @@ class AgentLoop(Simulation):
         horizon)."""
         self.impression_log = self.tap  # type: ignore[assignment]
         self.pending = None
-        # The loop's processes, with the session process replaced by _agent_sessions.
-        # (A `sessions` argument of start_processes would avoid swapping the module name.)
-        original = simulation_module.sessions
-        simulation_module.sessions = self._agent_sessions  # type: ignore[assignment]
-        try:
-            self._prepare()
-        finally:
-            simulation_module.sessions = original
+        # The loop's processes, with the session process replaced (session_process).
+        self._prepare()
         env = self.state.env
         while self.pending is None and env.peek() != float("inf"):
             env.step()
@@ -159,6 +152,10 @@ class AgentLoop(Simulation):
                 break
             out[name] = float(value)
         return out
+
+    def session_process(self) -> Any:
+        """The agent's session process instead of the loop's own."""
+        return self._agent_sessions
 
     def _agent_sessions(self, env: simpy.Environment, state: Any, deployment: Any,
                         trainer: Any, monitor: Any) -> Process:

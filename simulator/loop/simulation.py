@@ -25,6 +25,7 @@ are recorded (and the monitor checks).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import simpy
@@ -35,6 +36,7 @@ from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.io.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.io.results import RunResult
 from loopsim.simulator.loop.catalogue import Catalogue
+from loopsim.simulator.loop.clock import Process
 from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.loop.deployment import Deployment
 from loopsim.simulator.loop.feedback_queue import FeedbackQueue
@@ -56,7 +58,7 @@ from loopsim.simulator.metrics.pools import PoolRecorder
 from loopsim.simulator.metrics.recorder import MetricsRecorder
 from loopsim.simulator.metrics.slices import SliceOptions, SliceRecorder
 from loopsim.simulator.monitoring.guard import Guard, make_guard, monitoring
-from loopsim.simulator.monitoring.monitor import MonitorOptions
+from loopsim.simulator.monitoring.monitor import Monitor, MonitorOptions
 from loopsim.simulator.world.organic_choice import OrganicChoice
 
 
@@ -219,16 +221,29 @@ class Simulation:
             trainer.train(0.0, warm)  # logged feedback to start from
         if cfg.cold_start == "history":
             trainer.train(0.0, read_feedback(str(cfg.history_path)))
-        start_processes(state, deployment, trainer, guard)
+        start_processes(state, deployment, trainer, guard, self.session_process())
         return state, deployment, guard
+
+    def session_process(self) -> SessionProcess:
+        """The process that serves sessions (:func:`~loopsim.simulator.loop.serving.sessions`).
+
+        A driver that serves the sessions itself (the Gymnasium environment,
+        :mod:`loopsim.gym`) returns its own process of the same signature.
+        """
+        return sessions
+
+
+#: A session process: ``(env, state, deployment, trainer, monitor) -> Process``.
+SessionProcess = Callable[[simpy.Environment, RunState, Deployment, Trainer, Monitor | None],
+                          Process]
 
 
 def start_processes(state: RunState, deployment: Deployment, trainer: Trainer,
-                    guard: Guard | None) -> None:
+                    guard: Guard | None, session_process: SessionProcess = sessions) -> None:
     """Start the loop's processes on ``state.env`` (see the module docstring)."""
     env, cfg, world = state.env, state.config, state.world
     monitor = guard.monitor if guard is not None else None
-    env.process(sessions(env, state, deployment, trainer, monitor))
+    env.process(session_process(env, state, deployment, trainer, monitor))
     if state.organic_rate > 0 and cfg.tick == 0:  # else drawn with each tick's sessions
         env.process(organic_process(env, state))
     env.process(item_arrivals(env, world, state.catalogue, state.streams.catalogue,
@@ -248,4 +263,4 @@ def start_processes(state: RunState, deployment: Deployment, trainer: Trainer,
         env.process(monitoring(env, guard, cfg.horizon))
 
 
-__all__ = ["Simulation", "start_processes"]
+__all__ = ["SessionProcess", "Simulation", "start_processes"]
