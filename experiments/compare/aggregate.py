@@ -160,7 +160,10 @@ def group_unpredictability(items: pl.DataFrame) -> pl.DataFrame:
     clicks. Groups whose runs do not share a fixed world get a null U and a note.
 
     Returns:
-        ``group``, ``unpredictability``, ``u_note``.
+        ``group``, ``unpredictability`` (the paper's U), ``unpredictability_tv`` (the same
+        on a scale free of the catalogue's size: mean pairwise total-variation distance
+        of the market shares, ``n U / 2``; :func:`~loopsim.simulator.metrics.markets.share_distance`),
+        ``u_note``.
     """
     signal = "reward" if "reward" in items.columns else "clicks"
     rows = []
@@ -168,18 +171,20 @@ def group_unpredictability(items: pl.DataFrame) -> pl.DataFrame:
         runs = g["run"].unique(maintain_order=True).to_list()
         seeds = g["world_seed"].unique().to_list()
         if len(runs) < 2:
-            rows.append((group, None, "needs 2 runs or more"))
+            rows.append((group, None, None, "needs 2 runs or more"))
             continue
         if len(seeds) != 1 or seeds[0] is None:
-            rows.append((group, None, "needs a fixed world.seed"))
+            rows.append((group, None, None, "needs a fixed world.seed"))
             continue
         wide = (g.select("run", "item", pl.col(signal).cast(pl.Float64))
                 .pivot(on="run", index="item", values=signal).fill_null(0.0))
         counts = wide.select(runs).to_numpy()
         totals = counts.sum(axis=0)
         shares = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-        rows.append((group, unpredictability(shares), f"{len(runs)} runs, {signal}"))
+        u = unpredictability(shares)
+        rows.append((group, u, u * shares.shape[0] / 2.0, f"{len(runs)} runs, {signal}"))
     return pl.DataFrame(rows, schema={"group": pl.Utf8, "unpredictability": pl.Float64,
+                                      "unpredictability_tv": pl.Float64,
                                       "u_note": pl.Utf8}, orient="row")
 
 

@@ -198,6 +198,7 @@ def summary_table(runs: pl.DataFrame, finals: pl.DataFrame,
         table = table.join(u, on="group", how="left")
     else:
         table = table.with_columns(pl.lit(None, pl.Float64).alias("unpredictability"),
+                                   pl.lit(None, pl.Float64).alias("unpredictability_tv"),
                                    pl.lit(None, pl.Utf8).alias("u_note"))
     return table.sort("group")
 
@@ -219,7 +220,7 @@ def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame,
     """The summary as a Markdown document: the table (best first on ``sort``), the paired
     differences from ``reference``, then the runs left out."""
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
-    head = ["group", "runs", *metrics, "U"]
+    head = ["group", "runs", *metrics, "U", "U_tv"]
     n_max = int(summary["runs"].max() or 0) if summary.height else 0
     interval = ("mean ± 95% Student-t interval over seeds" if n_max > 1
                 else "one seed per group: means only, no interval")
@@ -229,7 +230,10 @@ def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame,
         + ", ".join(f"{n} {s}" for s, n in _status_counts(runs)) + ".",
         f"Final value of each metric (last snapshot), {interval}"
         + (f"; sorted by {sort}" if sort else "") + ". "
-        "U: unpredictability across seeds with the world fixed (Salganik et al. 2006).",
+        "U: unpredictability across seeds with the world fixed (Salganik et al. 2006); it "
+        "shrinks as 1/n_items. U_tv = n U / 2: the mean share of the market that differs "
+        "between two runs (total variation, 0 to 1), comparable across catalogue sizes "
+        "(docs/metrics.md).",
         "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head),
     ]
     for row in terminal.sort_summary(summary, sort).iter_rows(named=True):
@@ -237,7 +241,8 @@ def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame,
             f" (+{row['missing']} missing)" if row["missing"] else "")
         cells = [row["group"], n,
                  *(_fmt(row[f"{m}_mean"], row[f"{m}_ci95"]) for m in metrics),
-                 _fmt(row.get("unpredictability"), None)]
+                 _fmt(row.get("unpredictability"), None),
+                 _fmt(row.get("unpredictability_tv"), None)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += differences_markdown(summary, diffs, reference, sort)
     left_out = runs.filter(pl.col("status") != "completed")

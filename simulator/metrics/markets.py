@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["market_shares", "unpredictability"]
+__all__ = ["market_shares", "share_distance", "unpredictability"]
 
 
 def market_shares(counts: np.ndarray) -> np.ndarray:
@@ -49,3 +49,26 @@ def unpredictability(shares: np.ndarray) -> float:
         )
     j, k = np.triu_indices(m.shape[0], 1)
     return float(np.abs(m[j] - m[k]).mean())
+
+
+def share_distance(shares: np.ndarray) -> float:
+    """Unpredictability on a scale that does not depend on the catalogue's size.
+
+    The mean, over all pairs of runs ``(j, k)``, of the total-variation distance
+    ``(1/2) sum_i |m_ij - m_ik|`` between their market shares: the share of the market
+    that would have to move for one run to end like the other. It equals ``n U / 2``
+    with ``U`` :func:`unpredictability` over the same ``n`` items (``U``'s largest value
+    is ``2 / n``, reached when every pair of runs has disjoint winners, which is why
+    ``U`` shrinks as ``1 / n``). 0 when every run ends with the same shares, 1 when no
+    two runs share a sold item. Finite downloads leave a noise floor (two runs of the
+    same uniform market of ``n`` items with ``D`` downloads each differ by about
+    ``sqrt(n / (2 pi D))`` when ``D >> n``).
+
+    Args:
+        shares: ``(R, n)`` market shares of ``n`` items in ``R >= 2`` runs.
+
+    Returns:
+        A value in ``[0, 1]`` for shares that sum to 1.
+    """
+    m = np.asarray(shares, dtype=np.float64)
+    return unpredictability(m) * m.shape[1] / 2.0

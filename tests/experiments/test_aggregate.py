@@ -80,6 +80,9 @@ def test_group_unpredictability_uses_click_shares_and_needs_a_fixed_world():
     ])
     out = {r["group"]: r for r in agg.group_unpredictability(items).iter_rows(named=True)}
     assert out["a"]["unpredictability"] == pytest.approx((1.0 + 0.5 + 0.5) / 3)
+    # total variation between (1, 0, 0) and (0, .5, .5) is 1; n U / 2 = 3 * (2/3) / 2
+    assert out["a"]["unpredictability_tv"] == pytest.approx(1.0)
+    assert out["b"]["unpredictability_tv"] is None
     assert out["b"]["unpredictability"] is None and "world.seed" in out["b"]["u_note"]
     assert out["c"]["unpredictability"] is None and "2 runs" in out["c"]["u_note"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.simulator.metrics.markets import market_shares, unpredictability
+from loopsim.simulator.metrics.markets import market_shares, share_distance, unpredictability
 
 
 def test_market_shares_rows_sum_to_one() -> None:
@@ -22,3 +22,21 @@ def test_unpredictability_definition() -> None:
 def test_unpredictability_needs_two_runs() -> None:
     with pytest.raises(ValueError, match="at least 2 runs"):
         unpredictability(np.array([[1.0, 0.0]]))
+
+
+def test_share_distance_is_the_mean_pairwise_total_variation() -> None:
+    shares = np.array([[0.6, 0.4, 0.0], [0.5, 0.3, 0.2], [0.0, 0.0, 1.0]])
+    tv = [0.5 * np.abs(shares[j] - shares[k]).sum() for j, k in ((0, 1), (0, 2), (1, 2))]
+    assert share_distance(shares) == pytest.approx(np.mean(tv))  # (0.2 + 1 + 0.8) / 3
+    assert share_distance(shares) == pytest.approx(2.0 / 3.0)
+
+
+def test_share_distance_does_not_shrink_with_the_catalogue_but_u_does() -> None:
+    """Two runs with disjoint winners: U is 2/n, the distance is 1 at every size."""
+    for n in (4, 40, 4000):
+        a, b = np.zeros(n), np.zeros(n)
+        a[: n // 2], b[n // 2:] = 2.0 / n, 2.0 / n
+        assert unpredictability(np.stack([a, b])) == pytest.approx(2.0 / n)
+        assert share_distance(np.stack([a, b])) == pytest.approx(1.0)
+        same = np.full((2, n), 1.0 / n)
+        assert share_distance(same) == 0.0
