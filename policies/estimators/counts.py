@@ -24,12 +24,15 @@ class ItemCounters:
         self.clicks = np.zeros(0, dtype=np.float64)
         self.version = 0
 
-    def add(self, feedback: Feedback, organic: bool = False) -> None:
+    def add(self, feedback: Feedback, organic: bool = False,
+            organic_impressions: bool = False) -> None:
         """Count the impressions and clicks of a feedback batch.
 
-        Organic rows are never impressions; their consumption counts as clicks only
-        when ``organic`` is true. They are few, so they are counted apart and taken
-        off rather than masked out of every column.
+        Organic rows count as clicks only when ``organic`` is true, and as impressions
+        only when ``organic_impressions`` is true as well (a clicked impression at an
+        assumed examination of 1: :class:`BetaCTR`'s ``learn_from_organic``). They are
+        few, so they are counted apart and taken off rather than masked out of every
+        column.
         """
         if len(feedback) == 0:
             return
@@ -42,7 +45,8 @@ class ItemCounters:
         source = feedback.source
         if source.any():
             found = np.bincount(feedback.item[source != 0], minlength=size)
-            self.impressions -= found
+            if not (organic and organic_impressions):
+                self.impressions -= found
             if not organic:
                 self.clicks -= found  # organic rows are logged as clicked
         self.version += 1
@@ -89,7 +93,13 @@ class ClickCount:
 class BetaCTR:
     """Click-through rate with a Beta prior: ``(clicks + a) / (impressions + a + b)``.
 
-    Organic rows are not impressions: they are skipped.
+    Organic rows (items users found on their own: no slate, no rank) are skipped by
+    default. With ``learn_from_organic`` each counts as one clicked impression at an
+    assumed examination of 1 (the user looked at the item, by definition), so rates
+    stay in [0, 1] and the posterior stays a Beta. Organic rows are positives only
+    (nobody logs the items a user saw elsewhere and passed over): learning from them
+    pulls each item toward what users seek on their own, not toward its CTR on a
+    slate, which is why it is a choice and off by default (docs/cold_start.md).
 
     Args:
         prior_mean: Prior CTR ``a / (a + b)`` given to unseen items, in (0, 1); ``None``
@@ -97,14 +107,17 @@ class BetaCTR:
             :mod:`~policies.estimators.prior`).
         prior_strength: Pseudo-impressions ``a + b`` of the prior, > 0; ``None``
             (default): estimated by the method of moments.
+        learn_from_organic: Count organic rows as clicked impressions (above).
     """
 
     personalized = False
 
     def __init__(self, prior_mean: OpenUnit | None = None,
-                 prior_strength: Positive | None = None) -> None:
+                 prior_strength: Positive | None = None,
+                 learn_from_organic: bool = False) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
+        self.learn_from_organic = learn_from_organic
         self._counts = ItemCounters()
         self._prior: tuple[int, float, float] | None = None
 
@@ -114,8 +127,9 @@ class BetaCTR:
         return self._counts.version
 
     def update(self, feedback: Feedback) -> None:
-        """Add the batch's impressions and clicks (served rows only)."""
-        self._counts.add(feedback)
+        """Add the batch's impressions and clicks (and organic rows, when learning from them)."""
+        learn = bool(self.learn_from_organic)
+        self._counts.add(feedback, organic=learn, organic_impressions=learn)
 
     def prior(self) -> tuple[float, float]:
         """``(mean, strength)`` of the prior in use (estimated once per version)."""
@@ -147,4 +161,5 @@ class BetaCTR:
         return clicks + mean * strength, views - clicks + (1.0 - mean) * strength
 
     def __repr__(self) -> str:
-        return f"BetaCTR(prior_mean={self.prior_mean}, prior_strength={self.prior_strength})"
+        return (f"BetaCTR(prior_mean={self.prior_mean}, prior_strength={self.prior_strength}, "
+                f"learn_from_organic={self.learn_from_organic})")

@@ -10,8 +10,11 @@ estimate the CTR an item would have at rank 1, with a Beta prior:
   ``(sum_clicks 1 / theta(rank) + a) / (impressions + a + b)``.
 
 Statistics are kept per (item, rank), so an estimated curve that improves re-weights the
-whole log at no cost. Organic rows (no rank) are skipped. The prior is empirical Bayes by
-default (:mod:`~policies.estimators.prior`), pooled in rank-1 units through the curve.
+whole log at no cost. Organic rows (no rank) are skipped by default; with
+``learn_from_organic`` each counts as one click and one examination in rank-1 units
+(a clicked impression at an assumed examination of 1, as :class:`~policies.estimators.counts.BetaCTR`
+does). The prior is empirical Bayes by default (:mod:`~policies.estimators.prior`),
+pooled in rank-1 units through the curve (organic evidence included when learned).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from loopsim.policies.estimators.examination import ExaminationCurve
 from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import empirical_beta_prior
 from loopsim.simulator.contract.batches import Feedback
+from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.params.component_schema import NonNegative, OpenUnit, Positive, Probability
 
 
@@ -35,9 +39,12 @@ class _Debiased:
                  prior_strength: Positive | None = None,
                  propensity: Literal["known", "estimated"] = "known",
                  examination_eta: NonNegative = 1.0,
-                 examination: Sequence[Probability] | None = None) -> None:
+                 examination: Sequence[Probability] | None = None,
+                 learn_from_organic: bool = False) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
+        self.learn_from_organic = learn_from_organic
+        self._organic = np.zeros(0)
         self._curve = ExaminationCurve(propensity, examination_eta, examination)
         self._counts = PositionCounts()
         self._prior_cache: tuple[int, float, float] | None = None
@@ -48,8 +55,15 @@ class _Debiased:
         return self._counts.version
 
     def update(self, feedback: Feedback) -> None:
-        """Count the served rows per (item, rank) and feed the curve estimate."""
+        """Count the served rows per (item, rank) and feed the curve estimate; count the
+        organic rows per item when learning from them."""
         served = served_only(feedback)
+        if self.learn_from_organic and served is not feedback:
+            found = feedback.item[~feedback.recommended]
+            self._organic = grown(self._organic, int(found.max()) + 1)
+            self._organic += np.bincount(found, minlength=self._organic.shape[0])
+            if len(served) == 0:
+                self._counts.version += 1
         self._counts.add(served)
         self._curve.update(served)
 
@@ -57,7 +71,8 @@ class _Debiased:
         """``(mean, strength)`` in use: fixed, or empirical Bayes once per version."""
         p = self._prior_cache
         if p is None or p[0] != self.version:
-            ids = np.arange(self._counts.impressions.shape[0], dtype=np.int64)
+            ids = np.arange(max(self._counts.impressions.shape[0], self._organic.shape[0]),
+                            dtype=np.int64)
             s, n = self.evidence(ids) if ids.size else (np.zeros(0), np.zeros(0))
             mean, strength = empirical_beta_prior(s, n, self.prior_mean, self.prior_strength)
             self._prior_cache = p = (self.version, mean, strength)
@@ -65,6 +80,16 @@ class _Debiased:
 
     def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(successes, trials)`` of each item in rank-1 units (before the prior)."""
+        s, n = self.served_evidence(items)
+        if self.learn_from_organic and self._organic.size:
+            found = np.zeros(items.shape[0])
+            known = items < self._organic.shape[0]
+            found[known] = self._organic[items[known]]
+            s, n = s + found, n + found
+        return s, n
+
+    def served_evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(successes, trials)`` of the served rows, in rank-1 units."""
         raise NotImplementedError
 
     def posterior(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,9 +126,10 @@ class ClicksOverExpected(_Debiased):
         propensity: ``"known"`` or ``"estimated"`` examination curve.
         examination_eta: Known curve ``(1/r)**eta`` (when ``examination`` is not given).
         examination: Explicit known curve by rank, rank 1 first.
+        learn_from_organic: Count organic rows as one click and one rank-1 trial each.
     """
 
-    def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def served_evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Clicks and expected examinations of each item."""
         c = self._counts
         clicks = c.rows(c.clicks, items).sum(axis=1)
@@ -111,7 +137,8 @@ class ClicksOverExpected(_Debiased):
 
     def __repr__(self) -> str:
         return (f"ClicksOverExpected(prior_mean={self.prior_mean}, "
-                f"prior_strength={self.prior_strength}, curve={self._curve!r})")
+                f"prior_strength={self.prior_strength}, curve={self._curve!r}, "
+                f"learn_from_organic={self.learn_from_organic})")
 
 
 class InversePropensityCTR(_Debiased):
@@ -123,9 +150,10 @@ class InversePropensityCTR(_Debiased):
         propensity: ``"known"`` or ``"estimated"`` examination curve.
         examination_eta: Known curve ``(1/r)**eta`` (when ``examination`` is not given).
         examination: Explicit known curve by rank, rank 1 first.
+        learn_from_organic: Count organic rows as one click and one rank-1 trial each.
     """
 
-    def evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def served_evidence(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Inverse-propensity-weighted clicks and impressions of each item."""
         c = self._counts
         weighted = c.rows(c.clicks, items) @ (1.0 / self._theta())
@@ -133,7 +161,8 @@ class InversePropensityCTR(_Debiased):
 
     def __repr__(self) -> str:
         return (f"InversePropensityCTR(prior_mean={self.prior_mean}, "
-                f"prior_strength={self.prior_strength}, curve={self._curve!r})")
+                f"prior_strength={self.prior_strength}, curve={self._curve!r}, "
+                f"learn_from_organic={self.learn_from_organic})")
 
 
 __all__ = ["ClicksOverExpected", "InversePropensityCTR"]
