@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loopsim.policies.selectors import uniform_slates
 from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.policy import EXACT
 
 
 class Random:
@@ -19,6 +20,10 @@ class Random:
 
     def update(self, feedback: Feedback) -> None:
         """Nothing to learn."""
+
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
 
     def __repr__(self) -> str:
         return "Random()"

@@ -9,6 +9,7 @@ from typing import Any
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from loopsim.experiments.ope.truth_writer import write_truth
+from loopsim.simulator.contract.policy import propensity_kind
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.io.impression_log import IMPRESSIONS_DIR, ImpressionLog
 from loopsim.simulator.io.results import RunResult
@@ -127,6 +128,7 @@ def run_config(
             instantiate(cfg.world, _convert_="all"))
     labels = {"run_id": out.name, "policy": policy_name, "seed": int(cfg.seed)}
     labels.update(extra_labels or {})
+    result.summary["propensity_kind"] = propensity_kind(sim.policy)
     result.summary["config"] = OmegaConf.to_container(cfg, resolve=True)
     if overrides is not None:
         result.summary["overrides"] = list(overrides)

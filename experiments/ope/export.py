@@ -79,7 +79,7 @@ PARQUET_NAMES = {"action": "item", "position": "position", "reward": "click",
 
 def export_arrays(log: RunLog) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The log as obp's arrays, and the metadata of the sidecar."""
-    stats = check_propensities(log)
+    stats = check_propensities(log, refuse_approximate=False)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in (
         "action", "reward", "pscore", "pscore_cascade", "user", "t", "conversion")}
     for block in iter_sessions(log):
@@ -104,7 +104,7 @@ def export_arrays(log: RunLog) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     n_actions = int(meta.pop("n_items", int(out["action"].max()) + 1))
     meta.update(n_rounds=n, n_actions=n_actions, len_list=k, source_run=str(log.run_dir),
                 logging_policy=log.policy_name, logging_target=log.policy_target,
-                propensities=stats, fields={f: FIELDS[f] for f in FIELDS
+                propensities=stats, propensity_kind=log.propensity_kind, fields={f: FIELDS[f] for f in FIELDS
                                             if f in out or f in ("n_rounds", "n_actions",
                                                                  "len_list")})
     return out, meta

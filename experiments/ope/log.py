@@ -69,6 +69,7 @@ class RunLog:
     config: dict[str, Any]
     k: int
     label: str = ""
+    propensity_kind: str = ""
 
     @property
     def policy_target(self) -> str:
@@ -111,7 +112,34 @@ def open_run(run_dir: str | Path) -> RunLog:
     if not files:
         raise DataError(f"{run / 'impressions'}: no part-*.parquet chunks: the run has no "
                         "impression log; rerun it with `log.impressions=true`.")
-    return RunLog(run, files, config, int(config["slate_size"]), str(summary.get("policy", "")))
+    return RunLog(run, files, config, int(config["slate_size"]), str(summary.get("policy", "")),
+                  str(summary.get("propensity_kind") or _inferred_kind(config)))
+
+
+def _inferred_kind(config: dict[str, Any]) -> str:
+    """A run written before ``propensity_kind`` was recorded: Thompson sampling logged
+    Monte-Carlo marginals unless told otherwise; other built-ins are exact."""
+    selector = config.get("policy", {}).get("selector")
+    if isinstance(selector, dict) and str(selector.get("_target_", "")).endswith(
+            "ThompsonSelector") and selector.get("propensities", "monte_carlo") != "exact":
+        return f"approximate (Monte Carlo, M={selector.get('propensity_draws', '?')})"
+    return "unknown"
+
+
+def check_provenance(log: RunLog) -> None:
+    """Refuse a log whose propensities are declared approximate (``summary.json``'s
+    ``propensity_kind``, from the policy's :class:`DeclaresPropensities` hook)."""
+    if not log.propensity_kind.startswith("approximate"):
+        return
+    node = log._target_node()
+    fix = ("rerun it with `policy.selector.propensities=exact`"
+           if str(node.get("_target_", "")).endswith("ThompsonSelector") else _FIX)
+    raise DataError(
+        f"{log.run_dir / 'summary.json'}: field `propensity_kind` = {log.propensity_kind!r} "
+        f"for selector {node.get('_target_', '?')} ({log.policy_name}): its logged "
+        "propensities are approximate beyond the tolerance IPS needs (a Monte-Carlo "
+        "marginal cannot go below 1/(M+1), so rare placements get too small weights); "
+        f"{fix}.")
 
 
 def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
@@ -138,8 +166,17 @@ def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
     return frame.filter(keep).select(columns)
 
 
-def check_propensities(log: RunLog) -> dict[str, float]:
-    """Refuse unknown, invalid or all-1 propensities; returns their count and minimum."""
+def check_propensities(log: RunLog, refuse_approximate: bool = True) -> dict[str, float]:
+    """Refuse approximate, unknown, invalid or all-1 propensities; returns their count
+    and minimum.
+
+    Args:
+        log: The opened run.
+        refuse_approximate: Refuse a log declared approximate (:func:`check_provenance`);
+            ``loopsim-export`` passes ``False`` and records the kind in its sidecar.
+    """
+    if refuse_approximate:
+        check_provenance(log)
     placeholder = log.policy_target in UNKNOWN_PROPENSITY
     startup = float(log.config.get("startup_days", 0.0))
     served_by_policy_below_one = 0
@@ -204,6 +241,7 @@ def _sessions(frame: pl.DataFrame, k: int, path: Path) -> Sessions:
 
 
 __all__ = ["COLUMNS", "EXACT_LOGGERS", "RunLog", "Sessions", "check_propensities",
+           "check_provenance",
            "iter_sessions", "open_run", "read_chunk"]
 
 

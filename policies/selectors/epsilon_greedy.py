@@ -29,6 +29,7 @@ import numpy as np
 from loopsim.policies.selectors.greedy import Greedy
 from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.policy import EXACT
 from loopsim.simulator.params.component_schema import Probability
 
 
@@ -121,6 +122,10 @@ class EpsilonGreedySelector:
         table = epsilon_greedy_table(int(request.candidates.size), k, eps)
         propensities = table[position, np.arange(k)].astype(np.float32)
         return Slates(slate, propensities)
+
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
 
     def __repr__(self) -> str:
         return f"EpsilonGreedySelector(epsilon={self.epsilon})"

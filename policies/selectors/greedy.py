@@ -7,6 +7,7 @@ from loopsim.policies.selectors.ties import RankedHead, ranked_head, top_k_rows_
 from loopsim.policies.selectors.topk import SCORE_BLOCK
 from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.policy import EXACT
 
 
 class HeadCache:
@@ -43,6 +44,10 @@ class Greedy:
             head = self._head.get(estimator, request.candidates, request.k)
             return Slates(head.draw(request.batch_size, request.rng))
         return Slates(personal_top_k(request, estimator, request.k))
+
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
 
     def __repr__(self) -> str:
         return "Greedy()"

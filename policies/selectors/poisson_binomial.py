@@ -83,14 +83,18 @@ def _pairs(level: np.ndarray, count: int) -> np.ndarray:
     return level[:, :, :2 * count].reshape(c, r, count, 2, nq)
 
 
-def _block(q: np.ndarray, density: np.ndarray, k: int, out: np.ndarray) -> None:
+def _block(q: np.ndarray, density: np.ndarray, k: int, out: np.ndarray,
+           p: np.ndarray | None = None) -> None:
     """Add the integrals of one block of rows and nodes ``t`` to ``out`` (R, n, k).
 
     Each level pairs its nodes; an odd last node is carried up unchanged.
     """
     r, n, nq = q.shape
     leaves = _BUFFERS.get("leaves", (2, r, n, nq))
-    leaves[0] = 1.0 - q
+    if p is None:
+        np.subtract(1.0, q, out=leaves[0])
+    else:
+        leaves[0] = p
     leaves[1] = q
     inside = [leaves]
     while inside[-1].shape[2] > 2:
@@ -140,13 +144,16 @@ def _block(q: np.ndarray, density: np.ndarray, k: int, out: np.ndarray) -> None:
         out[:, -1, :c] += np.einsum("mrq,rq->rm", outside[:, :, half], density[:, -1])
 
 
-def rank_integrals(q: np.ndarray, density: np.ndarray, k: int) -> np.ndarray:
+def rank_integrals(q: np.ndarray, density: np.ndarray, k: int,
+                   p: np.ndarray | None = None) -> np.ndarray:
     """``(R, n, k)`` sums ``sum_t density[r, i, t] * PB_{-i}(m; t)`` for ``m < k``.
 
     Args:
         q: ``(R, n, Q)`` success probabilities ``q_j(t)`` of each row's items.
         density: ``(R, n, Q)`` weights of each item's sum over the nodes ``t``.
         k: Coefficients (ranks) wanted, ``<= n``.
+        p: Optional ``(R, n, Q)`` failure probabilities ``1 - q`` computed apart (accurate
+            where ``q`` is near 1); ``1 - q`` when ``None``.
 
     Returns:
         ``(R, n, k)`` float64 integrals.
@@ -159,7 +166,8 @@ def rank_integrals(q: np.ndarray, density: np.ndarray, k: int) -> np.ndarray:
         s = slice(start, start + rows)
         for first in range(0, nq, nodes):
             t = slice(first, first + nodes)
-            _block(q[s, :, t], density[s, :, t], k, out[s])
+            _block(q[s, :, t], density[s, :, t], k, out[s],
+                   None if p is None else p[s, :, t])
     return out
 
 

@@ -18,6 +18,7 @@ from loopsim.policies.selectors.ranked import TopList
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.policy import EXACT
 from loopsim.simulator.params.component_schema import PositiveInt
 
 
@@ -47,6 +48,10 @@ class RandTopNSelector:
             props[:, :n] = 1.0 / n
         return Slates(np.take_along_axis(top, idx, axis=1), props)
 
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
+
     def __repr__(self) -> str:
         return f"RandTopNSelector(n={self.n})"
 
@@ -70,6 +75,10 @@ class RandPairSelector:
         props[:, 0] = 1.0 / k
         props[rows, swap] = 1.0 / k
         return Slates(slate, props)
+
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
 
     def __repr__(self) -> str:
         return "RandPairSelector()"

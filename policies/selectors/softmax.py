@@ -36,6 +36,7 @@ from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.contract.estimator import Estimator
+from loopsim.simulator.contract.policy import EXACT
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import Positive
 
@@ -171,6 +172,10 @@ class SoftmaxSelector:
             rows = np.arange(stop - start)[:, None] if estimator.personalized else 0
             props[start:stop] = marg[rows, idx, np.arange(k)]
         return Slates(items, props)
+
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
 
     def __repr__(self) -> str:
         return f"SoftmaxSelector(temperature={self.temperature})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract.batches import SlateRequest, Slates
+from loopsim.simulator.contract.policy import EXACT
 
 
 def uniform_slates(request: SlateRequest) -> Slates:
@@ -24,6 +25,10 @@ class UniformRandom:
     def select(self, request: SlateRequest, estimator: object) -> Slates:
         """Uniform random slates for the request."""
         return uniform_slates(request)
+
+    def propensity_kind(self) -> str:
+        """``"exact"``: the logged propensities are the exact marginals (or 1, deterministic)."""
+        return EXACT
 
     def __repr__(self) -> str:
         return "UniformRandom()"

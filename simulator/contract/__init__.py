@@ -22,6 +22,7 @@ from loopsim.simulator.contract.click_model import ClickModel, ConvertingClickMo
 from loopsim.simulator.contract.estimator import Estimator, HasPosterior
 from loopsim.simulator.contract.policy import (
     Composite,
+    DeclaresPropensities,
     RankingPolicy,
     ReportsMetrics,
     ScoresItems,
@@ -48,6 +49,7 @@ from loopsim.simulator.contract.world import (
 
 __all__ = [
     "HOOKS", "ChecksEstimator", "ClickModel", "Composite", "ConvertingClickModel",
+    "DeclaresPropensities",
     "ConvertsSlates", "Estimator", "Feedback", "GroundTruth", "HasHistory", "HasItemFeatures",
     "HasOrganic", "HasPosterior", "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook",
     "PairsSimilarUsers", "Pool", "RankingPolicy", "ReportsMetrics", "RetrievalStage",

@@ -23,7 +23,11 @@ engine checks once when the run starts (never looked up inside the loop):
   Thompson sampling and UCB need; checked when such a selector is composed);
 * :class:`Composite` -- ``parts()``: the components a policy is made of (an estimator and
   a selector, pipeline stages); the engine checks each part for ``ReportsMetrics``,
-  ``UsesGroundTruth`` and ``UsesPolicyStream`` too.
+  ``UsesGroundTruth`` and ``UsesPolicyStream`` too;
+* :class:`DeclaresPropensities` -- ``propensity_kind()``: how the logged propensities
+  are computed (``"exact"``, ``"approximate (...)"``, ``"unknown"``); the run records
+  it in ``summary.json`` (:func:`propensity_kind`) and ``loopsim-ope`` refuses logs
+  whose propensities are approximate.
 
 The world's optional hooks are in :mod:`loopsim.simulator.contract.world`.
 """
@@ -38,7 +42,10 @@ from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.contract.world import GroundTruth
 
 __all__ = [
+    "EXACT",
+    "UNKNOWN",
     "Composite",
+    "DeclaresPropensities",
     "RankingPolicy",
     "ReportsMetrics",
     "ScoresItems",
@@ -46,6 +53,7 @@ __all__ = [
     "UsesGroundTruth",
     "UsesPolicyStream",
     "components",
+    "propensity_kind",
 ]
 
 
@@ -162,6 +170,40 @@ class Composite(Protocol):
     def parts(self) -> Sequence[object]:
         """The components whose optional hooks the engine checks, in order."""
         ...
+
+
+#: Propensity kinds: exact to the stated tolerance of the component, or unknown.
+#: Anything else must start with ``"approximate"`` and say how (e.g.
+#: ``"approximate (Monte Carlo, M=200)"``).
+EXACT, UNKNOWN = "exact", "unknown"
+
+
+@runtime_checkable
+class DeclaresPropensities(Protocol):
+    """Optional hook of a policy or a part: how its logged propensities are computed.
+
+    Every built-in selector declares it. A user's policy that logs propensities should
+    too: a policy (or part) without it is recorded as ``"unknown"``, which
+    ``loopsim-ope`` accepts; ``"approximate ..."`` it refuses.
+    """
+
+    def propensity_kind(self) -> str:
+        """``"exact"``, ``"unknown"`` or ``"approximate (<how>)"``."""
+        ...
+
+
+def propensity_kind(policy: object) -> str:
+    """The run's propensity provenance, from the policy and its parts.
+
+    The first part that declares an approximate or unknown kind decides; otherwise
+    ``"exact"`` when at least one part declares it, ``"unknown"`` when none does.
+    """
+    declared = [str(p.propensity_kind()) for p in components(policy)
+                if isinstance(p, DeclaresPropensities)]
+    for kind in declared:
+        if kind != EXACT:
+            return kind
+    return EXACT if declared else UNKNOWN
 
 
 def components(policy: object) -> list[object]:

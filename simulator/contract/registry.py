@@ -16,6 +16,7 @@ from loopsim.simulator.contract.click_model import ConvertingClickModel
 from loopsim.simulator.contract.estimator import HasPosterior
 from loopsim.simulator.contract.policy import (
     Composite,
+    DeclaresPropensities,
     ReportsMetrics,
     ScoresItems,
     ServesPools,
@@ -78,6 +79,10 @@ HOOKS: tuple[Hook, ...] = (
          "the components a policy is made of; each part is checked for the hooks above"),
     Hook("last_pools", "policy", ServesPools, ("last_pools", "stage_metrics"),
          "a multi-stage policy shows its retrieved pools; the loop measures each stage"),
+    Hook("propensity_kind", "policy", DeclaresPropensities, ("propensity_kind",),
+         "how the logged propensities are computed (exact, approximate (...), unknown): "
+         "recorded in summary.json; loopsim-ope refuses approximate ones (on the policy "
+         "or any part, e.g. its selector)"),
     Hook("check_estimator", "selector", ChecksEstimator, ("check_estimator",),
          "a selector refuses, when composed, an estimator it cannot work over"),
     Hook("history", "world", HasHistory, ("history",),

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.policies.estimators import BetaCTR, ClicksOverExpected, InversePropensityCTR
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 
 
 def _log(organic: bool) -> Feedback:

@@ -13,7 +13,7 @@ from loopsim.simulator import (
     SyntheticWorld,
     check_policy,
 )
-from loopsim.simulator.contract.policy import UsesGroundTruth, UsesPolicyStream
+from loopsim.simulator.contract.policy import UsesGroundTruth, UsesPolicyStream, propensity_kind
 from loopsim.simulator.contract.registry import hooks_of
 from loopsim.simulator.contract.world import (
     ConvertsSlates,
@@ -72,7 +72,7 @@ def test_check_policy_reports_the_hooks_of_the_policy_and_its_parts() -> None:
     hooks = check_policy(ComposedPolicy(SpyEstimator(), Greedy()))
     assert hooks == {"ComposedPolicy": ["item_scores", "parts"],
                      "SpyEstimator (part)": ["policy_metrics", "use_ground_truth", "posterior"],
-                     "Greedy (part)": []}
+                     "Greedy (part)": ["propensity_kind"]}
     # the Beta estimators report the prior in use (empirical Bayes by default)
     assert hooks_of(ComposedPolicy(BetaCTR(), Greedy()))["BetaCTR (part)"] == [
         "policy_metrics", "posterior"]
@@ -117,3 +117,23 @@ def test_world_protocols_name_the_optional_hooks() -> None:
     assert isinstance(synthetic, HasRelevanceVersion) and isinstance(synthetic, HasPreferences)
     assert not isinstance(synthetic, ConvertsSlates) and not isinstance(synthetic, HasHistory)
     assert isinstance(musiclab, ConvertsSlates) and not isinstance(musiclab, HasPreferences)
+
+
+class ApproximateSelector(Greedy):
+    """A user's selector that declares how its propensities are computed."""
+
+    def propensity_kind(self) -> str:
+        return "approximate (my estimate)"
+
+
+def test_propensity_kind_comes_from_the_parts_that_declare_it() -> None:
+    from loopsim.policies.selectors import ThompsonSelector
+
+    assert propensity_kind(ComposedPolicy(BetaCTR(), Greedy())) == "exact"
+    assert propensity_kind(ComposedPolicy(BetaCTR(), ApproximateSelector())) == (
+        "approximate (my estimate)")
+    assert propensity_kind(ComposedPolicy(BetaCTR(), ThompsonSelector())) == (
+        "approximate (Monte Carlo, M=200)")
+    assert propensity_kind(ComposedPolicy(BetaCTR(), ThompsonSelector(
+        propensities="exact"))) == "exact"
+    assert propensity_kind(StreamSpy()) == "unknown"  # declares nothing

@@ -140,11 +140,42 @@ def test_target_needing_items_outside_the_candidates_is_refused(eps_run: Path,
         model_target(log, partial)
 
 
-def test_thompson_monte_carlo_propensities_are_accepted(tmp_path: Path) -> None:
-    """Thompson logs Monte-Carlo marginals (never 1) on its own slates: IPS can use them."""
+def test_thompson_monte_carlo_propensities_are_refused_naming_the_selector(
+        tmp_path: Path) -> None:
+    """Monte-Carlo marginals cannot go below 1/(M+1): the log says so and OPE refuses it."""
     run = logged_run(tmp_path / "ts", ["policy=thompson"])
-    stats = check_propensities(open_run(run))
-    assert stats["randomized_rows"] == stats["rows"] > 0 and stats["min_propensity"] > 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["propensity_kind"] == "approximate (Monte Carlo, M=200)"
+    with pytest.raises(DataError, match=r"ThompsonSelector.*approximate.*"
+                                        r"policy\.selector\.propensities=exact"):
+        check_propensities(open_run(run))
+
+
+def test_thompson_exact_propensities_give_ips_covering_a_uniform_target(
+        tmp_path: Path) -> None:
+    """An exact Thompson log: IPS of a uniform random target covers its online truth."""
+    run = logged_run(tmp_path / "ts", ["policy=thompson", "policy.selector.propensities=exact",
+                                       "horizon=8"])
+    log = open_run(run)
+    assert log.propensity_kind == "exact"
+    stats = check_propensities(log)
+    assert stats["randomized_rows"] == stats["rows"] > 0
+    assert stats["min_propensity"] < 1 / 201  # below the old Monte-Carlo floor
+    report = evaluate(run, policy_target(log, "random"), train_until=0.0)
+    ips = report.estimates["ips"]
+    assert ips.low <= report.true_value <= ips.high, (ips, report.true_value)
+
+
+def test_a_policy_declaring_approximate_propensities_is_refused(eps_run: Path,
+                                                                 tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(eps_run, copy)
+    summary = json.loads((copy / "summary.json").read_text())
+    assert summary["propensity_kind"] == "exact"  # epsilon-greedy declares exact marginals
+    summary["propensity_kind"] = "approximate (my sampler)"
+    (copy / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(DataError, match="approximate \\(my sampler\\)"):
+        check_propensities(open_run(copy))
 
 
 def test_truth_json_holds_the_logging_policys_true_value(eps_run: Path) -> None:
