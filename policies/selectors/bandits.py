@@ -65,12 +65,16 @@ class ThompsonSelector:
         self.propensity_draws = propensity_draws
         self.propensities = propensities
         self._table: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._singular = False
 
     def propensity_kind(self) -> str:
-        """``"exact"``, or ``"approximate (Monte Carlo, M=...)"``."""
-        if self.propensities == "exact":
-            return EXACT
-        return f"approximate (Monte Carlo, M={int(self.propensity_draws)})"
+        """``"exact"``, or ``"approximate (...)"``: Monte Carlo, or a quadrature that met a
+        posterior with ``alpha`` or ``beta`` below 1, where no tolerance is claimed."""
+        if self.propensities != "exact":
+            return f"approximate (Monte Carlo, M={int(self.propensity_draws)})"
+        if self._singular:
+            return "approximate (quadrature; a posterior had alpha or beta < 1)"
+        return EXACT
 
     def _marginals(self, request: SlateRequest, estimator: Estimator,
                    alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -80,6 +84,7 @@ class ThompsonSelector:
         if t is None or t[0] != estimator.version or t[1] is not cands or t[2].shape[1] != k:
             if self.propensities == "exact":
                 table = thompson_marginals(alpha, beta, k)
+                self._singular |= bool(alpha.size) and float(min(alpha.min(), beta.min())) < 1
             else:
                 table = self._monte_carlo(request, alpha, beta)
             self._table = t = (estimator.version, cands, table)
