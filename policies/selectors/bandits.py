@@ -14,7 +14,8 @@ position-based model").
   - ``exact``: a one-dimensional integral per item and rank, computed by quadrature to
     ``|error| <= 1e-6 p + 1e-15``
     (:func:`~loopsim.policies.selectors.thompson_marginals.thompson_marginals`);
-    ~0.1-0.2 s per model version at 1,000 candidates (10-20x the Monte Carlo);
+    0.17 s of CPU per model version on average over a 30-day default-world run (1,000
+    to 1,150 candidates, k = 10), 8.5x the Monte Carlo's 0.02 s (busy 2-core machine);
   - ``monte_carlo``: estimated from ``propensity_draws`` extra posterior slates ``M``
     (the served slate counts as one more draw, so the logged value is
     ``(count_{i,r} + 1) / (M + 1)``, never below ``1 / (M + 1)``: an item whose true
