@@ -34,6 +34,7 @@ from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.world import (
     ChaneyWorld,
     InterestWorld,
+    ItemInterestWorld,
     MusicLabWorld,
     RatingsWorld,
     SyntheticWorld,
@@ -67,5 +68,5 @@ __all__ = [
     "check_policy",
     "check_world",
 ]
-__all__ += ["AttentionChoiceModel", "ChaneyWorld", "InterestWorld", "MusicLabWorld",
+__all__ += ["AttentionChoiceModel", "ChaneyWorld", "InterestWorld", "ItemInterestWorld", "MusicLabWorld",
             "RatingsWorld", "TrialOfferModel"]

@@ -36,6 +36,7 @@ from loopsim.simulator.contract.selector import ChecksEstimator, Selector
 from loopsim.simulator.contract.world import (
     ConvertsSlates,
     GroundTruth,
+    HasArrivalSchedule,
     HasHistory,
     HasItemFeatures,
     HasOrganic,
@@ -50,7 +51,8 @@ from loopsim.simulator.contract.world import (
 __all__ = [
     "HOOKS", "ChecksEstimator", "ClickModel", "Composite", "ConvertingClickModel",
     "DeclaresPropensities",
-    "ConvertsSlates", "Estimator", "Feedback", "GroundTruth", "HasHistory", "HasItemFeatures",
+    "ConvertsSlates", "Estimator", "Feedback", "GroundTruth", "HasArrivalSchedule", "HasHistory",
+    "HasItemFeatures",
     "HasOrganic", "HasPosterior", "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook",
     "PairsSimilarUsers", "Pool", "RankingPolicy", "ReportsMetrics", "RetrievalStage",
     "ScoresItems", "Selector", "ServesPools", "ShiftingWorld", "SlateRequest", "Slates",

@@ -27,6 +27,7 @@ from loopsim.simulator.contract.policy import (
 from loopsim.simulator.contract.selector import ChecksEstimator
 from loopsim.simulator.contract.world import (
     ConvertsSlates,
+    HasArrivalSchedule,
     HasHistory,
     HasItemFeatures,
     HasOrganic,
@@ -95,6 +96,8 @@ HOOKS: tuple[Hook, ...] = (
     Hook("conversion_of_slates", "world", ConvertsSlates, ("conversion_of_slates",),
          "the probability of a conversion after a click, for click models with a "
          "conversion step"),
+    Hook("item_arrival_exponent", "world", HasArrivalSchedule, ("item_arrival_exponent",),
+         "the candidate pool grows as item_arrival_rate * t^exponent (sub-linear below 1)"),
     Hook("organic", "world", HasOrganic, ("organic", "organic_sharpness"),
          "an open world: users also find items outside the recommender"),
     Hook("n_users", "world", HasUsers, ("n_users",),

@@ -171,6 +171,18 @@ class HasPreferences(Protocol):
 
 
 @runtime_checkable
+class HasArrivalSchedule(Protocol):
+    """Optional world hook: the pool grows as ``item_arrival_rate * t ** exponent``.
+
+    Attributes:
+        item_arrival_exponent: ``alpha > 0``; 1 is the plain Poisson stream (linear
+            growth), below 1 sub-linear growth.
+    """
+
+    item_arrival_exponent: float
+
+
+@runtime_checkable
 class ConvertsSlates(Protocol):
     """Optional world hook: conversion probabilities of served items (MusicLab's quality)."""
 

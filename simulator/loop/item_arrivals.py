@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import simpy
-from loopsim.simulator.contract.world import World
+from loopsim.simulator.contract.world import HasArrivalSchedule, World
 from loopsim.simulator.loop.catalogue import Catalogue
 from loopsim.simulator.loop.clock import CATALOGUE, At, Process
 from loopsim.simulator.loop.timing import NullTimer, PhaseTimer
@@ -16,13 +16,22 @@ from loopsim.simulator.loop.timing import NullTimer, PhaseTimer
 def item_arrivals(env: simpy.Environment, world: World, catalogue: Catalogue,
                   rng: np.random.Generator, horizon: float, slate_size: int,
                   timer: PhaseTimer | NullTimer) -> Process:
-    """New items: a Poisson stream of ``world.item_arrival_rate`` per day."""
+    """New items: a Poisson stream of ``world.item_arrival_rate`` per day.
+
+    A world with an ``item_arrival_exponent`` ``alpha`` (:class:`HasArrivalSchedule`)
+    grows its pool as ``rate * t ** alpha`` instead (an inhomogeneous Poisson process:
+    the arrivals of rate ``rate`` in operational time ``s`` happen at ``t = s ** (1 /
+    alpha)``); ``alpha = 1`` is the plain stream, draw for draw.
+    """
     rate = float(world.item_arrival_rate)
     if rate <= 0:
         return
-    t = 0.0
+    alpha = (float(world.item_arrival_exponent)
+             if isinstance(world, HasArrivalSchedule) else 1.0)
+    s = 0.0
     while True:
-        t += float(rng.exponential(1.0 / rate))
+        s += float(rng.exponential(1.0 / rate))
+        t = s if alpha == 1.0 else s ** (1.0 / alpha)
         if t > horizon:
             return
         yield At(env, t - env.now, CATALOGUE)

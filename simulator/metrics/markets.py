@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["market_shares", "share_distance", "unpredictability"]
+__all__ = ["half_split_unpredictability", "market_shares", "share_distance",
+           "unpredictability"]
 
 
 def market_shares(counts: np.ndarray) -> np.ndarray:
@@ -72,3 +73,33 @@ def share_distance(shares: np.ndarray) -> float:
     """
     m = np.asarray(shares, dtype=np.float64)
     return unpredictability(m) * m.shape[1] / 2.0
+
+
+def half_split_unpredictability(per_participant: np.ndarray, rng: np.random.Generator,
+                                splits: int = 200) -> float:
+    """U of one world split at random into two halves of its participants, averaged.
+
+    The estimator the MusicLab data's README uses for the independent world (there is
+    one independent world, so U is measured between two random halves of it): each
+    split puts a random half of the participants (rows) in one market, the rest in the
+    other; U of the two markets is ``mean_i |m_i1 - m_i2|``; the result is the mean over
+    ``splits`` splits.
+
+    Args:
+        per_participant: ``(P, n)`` downloads of each participant (row) of each item.
+        rng: Draws the splits.
+        splits: Number of random splits (``>= 1``).
+
+    Returns:
+        The mean U over the splits.
+    """
+    x = np.asarray(per_participant, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(f"`per_participant` must be (participants >= 2, items), got {x.shape}.")
+    half = x.shape[0] // 2
+    out = np.empty(splits)
+    for s in range(splits):
+        first = np.zeros(x.shape[0], dtype=bool)
+        first[rng.permutation(x.shape[0])[:half]] = True
+        out[s] = unpredictability(market_shares(np.stack([x[first].sum(0), x[~first].sum(0)])))
+    return float(out.mean())

@@ -40,3 +40,15 @@ def test_share_distance_does_not_shrink_with_the_catalogue_but_u_does() -> None:
         assert share_distance(np.stack([a, b])) == pytest.approx(1.0)
         same = np.full((2, n), 1.0 / n)
         assert share_distance(same) == 0.0
+
+
+def test_half_split_unpredictability_is_zero_for_identical_halves_and_positive_otherwise() -> None:
+    from loopsim.simulator.metrics.markets import half_split_unpredictability
+
+    same = np.ones((10, 4))                   # every participant downloads every song
+    rng = np.random.default_rng(0)
+    assert half_split_unpredictability(same, rng, splits=50) == pytest.approx(0.0)
+    one_each = np.zeros((2, 4))
+    one_each[0, 0] = one_each[1, 1] = 1.0     # two halves of one participant each
+    # halves {0} and {1}: shares (1,0,0,0) and (0,1,0,0): U = mean |diff| = 2/4
+    assert half_split_unpredictability(one_each, rng, splits=5) == pytest.approx(0.5)
