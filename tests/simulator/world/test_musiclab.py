@@ -56,3 +56,26 @@ def test_same_seed_same_songs() -> None:
 def test_bad_parameter_names_the_field() -> None:
     with pytest.raises(ConfigError, match="world.social_exponent"):
         check_arguments(MusicLabWorld, {"social_exponent": -1}, "world.")
+
+
+def test_download_once_hides_a_downloaded_song_from_that_participant_only() -> None:
+    world = MusicLabWorld(n_users=2, n_items=3, social_weight=0.0, download_once=True)
+    world.reset(np.random.default_rng(0))
+    assert not world.is_global
+    world.observe(_downloads([1], [1.0]))                      # user 0 downloads song 1
+    ids = np.arange(3)
+    rel = world.relevance(np.array([0, 1]), ids)
+    assert rel[0, 1] == 0.0 and rel[1, 1] == pytest.approx(world.appeal(ids)[1])
+    slates = np.array([[1, 0], [1, 0]])
+    got = world.relevance_of_slates(np.array([0, 1]), slates)
+    assert got[0, 0] == 0.0 and got[1, 0] > 0
+    np.testing.assert_array_equal(world.user_downloads()[0], [0, 1, 0])
+
+
+def test_without_download_once_every_participant_sees_the_same_attractiveness() -> None:
+    world = MusicLabWorld(n_users=2, n_items=3, social_weight=0.0)
+    world.reset(np.random.default_rng(0))
+    world.observe(_downloads([1], [1.0]))
+    assert world.is_global
+    rel = world.relevance(np.array([0, 1]), np.arange(3))
+    np.testing.assert_array_equal(rel[0], rel[1])
