@@ -100,6 +100,7 @@ class Validation:
     chaney: ChaneyResult
     jiang: DriftResult
     sphere: DriftResult
+    item_interest: DriftResult | None = None
 
 
 

@@ -211,6 +211,37 @@ def sphere_drift(seeds: Sequence[int] = range(2), horizon: float = 400.0) -> Dri
                                           f"snapshot_interval={horizon / 8}"])
 
 
+#: Per-item interest (world=item_interest, preset jiang_item_interest): the paper's levers.
+JIANG_ITEM_SETTINGS: dict[str, tuple[str, ...]] = {
+    "oracle": ("policy.selector.epsilon=0.0",),
+    "oracle, linear pool": ("policy.selector.epsilon=0.0", "world.item_arrival_rate=5.0"),
+    "epsilon 0.3": ("policy.selector.epsilon=0.3",),
+    "epsilon 0.3, linear pool": ("policy.selector.epsilon=0.3", "world.item_arrival_rate=5.0"),
+    "random": ("policy.selector.epsilon=1.0",),
+    "random, linear pool": ("policy.selector.epsilon=1.0", "world.item_arrival_rate=5.0"),
+    "random, sqrt pool": ("policy.selector.epsilon=1.0", "world.item_arrival_rate=5.0",
+                          "world.item_arrival_exponent=0.5"),
+}
+
+
+def item_interest_drift(seeds: Sequence[int] = range(2), overrides: Sequence[str] = ()
+                        ) -> DriftResult:
+    """Run ``experiment=jiang_item_interest`` for each of :data:`JIANG_ITEM_SETTINGS`."""
+    return drift(JIANG_ITEM_SETTINGS, seeds, overrides, name="jiang_item_interest")
+
+
+def late_slope(result: DriftResult, setting: str) -> np.ndarray:
+    """``(seeds,)`` log-log slope of ``drift_distance`` over the second half of the run.
+
+    About 1 for a distance growing linearly in time (walks in their divergent regime),
+    about 0.5 for a sum of walks that each stay short (diffusive growth).
+    """
+    t, d = result.times, result.drift[setting]
+    half = t >= t[-1] / 2
+    x = np.log(t[half])
+    return np.array([np.polyfit(x, np.log(row[half]), 1)[0] for row in d])
+
+
 # -- report --------------------------------------------------------------------------------
 
 def run_all(seeds: int = 8, chaney_seeds: int = 8, drift_seeds: int = 3) -> Validation:
@@ -219,7 +250,8 @@ def run_all(seeds: int = 8, chaney_seeds: int = 8, drift_seeds: int = 3) -> Vali
     return Validation(trial_offer_static(0.5, s), trial_offer_quality_ranking(s),
                       musiclab("independent", s), musiclab("social", s),
                       chaney(seeds=range(chaney_seeds)), drift(seeds=range(drift_seeds)),
-                      sphere_drift(seeds=range(min(drift_seeds, 2))))
+                      sphere_drift(seeds=range(min(drift_seeds, 2))),
+                      item_interest_drift(seeds=range(min(drift_seeds, 2))))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

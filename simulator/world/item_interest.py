@@ -32,7 +32,7 @@ New items start with interests ``mu ~ Normal(0, interest_scale ** 2)`` for every
 from __future__ import annotations
 
 import numpy as np
-from loopsim.simulator.contract.policy import Feedback
+from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.params.component_schema import (
     NonNegative,
     NonNegativeInt,

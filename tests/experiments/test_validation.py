@@ -14,6 +14,8 @@ from loopsim.experiments.reproduce.studies import (
     DriftResult,
     chaney,
     drift,
+    item_interest_drift,
+    late_slope,
     musiclab,
     sphere_drift,
     trial_offer_quality_ranking,
@@ -104,6 +106,42 @@ def test_a_growing_pool_does_not_slow_greedy_degeneracy(degeneracy: DriftResult)
     items (docs/validation.md says so)."""
     fresh, greedy = degeneracy.drift["greedy, growing pool"], degeneracy.drift["greedy"]
     assert np.all(fresh[:, -1] >= greedy[:, -1]), (fresh[:, -1], greedy[:, -1])
+
+
+# -- Jiang et al. 2019 with per-item interest (the paper's conclusions) ---------------------
+@pytest.fixture(scope="module")
+def item_degeneracy() -> DriftResult:
+    """The ``jiang_item_interest`` settings, 300 days, 2 seeds."""
+    return item_interest_drift(seeds=range(2))
+
+
+def test_item_interest_oracle_degenerates_fastest(item_degeneracy: DriftResult) -> None:
+    oracle = item_degeneracy.drift["oracle"][:, -1]
+    for setting, d in item_degeneracy.drift.items():
+        if setting != "oracle":
+            assert np.all(oracle > d[:, -1]), (setting, oracle, d[:, -1])
+
+
+def test_item_interest_exploration_slows_degeneracy(item_degeneracy: DriftResult) -> None:
+    oracle = item_degeneracy.drift["oracle"][:, -1]
+    for setting in ("epsilon 0.3", "random"):
+        assert np.all(item_degeneracy.drift[setting][:, -1] < oracle), setting
+
+
+def test_item_interest_linear_pool_slows_degeneracy(item_degeneracy: DriftResult) -> None:
+    fixed = item_degeneracy.drift["random"][:, -1]
+    linear = item_degeneracy.drift["random, linear pool"][:, -1]
+    assert np.all(linear < fixed), (linear, fixed)
+    slope = late_slope(item_degeneracy, "random, linear pool")
+    assert np.all(slope < 0.75), slope              # diffusive, not divergent, growth
+
+
+def test_item_interest_sublinear_pool_does_not_suffice(item_degeneracy: DriftResult) -> None:
+    linear = item_degeneracy.drift["random, linear pool"][:, -1]
+    sqrt = item_degeneracy.drift["random, sqrt pool"][:, -1]
+    assert np.all(sqrt > linear), (sqrt, linear)
+    assert np.all(late_slope(item_degeneracy, "random, sqrt pool")
+                  > late_slope(item_degeneracy, "random, linear pool"))
 
 
 def test_on_the_sphere_random_ends_further_than_greedy() -> None:
