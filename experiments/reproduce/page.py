@@ -313,7 +313,7 @@ divergence.
 def _jiang_items(j: DriftResult | None) -> str:
     if j is None:
         return ""
-    from loopsim.experiments.reproduce.studies import late_slope
+    from loopsim.experiments.reproduce.results import late_slope
 
     rows = "\n".join(
         f"| {k} | {_ms(d[:, d.shape[1] // 2 - 1], 1, False)} | {_ms(d[:, -1], 1, False)} "

@@ -230,18 +230,6 @@ def item_interest_drift(seeds: Sequence[int] = range(2), overrides: Sequence[str
     return drift(JIANG_ITEM_SETTINGS, seeds, overrides, name="jiang_item_interest")
 
 
-def late_slope(result: DriftResult, setting: str) -> np.ndarray:
-    """``(seeds,)`` log-log slope of ``drift_distance`` over the second half of the run.
-
-    About 1 for a distance growing linearly in time (walks in their divergent regime),
-    about 0.5 for a sum of walks that each stay short (diffusive growth).
-    """
-    t, d = result.times, result.drift[setting]
-    half = t >= t[-1] / 2
-    x = np.log(t[half])
-    return np.array([np.polyfit(x, np.log(row[half]), 1)[0] for row in d])
-
-
 # -- report --------------------------------------------------------------------------------
 
 def run_all(seeds: int = 8, chaney_seeds: int = 8, drift_seeds: int = 3) -> Validation:

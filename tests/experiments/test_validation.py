@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from loopsim.experiments.reproduce.results import late_slope
 from loopsim.experiments.reproduce.studies import (
     ChaneyResult,
     DriftResult,
     chaney,
     drift,
     item_interest_drift,
-    late_slope,
     musiclab,
     sphere_drift,
     trial_offer_quality_ranking,
