@@ -57,7 +57,7 @@ def measure(data_dir: str, replicates: int = 8, fit: dict[str, Any] | None = Non
 
 
 def interval(x: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t-interval half-width... as (mean, low, high) over replicates."""
+    """``(mean, low, high)``: the mean over replicates and its 95% t-interval."""
     from loopsim.experiments.compare.aggregate import t_quantile_975
 
     x = np.asarray(x, dtype=np.float64)
@@ -209,6 +209,15 @@ participants and downloads, and the independent world).
 {fit_text}
 
 ## Experiment 1: model against data, world by world
+
+```bash
+loopsim experiment=musiclab_exp1 world.data_dir=PATH     # the preset as a sweep: 2 conditions x 8 seeds
+```
+
+runs the preset with the mean participants and downloads of the social worlds (compare's
+summary gives U per condition). The figures below come from the same preset, composed
+once per world with that world's participants and downloads
+(`loopsim.experiments.reproduce.musiclab_model.experiment1`).
 
 {len(m)} model replicates of the whole experiment (each: 8 social worlds and the independent
 one), measured exactly as the data (the data's README: Gini over 48 songs, U over pairs of

@@ -130,8 +130,11 @@ def read_world(path: str | Path, world: int) -> WorldDownloads:
             raise DataError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}).") from e
     if not users:
         raise DataError(f"{path}: no download line (only comments or blank lines).")
-    return WorldDownloads(world, np.array(users, dtype=np.int64), np.array(songs, dtype=np.int64),
-                          np.array(stamps, dtype=object))
+    arrays = (np.array(users, dtype=np.int64), np.array(songs, dtype=np.int64),
+              np.array(stamps, dtype=object))
+    for a in arrays:
+        a.flags.writeable = False       # shared by every reader of the cached folder
+    return WorldDownloads(world, *arrays)
 
 
 def _parse(text: str, world: int, path: Path, number: int) -> tuple[int, int, str]:
