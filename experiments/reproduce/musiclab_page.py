@@ -77,13 +77,13 @@ def _range(x: np.ndarray, digits: int = 3) -> str:
 
 def draw(report: MusicLabReport, out: Path) -> Path:
     """``out/musiclab.png``: model against data world by world, and the prediction."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     out.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    fig = Figure(figsize=(14, 4))     # no pyplot: the user's backend is left alone
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 3)
     ax = axes[0]
     worlds = np.arange(1, 10)
     model_g = np.array([[*f.gini_social, f.gini_independent] for f in report.model])
@@ -116,7 +116,6 @@ def draw(report: MusicLabReport, out: Path) -> Path:
     fig.tight_layout()
     path = out / "musiclab.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

@@ -113,3 +113,24 @@ def test_the_exp2_preset_changes_only_the_display() -> None:
     assert social.policy.selector._target_.endswith("Greedy")
     assert condition_config("musiclab_exp1", "exp1_social", "x").policy.selector._target_ \
         .endswith("UniformRandom")
+
+
+def test_the_page_renders_and_draws_from_measured_values(tmp_path: Path) -> None:
+    """The page and figure from a hand-made report (no data needed)."""
+    from loopsim.experiments.reproduce.musiclab_figures import MarketFigures
+    from loopsim.experiments.reproduce.musiclab_model import ConditionRuns
+    from loopsim.experiments.reproduce.musiclab_page import MusicLabReport, draw, render
+
+    rng = np.random.default_rng(0)
+    f = MarketFigures(np.full(8, 0.3), 0.24, 0.008, 0.005, np.full(8, 0.75), np.full(8, 800.0),
+                      1500.0, np.full(8, 210), 400)
+    g = MarketFigures(np.full(8, 0.5), 0.24, 0.008, 0.005, np.full(8, 0.75), np.full(8, 800.0),
+                      1500.0, np.full(8, 210), 400)
+    runs = ConditionRuns("social", rng.random((8, 48)) * np.arange(1, 49), np.arange(48.0))
+    report = MusicLabReport(f, [f, g], {"independent": runs, "social": runs},
+                            {"independent": (0.001, 0.002), "social": (0.01, 0.02)}, None)
+    assert draw(report, tmp_path).is_file()
+    page = render(report)
+    assert "PREDICTION" in page and "`label=social`" in page
+    assert "within the model replicates' range in 8 of 8 worlds" in page
+    assert "The fit's JSON was not given" in page
