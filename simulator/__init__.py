@@ -68,5 +68,5 @@ __all__ = [
     "check_policy",
     "check_world",
 ]
-__all__ += ["AttentionChoiceModel", "ChaneyWorld", "InterestWorld", "ItemInterestWorld", "MusicLabWorld",
-            "RatingsWorld", "TrialOfferModel"]
+__all__ += ["AttentionChoiceModel", "ChaneyWorld", "InterestWorld", "ItemInterestWorld",
+            "MusicLabWorld", "RatingsWorld", "TrialOfferModel"]

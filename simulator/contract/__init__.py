@@ -50,10 +50,9 @@ from loopsim.simulator.contract.world import (
 
 __all__ = [
     "HOOKS", "ChecksEstimator", "ClickModel", "Composite", "ConvertingClickModel",
-    "DeclaresPropensities",
-    "ConvertsSlates", "Estimator", "Feedback", "GroundTruth", "HasArrivalSchedule", "HasHistory",
-    "HasItemFeatures",
-    "HasOrganic", "HasPosterior", "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook",
+    "ConvertsSlates", "DeclaresPropensities", "Estimator", "Feedback", "GroundTruth",
+    "HasArrivalSchedule", "HasHistory", "HasItemFeatures", "HasOrganic", "HasPosterior",
+    "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook",
     "PairsSimilarUsers", "Pool", "RankingPolicy", "ReportsMetrics", "RetrievalStage",
     "ScoresItems", "Selector", "ServesPools", "ShiftingWorld", "SlateRequest", "Slates",
     "UsesGroundTruth", "UsesPolicyStream", "World", "hooks_of",

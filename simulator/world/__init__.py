@@ -9,4 +9,5 @@ from loopsim.simulator.world.ratings import RatingsWorld, read_ratings
 from loopsim.simulator.world.synthetic import SyntheticWorld
 
 __all__ = ["SyntheticWorld", "World"]
-__all__ += ["ChaneyWorld", "InterestWorld", "ItemInterestWorld", "MusicLabWorld", "RatingsWorld", "read_ratings"]
+__all__ += ["ChaneyWorld", "InterestWorld", "ItemInterestWorld", "MusicLabWorld", "RatingsWorld",
+            "read_ratings"]
