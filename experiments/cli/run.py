@@ -12,6 +12,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from loopsim.experiments.cli.config_checks import validate_config
+from loopsim.experiments.cli.info import handle_info_command
 from loopsim.experiments.cli.runner import policy_label, run_config
 from loopsim.experiments.cli.signals import (
     Terminated,
@@ -175,8 +176,11 @@ def cli() -> None:
     A failed run of a sweep (``-m``) does not stop the others; it is recorded in its run
     folder and listed at the end, and the command then exits with status 1. Ctrl-C exits
     with 130 and SIGTERM with 143, after the running job recorded itself as failed and
-    the sweep's comparison ran on what exists.
+    the sweep's comparison ran on what exists. ``loopsim --version`` and ``loopsim init
+    DIR`` are answered before Hydra starts (:mod:`loopsim.experiments.cli.info`).
     """
+    if handle_info_command(sys.argv[1:]):
+        return
     mark_sweep_parent()
     handle_sigterm()
     try:

@@ -1,0 +1,1 @@
+"""Config group ``hydra/help``: the text of ``loopsim --help``."""

@@ -1,0 +1,1 @@
+"""The custom policy, estimator and world of the tutorials (``loopsim init`` writes them out)."""
