@@ -17,7 +17,8 @@ What is adapted, and only this, so the suite stays small:
 A block that cannot run here (a SLURM submission, a cluster) is marked with
 ``<!-- snippet: skip REASON -->`` on the line before it; one that needs a file the page
 does not make has ``<!-- snippet: setup ... -->`` (shell lines inside the comment) before
-it.
+it; a block the reader saves as a file, ``<!-- snippet: file NAME -->`` (it is written,
+not run).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ PASS_THROUGH = ("--help", "-h", "--version", "-V", "--cfg", "--info", "-sc",
 EXCLUDED = ("docs/gen/",)
 
 FENCE = re.compile(r"^```(\w+)?\s*$")
-MARKER = re.compile(r"^<!--\s*snippet:\s*(skip|setup|overrides)\b(.*?)(-->)?\s*$")
+MARKER = re.compile(r"^<!--\s*snippet:\s*(skip|setup|overrides|file)\b(.*?)(-->)?\s*$")
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Block:
     skip: str | None = None
     setup: str = ""
     overrides: str = ""
+    file: str = ""
 
 
 def pages() -> list[Path]:
@@ -94,7 +96,8 @@ def blocks(page: Path) -> list[Block]:
                 i += 1
             if fence[1] in ("bash", "console", "python"):
                 out.append(Block(start, fence[1], "\n".join(body), pending.get("skip"),
-                                 pending.get("setup", ""), pending.get("overrides", "")))
+                                 pending.get("setup", ""), pending.get("overrides", ""),
+                                 pending.get("file", "")))
             pending = {}
         elif lines[i].strip():
             pending = {}
@@ -143,7 +146,10 @@ def script(page: Path) -> str:
         if block.setup:
             parts.append(block.setup)
         parts.append(f"export LOOPSIM_SNIPPET_EXTRA='{block.overrides}'")
-        if block.lang == "bash":
+        if block.file:  # the reader saves it under that name
+            parts.append(f"cat > {block.file} <<'LOOPSIM_SNIPPET_EOF'\n{block.text}\n"
+                         "LOOPSIM_SNIPPET_EOF")
+        elif block.lang == "bash":
             parts.append(_shell(block.text))
         elif block.lang == "python":
             parts.append(f"python - <<'LOOPSIM_SNIPPET_EOF'\n{block.text}\nLOOPSIM_SNIPPET_EOF")
