@@ -47,6 +47,7 @@ measured them, and says where loopsim does not reproduce a result or where it is
 calibrated rather than reproduced. The whole page (text, numbers and figures) is
 written by
 
+<!-- snippet: skip runs every check at full size (the slow tests assert the same claims) -->
 ```bash
 python -m loopsim.experiments.reproduce      # docs/validation.md and docs/figures/
 python -m loopsim.experiments.reproduce --cache values.pkl   # keep the values; rerun: redraw only
