@@ -3,7 +3,7 @@
 * An :class:`Estimator` learns from feedback and scores items, globally
   (``scores(items)``) or per user (``user_scores(users, items)``).
 * A :class:`Selector` turns scores into slates (greedy, randomized, sampled...).
-* :class:`ComposedPolicy` joins the two into a :class:`~simulator.RankingPolicy`.
+* :class:`ComposedPolicy` joins the two into a :class:`~loopsim.simulator.RankingPolicy`.
 
 Optional hooks, each a small runtime-checkable :class:`typing.Protocol` checked once
 (when the policy is composed, or when the run starts), never looked up inside the loop:

@@ -113,7 +113,7 @@ def gap_figure(gap: pl.DataFrame, groups: Sequence[str],
     for ax in axes[len(names):]:
         ax.set_visible(False)
     legend_outside(fig, axes[0])
-    fig.suptitle("Gaps between slices (mean and 95% interval over seeds)")
+    fig.suptitle("Gaps between slices (mean and 95% interval over seeds)", x=0.01, ha="left")
     return fig
 
 

@@ -104,7 +104,7 @@ class BetaCTR:
     Args:
         prior_mean: Prior CTR ``a / (a + b)`` given to unseen items, in (0, 1); ``None``
             (default): the pooled CTR of the log (empirical Bayes,
-            :mod:`~policies.estimators.prior`).
+            :mod:`~loopsim.policies.estimators.prior`).
         prior_strength: Pseudo-impressions ``a + b`` of the prior, > 0; ``None``
             (default): estimated by the method of moments.
         learn_from_organic: Count organic rows as clicked impressions (above).

@@ -40,7 +40,7 @@ class PositionAwareLogistic:
         prior_mean: Prior rank-1 CTR of an item (the item effect's prior); ``None``
             (default): the pooled rank-1 CTR of the log (empirical Bayes).
         prior_strength: Pseudo-impressions of the prior at rank 1; ``None`` (default):
-            the method of moments on the rank-1 counts (:mod:`~policies.estimators.prior`).
+            the method of moments on the rank-1 counts (:mod:`~loopsim.policies.estimators.prior`).
         default_rank: Rank whose effect is used when serving (1-based).
         newton_steps: Alternating Newton sweeps per update.
     """

@@ -1,7 +1,7 @@
 """Embedding nearest-neighbour retrieval: the top ``n`` items by inner product of factors.
 
 The embeddings come from a model with ``user_factors`` / ``item_factors`` (e.g.
-:class:`~policies.estimators.ImplicitMF`). The item index is rebuilt whenever the model's
+:class:`~loopsim.policies.estimators.ImplicitMF`). The item index is rebuilt whenever the model's
 version or the catalogue changes, so it always follows the model that is deployed.
 Small catalogues (below ``exact_below`` items) are searched exactly; large ones with an
 approximate inverted-file index (faiss), whose recall against the exact top ``n`` is

@@ -77,7 +77,7 @@ class StageSchedule:
 
 
 class Pipeline:
-    """Retrieval, then ranking: a :class:`~simulator.RankingPolicy` of two stages.
+    """Retrieval, then ranking: a :class:`~loopsim.simulator.RankingPolicy` of two stages.
 
     Args:
         retrieval: The first stage (e.g. :class:`~.EmbeddingRetrieval`): ``n``

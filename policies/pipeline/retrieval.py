@@ -93,7 +93,7 @@ class ClassRetrieval:
     """The most popular items of the user's own class (cluster-based candidates).
 
     Classes come from an embedding estimator (``user_factors`` / ``item_factors``, e.g.
-    :class:`~policies.estimators.ImplicitMF`): the class of a user or an item is the
+    :class:`~loopsim.policies.estimators.ImplicitMF`): the class of a user or an item is the
     signed axis of its largest factor (``2 f`` classes). A user's pool is the ``n``
     items of the user's class with the most clicks, completed by the most clicked items
     of the other classes when the class holds fewer than ``n``.

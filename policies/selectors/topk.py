@@ -33,7 +33,7 @@ def top_k_rows(score_matrix: np.ndarray, k: int) -> np.ndarray:
 
     Deterministic; which of several items tied exactly at the k-th place are kept (and
     their order) depends on the partition side, chosen by :func:`many_low_ties`. Policies
-    serve through :func:`~policies.selectors.ties.top_k_rows_random_ties`, which breaks
+    serve through :func:`~loopsim.policies.selectors.ties.top_k_rows_random_ties`, which breaks
     those ties at random per row.
     """
     n = score_matrix.shape[1]
