@@ -14,6 +14,8 @@ names = zipfile.ZipFile(sys.argv[1]).namelist()
 tops = sorted({n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")})
 assert tops == ["loopsim"], f"the wheel installs more than loopsim at the top level: {tops}"
 assert "loopsim/conf/config.yaml" in names, "the configs are not in the wheel"
+assert any(n.endswith("LICENSE") and ".dist-info/" in n for n in names), "no LICENSE in the wheel"
+assert "loopsim/examples/custom_policy/conf/world/hits.yaml" in names, "examples not in the wheel"
 print(f"wheel: {len(names)} files, one top-level package (loopsim), configs inside")
 PY
 python -m venv "$work/venv"
@@ -21,6 +23,8 @@ python -m venv "$work/venv"
 cd "$work"
 export PATH="$work/venv/bin:$PATH"
 small="world.n_users=200 world.n_items=50 progress=false"
+loopsim --version | grep -q "^loopsim "
+loopsim init study && test -s study/fading_popularity.py
 loopsim horizon=2 $small hydra.run.dir=run1
 test -s run1/metrics.parquet
 loopsim -m policy=popularity,random horizon=2 $small hydra.sweep.dir=sweep \

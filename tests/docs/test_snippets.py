@@ -124,12 +124,12 @@ def _console(block: Block, n: int) -> str:
             want = "\n".join(expected).replace("'", "'\"'\"'")
             script.append(f"( {command} ) > .out 2>&1 || true")
             script.append(f"python {ROOT / 'tests' / 'docs' / 'expect.py'} .out "
-                          f"'{want}' 'line {block.line}: {command.split('#')[0].strip()}'")
+                          f"'{want}' 'line {block.line}: {command.strip()}'")
 
     for line in block.text.splitlines():
         if line.startswith("$ "):
             flush()
-            command, expected = line[2:], []
+            command, expected = re.split(r"\s+#\s", line[2:], maxsplit=1)[0], []
         elif line.strip():
             expected.append(line)
     flush()
