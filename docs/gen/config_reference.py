@@ -1,9 +1,9 @@
 """Render docs/reference/config.md: every config group and key, from the declared schemas.
 
 Nothing here is listed by hand. The top-level keys come from the dataclasses the
-top-level schema is derived from (:mod:`loopsim.experiments.schema`); a component's keys
+top-level schema is derived from (:mod:`loopsim.experiments.cli.config_schema`); a component's keys
 (world, click model, estimator, selector) from its ``_target_`` constructor through
-:func:`loopsim.simulator.schema.schema_of`; defaults from the shipped YAML (else the
+:func:`loopsim.simulator.params.component_schema.schema_of`; defaults from the shipped YAML (else the
 signature); meanings from the docstrings (``Args``/``Attributes``), else the YAML's
 inline comment. Run by mkdocs-gen-files at build time, or alone:
 ``python docs/gen/config_reference.py`` prints the page.
@@ -21,12 +21,12 @@ from typing import Any
 import yaml
 from griffe import Docstring, Parser
 from hydra.utils import get_class
-from loopsim.experiments.run import CONF_DIR
-from loopsim.experiments.schema import LogOptions, RunOptions
-from loopsim.simulator.config import SimulationConfig
+from loopsim.experiments.cli.run import CONF_DIR
+from loopsim.experiments.cli.config_schema import LogOptions, RunOptions
+from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.metrics.slices import SliceOptions
-from loopsim.simulator.monitor import MonitorOptions
-from loopsim.simulator.schema import Param, Range, schema_of
+from loopsim.simulator.monitoring.monitor import MonitorOptions
+from loopsim.simulator.params.component_schema import Param, Range, schema_of
 from loopsim.simulator.world.shift import DataShift
 
 CONF = Path(CONF_DIR)
@@ -174,7 +174,7 @@ def page() -> str:
         "",
         "Generated from the code at build time (`docs/gen/config_reference.py`): the",
         "top-level keys from the dataclasses the Hydra schema is derived from, every",
-        "component's keys from its constructor (`loopsim.simulator.schema.schema_of`), the",
+        "component's keys from its constructor (`loopsim.simulator.params.component_schema.schema_of`), the",
         "defaults from the shipped YAML. A range is an interval (`[` closed, `(` open);",
         "`loopsim --cfg job` prints the composed values of a run. Set a key with",
         "`KEY=VALUE`, choose a group option with `GROUP=OPTION`.",

@@ -14,7 +14,7 @@ from typing import Protocol
 
 #: Modules whose protocols are the contracts: (module, title, what it is for).
 MODULES = (
-    ("loopsim.simulator.contract", "Policies", "what a ranking policy (or a part of one) "
+    ("loopsim.simulator.contract.policy", "Policies", "what a ranking policy (or a part of one) "
      "must or may provide"),
     ("loopsim.simulator.world.base", "Worlds", "what a world must or may provide"),
 )

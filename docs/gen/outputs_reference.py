@@ -97,7 +97,7 @@ def page() -> str:
         run = Path(tmp) / "run"
         loopsim.run(RUN, out_dir=run)
         export = Path(tmp) / "export.parquet"
-        subprocess.run([sys.executable, "-c", "from loopsim.experiments.export import main; "
+        subprocess.run([sys.executable, "-c", "from loopsim.experiments.ope.export import main; "
                         f"main([{str(run)!r}, '--format', 'parquet', '--out', {str(export)!r}])"],
                        check=True, capture_output=True)
         lines = ["# Output files", "",

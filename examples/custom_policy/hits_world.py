@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.simulator import Feedback
-from loopsim.simulator.schema import PositiveInt, Probability
+from loopsim.simulator.params.component_schema import PositiveInt, Probability
 
 
 class HitsWorld:
