@@ -14,7 +14,7 @@ module checks the rest against the declarations, in one pass:
 * the rules that tie keys together (``slate_size`` against the catalogue and the
   examination curve).
 
-The first problem raises :class:`~simulator.errors.ConfigError` naming the field, the
+The first problem raises :class:`~loopsim.simulator.errors.ConfigError` naming the field, the
 value and what is allowed.
 """
 

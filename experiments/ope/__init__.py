@@ -2,7 +2,7 @@
 
 numpy-only estimators (:mod:`.estimators`), a direct-method model fitted on the log
 (:mod:`.dm`), the log and its ground truth read back from a run folder (:mod:`.log`,
-:mod:`.truth`), targets built from a policy config or a frozen model (:mod:`.target`),
+:mod:`.truth_reader`), targets built from a policy config or a frozen model (:mod:`.target`),
 and the evaluation that sets the estimates beside the exact truth (:mod:`.evaluate`).
 """
 

@@ -4,7 +4,7 @@ In the spirit of scikit-learn's ``check_estimator`` and gymnasium's ``check_env`
 small ``check_*`` function per property of the contract (:mod:`loopsim.simulator.contract.policy`),
 each run on a fresh copy of the policy against a tiny synthetic world with a
 position-based click model. A failing check raises
-:class:`~simulator.errors.PolicyContractError` naming the check, the policy, what was
+:class:`~loopsim.simulator.errors.PolicyContractError` naming the check, the policy, what was
 found, what was expected and the likely fix. The slates themselves are validated by the
 engine's own guard (:mod:`loopsim.simulator.loop.slate_checks`), so the checker and the engine
 never disagree.

@@ -75,7 +75,7 @@ class World(GroundTruth, Protocol):
     Like policies, a world's constructor only stores parameters; :meth:`reset` draws
     the initial users and items from the world's own random stream. The world is shown
     to metrics only; policies never see it (oracle baselines receive it through
-    :class:`~simulator.contract.UsesGroundTruth`).
+    :class:`~loopsim.simulator.contract.policy.UsesGroundTruth`).
 
     Attributes:
         seed: Optional fixed seed of the world (users, items, item arrivals); ``None``

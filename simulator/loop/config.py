@@ -79,7 +79,7 @@ class SimulationConfig:
         return self.retrain_interval == 0
 
     def validate(self) -> None:
-        """Raise :class:`~simulator.errors.ConfigError` naming the first bad field."""
+        """Raise :class:`~loopsim.simulator.errors.ConfigError` naming the first bad field."""
         check_arguments(SimulationConfig, asdict(self))
         self._validate_cold_start()
         for name in ("tick", "retrain_interval", "snapshot_interval"):

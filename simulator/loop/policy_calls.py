@@ -3,10 +3,10 @@
 * :func:`call_policy` -- any exception a policy hook raises (``SystemExit`` and other
   ``BaseException`` subclasses included; only ``KeyboardInterrupt``, a Ctrl-C or a
   SIGTERM meant to stop the run, passes through) becomes a
-  :class:`~simulator.errors.PolicyRuntimeError` naming the policy, the method and the
+  :class:`~loopsim.simulator.errors.PolicyRuntimeError` naming the policy, the method and the
   simulated time, with the original chained as ``__cause__``.
 * :func:`policy_metrics_values` -- the values of ``policy_metrics()`` checked: a mapping
-  of names to real numbers, else a :class:`~simulator.errors.PolicyContractError`.
+  of names to real numbers, else a :class:`~loopsim.simulator.errors.PolicyContractError`.
 * :class:`GlobalRandomWatch` -- compares the global ``np.random`` and ``random`` states
   before and after a run (a policy must draw from ``request.rng`` only).
 """

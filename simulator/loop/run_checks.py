@@ -3,7 +3,7 @@
 * the catalogue holds at least one slate (``slate_size <= world.n_items``);
 * the catalogue's rates are finite (an infinite ``item_arrival_rate`` would never let
   simulated time move; an infinite ``item_lifetime`` is written ``None``), and the
-  expected arrivals stay below :data:`~simulator.config.MAX_STEPS`;
+  expected arrivals stay below :data:`~loopsim.simulator.loop.config.MAX_STEPS`;
 * the world and the click model read relevance the same way: a world whose relevance is
   an *attractiveness* weight, not a click probability (MusicLab's appeal plus displayed
   downloads, which grows without bound), runs only under a click model that reads it as

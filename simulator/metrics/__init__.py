@@ -1,12 +1,12 @@
 """Metrics (docs/metrics.md) as pure functions of arrays (no simulator state).
 
-* :mod:`~simulator.metrics.concentration` -- Gini, normalized entropy, top share,
+* :mod:`~loopsim.simulator.metrics.concentration` -- Gini, normalized entropy, top share,
   coverage, Lorenz curve of per-item counts.
-* :mod:`~simulator.metrics.ranking` -- Kendall tau-b, Spearman, precision@k between
+* :mod:`~loopsim.simulator.metrics.ranking` -- Kendall tau-b, Spearman, precision@k between
   two orderings of the same items.
-* :mod:`~simulator.metrics.served` -- DCG and NDCG of served slates.
+* :mod:`~loopsim.simulator.metrics.served` -- DCG and NDCG of served slates.
 
-The stateful :class:`~simulator.metrics.recorder.MetricsRecorder` that applies them at
+The stateful :class:`~loopsim.simulator.metrics.recorder.MetricsRecorder` that applies them at
 each snapshot lives in :mod:`loopsim.simulator.metrics.recorder`. It is not re-exported here: it
 imports these modules, so importing it from here would be circular.
 """

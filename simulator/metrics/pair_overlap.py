@@ -1,6 +1,6 @@
 """Homogenization kept up to date: per-pair overlap counts updated with each new consumption.
 
-:func:`~simulator.metrics.users.homogenization` recomputes every consumed-item set from
+:func:`~loopsim.simulator.metrics.users.homogenization` recomputes every consumed-item set from
 all the events at each call: O(events log events) per snapshot, growing with the run.
 :class:`PairOverlap` keeps, for a fixed sample of user pairs, the size of each user's
 set and the size of each pair's intersection, and updates them with only the new
@@ -126,7 +126,7 @@ class PairOverlap:
 
     def homogenization(self) -> float:
         """Mean Jaccard similarity of the pairs' consumed-item sets, as
-        :func:`~simulator.metrics.users.homogenization` on every event added so far."""
+        :func:`~loopsim.simulator.metrics.users.homogenization` on every event added so far."""
         if self.pairs.shape[0] == 0 or not self._size.any():
             return math.nan
         size_a = self._size[self._slot_a]

@@ -118,7 +118,7 @@ class UserConsumption:
         """``homogenization`` (cumulative) and ``user_entropy_window``; resets the window.
 
         ``homogenization`` is kept up to date by :class:`PairOverlap` from the new clicks
-        only; it equals :func:`~simulator.metrics.users.homogenization` on all of them.
+        only; it equals :func:`~loopsim.simulator.metrics.users.homogenization` on all of them.
         """
         if self._pairs is None:  # a snapshot before the first served batch
             self._start()

@@ -8,7 +8,7 @@ Two formats:
   ``u.data``).
 
 Blank lines are skipped and a UTF-8 byte-order mark is accepted. A malformed file
-raises :class:`~simulator.errors.DataError` with the file, the 1-based line number and
+raises :class:`~loopsim.simulator.errors.DataError` with the file, the 1-based line number and
 the reason. So does a file whose ratings cannot calibrate a world: all ratings equal (no
 variance: every relevance would be 0; :func:`check_variance`, called by the ratings
 world), or a (user, item) pair rated twice, unless
