@@ -1,7 +1,7 @@
 """Feedback batches joined for training, each column concatenated on first access.
 
 At each retrain the engine hands the policy every row served since the last one (one
-:class:`~loopsim.simulator.contract.policy.Feedback`). Concatenating all seven columns costs ~35 bytes
+:class:`~loopsim.simulator.Feedback`). Concatenating all seven columns costs ~35 bytes
 of fresh memory per row (5 ms per 250,000 rows, mostly page faults), while a
 count-based estimator reads two of them (``item`` and ``click``). :class:`JoinedFeedback`
 is a ``Feedback`` with all the rows whose columns are concatenated when first read (and

@@ -1,7 +1,7 @@
 """The full impression log, streamed to Parquet in chunks of bounded size (opt-in).
 
 With ``log.impressions=true`` every served impression is written, one row per
-(session, rank), with the columns of :class:`~loopsim.simulator.contract.policy.Feedback`, into the run
+(session, rank), with the columns of :class:`~loopsim.simulator.Feedback`, into the run
 folder as ``impressions/part-00000.parquet``, ``part-00001.parquet``... Rows are
 buffered until ``chunk_rows`` are waiting, then written as one file of exactly
 ``chunk_rows`` rows (the last file holds the rest), so memory stays bounded by about one

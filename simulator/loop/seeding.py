@@ -41,7 +41,7 @@ class Streams:
         catalogue: Draws item arrival times and the attributes of new items.
         arrivals: Draws session arrival times and which users arrive.
         clicks: Draws click (and conversion) outcomes.
-        policy: Handed to the policy in every :class:`~loopsim.simulator.contract.policy.SlateRequest`.
+        policy: Handed to the policy in every :class:`~loopsim.simulator.SlateRequest`.
         metrics: Draws samples used only by metrics (never affects the simulation).
         organic: Draws organic sessions (who, when, which item): never the policy's,
             so every policy meets the same organic traffic.

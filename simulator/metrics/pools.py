@@ -1,6 +1,7 @@
 """Per-stage metrics of a pipeline policy: where the loop narrows the catalogue.
 
-For a policy that reports the pools it ranked (:class:`~loopsim.simulator.contract.policy.ServesPools`),
+For a policy that reports the pools it ranked
+(:class:`~loopsim.simulator.contract.policy.ServesPools`),
 :class:`PoolRecorder` measures each stage against the truth, on the same share of
 sessions as regret (``quality_sessions_per_day``), and splits the served regret into the
 three error terms of Wu et al. 2021 ("Fixes that fail", arXiv 2103.11766) as far as a

@@ -1,6 +1,7 @@
 """A world calibrated from a ratings file (MovieLens formats).
 
-From the ratings of ``world.path`` (read by :func:`~loopsim.simulator.world.ratings_io.read_ratings`):
+From the ratings of ``world.path`` (read by
+:func:`~loopsim.simulator.world.ratings_io.read_ratings`):
 
 * users and items are the ones of the file (ids remapped to ``0..n-1`` in ascending
   order of the file's ids);

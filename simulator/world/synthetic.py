@@ -39,7 +39,8 @@ class SyntheticWorld(PreferenceViews, WorldState):
     item is its click probability once examined for a random *session*: its relevance
     averaged over users weighted by their activity, as clicks are, computed exactly
     (relevance is linear in the preferences); :meth:`mean_relevance` is the unweighted
-    mean over users. The world is *open* (:mod:`~loopsim.simulator.world.organic_choice`): each user also has
+    mean over users. The world is *open*
+    (:mod:`~loopsim.simulator.world.organic_choice`): each user also has
     ``organic`` organic sessions per recommended session, in which they pick an item
     with probability proportional to ``relevance ** organic_sharpness``; ``organic = 0``
     is the closed loop. User activity (sessions
