@@ -190,10 +190,45 @@ def test_snippets_of_the_page_run(page: Path, tmp_path: Path) -> None:
                                   f"{done.stderr[-4000:]}\n{done.stdout[-2000:]}")
 
 
-def test_markers_parse() -> None:
-    """Markers attach to the next block only; unknown languages are left alone."""
-    page = ROOT / "README.md"
-    assert blocks(page), "the README has no snippet"
-    for found in (blocks(p) for p in pages()):
-        for block in found:
+def test_markers_attach_to_the_next_block_only(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- snippet: skip needs SLURM -->\n```bash\nsbatch x\n```\n\n"
+        "<!-- snippet: overrides horizon=16 -->\n```bash\nloopsim\n```\n\n"
+        "<!-- snippet: setup\ntouch a\n-->\n```python\nprint(1)\n```\n\n"
+        "<!-- snippet: file my.py -->\n```python\nX = 1\n```\n"
+        "<!-- snippet: skip stale -->\n\nA paragraph ends the marker.\n\n```bash\nls\n```\n"
+        "```text\nnot run\n```\n")
+    found = blocks(page)
+    assert [b.lang for b in found] == ["bash", "bash", "python", "python", "bash"]
+    assert found[0].skip == "needs SLURM"
+    assert found[1].overrides == "horizon=16" and not found[1].skip
+    assert found[2].setup == "touch a"
+    assert found[3].file == "my.py"
+    assert found[4].skip is None
+
+
+def test_pip_and_pytest_commands_are_not_run() -> None:
+    text = 'python -m pip install -e ".[parallel]" && loopsim -m experiment=mitigation\n' \
+           'python -m pip install -e ".[test]" && python -m pytest'
+    assert _shell(text) == "loopsim -m experiment=mitigation\n"
+
+
+def test_console_output_is_checked(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.write_text("loopsim: configuration error: `x == 2`: must be in [0.0, 1.0].\n")
+    expect = [sys.executable, str(ROOT / "tests" / "docs" / "expect.py"), str(out)]
+    ok = subprocess.run([*expect, "loopsim: configuration error: `x == 2`: ...", "here"])
+    assert ok.returncode == 0
+    bad = subprocess.run([*expect, "loopsim: configuration error: `x == 3`", "here"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "x == 3" in bad.stderr
+
+
+def test_every_page_has_only_runnable_languages_marked() -> None:
+    assert blocks(ROOT / "README.md"), "the README has no snippet"
+    for page in pages():
+        for block in blocks(page):
             assert block.lang in ("bash", "console", "python")
+            assert block.skip is None or block.skip.strip() not in ("", "skip"), (
+                f"{page}: line {block.line}: a skipped snippet says why")
