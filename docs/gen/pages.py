@@ -3,7 +3,6 @@
 * ``reference/config.md`` -- every config group and key (``config_reference.py``);
 * ``reference/cli.md`` -- every command and its ``--help`` (``cli_reference.py``);
 * ``reference/outputs.md`` -- the output files and their dtypes (``outputs_reference.py``);
-* ``reference/hooks.md`` -- the contracts and optional hooks (``hooks_reference.py``);
 * ``reference/api/<package>.md`` -- one page per package of :data:`API_PACKAGES`, rendered
   by mkdocstrings with every submodule, so the pages follow the module layout.
 """
@@ -19,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import cli_reference  # noqa: E402
 import config_reference  # noqa: E402
-import hooks_reference  # noqa: E402
 import outputs_reference  # noqa: E402
 
 #: The packages of the API reference, one page each.
@@ -32,7 +30,7 @@ API_PACKAGES = {
 }
 
 for name, module in (("config", config_reference), ("cli", cli_reference),
-                     ("outputs", outputs_reference), ("hooks", hooks_reference)):
+                     ("outputs", outputs_reference)):
     with mkdocs_gen_files.open(f"reference/{name}.md", "w") as page:
         page.write(module.page())
 

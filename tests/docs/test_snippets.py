@@ -110,7 +110,7 @@ def _shell(text: str) -> str:
     kept = []
     for line in text.splitlines():
         parts = [p for p in re.split(r"\s*&&\s*", line)
-                 if not re.match(r"\s*python -m (pip install|pytest)\b", p)]
+                 if not re.match(r"\s*(python -m )?(pip install|pytest)\b", p)]
         kept.append(" && ".join(parts))
     return "\n".join(kept)
 
