@@ -32,8 +32,15 @@ from loopsim.simulator.world.shift import DataShift
 CONF = Path(CONF_DIR)
 #: Groups whose options are components: one table of keys per option.
 COMPONENT_GROUPS = ("world", "click_model", "policy/estimator", "policy/selector")
-#: Groups whose options set keys of a block or the whole config: their comment and keys.
-PRESET_GROUPS = ("policy", "world/shift", "monitoring", "ope_logging", "experiment")
+
+
+def preset_groups() -> list[str]:
+    """Every other config group (options that set keys of a block or of the whole config),
+    found on disk so that a new group is listed without an edit here."""
+    found = sorted({p.parent.relative_to(CONF).as_posix() for p in CONF.rglob("*.yaml")
+                    if p.parent != CONF and p.parent.relative_to(CONF).parts[0] != "hydra"})
+    return [g for g in found if g not in COMPONENT_GROUPS]
+
 #: Top-level blocks: (prefix, dataclass, what it is).
 BLOCKS = (
     ("", RunOptions, "the run's own keys"),
@@ -191,7 +198,7 @@ def page() -> str:
             target, rows = component_rows(group, path)
             lines += [f"### `{group}={path.stem}`", "", cell(header(path)), "",
                       f"Class: `{target}`.", "", *table(iter(rows)), ""]
-    for group in PRESET_GROUPS:
+    for group in preset_groups():
         lines += [f"## Group `{group}`", "", "| option | what it is | keys it sets |",
                   "| --- | --- | --- |"]
         for path in options(group):
