@@ -39,3 +39,16 @@ class PolicyRuntimeError(LoopsimError):
 
 class DataError(LoopsimError, ValueError):
     """An input file is malformed; the message names the file, the line and the reason."""
+
+
+class UnsafePathError(LoopsimError):
+    """loopsim refused to write to a path: a symbolic link, a special file (device, fifo,
+    socket), a folder, or an existing file it was not told to replace.
+
+    The message names the path, what it is and the fix.
+    """
+
+
+class RunAborted(LoopsimError):
+    """A run's process ended without finishing: killed (SIGKILL, out of memory) or left
+    through ``os._exit``; the message names how it ended."""

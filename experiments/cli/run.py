@@ -22,9 +22,11 @@ from loopsim.experiments.cli.signals import (
     watch_parent,
 )
 from loopsim.experiments.cli.sweep_progress import quiet_in_sweep
+from loopsim.experiments.runs import supervise
 from loopsim.experiments.runs.faults import (
     ERROR_FILE,
     completion,
+    holds_completed_run,
     record_failure,
     record_refused,
     sweep_failed,
@@ -35,7 +37,7 @@ from loopsim.experiments.runs.folder import (
     lock_run_folder,
     move_aside,
 )
-from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.errors import ConfigError, RunAborted, UnsafePathError
 from loopsim.simulator.io.results import SUMMARY_FILE
 from omegaconf import DictConfig, open_dict
 
@@ -77,21 +79,77 @@ def main(cfg: DictConfig) -> None:
     if multirun:  # the sweep draws one progress line for all its jobs
         with open_dict(cfg):
             cfg.progress = quiet_in_sweep(cfg.get("progress"), multirun)
+    overrides = list(hydra_cfg.overrides.task)
     try:
         if multirun:
             check_inside(out_dir, hydra_cfg.sweep.dir)
         with lock_run_folder(out_dir):
-            _run_locked(cfg, out_dir, name, multirun, list(hydra_cfg.overrides.task))
-    except (RunFolderBusy, ConfigError) as exc:  # nothing written into that folder
+            code = _run_job(cfg, out_dir, name, multirun, overrides, hydra_cfg.sweep.dir)
+    except (RunFolderBusy, ConfigError, UnsafePathError) as exc:  # nothing written there
         print(f"loopsim: refused: {name} seed={cfg.get('seed')}: {exc}", file=sys.stderr)
         if not multirun:
             raise SystemExit(1 if isinstance(exc, RunFolderBusy) else 2) from exc
         record_refused(hydra_cfg.sweep.dir, out_dir, str(exc))
+        return
+    if code and not multirun:
+        raise SystemExit(code)
+
+
+def _run_job(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
+             overrides: list[str], sweep_dir: str) -> int:
+    """The job with its folder locked; its exit code (0 done or skipped).
+
+    Under the ``loopsim`` command the run's body runs in a child process
+    (:mod:`loopsim.experiments.runs.supervise`): a body that ends abruptly (killed,
+    ``os._exit``) is recorded as failed here, and a ``KeyboardInterrupt`` the run raised
+    itself (not Ctrl-C) fails that run only.
+    """
+    def body() -> None:
+        _run_locked(cfg, out_dir, name, multirun, overrides, sweep_dir)
+
+    if not supervise.enabled():
+        try:
+            body()
+        except KeyboardInterrupt:
+            exit_if_worker()
+            raise
+        except SystemExit as stop:
+            return stop.code if isinstance(stop.code, int) else 1
+        return 0
+    outcome = supervise.supervised(body)
+    if outcome.kind == "abrupt":
+        _report_failure(out_dir, cfg, name, RunAborted(outcome.cause), "run failed", overrides)
+    elif outcome.kind == "interrupted" and outcome.signalled is None:
+        print(f"loopsim: {name} seed={cfg.get('seed')}: the run raised KeyboardInterrupt "
+              "itself (no Ctrl-C or SIGTERM reached loopsim): recorded as failed",
+              file=sys.stderr)
+        return 1
+    if outcome.signalled is not None:
+        exit_if_worker()
+        raise outcome.signalled
+    return outcome.code
 
 
 def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
-                overrides: list[str]) -> None:
-    """The run, with its folder locked: resume check, old outputs aside, run, report."""
+                overrides: list[str], sweep_dir: str) -> None:
+    """The run, with its folder locked: checks, resume, old outputs aside, run, report.
+
+    The config is checked before the folder is touched: a bad value (a typo in a resume
+    command, say) never replaces a completed run.
+    """
+    try:
+        validate_config(cfg)
+    except ConfigError as exc:
+        if multirun and not holds_completed_run(out_dir):
+            move_aside(out_dir)
+            _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
+            return
+        print(f"loopsim: configuration error: {name} seed={cfg.get('seed')}: {exc}",
+              file=sys.stderr)
+        if not multirun:  # writes nothing: the folder's outputs stay as they were
+            raise SystemExit(2) from exc
+        record_refused(sweep_dir, out_dir, f"configuration error: {exc}")
+        return
     if cfg.get("resume"):
         done, why = completion(out_dir, cfg)
         if done:
@@ -101,7 +159,6 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
             print(f"{name} seed={cfg.seed}: rerun (resume=true): {why}", file=sys.stderr)
     move_aside(out_dir)
     try:
-        validate_config(cfg)
         result = run_config(cfg, out_dir, name, overrides=overrides)
     except ConfigError as exc:
         if multirun:
@@ -112,7 +169,6 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
         raise SystemExit(2) from exc
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
         _report_failure(out_dir, cfg, name, stop, "interrupted", overrides)
-        exit_if_worker()
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit from user code is a failure too
         if os.environ.get("HYDRA_FULL_ERROR") == "1" and not multirun:
@@ -170,6 +226,19 @@ def _report_failure(
           file=sys.stderr)
 
 
+def register_sweeper() -> None:
+    """Make loopsim's sweeper (``hydra/sweeper: loopsim``) known to Hydra.
+
+    Hydra finds plugins by scanning the ``hydra_plugins`` namespace, which an editable
+    install does not expose to its scan; registering the class explicitly works for
+    every kind of install.
+    """
+    from hydra.core.plugins import Plugins
+    from hydra_plugins.loopsim_sweeper import LoopsimSweeper
+
+    Plugins.instance().register(LoopsimSweeper)
+
+
 def cli() -> None:
     """The ``loopsim`` command: :func:`main`, exiting with 1 if runs of a sweep failed.
 
@@ -182,6 +251,8 @@ def cli() -> None:
     if handle_info_command(sys.argv[1:]):
         return
     mark_sweep_parent()
+    supervise.enable()
+    register_sweeper()
     handle_sigterm()
     try:
         main()

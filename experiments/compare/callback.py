@@ -60,12 +60,16 @@ class CompareCallback(Callback):
 
     def _compare(self) -> None:
         from loopsim.experiments.compare.cli import compare
+        from loopsim.simulator.errors import LoopsimError
 
         self._done = True
         try:
             result = compare([self._sweep_dir], plots=self.plots,
                              trajectory_metrics=self.metrics, reference=self.reference,
                              sort=self.sort)
+        except LoopsimError as exc:  # e.g. no job ran: a named cause, no traceback
+            log.warning("loopsim-compare on %s: %s", self._sweep_dir, exc)
+            return
         except Exception:  # noqa: BLE001 - the runs are safe on disk; report, do not lose them
             log.exception("loopsim-compare failed on %s; rerun it with "
                           "`loopsim-compare %s`", self._sweep_dir, self._sweep_dir)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +32,14 @@ from typing import Any
 import polars as pl
 from loopsim.experiments.compare import aggregate as agg
 from loopsim.experiments.compare import paired, slice_report, terminal
-from loopsim.experiments.runs.table import find_run_dirs, find_unstarted, read_run, runs_table
-from loopsim.simulator.errors import LoopsimError
+from loopsim.experiments.runs.table import (
+    config_conflicts,
+    find_run_dirs,
+    find_unstarted,
+    read_run,
+    runs_table,
+)
+from loopsim.simulator.errors import DataError, LoopsimError, UnsafePathError
 
 #: Metrics in the summary table, in this order (those present in the runs).
 KEY_METRICS = (
@@ -41,6 +48,8 @@ KEY_METRICS = (
     "regret_avg", "monitor_alerts", "monitor_true_alarms", "monitor_false_alarms",
     "monitor_time_to_detect", "guard_rollbacks", "guard_regret_saved",
 )
+#: What a metric's name looks like (``<measure>_<signal>[_window]``).
+_METRIC_NAME = re.compile(r"[a-z][a-z0-9_]*")
 #: Metrics drawn as trajectories.
 TRAJECTORY_METRICS = ("gini_exposure", "coverage_window", "tau_popularity", "regret_window")
 
@@ -58,6 +67,8 @@ class Comparison:
             (:func:`loopsim.experiments.compare.paired.paired_differences`).
         reference: The reference group (``None`` when absent from the runs).
         sort: The metric the printed table is sorted by.
+        warnings: Groups that pool runs whose configs differ beyond their overrides
+            (:func:`loopsim.experiments.runs.table.config_conflicts`).
     """
 
     runs: pl.DataFrame
@@ -67,6 +78,7 @@ class Comparison:
     differences: pl.DataFrame = field(default_factory=pl.DataFrame)
     reference: str | None = None
     sort: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def table(self, width: int = terminal.WIDTH) -> str:
         """The summary sorted by :attr:`sort`, at most ``width`` columns, with the paired
@@ -83,7 +95,8 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             plots: bool = True,
             trajectory_metrics: Sequence[str] | None = None,
             reference: str | None = paired.DEFAULT_REFERENCE,
-            sort: str | None = None, report: bool = True) -> Comparison:
+            sort: str | None = None, report: bool = True,
+            strict_configs: bool = False) -> Comparison:
     """Compare the runs found under ``dirs`` and write tables and figures into ``out``.
 
     Args:
@@ -96,16 +109,24 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             to, paired by seed; ``None`` or absent from the runs: no differences.
         sort: The metric the tables are sorted by (default ``regret_avg``).
         report: Write ``report.html``.
+        strict_configs: Refuse (instead of warning about) a group whose runs' configs
+            differ beyond their overrides.
 
     Returns:
-        The runs table, the summary table and the files written.
+        The runs table, the summary table, the files written and the warnings.
 
     Raises:
-        DataError: If a folder does not exist or holds no run folder.
+        DataError: If a folder does not exist or holds no run folder, or (with
+            ``strict_configs``) a group pools runs of different configs.
     """
     out_dir = Path(out) if out is not None else (Path(dirs[0]) if len(dirs) == 1
                                                  else Path("compare"))
-    runs = runs_table([read_run(p) for p in find_run_dirs(dirs)] + find_unstarted(dirs))
+    infos = [read_run(p) for p in find_run_dirs(dirs)] + find_unstarted(dirs)
+    runs = runs_table(infos)
+    warnings = tuple(config_conflicts(infos, runs["group"].to_list()))
+    if warnings and strict_configs:
+        raise DataError("; ".join(warnings) + ". Compare runs of one config per group, or "
+                        "drop --strict-configs to compare them anyway.")
     metrics = agg.scan_metrics(runs)
     finals = agg.final_values(metrics)
     items = agg.scan_items(runs)
@@ -122,7 +143,7 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
              out_dir / "differences.csv"]
     runs.write_csv(files[0])
     summary.write_csv(files[1])
-    files[2].write_text(summary_markdown(runs, summary, diffs, ref, sort_by))
+    files[2].write_text(summary_markdown(runs, summary, diffs, ref, sort_by, warnings))
     diffs.write_csv(files[3])
     drawn: dict[str, Any] = {}
     if plots and agg.completed(runs).height:
@@ -140,12 +161,12 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         )
         files += plotting.save(out_dir, drawn)
     files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
-    result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by)
+    result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings)
     if report:
         from loopsim.experiments.compare.report import write_report
 
         files.append(write_report(out_dir, result))
-        result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by)
+        result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings)
     return result
 
 
@@ -216,9 +237,9 @@ def with_differences(summary: pl.DataFrame, diffs: pl.DataFrame) -> pl.DataFrame
 
 def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame,
                      diffs: pl.DataFrame | None = None, reference: str | None = None,
-                     sort: str | None = None) -> str:
+                     sort: str | None = None, warnings: Sequence[str] = ()) -> str:
     """The summary as a Markdown document: the table (best first on ``sort``), the paired
-    differences from ``reference``, then the runs left out."""
+    differences from ``reference``, the warnings, then the runs left out."""
     metrics = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
     head = ["group", "runs", *metrics, "U", "U_tv"]
     n_max = int(summary["runs"].max() or 0) if summary.height else 0
@@ -245,6 +266,8 @@ def summary_markdown(runs: pl.DataFrame, summary: pl.DataFrame,
                  _fmt(row.get("unpredictability_tv"), None)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += differences_markdown(summary, diffs, reference, sort)
+    if warnings:
+        lines += ["", "## Warnings", "", *(f"- {w}" for w in warnings)]
     left_out = runs.filter(pl.col("status") != "completed")
     lines += ["", "## Runs left out", ""]
     if left_out.height == 0:
@@ -305,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None,
                         help="output folder (default: the DIR when one is given, else ./compare)")
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
+    parser.add_argument("--strict-configs", action="store_true",
+                        help="refuse groups whose runs' configs differ beyond their overrides "
+                             "(default: warn)")
     parser.add_argument("--reference", default=paired.DEFAULT_REFERENCE,
                         help="the group (or policy) every group is compared to, paired by "
                              f"seed (default: {paired.DEFAULT_REFERENCE})")
@@ -315,18 +341,45 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"(default: {','.join(TRAJECTORY_METRICS)})")
     args = parser.parse_args(argv)
     try:
+        metrics = _metric_list(args.metrics)
+        if args.out is not None:
+            check_output_folder(Path(args.out))
         result = compare(args.dirs, args.out, plots=not args.no_plots,
-                         trajectory_metrics=args.metrics.split(",") if args.metrics else None,
-                         reference=args.reference, sort=args.sort)
+                         trajectory_metrics=metrics, reference=args.reference,
+                         sort=args.sort, strict_configs=args.strict_configs)
     except LoopsimError as exc:
         print(f"loopsim-compare: {exc}", file=sys.stderr)
         return 2
+    except (OSError, pl.exceptions.PolarsError) as exc:  # a file changed under us, a full disk
+        print(f"loopsim-compare: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    for warning in result.warnings:
+        print(f"loopsim-compare: warning: {warning}", file=sys.stderr)
     counts = ", ".join(f"{n} {s}" for s, n in _status_counts(result.runs) if n)
     print(f"loopsim-compare: {result.runs.height} runs ({counts}) -> "
           f"{result.files[2].parent}")
     print(result.table())
     print(f"Full table: {result.files[2]}; report: {result.files[2].parent / 'report.html'}")
     return 0
+
+
+def _metric_list(text: str | None) -> list[str] | None:
+    """``--metrics a,b`` as names, refusing unknown ones (by the names loopsim records)."""
+    if text is None:
+        return None
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in names if not _METRIC_NAME.fullmatch(m)]
+    if not names or bad:
+        raise DataError(f"`--metrics {text}`: {bad or 'no name'} are not metric names "
+                        "(lower-case words joined by `_`, e.g. gini_exposure,regret_window).")
+    return names
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an ``--out`` that is a file, a special file or a symbolic link."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise UnsafePathError(f"`--out {out}` exists and is not a folder: give a folder "
+                              "(created if missing).")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,13 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from loopsim.experiments.runs.folder import escaping_overrides
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.io.results import SUMMARY_FILE, atomic_text, check_outputs
+from loopsim.simulator.io.results import (
+    SCHEMA_VERSION,
+    SUMMARY_FILE,
+    atomic_text,
+    check_outputs,
+    versions,
+)
 from omegaconf import DictConfig, OmegaConf
 
 __all__ = [
@@ -35,6 +41,7 @@ __all__ = [
     "FailedRunsReport",
     "completion",
     "failed_runs",
+    "holds_completed_run",
     "is_complete",
     "read_summary",
     "record_failure",
@@ -55,11 +62,13 @@ REFUSED_FILE = ".loopsim-refused.jsonl"
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any] | None:
-    """The run's ``summary.json``, or ``None`` when it is missing or unreadable."""
+    """The run's ``summary.json``, or ``None`` when it is missing, unreadable or not a
+    JSON object."""
     try:
-        return json.loads((Path(run_dir) / SUMMARY_FILE).read_text())
+        data = json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def _comparable(config: Any) -> Any:
@@ -72,18 +81,33 @@ def _comparable(config: Any) -> Any:
 
 
 def completion(run_dir: str | Path, cfg: DictConfig) -> tuple[bool, str]:
-    """Whether ``run_dir`` holds a completed run of the same config as ``cfg``, and if
-    not, why (naming the file whose size or checksum does not match)."""
+    """Whether ``run_dir`` holds a completed run of the same config as ``cfg``, made by
+    this loopsim version with this schema version, and if not, why (naming the file
+    whose size or checksum does not match)."""
     summary = read_summary(run_dir)
     if summary is None:
         return False, f"no readable {SUMMARY_FILE}"
     if summary.get("status") != "completed":
         return False, f"status {summary.get('status')!r}"
+    problem = check_outputs(run_dir, summary)  # the schema version first
+    if problem:
+        return False, problem
+    made_by = summary.get("versions")
+    made_by = made_by.get("loopsim") if isinstance(made_by, dict) else None
+    here = versions()["loopsim"]
+    if made_by != here:
+        return False, f"made by loopsim {made_by!r}, this is loopsim {here!r}"
     current = OmegaConf.to_container(cfg, resolve=True)
     if _comparable(summary.get("config")) != _comparable(current):
         return False, "another config"
-    problem = check_outputs(run_dir, summary)
-    return (False, problem) if problem else (True, "")
+    return True, ""
+
+
+def holds_completed_run(run_dir: str | Path) -> bool:
+    """True when ``run_dir`` holds an intact completed run (of any config)."""
+    summary = read_summary(run_dir)
+    return (summary is not None and summary.get("status") == "completed"
+            and check_outputs(run_dir, summary) is None)
 
 
 def is_complete(run_dir: str | Path, cfg: DictConfig) -> bool:
@@ -114,6 +138,7 @@ def record_failure(
     except Exception:  # an unresolvable interpolation: keep the raw config
         config = OmegaConf.to_container(cfg, resolve=False)
     summary = {
+        "schema_version": SCHEMA_VERSION,
         "status": "failed",
         "policy": policy_name,
         "seed": cfg.get("seed"),
@@ -121,6 +146,7 @@ def record_failure(
         "final_metrics": {},
         "error": {"type": type(error).__name__, "message": str(error), "t": None},
         "config": config,
+        "versions": versions(),
         "labels": {"run_id": out.name, "policy": policy_name, "seed": cfg.get("seed")},
     }
     if overrides is not None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from loopsim.simulator.errors import ConfigError, LoopsimError
 from loopsim.simulator.io.impression_log import IMPRESSIONS_DIR
 from loopsim.simulator.io.results import ITEMS_FILE, METRICS_FILE, SUMMARY_FILE
+from loopsim.simulator.io.safe_paths import open_lock_file
 
 __all__ = ["LOCK_FILE", "OUTPUTS", "RunFolderBusy", "check_inside", "escaping_overrides",
            "lock_run_folder", "move_aside"]
@@ -53,7 +54,7 @@ def lock_run_folder(run_dir: str | Path) -> Iterator[Path]:
     out.mkdir(parents=True, exist_ok=True)
     lock = out / LOCK_FILE
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = open_lock_file(lock)  # no symlink followed, a regular file only
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -111,9 +112,10 @@ def check_inside(run_dir: str | Path, sweep_dir: str | Path) -> None:
     run, sweep = Path(run_dir).resolve(), Path(sweep_dir).resolve()
     if run != sweep and sweep not in run.parents:
         raise ConfigError(
-            f"the job folder {run} lies outside the sweep folder {sweep} (a label or an "
-            "override holding `..` in hydra.sweep.subdir): use values without `..`, or the "
-            "default hydra.sweep.subdir (the job number)."
+            f"the job folder {run} lies outside the sweep folder {sweep} (hydra.sweep.subdir "
+            "names it from a label or an override that is an absolute path or holds `..`): "
+            "use values without `/..` or a leading `/`, or the default hydra.sweep.subdir "
+            "(the job number)."
         )
 
 

@@ -3,11 +3,15 @@
 A *run folder* is a Hydra job directory (it holds ``.hydra/``) or any folder with a
 ``summary.json``. Its status is:
 
-* ``completed``: ``summary.json`` says so and ``metrics.parquet`` and ``items.parquet``
-  exist with the sizes and checksums it recorded;
-* ``failed``: ``summary.json`` says ``"status": "failed"``, or a file does not match
-  what it recorded (the reason names the file);
-* ``missing``: the outputs are incomplete (the job crashed, was killed, or still runs).
+* ``completed``: ``summary.json`` says exactly that, carries this loopsim's schema
+  version (:data:`loopsim.simulator.io.results.SCHEMA_VERSION`), and ``metrics.parquet``
+  and ``items.parquet`` exist with the sizes and checksums it recorded and the columns
+  the comparison reads;
+* ``failed``: ``summary.json`` says ``"status": "failed"``, or it is corrupt, foreign
+  (another schema version, no checksums) or a file does not match what it recorded (the
+  reason names the file and the cause);
+* ``missing``: no ``summary.json`` (the job crashed, was killed, or still runs), or one
+  whose status is neither ``completed`` nor ``failed`` (e.g. ``running``).
 
 Labels come from the job's overrides (``.hydra/overrides.yaml``), without the replicate
 keys (``seed``, ``world.seed``): runs that differ only in those are replicates of one
@@ -46,6 +50,7 @@ class RunInfo:
         seed: The run's seed (``None`` when unknown).
         world_seed: The fixed ``world.seed`` (``None`` when the world follows ``seed``).
         overrides: The job's overrides as ``{key: value}`` (replicate keys included).
+        config: The run's composed config as its summary recorded it (``{}`` if unknown).
     """
 
     path: Path
@@ -55,6 +60,7 @@ class RunInfo:
     seed: int | None
     world_seed: int | None
     overrides: dict[str, str] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 def find_run_dirs(roots: Iterable[str | Path]) -> list[Path]:
@@ -108,56 +114,165 @@ def find_unstarted(roots: Iterable[str | Path]) -> list[RunInfo]:
 
 
 def _expected_jobs(cfg_path: Path) -> list[list[str]]:
-    """The overrides of every job of the sweep described by ``multirun.yaml``."""
-    cfg = (_read_yaml(cfg_path) or {}).get("hydra") or {}
-    sweeper = cfg.get("sweeper") or {}
+    """The overrides of every job of the sweep described by ``multirun.yaml`` (none
+    when the file is malformed)."""
+    cfg = _as_dict(_as_dict(_read_yaml(cfg_path)).get("hydra"))
+    sweeper = _as_dict(cfg.get("sweeper"))
     basic = str(sweeper.get("_target_", "")).endswith("BasicSweeper")
-    if not basic or (cfg.get("sweep") or {}).get("subdir") != "${hydra.job.num}":
+    if not basic or _as_dict(cfg.get("sweep")).get("subdir") != "${hydra.job.num}":
         return []
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
-    task = list((cfg.get("overrides") or {}).get("task") or [])
     try:
+        params = [f"{k}={v}" for k, v in _as_dict(sweeper.get("params")).items()]
+        task = [str(o) for o in _as_dict(cfg.get("overrides")).get("task") or []]
         parsed = OverridesParser.create().parse_overrides(params + task)
         batches = BasicSweeper.split_arguments(parsed, None)
     except Exception:  # noqa: BLE001 - an unparsable sweep: list only the folders found
         return []
-    return [list(job) for job in batches[0]]
+    return [list(job) for batch in batches[:1] for job in batch]
+
+
+#: Columns ``loopsim-compare`` reads, per checked output, with the dtype kinds accepted.
+REQUIRED_COLUMNS = {
+    METRICS_FILE: {"t": "number", "metric": "text", "value": "number"},
+    ITEMS_FILE: {"item": "number", "true_value": "number", "exposure": "number",
+                 "clicks": "number", "available": "bool"},
+}
 
 
 def read_run(path: Path) -> RunInfo:
-    """Read the status, policy, seed and overrides of one run folder."""
-    summary = _read_json(path / SUMMARY_FILE)
+    """Read the status, policy, seed, overrides and config of one run folder.
+
+    Only a run whose ``summary.json`` says ``"status": "completed"``, carries this
+    loopsim's schema version and checksums that match its files is ``completed``; every
+    other run gets its cause in ``reason``. A malformed file never raises here.
+    """
+    summary, problem = _read_summary(path / SUMMARY_FILE)
     overrides = read_overrides(path, summary)
-    if summary is None:
-        status, reason = "missing", f"no readable {SUMMARY_FILE} (crashed, killed or running)"
-    elif summary.get("status") == "failed":
-        err = summary.get("error") or {}
-        status, reason = "failed", f"{err.get('type', 'error')}: {err.get('message', '')}".strip()
-    else:
-        absent = [f for f in (METRICS_FILE, ITEMS_FILE) if not (path / f).is_file()]
-        problem = None if absent else check_outputs(path, summary)
-        status = "missing" if absent else "failed" if problem else "completed"
-        reason = f"no {' or '.join(absent)}" if absent else problem or ""
+    status, reason = run_status(path, summary, problem)
     summary = summary or {}
-    config = summary.get("config") or _read_yaml(path / ".hydra" / "config.yaml") or {}
-    policy = (summary.get("labels") or {}).get("policy") or summary.get("policy")
-    if not policy:
+    config = _as_dict(summary.get("config")) or _as_dict(
+        _read_yaml(path / ".hydra" / "config.yaml"))
+    labels = _as_dict(summary.get("labels"))
+    policy = labels.get("policy") or summary.get("policy")
+    if not policy or not isinstance(policy, str | int | float):
         policy = overrides.get("label") or overrides.get("policy") or _policy_choice(path)
     seed = summary.get("seed", config.get("seed"))
-    world_seed = (config.get("world") or {}).get("seed")
+    world_seed = _as_dict(config.get("world")).get("seed")
     return RunInfo(path, status, reason, str(policy), _int_or_none(seed),
-                   _int_or_none(world_seed), overrides)
+                   _int_or_none(world_seed), overrides, config)
+
+
+def run_status(path: Path, summary: dict[str, Any] | None, problem: str) -> tuple[str, str]:
+    """``(status, reason)`` of a run folder from its parsed summary (see the module doc)."""
+    if summary is None:
+        if problem:
+            return "failed", problem
+        return "missing", f"no {SUMMARY_FILE} (crashed, killed, or still running)"
+    state = summary.get("status")
+    if state == "failed":
+        err = summary.get("error")
+        if isinstance(err, dict):
+            return "failed", f"{err.get('type', 'error')}: {err.get('message', '')}".strip()
+        return "failed", f"failed: {err}" if err is not None else "failed"
+    if state != "completed":
+        return "missing", (f"{SUMMARY_FILE} says status {state!r}, not 'completed' "
+                           "(unfinished or not written by loopsim): not counted")
+    absent = [f for f in (METRICS_FILE, ITEMS_FILE) if not (path / f).is_file()]
+    if absent:
+        return "failed", f"no {' or '.join(absent)} beside a completed {SUMMARY_FILE}"
+    bad = check_outputs(path, summary) or _check_columns(path)
+    return ("failed", bad) if bad else ("completed", "")
+
+
+def _read_summary(file: Path) -> tuple[dict[str, Any] | None, str]:
+    """The summary as a dict, or ``None`` and why (empty when the file is absent)."""
+    if not file.exists():
+        return None, ""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, f"{file}: not readable JSON ({type(exc).__name__}): corrupt"
+    if not isinstance(data, dict):
+        return None, f"{file}: holds a JSON {type(data).__name__}, not an object: corrupt"
+    return data, ""
+
+
+def _check_columns(path: Path) -> str | None:
+    """Why the outputs lack a column ``loopsim-compare`` reads, or ``None``."""
+    for name, columns in REQUIRED_COLUMNS.items():
+        try:
+            schema = pl.read_parquet_schema(path / name)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a cause, not a crash
+            return f"{path / name}: not a readable Parquet file ({type(exc).__name__})"
+        for col, kind in columns.items():
+            dtype = schema.get(col)
+            if dtype is None:
+                return f"{path / name}: no column `{col}`"
+            ok = {"number": dtype.is_numeric(), "text": dtype in (pl.Utf8, pl.Categorical),
+                  "bool": dtype == pl.Boolean}[kind]
+            if not ok:
+                return f"{path / name}: column `{col}` is {dtype}, expected {kind}"
+    return None
+
+
+def config_conflicts(runs: Sequence[RunInfo], groups: Sequence[str]) -> list[str]:
+    """Config keys that differ between the completed runs of one group.
+
+    Runs of a group differ only in their replicate keys (``seed``, ``world.seed``) and the
+    keys that do not change results (``label``, ``resume``, ``progress``); any other
+    difference means the pooled runs are not replicates (made from other defaults, another
+    config file or another loopsim version).
+
+    Args:
+        runs: The runs, in the order of ``groups``.
+        groups: The group of each run (``runs_table(runs)["group"]``).
+
+    Returns:
+        One message per group with differing keys, naming up to five keys and two runs.
+    """
+    skip = {*REPLICATE_KEYS, *IGNORED_KEYS}
+    by_group: dict[str, list[tuple[RunInfo, dict[str, str]]]] = {}
+    for run, group in zip(runs, groups, strict=True):
+        if run.status == "completed":
+            flat = {k: v for k, v in _flatten(run.config).items() if k not in skip}
+            by_group.setdefault(group, []).append((run, flat))
+    out = []
+    for group, members in by_group.items():
+        first_run, first = members[0]
+        for run, flat in members[1:]:
+            keys = sorted(k for k in first.keys() | flat.keys() if first.get(k) != flat.get(k))
+            if keys:
+                shown = ", ".join(f"{k}: {first.get(k, '<absent>')} vs {flat.get(k, '<absent>')}"
+                                  for k in keys[:5])
+                more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+                out.append(f"group `{group}` pools runs whose configs differ beyond their "
+                           f"overrides ({first_run.path} and {run.path}): {shown}{more}")
+                break
+    return out
+
+
+def _flatten(node: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(node, dict):
+        out: dict[str, str] = {}
+        for k, v in node.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: json.dumps(node, sort_keys=True, default=str)}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def read_overrides(path: Path, summary: dict[str, Any] | None = None) -> dict[str, str]:
     """The job's overrides as ``{key: value}`` strings: those its ``summary.json``
     recorded (the run's own), else ``.hydra/overrides.yaml``."""
     recorded = (summary or {}).get("overrides")
-    raw = recorded if isinstance(recorded, list) else (
-        _read_yaml(path / ".hydra" / "overrides.yaml") or [])
+    raw = recorded if isinstance(recorded, list) else _read_yaml(path / ".hydra" / "overrides.yaml")
+    raw = raw if isinstance(raw, list) else []
     out: dict[str, str] = {}
     for item in raw:
         key, sep, value = str(item).partition("=")
@@ -227,14 +342,6 @@ def _policy_choice(path: Path) -> str:
     hydra_cfg = _read_yaml(path / ".hydra" / "hydra.yaml") or {}
     choices = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("choices") or {}
     return str(choices.get("policy") or "unknown")
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _read_yaml(path: Path) -> Any:

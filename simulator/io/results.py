@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from loopsim.simulator.io.safe_paths import check_output_target
+
 METRICS_FILE = "metrics.parquet"
 ITEMS_FILE = "items.parquet"
 SUMMARY_FILE = "summary.json"
@@ -32,6 +34,11 @@ EVENTS_FILE = "events.parquet"
 EVENTS_SCHEMA = {"t": pl.Float64, "kind": pl.Utf8, "detail": pl.Utf8, "model_version": pl.Int64}
 #: The outputs whose size and checksum ``summary.json`` records.
 CHECKED_FILES = (METRICS_FILE, ITEMS_FILE)
+#: Version of the layout of a run folder (``summary["schema_version"]``). Raise it when
+#: a file's columns or the summary's keys change meaning: ``loopsim-compare`` and
+#: ``resume=true`` then treat older run folders as foreign instead of reading them.
+#: Version 1 (no field) had no checksums or had them optional.
+SCHEMA_VERSION = 2
 
 
 def versions() -> dict[str, str]:
@@ -100,6 +107,7 @@ class RunResult:
             last_t = rows[-1][0]
             final = {m: _json_float(v) for t, m, v in rows if t == last_t}
         summary: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "status": "failed" if error is not None else "completed",
             "policy": policy_name,
             "seed": seed,
@@ -140,9 +148,22 @@ class RunResult:
         if self.events is not None:
             events = self.events
             atomic_write(out / EVENTS_FILE, lambda p: events.write_parquet(p))
-        outputs = {name: file_digest(out / name) for name in CHECKED_FILES}
-        summary = {**self.summary, "labels": dict(labels), "outputs": outputs}
-        atomic_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=str) + "\n")
+        write_summary(out, {**self.summary, "labels": dict(labels)})
+
+
+def write_summary(run_dir: str | Path, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Write ``summary.json`` last, sealed: the schema version and the size and SHA-256 of
+    every output of :data:`CHECKED_FILES` present in ``run_dir``.
+
+    Returns:
+        The summary as written.
+    """
+    out = Path(run_dir)
+    outputs = {name: file_digest(out / name) for name in CHECKED_FILES
+               if (out / name).is_file()}
+    sealed = {**summary, "schema_version": SCHEMA_VERSION, "outputs": outputs}
+    atomic_text(out / SUMMARY_FILE, json.dumps(sealed, indent=2, default=str) + "\n")
+    return sealed
 
 
 def _json_float(v: float) -> float | None:
@@ -161,37 +182,34 @@ def file_digest(path: Path) -> dict[str, Any]:
 def check_outputs(run_dir: str | Path, summary: Mapping[str, Any]) -> str | None:
     """Why the outputs in ``run_dir`` are not those ``summary`` recorded, or ``None``.
 
-    A summary written before checksums were recorded is checked for the files' presence
-    and Parquet's end marker only.
+    A summary of another layout (:data:`SCHEMA_VERSION`) or without checksums (written by
+    an older loopsim, or not by loopsim) is never vouched for: its files may be another
+    run's.
     """
     out = Path(run_dir)
+    version = summary.get("schema_version")
+    if version != SCHEMA_VERSION:
+        return (f"{out / SUMMARY_FILE}: schema version {version!r}, this loopsim reads "
+                f"{SCHEMA_VERSION} (written by another loopsim version, or not by loopsim): "
+                "rerun it with this version")
     recorded = summary.get("outputs")
+    if not isinstance(recorded, Mapping):
+        return (f"{out / SUMMARY_FILE}: records no checksums of its outputs, so they may be "
+                "another run's: rerun it")
     for name in CHECKED_FILES:
         path = out / name
         if not path.is_file():
             return f"{path}: missing"
-        if not isinstance(recorded, Mapping):
-            if not _ends_like_parquet(path):
-                return f"{path}: not a whole Parquet file (truncated or corrupt)"
-            continue
-        want = recorded.get(name) or {}
+        want = recorded.get(name)
+        if not isinstance(want, Mapping):
+            return f"{path}: {SUMMARY_FILE} records no checksum of it (corrupt summary)"
         size = path.stat().st_size
         if size != want.get("bytes"):
-            return (f"{path}: {size} bytes, but {SUMMARY_FILE} recorded {want.get('bytes')} "
+            return (f"{path}: {size} bytes, but {SUMMARY_FILE} recorded {want.get('bytes')!r} "
                     "(truncated, replaced or corrupt)")
         if file_digest(path)["sha256"] != want.get("sha256"):
             return f"{path}: its SHA-256 differs from the one {SUMMARY_FILE} recorded (corrupt)"
     return None
-
-
-def _ends_like_parquet(path: Path) -> bool:
-    try:
-        with path.open("rb") as f:
-            head = f.read(4)
-            f.seek(-4, os.SEEK_END)
-            return head == b"PAR1" and f.read(4) == b"PAR1"
-    except OSError:
-        return False
 
 
 def _umask() -> int:
@@ -212,7 +230,11 @@ def atomic_write(path: Path, write: Callable[[str], object]) -> None:
 
     The file gets the mode a plain ``open()`` would give it (``0o666`` less the umask),
     not the ``0o600`` of a temporary file, so collaborators read what the umask lets them.
+
+    Raises:
+        UnsafePathError: ``path`` is a symbolic link, a folder or a special file.
     """
+    check_output_target(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

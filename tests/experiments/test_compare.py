@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from loopsim.experiments.compare.cli import compare, main
 from loopsim.simulator.errors import DataError
+from loopsim.simulator.io.results import write_summary
 from scipy import stats
 
 
@@ -41,7 +42,7 @@ def make_run(path: Path, policy: str, seed: int, overrides: list[str] | None = N
                "config": {"seed": seed, "world": {"seed": world_seed}}}
     if status == "failed":
         summary["error"] = {"type": "PolicyRuntimeError", "message": "boom at t=1.5"}
-    (path / "summary.json").write_text(json.dumps(summary))
+    write_summary(path, summary)
     return path
 
 

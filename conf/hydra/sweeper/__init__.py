@@ -1,0 +1,1 @@
+"""Config group ``hydra/sweeper``."""
