@@ -12,7 +12,8 @@ module checks the rest against the declarations, in one pass:
   missing ones, types,
   ranges;
 * the rules that tie keys together (``slate_size`` against the catalogue and the
-  examination curve).
+  examination curve; every schedule against a step limit);
+* the sizes against the memory available (:mod:`loopsim.simulator.params.memory`).
 
 The first problem raises :class:`~loopsim.simulator.errors.ConfigError` naming the field, the
 value and what is allowed.
@@ -24,11 +25,12 @@ from typing import Any, cast
 
 from hydra.utils import get_object
 from loopsim.experiments.cli.config_schema import LogOptions, RunOptions
-from loopsim.experiments.cli.runner import monitor_options, simulation_config
+from loopsim.experiments.cli.runner import known_keys, monitor_options, simulation_config
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.slices import SliceOptions
 from loopsim.simulator.params.checks import check_in_range
 from loopsim.simulator.params.component_schema import check_arguments
+from loopsim.simulator.params.memory import check_memory
 from loopsim.simulator.world.shift import DataShift
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -85,6 +87,7 @@ def validate_config(cfg: DictConfig) -> None:
     _check_shift(cfg)
     _check_slices_and_monitor(cfg)
     _check_tracking(cfg)
+    check_memory(cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True)))
 
 
 def _check_tracking(cfg: DictConfig) -> None:
@@ -105,9 +108,11 @@ def _check_shift(cfg: DictConfig) -> None:
 def _check_slices_and_monitor(cfg: DictConfig) -> None:
     """``slices``: known cohorts; ``monitor``: ranges, and no guard without a monitor."""
     if isinstance(cfg.get("slices"), DictConfig):
-        cohorts = cfg.slices.get("cohorts") or []
-        SliceOptions(cohorts=tuple(cohorts), new_days=cfg.slices.get("new_days", 7.0),
-                     taste_clusters=cfg.slices.get("taste_clusters", 3)).validate()
+        values = known_keys(SliceOptions, OmegaConf.to_container(cfg.slices, resolve=True),
+                            "slices")
+        cohorts = values.get("cohorts") or []
+        SliceOptions(cohorts=tuple(cohorts), new_days=values.get("new_days", 7.0),
+                     taste_clusters=values.get("taste_clusters", 3)).validate()
     options = monitor_options(cfg)
     if options is not None:
         options.validate(float(cfg.horizon))

@@ -54,9 +54,22 @@ def slice_options(cfg: DictConfig) -> SliceOptions | None:
     node = cfg.get("slices")
     if node is None or not node.get("enabled", False):
         return None
-    values = OmegaConf.to_container(node, resolve=True)
-    values["cohorts"] = tuple(values.get("cohorts", COHORTS))  # type: ignore[index,union-attr]
-    return SliceOptions(**values)  # type: ignore[arg-type]
+    values = known_keys(SliceOptions, OmegaConf.to_container(node, resolve=True), "slices")
+    values["cohorts"] = tuple(values.get("cohorts", COHORTS))
+    return SliceOptions(**values)
+
+
+def known_keys(schema: type, values: Any, block: str) -> dict[str, Any]:
+    """``values`` as a dict, or :class:`ConfigError` naming a key ``schema`` lacks."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"`{block} == {values!r}`: must be a mapping of "
+                          f"{schema.__name__} fields.")
+    allowed = [f.name for f in fields(schema)]
+    unknown = sorted(str(k) for k in values if k not in allowed)
+    if unknown:
+        raise ConfigError(f"`{block}` has unknown keys {unknown}; allowed: {allowed} "
+                          "(check the spelling).")
+    return dict(values)
 
 
 def monitor_options(cfg: DictConfig) -> MonitorOptions | None:
@@ -64,7 +77,8 @@ def monitor_options(cfg: DictConfig) -> MonitorOptions | None:
     node = cfg.get("monitor")
     if node is None:
         return None
-    return MonitorOptions(**OmegaConf.to_container(node, resolve=True))  # type: ignore[arg-type]
+    return MonitorOptions(**known_keys(MonitorOptions, OmegaConf.to_container(node, resolve=True),
+                                       "monitor"))
 
 
 def build_simulation(cfg: DictConfig, policy_name: str) -> Simulation:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,8 @@ from loopsim.experiments.ope.log import (
 )
 from loopsim.experiments.ope.truth_writer import TRUTH_DIR
 from loopsim.simulator.errors import LoopsimError
+from loopsim.simulator.io.results import atomic_text, atomic_write
+from loopsim.simulator.io.safe_paths import check_output_target
 
 #: What each field of the obp layout holds (written into the JSON sidecar).
 FIELDS = {
@@ -133,25 +134,31 @@ def _truth_fields(log: RunLog, out: dict[str, np.ndarray]) -> dict[str, Any]:
     return meta
 
 
-def write(arrays: dict[str, np.ndarray], meta: dict[str, Any], fmt: str, out: Path) -> Path:
-    """Write the arrays (``.npz`` or Parquet) and the JSON sidecar atomically."""
+def write(arrays: dict[str, np.ndarray], meta: dict[str, Any], fmt: str, out: Path,
+          replace: bool = True) -> Path:
+    """Write the arrays (``.npz`` or Parquet) and the JSON sidecar atomically.
+
+    Raises:
+        UnsafePathError: ``out`` or its sidecar is a folder, a symbolic link or a special
+            file (device, fifo), or exists while ``replace`` is false.
+    """
+    sidecar = out.with_suffix(".json")
+    for path in (out, sidecar):
+        check_output_target(path, replace=replace)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
     if fmt == "obp":
-        with open(tmp, "wb") as fh:
-            np.savez(fh, n_rounds=meta["n_rounds"], n_actions=meta["n_actions"],
-                     len_list=meta["len_list"], **arrays)
+        def save(tmp: str) -> None:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, n_rounds=meta["n_rounds"], n_actions=meta["n_actions"],
+                         len_list=meta["len_list"], **arrays)
+        atomic_write(out, save)
     else:
         cols = {PARQUET_NAMES[k]: v for k, v in arrays.items() if k in PARQUET_NAMES}
         cols["rank"] = (arrays["position"] + 1).astype(np.int16)
         frame = pl.DataFrame(cols)
-        frame.write_parquet(tmp, compression="zstd")
+        atomic_write(out, lambda tmp: frame.write_parquet(tmp, compression="zstd"))
         meta = dict(meta, columns={PARQUET_NAMES.get(k, k): v for k, v in meta["fields"].items()})
-    os.replace(tmp, out)
-    sidecar = out.with_suffix(".json")
-    tmp_meta = sidecar.with_name(f".{sidecar.name}.tmp")
-    tmp_meta.write_text(json.dumps(dict(meta, format=fmt, file=str(out)), indent=2))
-    os.replace(tmp_meta, sidecar)
+    atomic_text(sidecar, json.dumps(dict(meta, format=fmt, file=str(out)), indent=2))
     return sidecar
 
 
@@ -162,11 +169,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("obp", "parquet"), default="obp")
     parser.add_argument("--out", type=Path, required=True, help="the .npz or .parquet to write")
     _target_arguments(parser)
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing --out file (and its .json sidecar)")
     args = parser.parse_args(argv)
     try:
+        for path in (args.out, args.out.with_suffix(".json")):  # before the work
+            check_output_target(path, replace=args.force)
         arrays, meta = export_arrays(open_run(args.run_dir))
         _add_target(args, arrays, meta)
-        sidecar = write(arrays, meta, args.format, args.out)
+        sidecar = write(arrays, meta, args.format, args.out, replace=args.force)
     except LoopsimError as exc:
         print(f"loopsim-export: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import argparse
-import pickle
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -254,19 +254,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chaney-seeds", type=int, default=8, help="seeds per Chaney policy")
     parser.add_argument("--drift-seeds", type=int, default=3, help="seeds per drift setting")
     parser.add_argument("--cache", default=None,
-                        help="pickle of the measured values: written after the runs, or read "
-                             "instead of running when it exists (to redraw the page only)")
+                        help="JSON file of the measured values: written after the runs, or "
+                             "read instead of running when it exists (to redraw the page only)")
     args = parser.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
     # The module's own classes, not __main__'s, so a cache written by ``python -m`` loads.
     from loopsim.experiments.reproduce import studies as reproduce
+    from loopsim.experiments.reproduce.cache import read_cache, write_cache
+    from loopsim.simulator.errors import LoopsimError
 
-    if cache is not None and cache.is_file():
-        v = pickle.loads(cache.read_bytes())
-    else:
-        v = reproduce.run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
-        if cache is not None:
-            cache.write_bytes(pickle.dumps(v))
+    try:
+        if cache is not None and cache.is_file():
+            v = read_cache(cache)
+        else:
+            v = reproduce.run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
+            if cache is not None:
+                write_cache(cache, v)
+    except LoopsimError as exc:
+        print(f"loopsim reproduce: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     out = Path(args.out)
     draw_figures(out, v)
     page = Path(args.page)

@@ -129,9 +129,12 @@ def record_failure(
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    atomic_text(out / ERROR_FILE, text)
+    mask = input_files_mask(cfg)  # a message may quote an input file: no wider readable
+    atomic_text(out / ERROR_FILE, text, mask)
     existing = read_summary(out)
     if existing is not None and existing.get("status") == "failed":
+        path = out / SUMMARY_FILE
+        os.chmod(path, path.stat().st_mode & 0o777 & mask)
         return
     try:
         config = OmegaConf.to_container(cfg, resolve=True)
@@ -151,7 +154,45 @@ def record_failure(
     }
     if overrides is not None:
         summary["overrides"] = list(overrides)
-    atomic_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_text(out / SUMMARY_FILE, json.dumps(summary, indent=2, default=str) + "\n", mask)
+
+
+def input_files_mask(cfg: Any) -> int:
+    """Permission bits a failure record may have, given the input files ``cfg`` names.
+
+    A failure's message can quote the file that caused it (a ratings or history file's
+    bad line); its record must not be readable by anyone the file itself hides from.
+    Every config value under a key ``path`` or ``*_path`` that names a file counts: the
+    group and other read bits of the result are those all such files have.
+    """
+    mask = 0o666
+    for value in _path_values(cfg):
+        try:
+            mode = os.stat(value).st_mode
+        except (OSError, ValueError):
+            continue
+        mask &= 0o600 | (mode & 0o044) | ((mode & 0o044) >> 1)
+    return mask
+
+
+def _path_values(node: Any) -> list[str]:
+    try:
+        plain = OmegaConf.to_container(node, resolve=False) if OmegaConf.is_config(node) else node
+    except Exception:  # noqa: BLE001 - a broken config names no file
+        return []
+    out: list[str] = []
+    stack = [plain]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str) and (key == "path" or str(key).endswith("_path")):
+                    out.append(value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return out
 
 
 def record_refused(sweep_dir: str | Path, run_dir: str | Path, reason: str) -> None:

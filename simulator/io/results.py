@@ -225,11 +225,16 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: Path, write: Callable[[str], object]) -> None:
+def atomic_write(path: Path, write: Callable[[str], object], mask: int = 0o666) -> None:
     """Write through ``write(tmp_path)`` then rename over ``path`` (never a half file).
 
     The file gets the mode a plain ``open()`` would give it (``0o666`` less the umask),
     not the ``0o600`` of a temporary file, so collaborators read what the umask lets them.
+
+    Args:
+        path: The file to write.
+        write: Writes the content to the temporary path it is given.
+        mask: Permission bits allowed besides the umask (``0o600``: the owner only).
 
     Raises:
         UnsafePathError: ``path`` is a symbolic link, a folder or a special file.
@@ -239,13 +244,13 @@ def atomic_write(path: Path, write: Callable[[str], object]) -> None:
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & mask & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def atomic_text(path: Path, text: str) -> None:
+def atomic_text(path: Path, text: str, mask: int = 0o666) -> None:
     """:func:`atomic_write` of a UTF-8 text."""
-    atomic_write(path, lambda p: Path(p).write_text(text, encoding="utf-8"))
+    atomic_write(path, lambda p: Path(p).write_text(text, encoding="utf-8"), mask)

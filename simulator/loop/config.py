@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.params.checks import MAX_STEPS as _MAX_STEPS
+from loopsim.simulator.params.checks import check_schedule
 from loopsim.simulator.params.component_schema import (
     NonNegative,
     Positive,
@@ -14,7 +16,7 @@ from loopsim.simulator.params.component_schema import (
 )
 
 #: Most grid steps (batches, retrainings, snapshots) one run may schedule.
-MAX_STEPS = 10_000_000
+MAX_STEPS = _MAX_STEPS
 
 
 @dataclass(frozen=True)
@@ -83,14 +85,12 @@ class SimulationConfig:
         check_arguments(SimulationConfig, asdict(self))
         self._validate_cold_start()
         for name in ("tick", "retrain_interval", "snapshot_interval"):
-            step = getattr(self, name)
-            if step > 0 and self.horizon / step > MAX_STEPS:
-                raise ConfigError(
-                    f"`{name} == {step!r}` with `horizon == {self.horizon!r}` schedules "
-                    f"{self.horizon / step:.3g} steps, more than {MAX_STEPS:,} (the run "
-                    f"would not end in useful time): use {name} >= {self.horizon / MAX_STEPS:.3g}"
-                    " or a shorter horizon."
-                )
+            check_schedule(name, getattr(self, name), self.horizon, MAX_STEPS)
+        if self.startup_days >= self.horizon:
+            raise ConfigError(
+                f"`startup_days == {self.startup_days}` is not shorter than `horizon == "
+                f"{self.horizon}`: the policy would never serve. Use startup_days < horizon."
+            )
         if self.snapshot_interval > self.horizon:
             raise ConfigError(
                 f"`snapshot_interval == {self.snapshot_interval}` is longer than "

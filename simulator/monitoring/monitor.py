@@ -42,12 +42,16 @@ from dataclasses import dataclass
 import numpy as np
 from loopsim.simulator.contract.world import HasItemFeatures
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.params.checks import check_in_range, check_positive_int
+from loopsim.simulator.params.checks import check_in_range, check_positive_int, check_schedule
 
 __all__ = ["EVENT_KINDS", "Band", "Monitor", "MonitorOptions", "judge"]
 
 #: Kinds of events in ``events.parquet``.
 EVENT_KINDS = ("deploy", "alert", "rollback", "accept")
+
+
+#: Most monitor checks one run may schedule (each computes every watched statistic).
+MAX_MONITOR_CHECKS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class MonitorOptions:
         if not self.enabled:
             return
         check_in_range("monitor.interval", self.interval, 0.0, horizon, low_open=True)
+        if horizon is not None:
+            check_schedule("monitor.interval", self.interval, horizon, MAX_MONITOR_CHECKS)
         check_positive_int("monitor.history", self.history, minimum=2)
         check_in_range("monitor.warmup", self.warmup, 0.0, None)
         check_in_range("monitor.z", self.z, 0.0, None, low_open=True)

@@ -50,6 +50,22 @@ def check_in_range(
     return v
 
 
+#: Most events one schedule of a run may hold (batches, retrainings, snapshots, drift
+#: steps, monitor checks): horizon / step beyond it would not end in useful time.
+MAX_STEPS = 10_000_000
+
+
+def check_schedule(name: str, step: float, horizon: float, limit: int = MAX_STEPS) -> None:
+    """Raise :class:`ConfigError` when a step of ``step`` days schedules more than
+    ``limit`` events over ``horizon`` days (``step == 0``: no schedule, accepted)."""
+    if step > 0 and horizon / step > limit:
+        raise ConfigError(
+            f"`{name} == {step!r}` with `horizon == {horizon!r}` schedules "
+            f"{horizon / step:.3g} steps, more than {limit:,} (the run would not end in "
+            f"useful time): use {name} >= {horizon / limit:.3g} or a shorter horizon."
+        )
+
+
 def _describe(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     if low is not None and high is not None:
         return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"

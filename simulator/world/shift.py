@@ -32,12 +32,14 @@ from typing import Any
 
 import numpy as np
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.params.checks import check_in_range
+from loopsim.simulator.params.checks import check_in_range, check_schedule
 
 __all__ = ["DRIFT_KINDS", "SHOCK_TARGETS", "DataShift", "ShiftState"]
 
 #: The kinds of item drift.
 DRIFT_KINDS = ("none", "trend", "random_walk", "shock")
+#: Most drift steps one run may schedule (each moves every item's quality).
+MAX_WORLD_STEPS = 1_000_000
 #: Which items a shock hits.
 SHOCK_TARGETS = ("random", "top")
 
@@ -123,12 +125,14 @@ class DataShift:
                               f"of {list(DRIFT_KINDS)}.")
         check_in_range("world.shift.drift_rate", self.drift_rate, 0.0, None)
         check_in_range("world.shift.drift_step", self.drift_step, 0.0, None, low_open=True)
+        if horizon is not None and self.drifts and self.item_drift != "shock":
+            check_schedule("world.shift.drift_step", self.drift_step, horizon, MAX_WORLD_STEPS)
         check_in_range("world.shift.shock_share", self.shock_share, 0.0, 1.0)
         check_in_range("world.shift.shock_factor", self.shock_factor, 0.0, None)
         if self.shock_target not in SHOCK_TARGETS:
             raise ConfigError(f"`world.shift.shock_target == {self.shock_target!r}`: must be "
                               f"one of {list(SHOCK_TARGETS)}.")
-        check_in_range("world.shift.cohort_share", self.cohort_share, 0.0, 1.0)
+        check_in_range("world.shift.cohort_share", self.cohort_share, 0.0, 1.0, high_open=True)
         check_in_range("world.shift.cohort_spread", self.cohort_spread, 0.0, None,
                        low_open=True)
         check_in_range("world.shift.season_daily", self.season_daily, 0.0, 1.0, high_open=True)
