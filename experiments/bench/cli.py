@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from loopsim.simulator.io.results import atomic_text
 
 #: (users, items) of each scenario.
 SCENARIOS: dict[str, tuple[int, int]] = {
@@ -362,13 +363,41 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+#: The policy kinds ``--kinds`` may name.
+KINDS = ("global", "randomized", "personalized", "personalized_pipeline", "personalized_oracle")
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse meaningless options before any run, naming the option (exit status 2)."""
+    problems = []
+    if args.repeat < 1:
+        problems.append(f"`--repeat {args.repeat}`: must be >= 1 (runs per scenario)")
+    if not 0.0 <= args.personalization <= 1.0:  # NaN fails too
+        problems.append(f"`--personalization {args.personalization}`: must be in [0, 1]")
+    if args.blas_threads < 0:
+        problems.append(f"`--blas-threads {args.blas_threads}`: must be >= 0")
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if bad := sorted(set(kinds) - set(KINDS)):
+        problems.append(f"`--kinds {args.kinds}`: unknown kinds {bad}; use a subset of "
+                        f"{list(KINDS)}")
+    out = Path(args.out)
+    if out.is_dir() or (out.exists() and not out.is_file()) or out.is_symlink():
+        problems.append(f"`--out {args.out}`: is not a regular file path (a folder, a "
+                        "special file or a symbolic link); give a new .json file")
+    if problems:
+        print("\n".join(f"loopsim-bench: {p}" for p in problems), file=sys.stderr)
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Entry point of ``loopsim-bench``."""
     args = parse(argv)
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = sorted(set(scenarios) - set(SCENARIOS))
-    if unknown:
-        raise SystemExit(f"loopsim-bench: unknown scenarios {unknown}; use {sorted(SCENARIOS)}")
+    if unknown or not scenarios:
+        raise SystemExit(f"loopsim-bench: unknown scenarios {unknown or args.scenarios!r}; "
+                         f"use a subset of {sorted(SCENARIOS)}")
+    check_options(args)
     BLAS_THREADS[0] = args.blas_threads or None
     report: dict[str, Any] = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "blas_threads": BLAS_THREADS[0]}
@@ -390,7 +419,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for name, t in report["targets"].items():
         print(f"  target {name}: {json.dumps(t)}", flush=True)
     report["machine"]["load_avg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
-    Path(args.out).write_text(json.dumps(report, indent=2, default=str) + "\n")
+    atomic_text(Path(args.out), json.dumps(report, indent=2, default=str) + "\n")
     print(f"written {args.out}")
     return report
 

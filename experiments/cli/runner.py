@@ -17,7 +17,7 @@ from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.loop.simulation import Simulation
 from loopsim.simulator.metrics.slices import COHORTS, SliceOptions
 from loopsim.simulator.monitoring.monitor import MonitorOptions
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 #: Top-level config keys that set the engine's timing (SimulationConfig's fields).
 ENGINE_KEYS = tuple(f.name for f in fields(SimulationConfig))
@@ -119,6 +119,43 @@ def _class_name(node: Any) -> str:
     return str(node.get("_target_", "policy")).rsplit(".", 1)[-1].lower()
 
 
+def _targets(node: Any) -> list[str]:
+    if isinstance(node, DictConfig):
+        own = [str(node["_target_"])] if "_target_" in node else []
+        return own + [t for v in node.values() for t in _targets(v)]
+    if isinstance(node, ListConfig):
+        return [t for v in node for t in _targets(v)]
+    return []
+
+
+def determinism_warnings(policy_node: DictConfig, name: str) -> list[str]:
+    """Why a user's policy may not rerun identically at the same seed (``[]``: no sign).
+
+    A policy made only of loopsim's own classes is skipped (the test suite checks them).
+    Otherwise a fresh instance runs :func:`~loopsim.simulator.checker.checks.
+    check_deterministic_given_rng` (it catches a policy drawing from its own unseeded
+    ``default_rng()``) and the global-state check (``np.random``/``random`` used or
+    reseeded) on the checker's tiny world: a few milliseconds before the run.
+    """
+    from loopsim.simulator.checker.checks import (
+        check_deterministic_given_rng,
+        check_no_global_random_state,
+    )
+    from loopsim.simulator.errors import PolicyContractError
+
+    if all(t.startswith("loopsim.") for t in _targets(policy_node)):
+        return []
+    out = []
+    for check in (check_deterministic_given_rng, check_no_global_random_state):
+        try:
+            check(build(policy_node), name)
+        except PolicyContractError as exc:
+            out.append(f"{exc} Its reruns at the same seed may differ.")
+        except Exception:  # noqa: BLE001 - other faults are the run's to report, named
+            break
+    return out
+
+
 def run_config(
     cfg: DictConfig,
     out_dir: str | Path,
@@ -133,9 +170,12 @@ def run_config(
     overrides) are kept in ``summary.json``, where ``loopsim-compare`` reads its labels.
     """
     out = Path(out_dir)
+    warnings = determinism_warnings(cfg.policy, policy_name)
     sim = build_simulation(cfg, policy_name)
     sim.impression_log = impression_log(cfg, out)
     result = sim.run()
+    if warnings:
+        result.summary["warnings"] = [*result.summary.get("warnings", []), *warnings]
     if sim.impression_log is not None:
         result.summary["truth"] = write_truth(
             sim, out, float(cfg.log.get("truth_max_mb", 1024)),

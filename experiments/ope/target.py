@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 from loopsim.experiments.ope.log import RunLog, Sessions
 from loopsim.experiments.ope.truth_reader import Truth, check_same_world
 from loopsim.policies.selectors.ties import top_k_random_ties
@@ -83,7 +82,11 @@ def policy_target(log: RunLog, name: str, overrides: list[str] | tuple[str, ...]
             OmegaConf.update(world, key.lstrip("+"), _parse(value), force_add=True)
         check_same_world(log, OmegaConf.to_container(world, resolve=True),
                          f"target override(s) {' '.join(other)}")
-    policy = instantiate(cfg.policy, _convert_="all")
+    from loopsim.experiments.cli.config_checks import check_components
+    from loopsim.experiments.cli.runner import build
+
+    check_components(cfg.policy, "policy.")  # ranges and types, as `loopsim` checks them
+    policy = build(cfg.policy)
     label = " ".join([name, *policy_ov])
     return Target(label, policy, trains=True)
 

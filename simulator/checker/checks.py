@@ -318,16 +318,30 @@ def _global_states() -> tuple[Any, ...]:
 
 @_check
 def check_no_global_random_state(ctx: _Context) -> None:
-    """Ranking and learning leave the global ``np.random`` and ``random`` states untouched."""
-    before = _global_states()
-    _run_loop(ctx)
-    after = _global_states()
+    """Ranking and learning leave the global ``np.random`` and ``random`` states untouched.
+
+    The global generators are first set to a state of the check's own (the caller's
+    states are restored after), so a policy that reseeds them -- even to the state they
+    happened to be in, e.g. after an earlier check -- is caught.
+    """
+    saved_np, saved_py = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        sentinel = np.random.SeedSequence(CHECK_SEED).generate_state(2)
+        np.random.seed(int(sentinel[0]))  # noqa: NPY002 (a state the policy cannot guess)
+        random.seed(int(sentinel[1]))
+        before = _global_states()
+        _run_loop(ctx)
+        after = _global_states()
+    finally:
+        np.random.set_state(saved_np)  # noqa: NPY002
+        random.setstate(saved_py)
     if before[:4] != after[:4]:
         raise PolicyContractError(
             "the global numpy.random state changed while the policy ranked and learned; "
             "expected all of its randomness to come from request.rng. Most likely the "
             "policy calls np.random.<function> (rand, choice, shuffle, permutation, "
-            "seed...): call the same method on request.rng instead."
+            "seed...) or reseeds the global generator (np.random.seed): call the same "
+            "method on request.rng instead."
         )
     if before[4] != after[4]:
         raise PolicyContractError(

@@ -14,6 +14,7 @@ import numpy as np
 from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.contract.policy import RankingPolicy
 from loopsim.simulator.contract.world import World
+from loopsim.simulator.errors import PolicyContractError
 from loopsim.simulator.loop.hooks import Hooks, connect
 from loopsim.simulator.loop.policy_calls import call_policy, policy_metrics_values
 
@@ -58,7 +59,14 @@ class Deployment:
         scores = self.call("item_scores", t, self.policy.item_scores, items)  # type: ignore[attr-defined]
         if scores is None:
             return None
-        return self.call("item_scores", t, lambda s: np.asarray(s, dtype=np.float64), scores)
+        out = self.call("item_scores", t, lambda s: np.asarray(s, dtype=np.float64), scores)
+        if out.shape != items.shape:
+            raise PolicyContractError(
+                f"Policy {self.name}: item_scores(items) at t={t:g} returned shape "
+                f"{out.shape} for {items.size} items: it must return one score per item "
+                "given, in the same order (a 1-D array of len(items))."
+            )
+        return out
 
     def policy_metrics(self, t: float) -> dict[str, float]:
         """``policy_metrics()`` of the policy and its parts, as ``policy_<name>`` values."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from loopsim.experiments.runs.faults import failed_runs, is_complete, read_summary, record_failure
-from loopsim.simulator.io.results import CHECKED_FILES, file_digest
+from loopsim.simulator.io.results import versions, write_summary
 from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,13 +109,13 @@ def test_config_error_in_a_sweep_is_recorded_and_the_sweep_goes_on(tmp_path: Pat
 def test_is_complete_needs_a_completed_run_of_the_same_config(tmp_path: Path) -> None:
     cfg = OmegaConf.create({"seed": 1, "horizon": 2.0, "resume": True})
     assert not is_complete(tmp_path, cfg)
-    summary = {"status": "completed", "config": {"seed": 1, "horizon": 2.0, "resume": False}}
-    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    summary = {"status": "completed", "config": {"seed": 1, "horizon": 2.0, "resume": False},
+               "versions": versions()}
+    write_summary(tmp_path, summary)
     assert not is_complete(tmp_path, cfg)  # parquet files missing
     for name in ("metrics.parquet", "items.parquet"):
         pl.DataFrame({"x": [1.0]}).write_parquet(tmp_path / name)
-    summary["outputs"] = {n: file_digest(tmp_path / n) for n in CHECKED_FILES}
-    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    summary = write_summary(tmp_path, summary)
     assert is_complete(tmp_path, cfg)
     assert not is_complete(tmp_path, OmegaConf.create({"seed": 2, "horizon": 2.0}))
     (tmp_path / "summary.json").write_text(json.dumps({**summary, "status": "failed"}))
