@@ -134,21 +134,22 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
                 overrides: list[str], sweep_dir: str) -> None:
     """The run, with its folder locked: checks, resume, old outputs aside, run, report.
 
-    The config is checked before the folder is touched: a bad value (a typo in a resume
-    command, say) never replaces a completed run.
+    The config is checked before the folder is touched: with ``resume=true`` a bad value
+    (a typo in the resume command) never replaces a completed run.
     """
     try:
         validate_config(cfg)
     except ConfigError as exc:
-        if multirun and not holds_completed_run(out_dir):
-            move_aside(out_dir)
-            _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
-            return
-        print(f"loopsim: configuration error: {name} seed={cfg.get('seed')}: {exc}",
-              file=sys.stderr)
         if not multirun:  # writes nothing: the folder's outputs stay as they were
+            print(f"loopsim: configuration error: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc
-        record_refused(sweep_dir, out_dir, f"configuration error: {exc}")
+        if cfg.get("resume") and holds_completed_run(out_dir):  # a typo in a resume command
+            print(f"loopsim: configuration error: {name} seed={cfg.get('seed')}: {exc}\n"
+                  f"  {out_dir} keeps its completed run (resume=true)", file=sys.stderr)
+            record_refused(sweep_dir, out_dir, f"configuration error: {exc}")
+            return
+        move_aside(out_dir)
+        _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
         return
     if cfg.get("resume"):
         done, why = completion(out_dir, cfg)

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ __all__ = ["ENV", "Outcome", "enable", "enabled", "supervised"]
 ENV = "LOOPSIM_SUPERVISE"
 
 _PR_SET_PDEATHSIG = 1
+#: Seconds between two looks at the child.
+POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,18 @@ def supervised(body: Callable[[], None]) -> Outcome:
     status = 0
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
-            break
+            # Polled, not a blocking wait: a signal delivered to another thread of this
+            # process (BLAS, the parent watcher) would not interrupt a blocking waitpid,
+            # and Python runs its handler only when the main thread comes back.
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(POLL_S)
         except KeyboardInterrupt as exc:  # Ctrl-C or Terminated (SIGTERM) here
             signalled = signalled or exc
+            plain = type(exc) is KeyboardInterrupt
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGINT if plain else signal.SIGTERM)
         except ChildProcessError:
             break
     report = _read_report(read_end)
@@ -160,6 +169,8 @@ def _interrupt_once(supervisor: int) -> None:
     def handler(signum: int, frame: object) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if _sweep_parent_gone():
+            raise Terminated("the sweep's parent process is gone")
         if os.getppid() != supervisor:
             raise Terminated("the job's own process died while the run went on (killed by "
                              "the system when memory ran out, or by `kill -9`)")
@@ -169,6 +180,22 @@ def _interrupt_once(supervisor: int) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+def _sweep_parent_gone() -> bool:
+    """True when the ``loopsim`` process of this sweep no longer exists."""
+    from loopsim.experiments.cli.signals import PARENT_ENV
+
+    pid = os.environ.get(PARENT_ENV, "")
+    if not pid.isdigit() or int(pid) == os.getppid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _die_with_parent() -> None:

@@ -118,7 +118,7 @@ def _expected_jobs(cfg_path: Path) -> list[list[str]]:
     when the file is malformed)."""
     cfg = _as_dict(_as_dict(_read_yaml(cfg_path)).get("hydra"))
     sweeper = _as_dict(cfg.get("sweeper"))
-    basic = str(sweeper.get("_target_", "")).endswith("BasicSweeper")
+    basic = str(sweeper.get("_target_", "")).endswith(("BasicSweeper", "LoopsimSweeper"))
     if not basic or _as_dict(cfg.get("sweep")).get("subdir") != "${hydra.job.num}":
         return []
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper

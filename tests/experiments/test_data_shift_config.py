@@ -38,7 +38,7 @@ def test_defaults_and_the_preset_groups_are_valid() -> None:
     (["world.shift.item_drift=shock", "world.shift.shock_time=2", "world.shift.shock_share=2"],
      r"^`world.shift.shock_share == 2(\.0)?`: must be in \[0.0, 1.0\]\.$"),
     (["world.shift.cohort_share=-0.1", "world.shift.cohort_time=2"],
-     r"^`world.shift.cohort_share == -0.1`: must be in \[0.0, 1.0\]\.$"),
+     r"^`world.shift.cohort_share == -0.1`: must be in \[0.0, 1.0\)\.$"),
     (["slices.cohorts=[activity,country]"],
      r"`slices.cohorts` names unknown cohorts \['country'\]: allowed \['activity'"),
     (["monitor.guard_threshold=0.1"],
