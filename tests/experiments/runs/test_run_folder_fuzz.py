@@ -43,7 +43,12 @@ damage = st.one_of(
 )
 
 
-def apply(run: Path, how: tuple) -> bool:
+#: Summary keys compare does not vouch with (labels and bookkeeping); resume also needs
+#: ``versions`` (this loopsim's), compare does not.
+LABEL_KEYS = ("config", "labels", "seed", "error", "overrides", "policy")
+
+
+def apply(run: Path, how: tuple, harmless: tuple[str, ...] = LABEL_KEYS) -> bool:
     """Break ``run``; True when it may still be a sealed completed run."""
     kind = how[0]
     summary = run / "summary.json"
@@ -61,14 +66,14 @@ def apply(run: Path, how: tuple) -> bool:
         else:
             data.pop(how[1], None)
         summary.write_text(json.dumps(data))
-        return how[1] in ("config", "labels", "seed", "error", "overrides", "policy") or (
+        return how[1] in harmless or (
             kind == "summary_key" and how[1] == "status" and how[2] == "completed")
     elif kind == "file_bytes":
         (run / how[1]).write_bytes(how[2])
     elif kind == "file_frame":
         pl.DataFrame({"t": ["x"], "metric": [1], "value": ["y"]}).write_parquet(run / how[1])
     elif kind == "remove":
-        (run / how[1]).unlink()
+        (run / how[1]).unlink(missing_ok=True)
     elif kind == "overrides":
         (run / ".hydra" / "overrides.yaml").write_bytes(how[1])
         return True
@@ -87,7 +92,7 @@ def test_compare_never_counts_a_broken_run_and_never_crashes(hows: list[tuple]) 
         sweep = root / "sweep"
         make_run(sweep / "0", seed=0, gini=0.5)
         broken = make_run(sweep / "1", seed=1, gini=0.9)
-        may_count = all([apply(broken, how) for how in hows])
+        may_count = all([apply(broken, how, (*LABEL_KEYS, "versions")) for how in hows])
         code = main([str(sweep), "--no-plots", "--out", str(root / "out")])
         assert code in (0, 2)
         if code == 0:
