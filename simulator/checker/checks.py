@@ -445,6 +445,11 @@ def check_policy(policy: RankingPolicy, name: str | None = None) -> dict[str, li
         PolicyContractError: naming the failed check, the policy, what was found, what
             was expected and the likely fix.
     """
-    for _, run in policy_checks(policy, name):
-        run()
+    saved_np, saved_py = np.random.get_state(), random.getstate()  # noqa: NPY002
+    try:
+        for _, run in policy_checks(policy, name):
+            run()
+    finally:  # a policy that touched the global generators leaves the caller's intact
+        np.random.set_state(saved_np)  # noqa: NPY002
+        random.setstate(saved_py)
     return hooks_of(policy)
