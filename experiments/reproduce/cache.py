@@ -2,7 +2,7 @@
 
 A cache file is data a user may have been given: reading it must not run code. It holds
 the :class:`~loopsim.experiments.reproduce.studies.Validation` dataclasses as tagged JSON
-objects; only the result classes listed in :data:`CLASSES` are rebuilt, and arrays only
+objects; only the result classes the reader lists are rebuilt, and arrays only
 of the numeric dtypes in :data:`DTYPES`. Anything else is refused with a
 :class:`~loopsim.simulator.errors.DataError` naming the file and the entry.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,6 @@ __all__ = ["CACHE_VERSION", "read_cache", "write_cache"]
 CACHE_VERSION = 1
 #: Array dtypes a cache may hold.
 DTYPES = ("float64", "int64", "bool")
-
-
-def _classes() -> dict[str, type]:
-    from loopsim.experiments.reproduce import studies
-
-    return {c.__name__: c for c in (studies.TrialOfferTheory, studies.MusicLabResult,
-                                    studies.ChaneyResult, studies.DriftResult,
-                                    studies.Validation)}
 
 
 def _encode(value: Any) -> Any:
@@ -83,8 +76,13 @@ def write_cache(path: str | Path, validation: Any) -> None:
     atomic_text(Path(path), json.dumps(doc) + "\n")
 
 
-def read_cache(path: str | Path) -> Any:
+def read_cache(path: str | Path, classes: Sequence[type]) -> Any:
     """Read a cache written by :func:`write_cache`.
+
+    Args:
+        path: The cache file.
+        classes: The dataclasses it may rebuild (the result classes of the validation
+            page, :class:`~loopsim.experiments.reproduce.studies.Validation` among them).
 
     Raises:
         DataError: The file is not such a cache (not JSON, another version, an unknown
@@ -99,7 +97,7 @@ def read_cache(path: str | Path) -> Any:
                         "without --cache, or with a new file name.") from None
     if not isinstance(doc, dict) or doc.get("loopsim_validation_cache") != CACHE_VERSION:
         raise DataError(f"{p}: not a loopsim validation cache of version {CACHE_VERSION}.")
-    value = _decode(doc.get("values"), str(p), _classes())
+    value = _decode(doc.get("values"), str(p), {c.__name__: c for c in classes})
     if type(value).__name__ != "Validation":
         raise DataError(f"{p}: holds no Validation.")
     return value

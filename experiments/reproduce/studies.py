@@ -242,6 +242,10 @@ def run_all(seeds: int = 8, chaney_seeds: int = 8, drift_seeds: int = 3) -> Vali
                       item_interest_drift(seeds=range(min(drift_seeds, 2))))
 
 
+#: The classes a validation cache may hold (:mod:`loopsim.experiments.reproduce.cache`).
+RESULT_CLASSES = (TrialOfferTheory, MusicLabResult, ChaneyResult, DriftResult, Validation)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every validation, draw the figures and write docs/validation.md."""
     from loopsim.experiments.reproduce.figures import draw_figures
@@ -265,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     try:
         if cache is not None and cache.is_file():
-            v = read_cache(cache)
+            v = read_cache(cache, RESULT_CLASSES)
         else:
             v = reproduce.run_all(args.seeds, args.chaney_seeds, args.drift_seeds)
             if cache is not None:

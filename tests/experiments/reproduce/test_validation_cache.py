@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from loopsim.experiments.reproduce.cache import read_cache, write_cache
 from loopsim.experiments.reproduce.studies import (
+    RESULT_CLASSES,
     ChaneyResult,
     DriftResult,
     MusicLabResult,
@@ -30,7 +31,7 @@ def validation() -> Validation:
 
 def test_a_cache_round_trips(tmp_path: Path) -> None:
     write_cache(tmp_path / "v.json", validation())
-    back = read_cache(tmp_path / "v.json")
+    back = read_cache(tmp_path / "v.json", RESULT_CLASSES)
     assert isinstance(back, Validation)
     np.testing.assert_allclose(back.static.shares, np.eye(2))
     np.testing.assert_allclose(back.chaney.values["homogenization"]["mf"], np.ones((1, 1)))
@@ -45,7 +46,7 @@ class Boom:
 def test_a_pickle_is_refused_without_running_it(tmp_path: Path) -> None:
     (tmp_path / "evil.pkl").write_bytes(pickle.dumps(Boom()))
     with pytest.raises(DataError, match="not a loopsim validation cache"):
-        read_cache(tmp_path / "evil.pkl")
+        read_cache(tmp_path / "evil.pkl", RESULT_CLASSES)
     assert not Path("/tmp/should-not-exist-loopsim").exists()
 
 
@@ -59,4 +60,4 @@ def test_only_known_classes_and_numeric_arrays_are_rebuilt(tmp_path: Path, doc: 
                                                            message: str) -> None:
     (tmp_path / "c.json").write_text(doc)
     with pytest.raises(DataError, match=message):
-        read_cache(tmp_path / "c.json")
+        read_cache(tmp_path / "c.json", RESULT_CLASSES)
