@@ -22,6 +22,7 @@ from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract.batches import Feedback, SlateRequest
 from loopsim.simulator.contract.estimator import Estimator
 from loopsim.simulator.contract.retrieval import Pool
+from loopsim.simulator.params.component_schema import NonNegativeInt, PositiveInt
 
 __all__ = ["EmbeddingRetrieval"]
 
@@ -47,9 +48,11 @@ class EmbeddingRetrieval:
 
     personalized = True
 
-    def __init__(self, n: int = 200, estimator: Estimator | None = None, index: str = "auto",
-                 exact_below: int = 20_000, backend: str = "auto", nlist: int | None = None,
-                 nprobe: int = 16, recall_sample: int = 8, seed: int = 0) -> None:
+    def __init__(self, n: PositiveInt = 200, estimator: Estimator | None = None,
+                 index: str = "auto", exact_below: NonNegativeInt = 20_000,
+                 backend: str = "auto", nlist: PositiveInt | None = None,
+                 nprobe: PositiveInt = 16, recall_sample: NonNegativeInt = 8,
+                 seed: NonNegativeInt = 0) -> None:
         self.n = n
         if estimator is None:
             from loopsim.policies.estimators.mf import ImplicitMF

@@ -34,6 +34,7 @@ from loopsim.simulator.contract.feedback_join import JoinedFeedback
 from loopsim.simulator.contract.policy import UsesGroundTruth, components
 from loopsim.simulator.contract.retrieval import Pool, RetrievalStage
 from loopsim.simulator.contract.world import GroundTruth
+from loopsim.simulator.params.component_schema import NonNegative, NonNegativeInt, Positive
 
 __all__ = ["Pipeline", "StageSchedule"]
 
@@ -100,12 +101,13 @@ class Pipeline:
     """
 
     def __init__(self, retrieval: RetrievalStage, ranker: ComposedPolicy,
-                 retrieval_retrain_interval: float | None = None,
-                 ranker_retrain_interval: float | None = None,
-                 retrieval_train_until: float | None = None,
-                 ranker_train_until: float | None = None,
-                 ranker_fresh_after: float | None = None,
-                 recall_sample: int = 0, ranker_uses_retrieval_model: bool = False) -> None:
+                 retrieval_retrain_interval: Positive | None = None,
+                 ranker_retrain_interval: Positive | None = None,
+                 retrieval_train_until: NonNegative | None = None,
+                 ranker_train_until: NonNegative | None = None,
+                 ranker_fresh_after: NonNegative | None = None,
+                 recall_sample: NonNegativeInt = 0,
+                 ranker_uses_retrieval_model: bool = False) -> None:
         self.retrieval = retrieval
         self.ranker = ranker
         self.retrieval_retrain_interval = retrieval_retrain_interval

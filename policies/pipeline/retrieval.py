@@ -12,6 +12,7 @@ from loopsim.policies.selectors.topk import sample_rows_without_replacement
 from loopsim.simulator.contract.batches import Feedback, SlateRequest
 from loopsim.simulator.contract.estimator import Estimator
 from loopsim.simulator.contract.retrieval import Pool, RetrievalStage
+from loopsim.simulator.params.component_schema import PositiveInt
 
 __all__ = ["ClassRetrieval", "EstimatorRetrieval", "RandomRetrieval", "SwitchedRetrieval"]
 
@@ -30,7 +31,7 @@ class EstimatorRetrieval:
         estimator: Whose scores pick the pool (default: click counts, i.e. popularity).
     """
 
-    def __init__(self, n: int = 200, estimator: Estimator | None = None) -> None:
+    def __init__(self, n: PositiveInt = 200, estimator: Estimator | None = None) -> None:
         self.n = n
         self.estimator = estimator if estimator is not None else ClickCount()
         self._top = TopList()
@@ -72,7 +73,7 @@ class RandomRetrieval:
 
     version = 0
 
-    def __init__(self, n: int = 200) -> None:
+    def __init__(self, n: PositiveInt = 200) -> None:
         self.n = n
 
     def retrieve(self, request: SlateRequest) -> Pool:

@@ -59,3 +59,16 @@ def test_unknown_monitor_and_slices_keys_are_config_errors() -> None:
     bad = OmegaConf.create({"slices": {"enabled": True, "cohort": ["activity"]}})
     with pytest.raises(ConfigError, match=r"`slices` has unknown keys \['cohort'\]"):
         slice_options(bad)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("policy.ranker_train_until=-1", r"^`policy.ranker_train_until == -1`: must be >= 0.0\.$"),
+    ("policy.retrieval_retrain_interval=nan",
+     r"^`policy.retrieval_retrain_interval == nan`: must be a finite number > 0.0\.$"),
+    ("policy.retrieval.n=-5", r"^`policy.retrieval.n == -5`: must be >= 1\.$"),
+    ("policy.recall_sample=-2", r"^`policy.recall_sample == -2`: must be >= 0\.$"),
+])
+def test_negative_or_nan_pipeline_days_and_counts_are_refused(override: str,
+                                                              message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        validate_config(composed("policy=pipeline_mf", override))
