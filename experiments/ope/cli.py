@@ -20,6 +20,8 @@ from loopsim.experiments.ope.evaluate import OPEReport, evaluate
 from loopsim.experiments.ope.log import open_run
 from loopsim.experiments.ope.target import model_target, policy_target
 from loopsim.simulator.errors import LoopsimError
+from loopsim.simulator.io.results import atomic_text
+from loopsim.simulator.io.safe_paths import check_output_target
 
 
 def render(report: OPEReport) -> str:
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.run_dir is None or (args.policy is None) == (args.model is None):
             parser.error("give RUN_DIR and exactly one of --policy or --model")
+        if args.json is not None:  # before the work: a folder or a device is no report file
+            check_output_target(args.json)
         log = open_run(args.run_dir)
         target = (policy_target(log, args.policy, args.overrides) if args.policy
                   else model_target(log, args.model, args.score_column))
@@ -72,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(render(report))
     if args.json:
-        args.json.write_text(json.dumps(report.rows(), indent=2, default=float))
+        atomic_text(args.json, json.dumps(report.rows(), indent=2, default=float))
     return 0
 
 
