@@ -50,7 +50,7 @@ written by
 <!-- snippet: skip runs every check at full size (the slow tests assert the same claims) -->
 ```bash
 python -m loopsim.experiments.reproduce      # docs/validation.md and docs/figures/
-python -m loopsim.experiments.reproduce --cache values.pkl   # keep the values; rerun: redraw only
+python -m loopsim.experiments.reproduce --cache values.json   # keep the values; rerun: redraw only
 ```
 
 (about 25 minutes on 2 cores shared with other jobs, load about 10).
