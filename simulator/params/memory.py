@@ -50,13 +50,20 @@ def _num(value: Any, default: float = 0.0) -> float:
     return float(value) if math.isfinite(float(value)) else default
 
 
+#: Worlds that hold a dense users x items array, with its bytes per (user, item): Chaney
+#: et al.'s utilities, known utilities and consumed flags; the interest world's exact
+#: true value (relevance of every user for every item).
+DENSE_WORLDS = {"ChaneyWorld": 2 * WORD + 1, "InterestWorld": WORD}
+
+
 def estimate(cfg: Mapping[str, Any]) -> list[Term]:
     """The largest arrays a run of ``cfg`` (a plain composed config) holds, largest first.
 
     Terms: the users' and the items' latent factors; the per-item counters over the
-    whole catalogue (initial items plus arrivals over the horizon); the scores of one
-    served batch (sessions per tick x items, for personalized scoring) and its slates;
-    a pipeline's candidate pools; the organic sessions' choices over the catalogue.
+    whole catalogue (initial items plus arrivals over the horizon); one served batch's
+    sessions and slates (sessions per tick); its organic sessions; a pipeline's
+    candidate pools; a world's dense users x items arrays; a policy's own factors.
+    Scoring a batch against the catalogue is done in bounded chunks, so it is not a term.
     """
     world = cfg.get("world") if isinstance(cfg.get("world"), Mapping) else {}
     policy = cfg.get("policy") if isinstance(cfg.get("policy"), Mapping) else {}
@@ -71,7 +78,7 @@ def estimate(cfg: Mapping[str, Any]) -> list[Term]:
     factor_field = next((f"world.{f}" for f in FACTOR_KEYS if world.get(f)), "world.n_factors")
     rate = _num(world.get("sessions_per_user_per_day"), 1.0)
     batch = max(1.0, users * rate * tick) if tick > 0 else 1.0
-    batch = min(batch, users * rate * horizon) if users else batch
+    batch = min(batch, max(1.0, users * rate * horizon))
     organic = _num(world.get("organic"))
     session_fields = ("world.n_users", "world.sessions_per_user_per_day", "tick")
     terms = [
@@ -80,14 +87,15 @@ def estimate(cfg: Mapping[str, Any]) -> list[Term]:
         Term((*item_fields, factor_field), "the items' latent factors",
              2 * items * factors * WORD),
         Term(item_fields, "per-item counters over the whole catalogue", 16 * items * WORD),
-        Term((*session_fields, *item_fields), "the scores of one served batch "
-             "(sessions per tick x items)", batch * items * WORD),
-        Term((*session_fields, "slate_size"), "one batch's slates, clicks and propensities",
-             4 * batch * k * WORD),
-        Term((*session_fields, "world.organic", *item_fields),
-             "the organic sessions' choice over the catalogue in one batch",
-             organic * batch * items * WORD),
+        Term((*session_fields, "slate_size"), "one batch's sessions, slates, clicks and "
+             "propensities", batch * (4 * k + 4) * WORD),
+        Term((*session_fields, "world.organic"), "one batch's organic sessions",
+             organic * batch * 4 * WORD),
     ]
+    kind = str(world.get("_target_", "")).rsplit(".", 1)[-1]
+    if kind in DENSE_WORLDS:
+        terms.append(Term(("world.n_users", *item_fields), f"{kind}'s users x items arrays",
+                          DENSE_WORLDS[kind] * users * items))
     pool, pool_field = _largest_pool(policy, "policy")
     if pool:
         terms.append(Term((*session_fields, pool_field), "one batch's candidate pools",
