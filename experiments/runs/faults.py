@@ -284,8 +284,9 @@ class FailedRunsReport(Callback):
                   f"summary.json; tracebacks in {ERROR_FILE}):\n{lines}", file=sys.stderr)
         if refused:
             lines = "\n".join(f"  {d}: {why}" for d, why in refused)
-            print(f"loopsim: {len(refused)} run(s) of the sweep were refused (their folder "
-                  f"was in use; nothing written there):\n{lines}", file=sys.stderr)
+            print(f"loopsim: {len(refused)} run(s) of the sweep were refused (nothing "
+                  f"written in their folders; the reason follows each):\n{lines}",
+                  file=sys.stderr)
 
 
 def _error_line(run_dir: Path) -> str:

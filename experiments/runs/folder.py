@@ -1,7 +1,8 @@
 """A run folder holds the outputs of exactly one run.
 
-* :func:`lock_run_folder` -- an exclusive ``flock`` on ``<run>/.loopsim.lock`` for as
-  long as the run writes; a second run into a locked folder is refused with
+* :func:`lock_run_folder` -- an exclusive ``flock`` on ``<run>/.loopsim.lock`` (opened
+  without following a symlink, and only if it is a regular file) for as long as the run
+  writes; a second run into a locked folder is refused with
   :class:`RunFolderBusy`. The operating system drops the lock when the process ends,
   however it ends (SIGKILL included), so a stale lock never blocks a rerun; the lock
   file itself is removed when the run ends, so none is left behind.
