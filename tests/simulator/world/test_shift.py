@@ -120,7 +120,7 @@ def test_cohort_raises_the_session_rate_when_it_arrives() -> None:
     ({"item_drift": "shock", "shock_time": 20.0, "shock_share": 0.5},
      r"`world.shift.shock_time == 20.0`: must be in \[0.0, 14.0\]"),
     ({"cohort_share": 1.5, "cohort_time": 3.0},
-     r"`world.shift.cohort_share == 1.5`: must be in \[0.0, 1.0\]"),
+     r"`world.shift.cohort_share == 1.5`: must be in \[0.0, 1.0\)"),
     ({"item_drift": "shock"}, r"needs `world.shift.shock_time`"),
     ({"cohort_share": 0.2}, r"needs `world.shift.cohort_time`"),
     ({"item_drift": "sideways"}, r"item_drift == 'sideways'`: must be one of"),
