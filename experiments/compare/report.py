@@ -225,6 +225,7 @@ def _versions_html(runs: pl.DataFrame) -> str:
             v = json.loads((Path(path) / SUMMARY_FILE).read_text()).get("versions") or {}
         except (OSError, ValueError, AttributeError):
             continue
+        v = v if isinstance(v, dict) else {}  # a malformed summary: versions not recorded
         key = ", ".join(f"{k} {val}" for k, val in sorted(v.items()))
         seen[key] = seen.get(key, 0) + 1
     here = {"python": platform.python_version()}
