@@ -7,9 +7,11 @@
   writes ``.hydra/`` or ``run.log`` anywhere.
 * **A dead worker does not stop the sweep.** When the launcher raises because a worker
   process died (joblib's ``TerminatedWorkerError``: killed by the system when memory ran
-  out, or by ``kill -9``), every job of the batch whose folder holds no result of this
-  sweep is launched again, once; a job whose worker dies again is recorded as failed in
-  its folder. The rest of the sweep goes on, and ``loopsim`` exits with 1 at the end.
+  out, or by ``kill -9``; joblib then ends every worker, so the jobs in flight are lost
+  with it), every job of the batch whose folder holds no result of this sweep is
+  launched again; if a worker dies again, those jobs are launched one at a time, and a
+  job whose own launch dies is recorded as failed in its folder. The rest of the sweep
+  goes on, and ``loopsim`` exits with 1 at the end.
 """
 
 from __future__ import annotations
@@ -94,20 +96,25 @@ class GuardedLauncher(Launcher):
             print(f"loopsim: a worker process of the sweep died ({type(exc).__name__}); "
                   "its jobs are recorded as failed or launched again", file=sys.stderr)
         jobs = list(enumerate(job_overrides, start=initial_job_idx))
-        for attempt in (1, 2):
-            pending = [(i, ov) for i, ov in jobs if not self._has_result(i, ov, start)]
-            if not pending:
-                break
-            if attempt == 2:
-                for i, ov in pending:
-                    self._record_dead(i, ov)
-                break
-            for first, chunk in _contiguous(pending):
+        pending = [(i, ov) for i, ov in jobs if not self._has_result(i, ov, start)]
+        for first, chunk in _contiguous(pending):
+            try:
+                self.inner.launch(chunk, first)
+                continue
+            except Exception as exc:
+                if not worker_died(exc):
+                    raise
+            # Died again: one job per launch now, so a death names its own job.
+            for i, ov in enumerate(chunk, start=first):
+                if self._has_result(i, ov, start):
+                    continue
                 try:
-                    self.inner.launch(chunk, first)
+                    self.inner.launch([ov], i)
                 except Exception as exc:
                     if not worker_died(exc):
                         raise
+                if not self._has_result(i, ov, start):
+                    self._record_dead(i, ov)
         return [JobReturn(overrides=list(ov), status=JobStatus.COMPLETED, _return_value=None)
                 for _, ov in jobs]
 
@@ -123,8 +130,8 @@ class GuardedLauncher(Launcher):
         folder = job_folder(cfg)
         task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
         name = str(task.get("label") or cfg.hydra.runtime.choices.get("policy", "policy"))
-        error = RunAborted("its worker process died twice while running it (killed by the "
-                           "system when memory ran out, or by `kill -9`)")
+        error = RunAborted("its worker process died while running it, launched alone (killed "
+                           "by the system when memory ran out, or by `kill -9`)")
         record_failure(folder, task, name, error, list(overrides))
         print(f"loopsim: run failed: {name} seed={task.get('seed')}: {error}\n"
               f"  kept in {folder} (summary.json status: failed)", file=sys.stderr)
