@@ -12,7 +12,12 @@ python - "$wheel" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 tops = sorted({n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")})
-assert tops == ["loopsim"], f"the wheel installs more than loopsim at the top level: {tops}"
+# loopsim, and its Hydra sweeper in Hydra's shared plugin namespace (Hydra accepts a
+# plugin class only under hydra_plugins.*): a namespace package, no __init__.py of ours.
+assert tops == ["hydra_plugins", "loopsim"], f"unexpected top-level packages: {tops}"
+plugins = {n.split("/")[1] for n in names if n.startswith("hydra_plugins/")}
+assert plugins == {"loopsim_sweeper"}, f"hydra_plugins holds more than loopsim's: {plugins}"
+assert "hydra_plugins/__init__.py" not in names, "hydra_plugins must stay a namespace package"
 assert "loopsim/conf/config.yaml" in names, "the configs are not in the wheel"
 assert any(n.endswith("LICENSE") and ".dist-info/" in n for n in names), "no LICENSE in the wheel"
 assert "loopsim/examples/custom_policy/conf/world/hits.yaml" in names, "examples not in the wheel"

@@ -71,7 +71,7 @@ def test_pyproject_lists_every_package_folder() -> None:
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
                  ["packages"])
     folders = set()
-    for top in (*PACKAGES, "conf"):
+    for top in (*PACKAGES, "conf", "examples"):
         for init in (ROOT / top).rglob("__init__.py"):
             parts = list(init.parent.relative_to(ROOT).parts)
             if parts[0] == "loopsim":  # the root's own sub-packages (loopsim/gym)
