@@ -1,20 +1,29 @@
 """Position-debiased CTR: clicks over expected examinations (COEC) and inverse propensity.
 
 Both use the relative examination ``theta(r) = e(r) / e(1)`` of an
-:class:`~policies.estimators.examination.ExaminationCurve` (known or estimated) and
-estimate the CTR an item would have at rank 1, with a Beta prior:
+:class:`~policies.estimators.examination.ExaminationCurve` and estimate the CTR an item
+would have at rank 1, with a Beta prior. The curve is learned from the log by default
+(``propensity="learned"``: harvested from randomized rows where the selector
+randomizes, else the position-based model fitted by EM); a known curve is an explicit
+option (``propensity="known"`` with ``examination_eta`` or ``examination``):
 
 * COEC (Zhang & Jones 2007; Chapelle & Zhang 2009):
   ``(clicks + a) / (sum_impressions theta(rank) + a + b)``;
 * IPS (Joachims et al. 2017; Wang et al. 2016):
   ``(sum_clicks 1 / theta(rank) + a) / (impressions + a + b)``.
 
-Statistics are kept per (item, rank), so an estimated curve that improves re-weights the
-whole log at no cost. Organic rows (no rank) are skipped by default; with
+Statistics are kept per (item, rank), so a learned curve that improves re-weights the
+whole log at no cost: IPS's propensity of a logged click is the examination of its
+logged rank under the *newest* curve, ``theta(rank)`` floored at
+:data:`~policies.estimators.examination.EXAM_FLOOR`, refitted at every retrain; the
+selector's logged ``propensity`` (the probability of the placement) is not part of
+this weight, since the estimand is the item's rank-1 CTR, not a policy's value.
+Organic rows (no rank) are skipped by default; with
 ``learn_from_organic`` each counts as one click and one examination in rank-1 units
-(a clicked impression at an assumed examination of 1, as :class:`~policies.estimators.counts.BetaCTR`
-does). The prior is empirical Bayes by default (:mod:`~policies.estimators.prior`),
-pooled in rank-1 units through the curve (organic evidence included when learned).
+(a clicked impression at an assumed examination of 1, as
+:class:`~policies.estimators.counts.BetaCTR` does). The prior is empirical Bayes by
+default (:mod:`~policies.estimators.prior`), pooled in rank-1 units through the curve
+(organic evidence included when learned).
 """
 
 from __future__ import annotations
@@ -29,7 +38,13 @@ from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.policies.estimators.prior import empirical_beta_prior
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.params.component_schema import NonNegative, OpenUnit, Positive, Probability
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    OpenUnit,
+    Positive,
+    PositiveInt,
+    Probability,
+)
 
 
 class _Debiased:
@@ -37,15 +52,16 @@ class _Debiased:
 
     def __init__(self, prior_mean: OpenUnit | None = None,
                  prior_strength: Positive | None = None,
-                 propensity: Literal["known", "estimated"] = "known",
+                 propensity: Literal["learned", "em", "known", "estimated"] = "learned",
                  examination_eta: NonNegative = 1.0,
                  examination: Sequence[Probability] | None = None,
+                 em_iterations: PositiveInt = 5,
                  learn_from_organic: bool = False) -> None:
         self.prior_mean = prior_mean
         self.prior_strength = prior_strength
         self.learn_from_organic = learn_from_organic
         self._organic = np.zeros(0)
-        self._curve = ExaminationCurve(propensity, examination_eta, examination)
+        self._curve = ExaminationCurve(propensity, examination_eta, examination, em_iterations)
         self._counts = PositionCounts()
         self._prior_cache: tuple[int, float, float] | None = None
 
@@ -123,9 +139,13 @@ class ClicksOverExpected(_Debiased):
     Args:
         prior_mean: Prior rank-1 CTR of an unseen item.
         prior_strength: Pseudo-examinations of the prior.
-        propensity: ``"known"`` or ``"estimated"`` examination curve.
-        examination_eta: Known curve ``(1/r)**eta`` (when ``examination`` is not given).
-        examination: Explicit known curve by rank, rank 1 first.
+        propensity: Examination curve: ``"learned"`` (default: harvested from
+            randomized rows, else EM), ``"em"``, ``"known"`` or ``"estimated"``
+            (harvested only); see :mod:`~policies.estimators.examination`.
+        examination_eta: Known curve ``(1/r)**eta`` (``"known"``, when ``examination``
+            is not given).
+        examination: Explicit known curve by rank, rank 1 first (``"known"``).
+        em_iterations: EM iterations per retrain, warm-started (``"learned"``, ``"em"``).
         learn_from_organic: Count organic rows as one click and one rank-1 trial each.
     """
 
@@ -147,9 +167,13 @@ class InversePropensityCTR(_Debiased):
     Args:
         prior_mean: Prior rank-1 CTR of an unseen item.
         prior_strength: Pseudo-impressions of the prior.
-        propensity: ``"known"`` or ``"estimated"`` examination curve.
-        examination_eta: Known curve ``(1/r)**eta`` (when ``examination`` is not given).
-        examination: Explicit known curve by rank, rank 1 first.
+        propensity: Examination curve: ``"learned"`` (default: harvested from
+            randomized rows, else EM), ``"em"``, ``"known"`` or ``"estimated"``
+            (harvested only); see :mod:`~policies.estimators.examination`.
+        examination_eta: Known curve ``(1/r)**eta`` (``"known"``, when ``examination``
+            is not given).
+        examination: Explicit known curve by rank, rank 1 first (``"known"``).
+        em_iterations: EM iterations per retrain, warm-started (``"learned"``, ``"em"``).
         learn_from_organic: Count organic rows as one click and one rank-1 trial each.
     """
 

@@ -1,9 +1,21 @@
 """The examination curve ``e(r) / e(1)`` that position-debiasing estimators divide by.
 
-The click model's curve never reaches a policy unless the policy's own config gives it:
+The click model's curve never reaches a policy. By default it is *learned from the log*;
+a known curve is an explicit choice:
 
+* ``propensity="learned"`` (the default): harvested from randomized traffic for every
+  rank that randomized rows link to rank 1 (``"estimated"`` below), and for the other
+  ranks (all of them under a deterministic selector) fitted without randomization by
+  the position-based model's EM (``"em"`` below). So a policy whose selector randomizes
+  (Thompson sampling, RandPair, epsilon-greedy...) uses its interventions, and a greedy
+  one still learns a curve from the way its ranking moves between model versions;
+* ``propensity="em"``: the position-based model ``P(click) = theta_item e_rank`` fitted
+  on the (item, rank) counts of every served row by EM (Wang et al. 2018's regression
+  EM without features; :mod:`~loopsim.policies.estimators.pbm_em`), warm-started from
+  the previous fit with ``em_iterations`` iterations per update (50 at the first);
 * ``propensity="known"``: the curve of the policy config, ``examination`` (an explicit
-  list by rank, rank 1 first) or else ``(1 / r) ** examination_eta``;
+  list by rank, rank 1 first) or else ``(1 / r) ** examination_eta``; an assumption
+  that may be wrong, which ``experiment=misspecification`` measures;
 * ``propensity="estimated"``: estimated from the log by intervention harvesting
   (Agarwal et al. 2019, WSDM; Joachims et al. 2017 for the swap-based ratio), pairing
   observations *within a model version*. Within one version the policy's placements do
@@ -31,6 +43,9 @@ The click model's curve never reaches a policy unless the policy's own config gi
   versions and a little bias returns), and the placement does not depend on the user
   (global scores; not mf). A rank not connected to rank 1 by pairs is unknown: 1 (no
   correction) is used and NaN reported.
+
+A learned ratio is floored at :data:`EXAM_FLOOR`, so that one rank with no clicks yet
+cannot give inverse-propensity weights without bound.
 """
 
 from __future__ import annotations
@@ -39,45 +54,94 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from loopsim.policies.estimators.pbm_em import PBMFit, pbm_em, warm_start
+from loopsim.policies.estimators.position_counts import PositionCounts
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
-from loopsim.simulator.params.component_schema import NonNegative, Positive
+from loopsim.simulator.params.component_schema import NonNegative, Positive, PositiveInt
 
-PROPENSITY_MODES = ("known", "estimated")
+PROPENSITY_MODES = ("learned", "em", "known", "estimated")
+#: Lowest learned ``e(r) / e(1)`` used (inverse-propensity weights stay <= 1000).
+EXAM_FLOOR = 1e-3
+#: EM iterations of the first fit (later fits are warm-started).
+EM_FIRST_ITERATIONS = 50
 
 
 class ExaminationCurve:
     """Relative examination ``e(r) / e(1)`` by rank, known or estimated.
 
     Args:
-        propensity: ``"known"`` (from ``examination`` / ``examination_eta``) or
-            ``"estimated"`` (from rank pairs within model versions).
-        examination_eta: Known curve ``(1 / r) ** eta`` when no explicit list is given.
-        examination: Optional explicit known curve by rank (rank 1 first).
+        propensity: ``"learned"`` (harvested from randomized rows where they reach,
+            else EM), ``"em"`` (position-based model by EM on every served row),
+            ``"known"`` (from ``examination`` / ``examination_eta``) or
+            ``"estimated"`` (harvested from rank pairs within model versions only).
+        examination_eta: Known curve ``(1 / r) ** eta`` when no explicit list is given
+            (``"known"`` only).
+        examination: Optional explicit known curve by rank, rank 1 first (``"known"``).
+        em_iterations: EM iterations per update after the first fit (warm start).
     """
 
-    def __init__(self, propensity: Literal["known", "estimated"] = "known",
+    def __init__(self, propensity: Literal["learned", "em", "known", "estimated"] = "learned",
                  examination_eta: NonNegative = 1.0,
-                 examination: Sequence[Positive] | None = None) -> None:
+                 examination: Sequence[Positive] | None = None,
+                 em_iterations: PositiveInt = 5) -> None:
         self.propensity = propensity
         self.examination_eta = examination_eta
         self.examination = examination
+        self.em_iterations = em_iterations
         self._pairs = np.zeros((0, 0))  # A[r, r'] summed over versions and items
         self._fit: tuple[int, np.ndarray] | None = None
         self._batches = 0
+        self._counts = PositionCounts()  # (item, rank) counts for EM
+        self._em: PBMFit | None = None
 
     @property
     def estimated(self) -> bool:
-        """Whether the curve is estimated from the log (``propensity == "estimated"``)."""
-        return self.propensity == "estimated"
+        """Whether the curve is learned from the log (every mode but ``"known"``)."""
+        return self.propensity != "known"
+
+    @property
+    def harvests(self) -> bool:
+        """Whether randomized rows are harvested (``"estimated"`` and ``"learned"``)."""
+        return self.propensity in ("estimated", "learned")
+
+    @property
+    def fits_em(self) -> bool:
+        """Whether the position-based model is fitted by EM (``"em"`` and ``"learned"``)."""
+        return self.propensity in ("em", "learned")
 
     def update(self, feedback: Feedback) -> None:
-        """Add the batch's rank pairs (one model version) when estimating.
+        """Learn from a batch (one model version): rank pairs of its randomized rows,
+        and a warm-started EM fit on the (item, rank) counts of the whole log.
 
         ``feedback`` must hold served rows only (ranks >= 1).
         """
         if not self.estimated or len(feedback) == 0:
             return
+        if self.fits_em:
+            self._update_em(feedback)
+        if self.harvests:
+            self._harvest(feedback)
+
+    def _update_em(self, feedback: Feedback) -> None:
+        """Count the batch and run EM from the previous fit."""
+        self._counts.add(feedback)
+        c, v = self._counts.clicks, self._counts.impressions
+        iterations = EM_FIRST_ITERATIONS if self._em is None else int(self.em_iterations)
+        self._em = pbm_em(c, v, warm_start(self._em, c, v), iterations)
+
+    def em_curve(self, k: int) -> np.ndarray:
+        """``(k,)`` the EM fit's ``e(r) / e(1)``; NaN for ranks never served."""
+        out = np.full(k, np.nan)
+        if self._em is not None:
+            m = min(k, self._em.examination.size)
+            out[:m] = self._em.examination[:m]
+            if m:
+                out[0] = 1.0
+        return out
+
+    def _harvest(self, feedback: Feedback) -> None:
+        """Add the batch's rank pairs of randomized rows."""
         rand = feedback.propensity < 1.0  # randomized placements only
         if not rand.any():
             return
@@ -126,23 +190,49 @@ class ExaminationCurve:
         eta = float(self.examination_eta)
         return (1.0 / np.arange(1, k + 1)) ** eta
 
+    def learned(self, k: int) -> np.ndarray:
+        """``(k,)`` the learned ``e(r) / e(1)`` of this mode; NaN where unknown.
+
+        ``"estimated"``: harvested; ``"em"``: the EM fit; ``"learned"``: harvested where
+        randomized rows link the rank to rank 1, the EM fit elsewhere.
+        """
+        if self.propensity == "estimated":
+            return self.estimate(k)
+        em = self.em_curve(k)
+        if self.propensity == "em":
+            return em
+        harvested = self.estimate(k)
+        return np.where(np.isfinite(harvested), harvested, em)
+
     def ratios(self, k: int) -> np.ndarray:
-        """``(k,)`` the curve in use: known, or estimated with 1 where unknown."""
+        """``(k,)`` the curve in use: known, or learned (floored at :data:`EXAM_FLOOR`)
+        with 1 where unknown."""
         if not self.estimated:
             return self.known(k)
-        est = self.estimate(k)
-        return np.where(np.isfinite(est), est, 1.0)
+        if self.examination is not None:
+            raise ConfigError(
+                f"`policy.estimator.propensity == {self.propensity!r}` learns the curve, but "
+                f"`policy.estimator.examination` gives one: set "
+                "policy.estimator.propensity=known to use it, or examination=null.")
+        est = self.learned(k)
+        return np.where(np.isfinite(est), np.maximum(est, EXAM_FLOOR), 1.0)
+
+    def _depth(self) -> int:
+        """Deepest rank the learned curve has seen."""
+        return max(self._pairs.shape[0], self._counts.n_ranks)
 
     def policy_metrics(self) -> dict[str, float]:
-        """``exam_ratio_<r>`` = estimated ``e(r) / e(1)`` for r = 2.. (when estimating)."""
-        if not self.estimated or self._pairs.shape[0] < 2:
+        """``exam_ratio_<r>`` = learned ``e(r) / e(1)`` for r = 2.. (when learning)."""
+        k = self._depth()
+        if not self.estimated or k < 2:
             return {}
-        est = self.estimate(self._pairs.shape[0])
+        est = self.learned(k)
         return {f"exam_ratio_{r + 1}": float(v) for r, v in enumerate(est) if r > 0}
 
     def __repr__(self) -> str:
         return (f"ExaminationCurve(propensity={self.propensity!r}, "
-                f"examination_eta={self.examination_eta}, examination={self.examination})")
+                f"examination_eta={self.examination_eta}, examination={self.examination}, "
+                f"em_iterations={self.em_iterations})")
 
 
 def _fit_log_curve(pairs: np.ndarray) -> np.ndarray:
@@ -182,4 +272,4 @@ def _connected_to_first(ok: np.ndarray) -> np.ndarray:
     return seen
 
 
-__all__ = ["PROPENSITY_MODES", "ExaminationCurve"]
+__all__ = ["EM_FIRST_ITERATIONS", "EXAM_FLOOR", "PROPENSITY_MODES", "ExaminationCurve"]

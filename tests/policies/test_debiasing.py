@@ -34,11 +34,13 @@ def _shuffled_log(rng: np.random.Generator, n: int, k: int, rel: np.ndarray,
 
 
 def test_known_curve_from_eta_or_list() -> None:
-    np.testing.assert_allclose(ExaminationCurve(examination_eta=1.0).ratios(3), [1, 1 / 2, 1 / 3])
-    np.testing.assert_allclose(ExaminationCurve(examination=[0.5, 0.25, 0.1]).ratios(2), [1, 0.5])
+    known = ExaminationCurve("known", examination_eta=1.0)
+    np.testing.assert_allclose(known.ratios(3), [1, 1 / 2, 1 / 3])
+    np.testing.assert_allclose(ExaminationCurve("known", examination=[0.5, 0.25, 0.1]).ratios(2),
+                               [1, 0.5])
     with pytest.raises(ConfigError, match=r"policy.examination .*at least 3 positive"):
-        ExaminationCurve(examination=[0.5, 0.25]).ratios(3)
-    with pytest.raises(ConfigError, match=r"propensity == 'guess'`: must be one of \['known', 'e"):
+        ExaminationCurve("known", examination=[0.5, 0.25]).ratios(3)
+    with pytest.raises(ConfigError, match=r"propensity == 'guess'`: must be one of \['learned', 'em'"):
         check_arguments(ClicksOverExpected, {"propensity": "guess"}, "policy.estimator.")
 
 
@@ -81,8 +83,12 @@ def test_coec_and_ips_recover_relevance_at_rank_one(rng: np.random.Generator) ->
     exam = np.array(EXAMINATION)
     rel = np.linspace(0.1, 0.9, 20)
     log = _shuffled_log(rng, 20, 10, rel, exam, 40_000, 1 / 20)
-    for est in (ClicksOverExpected(examination=EXAMINATION, prior_strength=1.0),
-                InversePropensityCTR(examination=EXAMINATION, prior_strength=1.0)):
+    for est in (ClicksOverExpected(prior_strength=1.0, propensity="known",
+                                   examination=EXAMINATION),
+                InversePropensityCTR(prior_strength=1.0, propensity="known",
+                                     examination=EXAMINATION),
+                ClicksOverExpected(prior_strength=1.0),  # learned: harvested from the shuffles
+                InversePropensityCTR(prior_strength=1.0)):
         est.update(log)
         np.testing.assert_allclose(est.scores(np.arange(20)), rel * exam[0], rtol=0.08)
         alpha, beta = est.posterior(np.arange(20))
@@ -108,10 +114,12 @@ def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
     degenerate greedy loop plus the little exploration that gives every item some
     impressions) under a strong position bias (the issue's curve, e(10)/e(1) = 0.09).
     Every estimator is then fitted on that *same* log, so they differ only in how they
-    read it: ``ctr`` ignores rank, ``coec``/``ips`` divide by the (known) curve, ``pal``
-    learns it. Averaged over 3 seeds.
+    read it: ``ctr`` ignores rank, ``coec``/``ips`` divide by the known curve or by the
+    curve they learn (the default: harvested from the epsilon-greedy swaps, EM
+    elsewhere), ``pal`` learns it. Averaged over 3 seeds.
     """
-    taus: dict[str, list[float]] = {"ctr": [], "coec": [], "ips": [], "pal": []}
+    names = ("ctr", "coec", "ips", "coec_learned", "ips_learned", "pal")
+    taus: dict[str, list[float]] = {name: [] for name in names}
     for seed in range(3):
         rec = Recorder(make_policy("epsilon_greedy", "policy.selector.epsilon=0.1"))
         res = simulate(rec, seed=seed, horizon=10.0, n_users=2000, n_items=50,
@@ -120,12 +128,14 @@ def test_debiased_estimators_beat_ctr_on_the_same_greedy_log() -> None:
         truth = res.items["true_value"].to_numpy()
         for name in taus:
             est = {"ctr": BetaCTR(), "pal": PositionAwareLogistic(),
-                   "coec": ClicksOverExpected(examination=EXAMINATION),
-                   "ips": InversePropensityCTR(examination=EXAMINATION)}[name]
+                   "coec": ClicksOverExpected(propensity="known", examination=EXAMINATION),
+                   "ips": InversePropensityCTR(propensity="known", examination=EXAMINATION),
+                   "coec_learned": ClicksOverExpected(),
+                   "ips_learned": InversePropensityCTR()}[name]
             est.update(log)
             taus[name].append(kendall_tau_b(truth, est.scores(np.arange(50))))
     mean = {name: float(np.mean(v)) for name, v in taus.items()}
-    for name in ("coec", "ips", "pal"):
+    for name in names[1:]:
         assert mean[name] > mean["ctr"] + 0.06, mean
 
 
@@ -136,9 +146,17 @@ def test_coec_reports_its_estimate_in_the_metrics() -> None:
                    horizon=2.0, examination=EXAMINATION)
     names = set(res.metrics["metric"].to_list())
     assert {"policy_exam_ratio_2", "policy_exam_ratio_10"} <= names
-    known = simulate(make_policy("coec"), horizon=1.0)
+    known = simulate(make_policy("coec", "policy.estimator.propensity=known"), horizon=1.0)
     reported = {n for n in known.metrics["metric"].to_list() if n.startswith("policy_")}
     assert reported == {"policy_prior_mean", "policy_prior_strength"}  # no curve estimate
+    learned = simulate(make_policy("coec"), horizon=1.0)  # the default: greedy, so EM
+    assert "policy_exam_ratio_10" in set(learned.metrics["metric"].to_list())
+
+
+def test_a_known_curve_is_asked_for_explicitly() -> None:
+    """An explicit curve under a learned mode is a mistake that names the fix."""
+    with pytest.raises(ConfigError, match=r"propensity == 'learned'.*set .*propensity=known"):
+        ClicksOverExpected(examination=EXAMINATION).scores(np.arange(3))
 
 
 @pytest.fixture
