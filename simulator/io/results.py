@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from loopsim.simulator.io.prior_summary import prior_summary
 
 from loopsim.simulator.io.safe_paths import check_output_target
 
@@ -62,7 +63,9 @@ class RunResult:
             ``metric``, ``value``.
         items: Final per-item state: ``item``, ``true_value``, ``exposure``, ``clicks``,
             ``policy_score``, ``arrival_time``, ``available``.
-        summary: Final metrics, wall time, impressions per second, seed, status, versions.
+        summary: Final metrics, wall time, impressions per second, seed, status, versions;
+            for a policy with a prior, the ``prior`` block
+            (:mod:`~loopsim.simulator.io.prior_summary`).
         error: The exception that stopped the run, if it failed.
         events: With the monitor on, its events (``t``, ``kind``, ``detail``,
             ``model_version``: alerts, deploys, accepted versions and rollbacks).
@@ -119,6 +122,8 @@ class RunResult:
             "impressions_per_second": impressions / wall_time if wall_time > 0 else None,
             "versions": versions(),
         }
+        if (prior := prior_summary(rows, items)) is not None:
+            summary["prior"] = prior
         if error is not None:
             summary["error"] = {"type": type(error).__name__, "message": str(error),
                                 "t": failed_at}
