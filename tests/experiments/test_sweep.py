@@ -63,14 +63,19 @@ def test_launchers_give_the_same_metrics(tmp_path: Path):
     assert results["basic"].equals(results["submitit_local"])
 
 
+#: Presets whose world follows the seed (intervals over worlds) rather than one fixed world.
+WORLD_PER_SEED = {"mitigation", "misspecification"}
+
+
 @pytest.mark.parametrize("name", ["mitigation", "degenerate_loop", "feedback_delay",
-                                  "prior_sensitivity"])
+                                  "prior_sensitivity", "misspecification"])
 def test_presets_compose_as_sweeps_of_existing_policies(name):
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = compose("config", overrides=[f"experiment={name}"], return_hydra_config=True)
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     params = cfg.hydra.sweeper.params
-    assert "seed" in params and cfg.world.seed is not None
+    assert "seed" in params
+    assert (cfg.world.seed is None) == (name in WORLD_PER_SEED)
     policies = str(params.get("policy", cfg.hydra.runtime.choices.get("policy", ""))).split(",")
     known = {p.stem for p in Path(CONF_DIR, "policy").glob("*.yaml")}
     assert set(policies) <= known, f"{name} lists unknown policies {set(policies) - known}"
@@ -105,6 +110,46 @@ def test_mitigation_preset_covers_every_family():
     assert {"popularity", "ctr", "epsilon_greedy", "rand_topn", "rand_pair", "softmax", "pal",
             "coec", "ips", "thompson", "random", "oracle"} <= policies
     assert str(cfg.hydra.sweeper.params.seed) == "range(5)"
+
+
+def test_misspecification_crosses_the_true_bias_with_the_debiasers():
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("config", overrides=["experiment=misspecification"],
+                      return_hydra_config=True)
+        biases = str(cfg.hydra.sweeper.params["+true_bias"]).split(",")
+        assert {"coec", "ips", "pal", "thompson", "ctr"} <= set(
+            str(cfg.hydra.sweeper.params.policy).split(","))
+        models = {}
+        for bias in biases:
+            job = compose("config", overrides=["experiment=misspecification", "policy=coec",
+                                               f"+true_bias={bias}"])
+            assert job.policy.estimator.propensity == "learned"  # never handed the truth
+            models[bias] = (job.click_model._target_.rsplit(".", 1)[-1],
+                            job.click_model.get("eta"))
+    assert models == {"pbm_0.5": ("PositionBasedModel", 0.5), "pbm_1": ("PositionBasedModel", 1),
+                      "pbm_2": ("PositionBasedModel", 2), "cascade": ("CascadeModel", None)}
+
+
+def test_mitigation_pairs_policies_by_seed_over_several_worlds(tmp_path: Path):
+    """Common random numbers: at one seed every policy meets the same world and the same
+    sessions; another seed is another world."""
+    from loopsim.experiments.cli.runner import run_config
+
+    def run(policy: str, seed: int) -> tuple[pl.DataFrame, dict]:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose("config", overrides=["experiment=mitigation", f"policy={policy}",
+                                               f"seed={seed}", "horizon=1", "progress=false",
+                                               "world.n_users=200", "world.n_items=80"])
+        out = tmp_path / f"{policy}{seed}"
+        run_config(cfg, out, policy)
+        summary = json.loads((out / "summary.json").read_text())
+        return pl.read_parquet(out / "items.parquet"), summary
+
+    (a, sa), (b, sb), (c, _) = run("popularity", 1), run("coec", 1), run("popularity", 2)
+    assert a["true_value"].equals(b["true_value"])
+    assert a["arrival_time"].equals(b["arrival_time"])
+    assert sa["sessions"] == sb["sessions"] and sa["organic_sessions"] == sb["organic_sessions"]
+    assert not a["true_value"].equals(c["true_value"])
 
 
 def test_slurm_launcher_preset_composes_on_submitit():
