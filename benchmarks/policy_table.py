@@ -54,6 +54,8 @@ def label(cfg: object, name: str) -> str:
             parts.append(config_name)
         elif estimator.get("propensity") == "known":
             parts.append(f"known eta={estimator['examination_eta']:g}")
+        elif estimator.get("propensity") is not None:
+            parts.append(f"{estimator['propensity']} curve")
     return f"{name} ({', '.join(parts)})" if parts else name
 
 
