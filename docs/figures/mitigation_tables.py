@@ -107,6 +107,18 @@ def orderings(frame: pl.DataFrame, metric: str = "regret") -> None:
         print(f"{mark} {lo} < {hi}: diff {abs(m):.3f} ± {h:.3f} (n={n}, Holm p={p:.3g})")
 
 
+def against(frame: pl.DataFrame, reference: str, metric: str = "regret") -> None:
+    """Every policy minus ``reference``, paired by seed, Holm over the policies compared."""
+    names = [p for p in sorted(frame["policy"].unique()) if p != reference]
+    results = [paired(frame, p, reference, metric) for p in names]
+    adjusted = holm([r[2] for r in results])
+    print(f"\n{metric} minus {reference}'s, paired by seed, Holm over {len(names)}:")
+    for name, (m, h, _, n), p in sorted(zip(names, results, adjusted, strict=True),
+                                        key=lambda z: z[1][0]):
+        mark = "*" if p < 0.05 else " "
+        print(f"{mark} {name} - {reference}: {m:+.3f} ± {h:.3f} (n={n}, Holm p={p:.3g})")
+
+
 def main() -> None:
     kind, sweeps = sys.argv[1], sys.argv[2:]
     pl.Config.set_tbl_rows(200)
@@ -115,6 +127,9 @@ def main() -> None:
         policy_table(frame)
         orderings(frame)
         orderings(frame, "gini")
+        for reference in ("ctr", "popularity", "thompson"):
+            against(frame, reference)
+            against(frame, reference, "gini")
         vals = frame.group_by("seed").agg(pl.col("value_mean").drop_nulls().first()).sort("seed")
         print("\ncatalogue mean true value per world (seed):", vals.rows())
     elif kind == "misspec":
