@@ -8,7 +8,7 @@ random numbers) with Holm-corrected p-values (paired t-tests) over the family pr
 
     python docs/figures/mitigation_tables.py main multirun/<mitigation sweep>
     python docs/figures/mitigation_tables.py misspec multirun/<misspecification sweep> [known sweep]
-    python docs/figures/mitigation_tables.py prior multirun/<mitigation sweep> multirun/<fixed-prior sweep>
+    python docs/figures/mitigation_tables.py prior multirun/<mitigation> multirun/<fixed prior>
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def holm(pvalues: list[float]) -> list[float]:
 
 def policy_table(frame: pl.DataFrame) -> None:
     """Mean ± 95% interval per policy, sorted by regret."""
-    print("| policy | regret (run average) | final Gini of exposure | prior mean | prior percentile |")
+    print("| policy | regret (run average) | final Gini of exposure | prior mean "
+          "| prior percentile |")
     print("| --- | --- | --- | --- | --- |")
     means = []
     for policy in frame["policy"].unique():

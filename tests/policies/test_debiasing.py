@@ -40,7 +40,8 @@ def test_known_curve_from_eta_or_list() -> None:
                                [1, 0.5])
     with pytest.raises(ConfigError, match=r"policy.examination .*at least 3 positive"):
         ExaminationCurve("known", examination=[0.5, 0.25]).ratios(3)
-    with pytest.raises(ConfigError, match=r"propensity == 'guess'`: must be one of \['learned', 'em'"):
+    with pytest.raises(ConfigError,
+                       match=r"propensity == 'guess'`: must be one of \['learned', 'em'"):
         check_arguments(ClicksOverExpected, {"propensity": "guess"}, "policy.estimator.")
 
 

@@ -53,7 +53,7 @@ def test_naive_ctr_by_rank_is_biased_where_em_is_not(rng: np.random.Generator) -
     exam = np.array(EXAMINATION) / EXAMINATION[0]
     rel = np.sort(rng.uniform(0.1, 0.9, 40))[::-1]
     c, v = np.zeros((40, 10)), np.zeros((40, 10))
-    for shift in range(30):  # mostly sorted by value, a little movement between versions
+    for _ in range(30):  # mostly sorted by value, a little movement between versions
         order = np.argsort(-(rel + rng.normal(0, 0.1, 40)))[:10]
         v[order, np.arange(10)] += 300
         c[order, np.arange(10)] += rng.binomial(300, rel[order] * exam)
