@@ -2,7 +2,7 @@
 
 ```
 loopsim-ope RUN_DIR --policy ctr                       # a policy config, trained on the log
-loopsim-ope RUN_DIR --policy coec policy.examination_eta=0.5
+loopsim-ope RUN_DIR --policy coec policy.estimator.propensity=known  # the curve (1/rank)^1
 loopsim-ope RUN_DIR --model OTHER_RUN_DIR               # a frozen model: another run's scores
 loopsim-ope RUN_DIR --model scores.parquet --score-column score
 loopsim-ope --sweep multirun/2026-12-01/10-00-00 --targets popularity,ctr,coec

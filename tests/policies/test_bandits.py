@@ -18,7 +18,8 @@ def _regret(result) -> np.ndarray:
 def test_thompson_regret_per_window_falls_on_a_stationary_world() -> None:
     """Issue evidence: no new items, no drift; position-aware evidence (coec, known
     curve). Regret per window falls over time: sublinear cumulative regret."""
-    res = simulate(make_policy("thompson", f"policy.estimator.examination={EXAMINATION}"), seed=0,
+    res = simulate(make_policy("thompson", "policy.estimator.propensity=known",
+                                f"policy.estimator.examination={EXAMINATION}"), seed=0,
                    horizon=30.0,
                    n_users=300, n_items=100, examination=EXAMINATION)
     regret = _regret(res)
@@ -31,8 +32,9 @@ def test_thompson_regret_per_window_falls_on_a_stationary_world() -> None:
 
 
 def test_ucb_explores_then_beats_greedy_ctr() -> None:
-    ucb = simulate(make_policy("ucb", f"policy.estimator.examination={EXAMINATION}",
-                          "policy.selector.exploration=0.3"), seed=1,
+    ucb = simulate(make_policy("ucb", "policy.estimator.propensity=known",
+                               f"policy.estimator.examination={EXAMINATION}",
+                               "policy.selector.exploration=0.3"), seed=1,
                    horizon=20.0, n_users=300, n_items=100, examination=EXAMINATION)
     ctr = simulate(make_policy("ctr"), seed=1, horizon=20.0, n_users=300, n_items=100,
                    examination=EXAMINATION)
