@@ -1,4 +1,4 @@
-"""The numbers of docs/mitigation.md, from the sweep folders of its presets.
+"""The numbers of docs/explanation/mitigation.md, from the sweep folders of its presets.
 
 Reads every run's ``summary.json`` and ``metrics.parquet``; per group (policy, plus the
 true bias of ``experiment=misspecification``) gives the mean and Student-t 95% interval

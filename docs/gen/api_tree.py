@@ -10,8 +10,9 @@ follows any change of the layout without an edit here.
 from __future__ import annotations
 
 import shutil
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 TREE = ROOT / "build" / "api-src"

@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from griffe import Docstring, Parser
 from hydra.utils import get_class
-from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.cli.config_schema import LogOptions, RunOptions
+from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.simulator.loop.config import SimulationConfig
 from loopsim.simulator.metrics.slices import SliceOptions
 from loopsim.simulator.monitoring.monitor import MonitorOptions

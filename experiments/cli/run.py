@@ -235,6 +235,7 @@ def register_sweeper() -> None:
     every kind of install.
     """
     from hydra.core.plugins import Plugins
+
     from hydra_plugins.loopsim_sweeper import LoopsimSweeper
 
     Plugins.instance().register(LoopsimSweeper)

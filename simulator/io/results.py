@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 from loopsim.simulator.io.prior_summary import prior_summary
-
 from loopsim.simulator.io.safe_paths import check_output_target
 
 METRICS_FILE = "metrics.parquet"

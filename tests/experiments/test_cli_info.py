@@ -6,11 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import loopsim
 import pytest
 import yaml
 from loopsim.experiments.cli.info import handle_info_command, version_text
 from loopsim.experiments.cli.run import CONF_DIR
+
+import loopsim
 
 HELP = Path(CONF_DIR) / "hydra" / "help" / "loopsim.yaml"
 

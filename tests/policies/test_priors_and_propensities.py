@@ -115,7 +115,7 @@ def test_learned_curve_of_a_greedy_debiaser_in_the_loop() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["coec", "ips", "thompson"])
 def test_learned_curve_on_the_default_world_within_15_percent(name: str) -> None:
-    """docs/mitigation.md: the default (learned) curve of coec, ips (EM) and thompson
+    """docs/explanation/mitigation.md: the default (learned) curve of coec, ips (EM) and thompson
     (harvested from its draws) on the main job's world, 30 days, eta=1: every rank within
     15% of the truth, two seeds."""
     for seed in (1, 2):
@@ -134,7 +134,7 @@ def _prior_block(name: str, seed: int, horizon: float) -> dict:
 
 @pytest.mark.parametrize("name", ["coec", "pal"])
 def test_the_default_prior_sits_above_the_catalogue_mean(name: str) -> None:
-    """docs/mitigation.md: the empirical-Bayes prior is the log's pooled rate, dominated
+    """docs/explanation/mitigation.md: the empirical-Bayes prior is the log's pooled rate, dominated
     by the items the policy shows: above the catalogue's mean true value, at or above the
     80th percentile of the true values (default world, 10 days; summary.json's ``prior``)."""
     block = _prior_block(name, seed=1, horizon=10.0)

@@ -11,7 +11,6 @@ import pytest
 from loopsim.experiments.compare.cli import compare, main
 from loopsim.experiments.runs.table import read_run
 from loopsim.simulator.errors import DataError
-
 from run_folders import make_run
 
 

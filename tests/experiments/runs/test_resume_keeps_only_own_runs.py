@@ -7,7 +7,6 @@ from pathlib import Path
 from loopsim.experiments.runs.faults import completion
 from loopsim.simulator.io.results import SCHEMA_VERSION, versions
 from omegaconf import OmegaConf
-
 from run_folders import make_run
 
 CONFIG = {"seed": 1, "horizon": 2.0}

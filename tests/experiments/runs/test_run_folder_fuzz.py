@@ -15,7 +15,6 @@ from loopsim.experiments.compare.cli import main
 from loopsim.experiments.runs.faults import completion
 from loopsim.experiments.runs.table import read_run
 from omegaconf import OmegaConf
-
 from run_folders import make_run
 
 json_values = st.recursive(
