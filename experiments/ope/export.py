@@ -117,19 +117,18 @@ def _truth_fields(log: RunLog, out: dict[str, np.ndarray]) -> dict[str, Any]:
     if not (folder / "truth.json").is_file():
         return {"truth": None}
     truth = read_truth_meta(folder)
-    n_items, n_users = int(truth["n_items"]), int(truth["n_users"])
+    arrays = load_truth(folder, truth)
+    n_items = int(truth["n_items"])
     meta: dict[str, Any] = {"truth": str(folder), "n_items": n_items,
                             "truth_relevance_bytes": truth.get("relevance_bytes"),
                             "truth_stationary": truth["stationary"]}
-    if (folder / "user_features.npy").is_file():
-        out["context"] = load_truth_array(folder, "user_features.npy",
-                                          (n_users, None))[out["user"]]
-    if (folder / "item_features.npy").is_file():
-        out["action_context"] = load_truth_array(folder, "item_features.npy", (n_items, None))
+    if "user_features" in arrays:
+        out["context"] = arrays["user_features"][out["user"]]
+    if "item_features" in arrays:
+        out["action_context"] = arrays["item_features"]
     exam = truth.get("examination")
-    if truth.get("relevance") and truth["stationary"] and exam is not None:
-        rows_n = 1 if truth["is_global"] else n_users
-        rel = load_truth_array(folder, "relevance.npy", (rows_n, n_items), 0.0, 1.0)
+    if "relevance" in arrays and truth["stationary"] and exam is not None:
+        rel = arrays["relevance"]
         if len(exam) < log.k:
             raise DataError(f"{folder / 'truth.json'}: field `examination` has {len(exam)} "
                             f"ranks, the log's slates {log.k}; rerun the run.")

@@ -82,10 +82,29 @@ def load_truth_array(folder: Path, name: str, shape: tuple[int | None, ...],
         at = np.unravel_index(int(np.flatnonzero(bad.reshape(-1))[0]), values.shape)
         span = f" in [{low:g}, {high if high is not None else np.inf:g}]" \
             if low is not None else ""
-        raise DataError(f"{path}: value {values[at]!r} at {tuple(int(i) for i in at)} "
+        raise DataError(f"{path}: value {float(values[at])!r} at {tuple(int(i) for i in at)} "
                         f"({int(bad.sum()):,} bad values): expected finite numbers{span}; "
                         f"{_FIX}.")
     return array
+
+
+def load_truth(folder: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Every array of ``truth/`` that ``meta`` (from :func:`read_truth_meta`) declares,
+    checked: ``relevance`` (when written), ``arrival_time``, ``true_value`` and the
+    features when present."""
+    n_items, n_users = int(meta["n_items"]), int(meta["n_users"])
+    out = {"arrival_time": load_truth_array(folder, "arrival_time.npy", (n_items,), 0.0),
+           "true_value": load_truth_array(folder, "true_value.npy", (n_items,), 0.0, 1.0)}
+    if np.any(np.diff(out["arrival_time"]) < 0):
+        raise DataError(f"{folder / 'arrival_time.npy'}: arrival times decrease (item ids "
+                        f"arrive in order); {_FIX}.")
+    if meta.get("relevance") is not None:
+        rows = 1 if meta["is_global"] else n_users
+        out["relevance"] = load_truth_array(folder, "relevance.npy", (rows, n_items), 0.0, 1.0)
+    for name, n in (("user_features", n_users), ("item_features", n_items)):
+        if (folder / f"{name}.npy").is_file():
+            out[name] = load_truth_array(folder, f"{name}.npy", (n, None))
+    return out
 
 
 class Truth:
@@ -121,16 +140,11 @@ class Truth:
         # Read whole (bounded by log.truth_max_mb): a flat take is ~10x faster than
         # fancy indexing of a memory map.
         self.is_global = bool(self.meta["is_global"])
-        n_items = int(self.meta["n_items"])
-        rows = 1 if self.is_global else int(self.meta["n_users"])
-        self.relevance_matrix = load_truth_array(folder, "relevance.npy", (rows, n_items),
-                                                 0.0, 1.0)
+        arrays = load_truth(folder, self.meta)
+        self.relevance_matrix = arrays["relevance"]
         self._flat = self.relevance_matrix.reshape(-1)
-        self.arrival_time = load_truth_array(folder, "arrival_time.npy", (n_items,), 0.0)
-        if np.any(np.diff(self.arrival_time) < 0):
-            raise DataError(f"{folder / 'arrival_time.npy'}: arrival times decrease (item ids "
-                            f"arrive in order); {_FIX}.")
-        self._true_value = load_truth_array(folder, "true_value.npy", (n_items,))
+        self.arrival_time = arrays["arrival_time"]
+        self._true_value = arrays["true_value"]
         self.version = 0
         self.n_items = int(self.meta["n_items"])
         self.click_model = instantiate(log.config["click_model"], _convert_="all")
@@ -225,4 +239,5 @@ def check_same_world(run: RunLog, other: dict[str, Any], what: str) -> None:
                             "world that was logged.")
 
 
-__all__ = ["Truth", "check_same_world", "load_truth_array", "logging_value", "read_truth_meta"]
+__all__ = ["Truth", "check_same_world", "load_truth", "load_truth_array", "logging_value",
+           "read_truth_meta"]

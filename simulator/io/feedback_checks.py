@@ -110,8 +110,8 @@ def check_feedback_frame(frame: pl.DataFrame, where: str, bounds: Bounds = Bound
                             f"as {kind} (see the Feedback columns in docs/cold_start.md).")
         nulls = frame[name].is_null().to_numpy()
         if nulls.any():
-            _refuse(where, name, frame[name].to_numpy(), nulls, "missing values",
-                    "fill or drop those rows")
+            _refuse(where, name, np.full(nulls.size, None, dtype=object), nulls,
+                    "missing values", "fill or drop those rows")
     col = {name: frame[name].to_numpy() for name in present}
     source = _source(col.get("source"), where)
     for name in present:
