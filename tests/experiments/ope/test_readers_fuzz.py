@@ -281,3 +281,22 @@ def test_a_split_after_the_last_session_is_refused(eps_run: Path,
     out, err = capsys.readouterr()
     _refused(code, out, err)
     assert "no logged session" in err
+
+
+@pytest.mark.parametrize("frame", [
+    pl.DataFrame({"item": ["0", "1"], "score": [1.0, 0.5]}),
+    pl.DataFrame({"item": [0, 1], "score": ["high", "low"]}),
+    pl.DataFrame({"item": [0, None], "score": [1.0, 0.5]}),
+    pl.DataFrame({"item": [0, 0], "score": [1.0, 0.5]}),
+    pl.DataFrame({"item": [0, 10**6], "score": [1.0, 0.5]}),
+    pl.DataFrame({"item": [0, 1], "score": [1.0, float("nan")]}),
+], ids=["text ids", "text scores", "null id", "item twice", "foreign item", "nan score"])
+def test_malformed_model_scores_are_refused(eps_run: Path, tmp_path: Path, frame: pl.DataFrame,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """``--model scores.parquet``: a frozen model's scores file is a reader too."""
+    path = tmp_path / "scores.parquet"
+    frame.write_parquet(path)
+    code = ope_main([str(eps_run), "--model", str(path)])
+    out, err = capsys.readouterr()
+    _refused(code, out, err)
+    assert "scores.parquet" in err
