@@ -25,7 +25,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 from loopsim.simulator.errors import DataError
-from loopsim.simulator.io.feedback_checks import Bounds, check_feedback_frame, session_keys
+from loopsim.simulator.io.feedback_checks import (
+    NO_BOUNDS,
+    Bounds,
+    check_feedback_frame,
+    session_keys,
+)
 
 #: Columns OPE reads from every chunk.
 COLUMNS = ("t", "user", "item", "rank", "click", "reward", "propensity")
@@ -77,7 +82,7 @@ class RunLog:
     k: int
     label: str = ""
     propensity_kind: str = ""
-    bounds: Bounds = Bounds()
+    bounds: Bounds = NO_BOUNDS
 
     @property
     def policy_target(self) -> str:
@@ -184,7 +189,7 @@ def _truth_sizes(run: Path) -> dict[str, int]:
 
 
 def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS,
-               bounds: Bounds = Bounds()) -> pl.DataFrame:
+               bounds: Bounds = NO_BOUNDS) -> pl.DataFrame:
     """One chunk's recommended rows; refuses unreadable chunks, missing columns and any
     row the feedback checks refuse (within ``bounds``)."""
     try:

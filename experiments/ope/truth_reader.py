@@ -17,7 +17,6 @@ from loopsim.experiments.ope.log import RunLog
 from loopsim.experiments.ope.truth_writer import TRUTH_DIR
 from loopsim.simulator.errors import DataError
 
-
 #: Fields of ``truth.json`` and their kinds (``None`` allowed where the writer writes it).
 _META = {"n_users": int, "n_items": int, "is_global": bool, "stationary": bool}
 _FIX = "rerun the run with `log.impressions=true` to rewrite its truth/"

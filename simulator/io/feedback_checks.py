@@ -60,6 +60,10 @@ class Bounds:
     t_fix: str = "the rows do not belong to this log"
 
 
+#: No bounds: only the checks that need no knowledge of the run.
+NO_BOUNDS = Bounds()
+
+
 def _kind_ok(dtype: pl.DataType, kind: str) -> bool:
     if kind == _NUMBER:
         return dtype.is_numeric()
@@ -88,7 +92,7 @@ def _refuse(where: str, field: str, values: np.ndarray, bad: np.ndarray, what: s
                     f"row(s)): {what}; {fix}.")
 
 
-def check_feedback_frame(frame: pl.DataFrame, where: str, bounds: Bounds = Bounds(),
+def check_feedback_frame(frame: pl.DataFrame, where: str, bounds: Bounds = NO_BOUNDS,
                          columns: tuple[str, ...] = FEEDBACK_FILE_COLUMNS) -> None:
     """Refuse a frame of feedback rows with a wrong dtype, a null or an impossible value.
 
@@ -232,4 +236,4 @@ def session_keys(t: np.ndarray, user: np.ndarray) -> np.ndarray:
     return out
 
 
-__all__ = ["FEEDBACK_FILE_COLUMNS", "Bounds", "check_feedback_frame", "session_keys"]
+__all__ = ["FEEDBACK_FILE_COLUMNS", "NO_BOUNDS", "Bounds", "check_feedback_frame", "session_keys"]

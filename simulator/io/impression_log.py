@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback
-from loopsim.simulator.io.feedback_checks import Bounds, check_feedback_frame
+from loopsim.simulator.io.feedback_checks import NO_BOUNDS, Bounds, check_feedback_frame
 from loopsim.simulator.io.results import atomic_write
 from loopsim.simulator.params.checks import check_positive_int
 
@@ -125,7 +125,7 @@ def read_feedback(path: str | Path, bounds: Bounds | None = None) -> Feedback:
     frames = []
     for f in files:
         frame = _read_history_file(f, need)
-        check_feedback_frame(frame, f"history_path {f}", bounds or Bounds())
+        check_feedback_frame(frame, f"history_path {f}", bounds or NO_BOUNDS)
         frames.append(frame)
     try:
         frame = pl.concat(frames, how="diagonal_relaxed")

@@ -21,13 +21,13 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loopsim.policies import ComposedPolicy
+from loopsim.policies.estimators import ClickCount
+from loopsim.policies.selectors import Greedy
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.errors import DataError
 from loopsim.simulator.io.feedback_checks import Bounds
 from loopsim.simulator.io.impression_log import ImpressionLog, read_feedback
-from loopsim.policies import ComposedPolicy
-from loopsim.policies.estimators import ClickCount
-from loopsim.policies.selectors import Greedy
 
 N_USERS, N_ITEMS, K = 100, 30, 5
 BOUNDS = Bounds(slate_size=K, n_users=N_USERS, n_items=N_ITEMS)

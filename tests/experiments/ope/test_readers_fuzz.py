@@ -21,8 +21,8 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from loopsim.experiments.ope.export import main as export_main
 from loopsim.experiments.ope.cli import main as ope_main
+from loopsim.experiments.ope.export import main as export_main
 
 #: Values no logged row may hold, per column (``k`` = slate size 4, horizon 4 days).
 BAD_VALUES: dict[str, list] = {
