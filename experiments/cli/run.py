@@ -37,7 +37,7 @@ from loopsim.experiments.runs.folder import (
     lock_run_folder,
     move_aside,
 )
-from loopsim.simulator.errors import ConfigError, RunAborted, UnsafePathError
+from loopsim.simulator.errors import ConfigError, DataError, RunAborted, UnsafePathError
 from loopsim.simulator.io.results import SUMMARY_FILE
 from omegaconf import DictConfig, open_dict
 
@@ -161,12 +161,13 @@ def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
     move_aside(out_dir)
     try:
         result = run_config(cfg, out_dir, name, overrides=overrides)
-    except ConfigError as exc:
+    except (ConfigError, DataError) as exc:
+        kind = "data error" if isinstance(exc, DataError) else "configuration error"
         if multirun:
-            _report_failure(out_dir, cfg, name, exc, "configuration error", overrides)
+            _report_failure(out_dir, cfg, name, exc, kind, overrides)
             return
         # A single run with a bad value writes nothing (the previous outputs are aside).
-        print(f"loopsim: configuration error: {exc}", file=sys.stderr)
+        print(f"loopsim: {kind}: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM, or the sweep's parent gone
         _report_failure(out_dir, cfg, name, stop, "interrupted", overrides)

@@ -13,6 +13,7 @@ the truth's memory map):
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from loopsim.experiments.ope.log import (
 from loopsim.experiments.ope.target import SlateMaker, Target, as_feedback, target_rng
 from loopsim.experiments.ope.truth_reader import Truth
 from loopsim.simulator.contract.policy import UsesGroundTruth, components
+from loopsim.simulator.errors import ConfigError
 
 
 @dataclass
@@ -86,13 +88,16 @@ def evaluate(run_dir: str | Path, target: Target, train_until: float | None = No
     log = open_run(run_dir)
     check_propensities(log)
     truth = Truth(log)
+    horizon = float(log.config["horizon"])
     if train_until is None:
-        train_until = float(log.config["horizon"]) / 2 if target.trains else 0.0
+        train_until = horizon / 2 if target.trains else 0.0
+    check_train_until(train_until, horizon)
     for part in components(target.policy):  # the oracle estimator of a composed policy
         if isinstance(part, UsesGroundTruth):
             part.use_ground_truth(truth)
     clock = time.perf_counter()
     dm = PositionBasedDM(log.k)
+    n_late = 0
     for block in iter_sessions(log):
         early = block.t < train_until
         if target.trains and early.any():
@@ -100,6 +105,12 @@ def evaluate(run_dir: str | Path, target: Target, train_until: float | None = No
         if not early.all():
             late = block.take(~early)
             dm.add(late.item, late.click)
+            n_late += len(late)
+    if n_late == 0:
+        raise ConfigError(f"`--train-until == {train_until:g}`: no logged session of "
+                          f"{log.run_dir} is at or after that day (the log's sessions lie in "
+                          f"[0, {horizon:g}]), so nothing is left to evaluate; give a day "
+                          "before the last session, e.g. half the horizon.")
     dm.fit()
     passes = {"train_and_fit_s": time.perf_counter() - clock}
     clock = time.perf_counter()
@@ -129,4 +140,12 @@ def evaluate(run_dir: str | Path, target: Target, train_until: float | None = No
         match_rate=matched / (n * log.k) if n else nan, seconds=passes)
 
 
-__all__ = ["OPEReport", "evaluate"]
+def check_train_until(value: float, horizon: float) -> None:
+    """Refuse a split day that is not a finite day of the log (``0 <= value < horizon``)."""
+    if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value < horizon):
+        raise ConfigError(f"`--train-until == {value!r}`: must be a day of the log, "
+                          f"0 <= day < {horizon:g} (its horizon); e.g. --train-until "
+                          f"{horizon / 2:g} trains on the first half and evaluates the rest.")
+
+
+__all__ = ["OPEReport", "check_train_until", "evaluate"]

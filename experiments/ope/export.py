@@ -28,8 +28,9 @@ from loopsim.experiments.ope.log import (
     iter_sessions,
     open_run,
 )
+from loopsim.experiments.ope.truth_reader import load_truth, read_truth_meta
 from loopsim.experiments.ope.truth_writer import TRUTH_DIR
-from loopsim.simulator.errors import LoopsimError
+from loopsim.simulator.errors import DataError, LoopsimError
 from loopsim.simulator.io.results import atomic_text, atomic_write
 from loopsim.simulator.io.safe_paths import check_output_target
 
@@ -115,17 +116,22 @@ def _truth_fields(log: RunLog, out: dict[str, np.ndarray]) -> dict[str, Any]:
     folder = log.run_dir / TRUTH_DIR
     if not (folder / "truth.json").is_file():
         return {"truth": None}
-    truth = json.loads((folder / "truth.json").read_text())
-    meta: dict[str, Any] = {"truth": str(folder), "n_items": truth["n_items"],
-                            "truth_relevance_bytes": truth["relevance_bytes"],
+    truth = read_truth_meta(folder)
+    arrays = load_truth(folder, truth)
+    n_items = int(truth["n_items"])
+    meta: dict[str, Any] = {"truth": str(folder), "n_items": n_items,
+                            "truth_relevance_bytes": truth.get("relevance_bytes"),
                             "truth_stationary": truth["stationary"]}
-    if (folder / "user_features.npy").is_file():
-        out["context"] = np.load(folder / "user_features.npy")[out["user"]]
-    if (folder / "item_features.npy").is_file():
-        out["action_context"] = np.load(folder / "item_features.npy")
+    if "user_features" in arrays:
+        out["context"] = arrays["user_features"][out["user"]]
+    if "item_features" in arrays:
+        out["action_context"] = arrays["item_features"]
     exam = truth.get("examination")
-    if truth.get("relevance") and truth["stationary"] and exam is not None:
-        rel = np.load(folder / "relevance.npy", mmap_mode="r")
+    if "relevance" in arrays and truth["stationary"] and exam is not None:
+        rel = arrays["relevance"]
+        if len(exam) < log.k:
+            raise DataError(f"{folder / 'truth.json'}: field `examination` has {len(exam)} "
+                            f"ranks, the log's slates {log.k}; rerun the run.")
         rows = np.zeros_like(out["user"]) if truth["is_global"] else out["user"]
         factual = np.asarray(rel[rows, out["action"]], dtype=np.float64) * np.asarray(exam)[
             out["position"]]

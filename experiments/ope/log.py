@@ -1,9 +1,15 @@
 """A logged run read back for OPE: its config, its Parquet chunks, session by session.
 
 Every refusal names the file, the field and the cause: a run folder without
-``summary.json`` or ``impressions/``, a chunk that is not readable Parquet (corrupt or
-truncated), a chunk without a required column, propensities that are unknown (NaN),
-outside (0, 1] or all 1 (a deterministic logger gives no support to any other slate).
+``summary.json`` or ``impressions/``, a ``summary.json`` whose ``slate_size`` or
+``horizon`` is not a valid value, a chunk that is not readable Parquet (corrupt or
+truncated), a chunk without a required column, any row refused by the feedback checks
+(:func:`~loopsim.simulator.io.feedback_checks.check_feedback_frame`: dtypes, nulls, times
+outside ``[0, horizon]``, ids beyond the world's, ranks beyond the slate, clicks not 0/1,
+negative rewards, propensities NaN or outside (0, 1], repeated impressions), a session
+logged twice across chunks (a duplicated chunk), a log without recommended impressions,
+and propensities that are all 1 (a deterministic logger gives no support to any other
+slate).
 Rows of another traffic source (a ``source`` column other than ``recommended``, or rank
 0: organic impressions) are left out: OPE uses only the slates a policy chose.
 """
@@ -19,6 +25,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 from loopsim.simulator.errors import DataError
+from loopsim.simulator.io.feedback_checks import (
+    NO_BOUNDS,
+    Bounds,
+    check_feedback_frame,
+    session_keys,
+)
 
 #: Columns OPE reads from every chunk.
 COLUMNS = ("t", "user", "item", "rank", "click", "reward", "propensity")
@@ -70,6 +82,7 @@ class RunLog:
     k: int
     label: str = ""
     propensity_kind: str = ""
+    bounds: Bounds = NO_BOUNDS
 
     @property
     def policy_target(self) -> str:
@@ -112,8 +125,15 @@ def open_run(run_dir: str | Path) -> RunLog:
     if not files:
         raise DataError(f"{run / 'impressions'}: no part-*.parquet chunks: the run has no "
                         "impression log; rerun it with `log.impressions=true`.")
-    return RunLog(run, files, config, int(config["slate_size"]), str(summary.get("policy", "")),
-                  str(summary.get("propensity_kind") or _inferred_kind(config)))
+    k = _config_number(summary_path, config, "slate_size", integer=True)
+    horizon = _config_number(summary_path, config, "horizon", integer=False)
+    world = _truth_sizes(run)
+    bounds = Bounds(slate_size=int(k), t_low=0.0, t_high=horizon,
+                    n_users=world.get("n_users"), n_items=world.get("n_items"),
+                    t_fix=f"a run of horizon {horizon:g} logs times in [0, {horizon:g}]: the "
+                          "chunk belongs to another run or was edited")
+    return RunLog(run, files, config, int(k), str(summary.get("policy", "")),
+                  str(summary.get("propensity_kind") or _inferred_kind(config)), bounds)
 
 
 def _inferred_kind(config: dict[str, Any]) -> str:
@@ -142,8 +162,36 @@ def check_provenance(log: RunLog) -> None:
         f"{fix}.")
 
 
-def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
-    """One chunk's recommended rows; refuses unreadable chunks and missing columns."""
+def _config_number(path: Path, config: dict[str, Any], key: str, integer: bool) -> float:
+    """``config[key]`` as a positive finite number (an integer when asked), or a DataError."""
+    value = config.get(key)
+    ok = (isinstance(value, int) if integer else isinstance(value, int | float)) \
+        and not isinstance(value, bool) and np.isfinite(value) and value > 0
+    if not ok:
+        raise DataError(f"{path}: field `config.{key}` is {value!r}: expected a positive "
+                        f"{'integer' if integer else 'number'}; the summary is damaged, rerun "
+                        "the run.")
+    return float(value)
+
+
+def _truth_sizes(run: Path) -> dict[str, int]:
+    """The world's user and item counts from ``truth/truth.json`` (empty when absent or
+    unreadable: the truth reader refuses a damaged file itself)."""
+    try:
+        meta = json.loads((run / "truth" / "truth.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    return {key: meta[key] for key in ("n_users", "n_items")
+            if isinstance(meta.get(key), int) and not isinstance(meta[key], bool)
+            and meta[key] > 0}
+
+
+def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS,
+               bounds: Bounds = NO_BOUNDS) -> pl.DataFrame:
+    """One chunk's recommended rows; refuses unreadable chunks, missing columns and any
+    row the feedback checks refuse (within ``bounds``)."""
     try:
         schema = pl.read_parquet_schema(path)
         missing = [c for c in columns if c not in schema]
@@ -156,8 +204,10 @@ def read_chunk(path: Path, columns: tuple[str, ...] = COLUMNS) -> pl.DataFrame:
     except DataError:
         raise
     except Exception as exc:  # polars raises several kinds for a damaged file
-        raise DataError(f"{path}: not readable as Parquet ({type(exc).__name__}: {exc}): "
-                        "the chunk is corrupt or truncated; rerun the run to rewrite it.") from exc
+        raise DataError(f"{path}: not readable as Parquet ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''}): the chunk is corrupt "
+                        "or truncated; rerun the run to rewrite it.") from exc
+    check_feedback_frame(frame, str(path), bounds, columns)
     keep = pl.col("rank") >= 1
     if "source" in frame.columns:  # Feedback.source: 0 recommended, 1 organic (rank 0)
         recommended = (pl.col("source") == 0 if frame.schema["source"].is_integer()
@@ -182,7 +232,7 @@ def check_propensities(log: RunLog, refuse_approximate: bool = True) -> dict[str
     served_by_policy_below_one = 0
     n, below_one, low = 0, 0, 1.0
     for path in log.files:
-        frame = read_chunk(path, ("t", "rank", "propensity"))
+        frame = read_chunk(path, ("t", "rank", "propensity"), log.bounds)
         p = frame["propensity"].to_numpy()
         if placeholder:
             after = frame["t"].to_numpy() >= startup
@@ -212,17 +262,38 @@ def iter_sessions(log: RunLog) -> Iterator[Sessions]:
     """The log's whole sessions, chunk by chunk (a session cut by a chunk end is carried)."""
     k = log.k
     carry: pl.DataFrame | None = None
+    keys: list[np.ndarray] = []
     for path in log.files:
-        frame = read_chunk(path)
+        frame = read_chunk(path, COLUMNS, log.bounds)
         if carry is not None:
-            frame = pl.concat([carry, frame])
+            frame = pl.concat([carry, frame], how="vertical_relaxed")
         cut = frame.height // k * k  # a carried tail starts a session: blocks stay aligned
         whole, carry = frame.slice(0, cut), frame.slice(cut)
         if whole.height:
-            yield _sessions(whole, k, path)
+            block = _sessions(whole, k, path)
+            keys.append(session_keys(block.t, block.user))
+            yield block
     if carry is not None and carry.height:
         raise DataError(f"{log.files[-1]}: field `rank`: the last {carry.height} rows do not "
                         f"make a whole session of {k} ranks: the log is truncated.")
+    _refuse_repeated_sessions(log, keys)
+
+
+def _refuse_repeated_sessions(log: RunLog, keys: list[np.ndarray]) -> None:
+    """No recommended session at all, or one logged twice (a chunk copied): refused."""
+    if not keys:
+        raise DataError(f"{log.run_dir / 'impressions'}: no recommended impression in "
+                        f"{len(log.files)} chunk(s): nothing to estimate from; rerun the run "
+                        "with `log.impressions=true` and a policy that serves slates.")
+    every = np.concatenate(keys)
+    unique, counts = np.unique(every, return_counts=True)
+    if unique.size < every.size:
+        first = unique[counts > 1][0]
+        raise DataError(f"{log.run_dir / 'impressions'}: the session of user {first['user']} "
+                        f"at t={first['t']!r} is logged {counts[counts > 1][0]} times "
+                        f"({every.size - unique.size:,} repeated sessions across the chunks): "
+                        "a chunk was duplicated or copied in from another log; remove the "
+                        "copies.")
 
 
 def _sessions(frame: pl.DataFrame, k: int, path: Path) -> Sessions:

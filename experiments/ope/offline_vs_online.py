@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 from hydra.experimental.callback import Callback
-from loopsim.experiments.ope.evaluate import evaluate
+from loopsim.experiments.ope.evaluate import check_train_until, evaluate
 from loopsim.experiments.ope.log import open_run
 from loopsim.experiments.ope.target import compose_config, policy_target
 from loopsim.experiments.ope.truth_reader import Truth, logging_value
@@ -72,6 +72,7 @@ def analyse(sweep_dir: str | Path, targets: list[str], train_until: float | None
         log = open_run(run)
         seed = int(log.config["seed"])
         until = float(log.config["horizon"]) / 2 if train_until is None else train_until
+        check_train_until(until, float(log.config["horizon"]))
         for target in targets:
             if (target, seed) not in online:
                 deployed = deploy(run, target, sweep / "deployed" / f"{target}_seed{seed}")

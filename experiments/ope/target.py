@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 from hydra import compose, initialize_config_dir
 from loopsim.experiments.ope.log import RunLog, Sessions
-from loopsim.experiments.ope.truth_reader import Truth, check_same_world
+from loopsim.experiments.ope.truth_reader import Truth, check_same_world, read_truth_meta
 from loopsim.policies.selectors.ties import top_k_random_ties
 from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
 from loopsim.simulator.contract.policy import RankingPolicy
@@ -125,17 +125,30 @@ def model_target(log: RunLog, path: str | Path, column: str = "score") -> Target
     """
     path = Path(path)
     if path.is_dir():
-        other = json.loads((path / "summary.json").read_text()) if (
-            path / "summary.json").is_file() else None
-        if other is None:
-            raise DataError(f"{path / 'summary.json'}: not found: a model folder must be a "
-                            "loopsim run folder.")
+        try:
+            other = json.loads((path / "summary.json").read_text())
+        except (OSError, UnicodeDecodeError, ValueError):
+            other = None
+        if not isinstance(other, dict):
+            raise DataError(f"{path / 'summary.json'}: not found or not a JSON object: a "
+                            "model folder must be a loopsim run folder.")
         check_same_world(log, other.get("config", {}), str(path / "summary.json"))
         path, column = path / "items.parquet", "policy_score"
     try:
         frame = pl.read_parquet(path, columns=["item", column])
     except Exception as exc:
         raise DataError(f"{path}: fields `item` and `{column}` not readable ({exc}).") from exc
+    for name, ok in (("item", frame.schema["item"].is_integer()),
+                     (column, frame.schema[column].is_numeric())):
+        if not ok or frame[name].null_count():
+            raise DataError(f"{path}: field `{name}` has dtype {frame.schema[name]} with "
+                            f"{frame[name].null_count()} null(s): expected "
+                            f"{'integer item ids' if name == 'item' else 'numeric scores'} "
+                            "without nulls; write the column as such.")
+    if frame["item"].is_duplicated().any():
+        twice = int(frame.filter(frame["item"].is_duplicated())["item"][0])
+        raise DataError(f"{path}: field `item`: item {twice} is scored more than once: give "
+                        "one score per item.")
     truth_items = _n_items(log)
     items = frame["item"].to_numpy().astype(np.int64)
     outside = items[(items < 0) | (items >= truth_items)]
@@ -156,7 +169,7 @@ def model_target(log: RunLog, path: str | Path, column: str = "score") -> Target
 def _n_items(log: RunLog) -> int:
     meta = log.run_dir / "truth" / "truth.json"
     if meta.is_file():
-        return int(json.loads(meta.read_text())["n_items"])
+        return int(read_truth_meta(meta.parent)["n_items"])
     return int(pl.read_parquet(log.run_dir / "items.parquet", columns=["item"]).height)
 
 

@@ -8,6 +8,7 @@ relevance matrix is read whole: its size is bounded by ``log.truth_max_mb``.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,94 @@ from hydra.utils import instantiate
 from loopsim.experiments.ope.log import RunLog
 from loopsim.experiments.ope.truth_writer import TRUTH_DIR
 from loopsim.simulator.errors import DataError
+
+#: Fields of ``truth.json`` and their kinds (``None`` allowed where the writer writes it).
+_META = {"n_users": int, "n_items": int, "is_global": bool, "stationary": bool}
+_FIX = "rerun the run with `log.impressions=true` to rewrite its truth/"
+
+
+def read_truth_meta(folder: Path) -> dict[str, Any]:
+    """``truth.json`` checked: a JSON object with ``n_users``, ``n_items`` (positive
+    integers), ``is_global``, ``stationary`` (booleans) and a valid ``examination``."""
+    path = folder / "truth.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path}: not readable JSON ({type(exc).__name__}): the file is "
+                        f"truncated or damaged; {_FIX}.") from exc
+    if not isinstance(meta, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(meta).__name__}; {_FIX}.")
+    for key, kind in _META.items():
+        value = meta.get(key)
+        wrong = not isinstance(value, kind) or (kind is int and (isinstance(value, bool)
+                                                                 or value <= 0))
+        if wrong:
+            raise DataError(f"{path}: field `{key}` is {value!r}: expected "
+                            f"{'a positive integer' if kind is int else 'true or false'}; "
+                            f"{_FIX}.")
+    exam = meta.get("examination")
+    if exam is not None:
+        e = np.asarray(exam, dtype=object)
+        ok = (isinstance(exam, list) and all(isinstance(x, int | float)
+                                             and not isinstance(x, bool) for x in exam)
+              and e.size > 0 and np.all(np.isfinite(e.astype(float)))
+              and np.all((e.astype(float) >= 0) & (e.astype(float) <= 1)))
+        if not ok:
+            raise DataError(f"{path}: field `examination` is {exam!r}: expected a list of "
+                            f"probabilities in [0, 1] (or null); {_FIX}.")
+    return meta
+
+
+def load_truth_array(folder: Path, name: str, shape: tuple[int | None, ...],
+                     low: float | None = None, high: float | None = None) -> np.ndarray:
+    """``folder/name``: loaded without pickles, of ``shape`` (``None``: any length on that
+    axis), finite and within ``[low, high]``; anything else is a DataError."""
+    path = folder / name
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"{path}: not a readable .npy array ({type(exc).__name__}): the file "
+                        f"is missing, truncated or damaged; {_FIX}.") from exc
+    want = "x".join("?" if n is None else str(n) for n in shape)
+    if array.ndim != len(shape) or any(n is not None and n != m
+                                       for n, m in zip(shape, array.shape, strict=False)):
+        raise DataError(f"{path}: shape {array.shape}, expected ({want}) from truth.json; "
+                        f"the file belongs to another run; {_FIX}.")
+    if array.dtype.kind not in "fiu":
+        raise DataError(f"{path}: dtype {array.dtype}, expected numbers; {_FIX}.")
+    values = np.asarray(array, dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if low is not None:
+        bad |= values < low
+    if high is not None:
+        bad |= values > high
+    if bad.any():
+        at = np.unravel_index(int(np.flatnonzero(bad.reshape(-1))[0]), values.shape)
+        span = f" in [{low:g}, {high if high is not None else np.inf:g}]" \
+            if low is not None else ""
+        raise DataError(f"{path}: value {float(values[at])!r} at {tuple(int(i) for i in at)} "
+                        f"({int(bad.sum()):,} bad values): expected finite numbers{span}; "
+                        f"{_FIX}.")
+    return array
+
+
+def load_truth(folder: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Every array of ``truth/`` that ``meta`` (from :func:`read_truth_meta`) declares,
+    checked: ``relevance`` (when written), ``arrival_time``, ``true_value`` and the
+    features when present."""
+    n_items, n_users = int(meta["n_items"]), int(meta["n_users"])
+    out = {"arrival_time": load_truth_array(folder, "arrival_time.npy", (n_items,), 0.0),
+           "true_value": load_truth_array(folder, "true_value.npy", (n_items,), 0.0, 1.0)}
+    if np.any(np.diff(out["arrival_time"]) < 0):
+        raise DataError(f"{folder / 'arrival_time.npy'}: arrival times decrease (item ids "
+                        f"arrive in order); {_FIX}.")
+    if meta.get("relevance") is not None:
+        rows = 1 if meta["is_global"] else n_users
+        out["relevance"] = load_truth_array(folder, "relevance.npy", (rows, n_items), 0.0, 1.0)
+    for name, n in (("user_features", n_users), ("item_features", n_items)):
+        if (folder / f"{name}.npy").is_file():
+            out[name] = load_truth_array(folder, f"{name}.npy", (n, None))
+    return out
 
 
 class Truth:
@@ -33,7 +122,7 @@ class Truth:
         if not meta_path.is_file():
             raise DataError(f"{meta_path}: not found: the run has no ground truth; rerun it "
                             "with `log.impressions=true` (the truth is written beside the log).")
-        self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+        self.meta: dict[str, Any] = read_truth_meta(folder)
         if not self.meta.get("stationary", False):
             raise DataError(f"{meta_path}: field `stationary` is false: the world's relevance "
                             "moved during the run (drift, social influence or data shift), so "
@@ -49,11 +138,12 @@ class Truth:
                             "raise log.truth_max_mb or use a smaller or global world.")
         # Read whole (bounded by log.truth_max_mb): a flat take is ~10x faster than
         # fancy indexing of a memory map.
-        self.relevance_matrix = np.load(folder / "relevance.npy")
-        self._flat = self.relevance_matrix.reshape(-1)
-        self.arrival_time = np.load(folder / "arrival_time.npy")
-        self._true_value = np.load(folder / "true_value.npy")
         self.is_global = bool(self.meta["is_global"])
+        arrays = load_truth(folder, self.meta)
+        self.relevance_matrix = arrays["relevance"]
+        self._flat = self.relevance_matrix.reshape(-1)
+        self.arrival_time = arrays["arrival_time"]
+        self._true_value = arrays["true_value"]
         self.version = 0
         self.n_items = int(self.meta["n_items"])
         self.click_model = instantiate(log.config["click_model"], _convert_="all")
@@ -148,4 +238,5 @@ def check_same_world(run: RunLog, other: dict[str, Any], what: str) -> None:
                             "world that was logged.")
 
 
-__all__ = ["Truth", "check_same_world", "logging_value"]
+__all__ = ["Truth", "check_same_world", "load_truth", "load_truth_array", "logging_value",
+           "read_truth_meta"]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback
+from loopsim.simulator.io.feedback_checks import NO_BOUNDS, Bounds, check_feedback_frame
 from loopsim.simulator.io.results import atomic_write
 from loopsim.simulator.params.checks import check_positive_int
 
@@ -88,40 +89,86 @@ def _slice(rows: Feedback, start: int, stop: int) -> Feedback:
                        for name in FEEDBACK_COLUMNS}, versions=versions)
 
 
-def read_feedback(path: str | Path) -> Feedback:
+def read_feedback(path: str | Path, bounds: Bounds | None = None) -> Feedback:
     """A logged history as one :class:`Feedback`: a Parquet file, or a folder of them.
 
     The columns are those of ``Feedback`` (as this log writes them); ``source`` may be
-    missing (all rows recommended). Used by ``cold_start=history``.
+    missing (all rows recommended). Used by ``cold_start=history``. Every row passes
+    :func:`~loopsim.simulator.io.feedback_checks.check_feedback_frame` (dtypes, finite
+    times, ids within the world, ranks within the slate, clicks 0/1, rewards >= 0 and
+    only on clicks, propensities in (0, 1], no repeated impression); an empty history is
+    refused.
+
+    The history is the run's past: its times are shifted so that its newest row is at
+    day 0, when it is handed to the policy (a run's ``impressions/`` from days 0..5
+    becomes days -5..0; gaps between rows are kept). No row can lie in the run's future.
+
+    Args:
+        path: A Parquet file or a folder of them.
+        bounds: The run's slate size and the world's users and items (checked when given).
 
     Raises:
-        ConfigError: when the path does not exist or a column is missing.
+        ConfigError: when the path holds no Parquet file.
+        DataError: naming the file, the field, the row, the value and the fix, when a
+            file is unreadable, lacks a column or holds a bad row.
     """
-    from loopsim.simulator.errors import ConfigError
+    from loopsim.simulator.errors import ConfigError, DataError
 
     where = Path(path)
     files = sorted(where.glob("*.parquet")) if where.is_dir() else [where]
-    if not files or not files[0].exists():
+    if not files or not files[0].is_file():
         raise ConfigError(
             f"`history_path == {str(path)!r}`: no Parquet file there. Give a file or a "
             "folder of feedback Parquet files (e.g. a run's impressions/)."
         )
-    frame = pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
     need = [name for name in FEEDBACK_COLUMNS if name != "source"]
-    missing = [name for name in need if name not in frame.columns]
-    if missing:
-        raise ConfigError(
-            f"`history_path == {str(path)!r}` lacks the column(s) {missing}: a history "
-            f"needs the Feedback columns {need} (source optional)."
-        )
+    frames = []
+    for f in files:
+        frame = _read_history_file(f, need)
+        check_feedback_frame(frame, f"history_path {f}", bounds or NO_BOUNDS)
+        frames.append(frame)
+    try:
+        frame = pl.concat(frames, how="diagonal_relaxed")
+    except Exception as exc:  # noqa: BLE001 - polars raises several kinds for mixed schemas
+        raise DataError(f"history_path {where}: the files' columns do not agree ({exc}); "
+                        "give files written by the same loopsim log.") from exc
+    if frame.height == 0:
+        raise DataError(f"history_path {where}: the history holds no rows; give a log with "
+                        "impressions (`loopsim ... log.impressions=true`).")
+    if len(frames) > 1:  # repeated impressions across files (a chunk copied twice)
+        check_feedback_frame(frame, f"history_path {where} (all files)",
+                             columns=("t", "user", "rank"))
     columns = {name: frame[name].to_numpy() for name in need}
     dtypes = {"t": np.float64, "user": np.int64, "item": np.int64, "rank": np.int16,
               "click": np.bool_, "reward": np.float32, "propensity": np.float32}
     columns = {name: np.ascontiguousarray(col, dtype=dtypes[name])
                for name, col in columns.items()}
-    source = (np.ascontiguousarray(frame["source"].to_numpy(), dtype=np.int8)
-              if "source" in frame.columns else None)
+    columns["t"] = columns["t"] - columns["t"].max()  # the newest row at day 0
+    source = None
+    if "source" in frame.columns:
+        raw = frame["source"].to_numpy()
+        source = np.ascontiguousarray(
+            raw if raw.dtype.kind in "iu" else raw.astype(str) == "organic", dtype=np.int8)
     return Feedback(**columns, source=source)
+
+
+def _read_history_file(path: Path, need: list[str]) -> pl.DataFrame:
+    """One history file, readable and with the Feedback columns, or a DataError."""
+    from loopsim.simulator.errors import DataError
+
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - polars raises several kinds for a damaged file
+        raise DataError(f"history_path {path}: not readable as Parquet ({type(exc).__name__}):"
+                        " the file is corrupt, truncated or not Parquet; give a run's "
+                        "impressions/ folder or a file with the Feedback columns.") from exc
+    missing = [name for name in need if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"history_path {path}: column(s) {missing} missing: a history needs the "
+            f"Feedback columns {need} (source optional)."
+        )
+    return frame
 
 
 __all__ = ["IMPRESSIONS_DIR", "ImpressionLog", "read_feedback"]

@@ -33,6 +33,7 @@ from loopsim.simulator.contract.click_model import ClickModel
 from loopsim.simulator.contract.policy import RankingPolicy, ServesPools
 from loopsim.simulator.contract.world import HasHistory, World
 from loopsim.simulator.errors import ConfigError
+from loopsim.simulator.io.feedback_checks import Bounds
 from loopsim.simulator.io.impression_log import ImpressionLog, read_feedback
 from loopsim.simulator.io.results import RunResult
 from loopsim.simulator.loop.catalogue import Catalogue
@@ -220,7 +221,9 @@ class Simulation:
         if isinstance(world, HasHistory) and len(warm := world.history()):
             trainer.train(0.0, warm)  # logged feedback to start from
         if cfg.cold_start == "history":
-            trainer.train(0.0, read_feedback(str(cfg.history_path)))
+            trainer.train(0.0, read_feedback(str(cfg.history_path), Bounds(
+                slate_size=cfg.slate_size, n_users=int(world.n_users),
+                n_items=int(world.n_items))))
         start_processes(state, deployment, trainer, guard, self.session_process())
         return state, deployment, guard
 

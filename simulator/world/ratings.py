@@ -19,6 +19,7 @@ From the ratings of ``world.path`` (read by
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -32,7 +33,12 @@ from loopsim.simulator.params.component_schema import (
     PositiveInt,
     Range,
 )
-from loopsim.simulator.world.ratings_io import Ratings, check_variance, read_ratings
+from loopsim.simulator.world.ratings_io import (
+    MOVIELENS_SCALE,
+    Ratings,
+    check_variance,
+    read_ratings,
+)
 from loopsim.simulator.world.state import WorldState
 
 
@@ -106,6 +112,10 @@ class RatingsWorld(WorldState):
         seed: Optional fixed seed of the world (initialises the factorization).
         duplicates: How rows repeating a (user, item) pair are combined: ``mean``,
             ``last`` or ``sum``; ``None`` (default) refuses such a file.
+        rating_min: Lowest rating of the file's scale (MovieLens: 0.5); a rating below
+            is refused, naming its line.
+        rating_max: Highest rating of the file's scale (MovieLens: 5); a rating above
+            is refused, naming its line.
 
     ``n_users``, ``n_initial_items`` and :attr:`n_items` are 0 until :meth:`reset` reads
     the file, then those of the file; :attr:`version` is fixed after calibration.
@@ -127,6 +137,8 @@ class RatingsWorld(WorldState):
         warm_start: bool = True,
         seed: NonNegativeInt | None = None,
         duplicates: Literal["mean", "last", "sum"] | None = None,
+        rating_min: float = MOVIELENS_SCALE[0],
+        rating_max: float = MOVIELENS_SCALE[1],
     ) -> None:
         super().__init__(0, 0, sessions_per_user_per_day, seed)  # the file's, at reset
         self.path = path
@@ -138,17 +150,25 @@ class RatingsWorld(WorldState):
         self.click_scale = click_scale
         self.warm_start = warm_start
         self.duplicates = duplicates
+        self.rating_min = rating_min
+        self.rating_max = rating_max
 
     def _validate(self) -> None:
         if not self.path:
             raise ConfigError("`world.path` is not set: give the ratings file, e.g. "
                               "world.path=/data/ml-100k/u.data.")
+        low, high = self.rating_min, self.rating_max
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ConfigError(f"`world.rating_min == {low!r}`, `world.rating_max == {high!r}`: "
+                              "the rating scale must be finite with rating_min < rating_max "
+                              "(MovieLens: 0.5 and 5).")
 
     def reset(self, rng: np.random.Generator) -> None:
         """Read the file and calibrate values, relevance, popularity and activity."""
         self._validate()
         path = Path(str(self.path)).expanduser()
-        ratings = read_ratings(path, self.format, self.duplicates)
+        ratings = read_ratings(path, self.format, self.duplicates,
+                               (float(self.rating_min), float(self.rating_max)))
         check_variance(path, ratings)
         self._calibrate(ratings, rng)
 

@@ -7,6 +7,12 @@ Two formats:
 * ``tsv``: tab-separated ``user item rating timestamp`` without header (ml-100k
   ``u.data``).
 
+Every rating must lie on the declared rating scale (``scale``, default MovieLens'
+0.5..5 stars, :data:`MOVIELENS_SCALE`; the ratings world's ``rating_min`` and
+``rating_max``): one row of -1000 or 1e308 would otherwise rescale the whole world
+(the world's relevance is rescaled from the file's rating range), so it is refused with
+the file, its line, the value and the fix (correct the row, or declare the file's scale).
+
 Blank lines are skipped and a UTF-8 byte-order mark is accepted. A malformed file
 raises :class:`~loopsim.simulator.errors.DataError` with the file, the 1-based line number and
 the reason. So does a file whose ratings cannot calibrate a world: all ratings equal (no
@@ -31,6 +37,8 @@ FORMATS = ("auto", "csv", "tsv")
 #: How repeated (user, item) rows are combined (``None``: refused).
 DUPLICATES = ("mean", "last", "sum")
 _COLUMNS = ("user", "item", "rating", "timestamp")
+#: The rating scale of MovieLens files (ml-latest: 0.5..5 in half stars; ml-100k: 1..5).
+MOVIELENS_SCALE = (0.5, 5.0)
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,8 @@ class Ratings:
         return int(self.rating.shape[0])
 
 
-def read_ratings(path: str | Path, format: str = "auto", duplicates: str | None = None
-                 ) -> Ratings:
+def read_ratings(path: str | Path, format: str = "auto", duplicates: str | None = None,
+                 scale: tuple[float, float] = MOVIELENS_SCALE) -> Ratings:
     """Read a ratings file.
 
     Args:
@@ -64,6 +72,7 @@ def read_ratings(path: str | Path, format: str = "auto", duplicates: str | None 
         duplicates: How rows repeating a (user, item) pair are combined: ``"mean"``,
             ``"last"`` (in file order) or ``"sum"`` of the ratings, the latest
             timestamp; ``None`` refuses such a file.
+        scale: ``(lowest, highest)`` rating allowed; a rating outside is refused.
 
     Returns:
         The ratings.
@@ -99,7 +108,30 @@ def read_ratings(path: str | Path, format: str = "auto", duplicates: str | None 
         raise DataError(f"{p}: the file holds no ratings (only a header or blank lines).")
     if len(ratings) == 0:
         raise DataError(f"{p}: the file holds no ratings.")
+    low, high = scale
+    outside = (ratings.rating < low) | (ratings.rating > high)
+    if outside.any():
+        _raise_outside_scale(p, sep, header, scale, int(outside.sum()))
     return _combine_duplicates(p, ratings, duplicates)
+
+
+def _raise_outside_scale(path: Path, sep: str, header: bool, scale: tuple[float, float],
+                         n: int) -> None:
+    """Raise a DataError at the first line whose rating is off the scale."""
+    low, high = scale
+    with path.open("r", encoding="utf-8-sig", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            fields = line.rstrip("\r\n").split(sep)
+            if (header and number == 1) or len(fields) != 4:
+                continue
+            rating = float(fields[2])
+            if not low <= rating <= high:
+                raise DataError(
+                    f"{path}, line {number}: rating {fields[2].strip()!r} is outside the "
+                    f"rating scale [{low:g}, {high:g}] ({n:,} rating(s) outside): correct the "
+                    "row, or declare the file's scale with world.rating_min and "
+                    "world.rating_max.")
+    raise DataError(f"{path}: {n:,} rating(s) outside the rating scale [{low:g}, {high:g}].")
 
 
 def check_variance(path: str | Path, ratings: Ratings) -> None:
@@ -197,4 +229,5 @@ def _bad_value(value: str, kind: type) -> str | None:
     return None
 
 
-__all__ = ["CSV_HEADER", "DUPLICATES", "Ratings", "check_variance", "read_ratings"]
+__all__ = ["CSV_HEADER", "DUPLICATES", "MOVIELENS_SCALE", "Ratings", "check_variance",
+           "read_ratings"]
