@@ -101,13 +101,17 @@ def paired_differences(finals: pl.DataFrame, runs: pl.DataFrame, reference: str 
     """
     if reference is None or finals.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
+    # A run without a fixed world (world.seed null) pairs with another such run at its
+    # seed: the null is keyed as -1 (no real world seed) so that the join matches it on
+    # every polars version (null keys never match in a join by default).
     keyed = finals.filter(pl.col("metric").is_in(list(metrics))).join(
         runs.select("run", "world_seed"), on="run", how="left").filter(
-        pl.col("value").is_not_nan())
+        pl.col("value").is_not_nan()).with_columns(
+        pl.col("world_seed").cast(pl.Int64).fill_null(-1))
     ref = keyed.filter(pl.col("group") == reference).select(
         "seed", "world_seed", "metric", pl.col("value").alias("ref"))
     pairs = keyed.filter(pl.col("group") != reference).join(
-        ref, on=["seed", "world_seed", "metric"], how="inner", nulls_equal=True)
+        ref, on=["seed", "world_seed", "metric"], how="inner")
     rows = []
     groups = [g for g in finals["group"].unique(maintain_order=True).to_list() if g != reference]
     for metric in metrics:
