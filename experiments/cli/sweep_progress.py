@@ -197,15 +197,17 @@ class SweepProgressCallback(Callback):
 
 
 def _total_jobs(multirun_yaml: Path) -> int | None:
-    """Jobs of the sweep that ``multirun.yaml`` describes (Hydra's basic sweeper), else
-    ``None`` (another sweeper: the line counts without a total)."""
+    """Jobs of the sweep that ``multirun.yaml`` describes (Hydra's basic sweeper or
+    loopsim's, which expands the same way), else ``None`` (another sweeper: the line
+    counts without a total)."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
     try:
         cfg = OmegaConf.to_container(OmegaConf.load(multirun_yaml).hydra, resolve=False)
-        if not str(cfg["sweeper"].get("_target_", "")).endswith("BasicSweeper"):
+        target = str(cfg["sweeper"].get("_target_", ""))
+        if not target.endswith(("BasicSweeper", "LoopsimSweeper")):
             return None
         params = [f"{k}={v}" for k, v in (cfg["sweeper"].get("params") or {}).items()]
         task = list(cfg["overrides"].get("task") or [])
