@@ -56,8 +56,8 @@ python -m loopsim.experiments.reproduce --cache values.json   # keep the values;
 (about 25 minutes on 2 cores shared with other jobs, load about 10).
 
 and every claim on it is asserted, on smaller runs and fewer seeds, by a slow test in
-`tests/experiments/test_validation.py` (`python -m pytest -m slow
-tests/experiments/test_validation.py`), with the tolerance given beside the claim.
+`tests/experiments/reproduce/test_validation.py` (`python -m pytest -m slow
+tests/experiments/reproduce/test_validation.py`), with the tolerance given beside the claim.
 Nothing is downloaded: every world is generated. Published values are quoted only with
 the figure, table or file they come from; where a source could not be read, the page
 says so instead of giving a number.
@@ -340,7 +340,7 @@ random); pools: fixed, linear (5 new items a day) or sub-linear (`5 t^0.5` by da
 | --- | --- | --- | --- |
 {rows}
 
-**Reproduced** (asserted seed by seed by `tests/experiments/test_validation.py`,
+**Reproduced** (asserted seed by seed by `tests/experiments/reproduce/test_validation.py`,
 `test_item_interest_*`):
 
 * *the oracle degenerates fastest*: its distance at the end is the largest of every

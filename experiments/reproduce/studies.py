@@ -3,7 +3,7 @@
 ``python -m loopsim.experiments.reproduce`` runs every check, draws the figures into
 ``docs/figures`` and writes ``docs/validation.md`` from the measured values
 (:mod:`loopsim.experiments.reproduce.page`). The functions are also what
-``tests/experiments/test_validation.py`` runs (smaller and with fewer seeds).
+``tests/experiments/reproduce/test_validation.py`` runs (smaller and with fewer seeds).
 
 * trial-offer theory (Maldonado et al. 2018; Van Hentenryck et al. 2016): shares under
   a static ranking and social exponent ``r < 1``; monopoly of the best song under

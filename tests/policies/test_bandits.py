@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator.errors import ConfigError
-from policy_sim import EXAMINATION, simulate
+from tests.policies.policy_sim import EXAMINATION, simulate
 
 from tests.builtins import make_policy
 

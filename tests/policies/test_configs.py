@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 from loopsim.experiments.cli.run import CONF_DIR, builtin_policies
 from loopsim.experiments.cli.runner import build
 from loopsim.simulator.errors import ConfigError
-from policy_sim import simulate
+from tests.policies.policy_sim import simulate
 
 CONF = Path(CONF_DIR)
 NAMES = builtin_policies()

@@ -2,7 +2,7 @@
 
 This is loopsim's bounded variant (``world=synthetic world.drift > 0``), not Jiang et
 al. (2019)'s divergence of interest: that is ``world=interest``, tested against the
-paper's claims in ``tests/experiments/test_validation.py``. Users' preferences drift
+paper's claims in ``tests/experiments/reproduce/test_validation.py``. Users' preferences drift
 toward what they click (``world.drift``). Under a greedy
 personalized policy the distance of preferences from their start keeps growing over
 the horizon; random exploration slows it (epsilon = 0.3 below epsilon = 0, uniform

@@ -8,7 +8,7 @@ from loopsim.policies.estimators import ClicksOverExpected, ExaminationCurve, In
 from loopsim.policies.estimators.examination import EXAM_FLOOR
 from loopsim.policies.estimators.pbm_em import pbm_em, pbm_start, warm_start
 from loopsim.simulator.contract.batches import Feedback
-from policy_sim import EXAMINATION
+from tests.policies.policy_sim import EXAMINATION
 
 
 def _rotating_counts(rng: np.random.Generator, n: int, k: int, exam: np.ndarray,

@@ -16,7 +16,7 @@ from loopsim.simulator.errors import ConfigError
 
 #: ``../shared/data/musiclab`` beside the repository (``LOOPSIM_MUSICLAB_DATA`` overrides it).
 DATA = Path(os.environ.get("LOOPSIM_MUSICLAB_DATA")
-            or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "musiclab")
+            or Path(__file__).resolve().parents[3].parent / "shared" / "data" / "musiclab")
 needs_data = pytest.mark.skipif(
     not (DATA / "dynamics_downloads_download_w9_v1.txt").is_file(),
     reason=f"MusicLab's raw download files are not at {DATA} (they are not shipped: "

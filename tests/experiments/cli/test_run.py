@@ -14,7 +14,7 @@ from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.cli.runner import run_config
 from omegaconf import DictConfig
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SMALL = ["world.n_users=300", "world.n_items=80", "horizon=5", "progress=false"]
 
 

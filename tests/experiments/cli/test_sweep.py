@@ -12,7 +12,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from loopsim.experiments.cli.run import CONF_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = ["horizon=3", "world.n_users=100", "world.n_items=60", "quality_sessions_per_day=50",
         "world.seed=0", "progress=false"]
 

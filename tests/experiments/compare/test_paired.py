@@ -13,7 +13,7 @@ from loopsim.experiments.compare.paired import holm, paired_differences, paired_
 from loopsim.experiments.compare.terminal import terminal_table
 from scipy import stats
 
-from tests.experiments.test_compare import make_run
+from tests.experiments.compare.test_compare import make_run
 
 
 def test_paired_t_matches_scipy():

@@ -14,7 +14,7 @@ from loopsim.experiments.compare import plots
 from loopsim.experiments.compare.cli import compare, main
 from loopsim.simulator.io.results import write_summary
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 USER_METRICS = {"drift_distance", "user_entropy_window", "homogenization"}
 
 

@@ -13,7 +13,7 @@ from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.simulator.errors import ConfigError
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = ["horizon=2", "world.n_users=50", "world.n_items=30"]
 
 

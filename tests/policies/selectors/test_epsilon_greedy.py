@@ -7,7 +7,7 @@ import pytest
 from loopsim.policies import Random
 from loopsim.policies.selectors.epsilon_greedy import EpsilonGreedySelector, epsilon_greedy_table
 from loopsim.simulator.contract.batches import SlateRequest
-from policy_sim import Recorder, simulate
+from tests.policies.policy_sim import Recorder, simulate
 
 from tests.builtins import make_policy
 

@@ -15,7 +15,7 @@ from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import kendall_tau_b
 from loopsim.simulator.params.component_schema import check_arguments
-from policy_sim import EXAMINATION, Recorder, simulate
+from tests.policies.policy_sim import EXAMINATION, Recorder, simulate
 
 from tests.builtins import make_policy
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "loop.md"
+PAGE = Path(__file__).resolve().parents[3] / "docs" / "loop.md"
 
 #: The names the page cites, by the module that must define them.
 CITED = {

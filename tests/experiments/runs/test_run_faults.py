@@ -14,7 +14,7 @@ from loopsim.experiments.runs.faults import failed_runs, is_complete, read_summa
 from loopsim.simulator.io.results import versions, write_summary
 from omegaconf import OmegaConf
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = ["horizon=3", "world.n_users=50", "world.n_items=30", "retrain_interval=0.5"]
 
 CRASH_POLICY = '''

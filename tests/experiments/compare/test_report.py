@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from loopsim.experiments.compare.cli import compare
 
-from tests.experiments.test_compare import make_run
+from tests.experiments.compare.test_compare import make_run
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(n)), None)

@@ -22,7 +22,7 @@ from loopsim.experiments.runs.faults import read_summary
 from loopsim.experiments.runs.folder import LOCK_FILE, check_inside, lock_run_folder
 from loopsim.simulator.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = ["horizon=3", "world.n_users=50", "world.n_items=30", "retrain_interval=0.5",
         "progress=false"]
 

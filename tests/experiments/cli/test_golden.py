@@ -50,7 +50,7 @@ from hydra import compose, initialize_config_dir
 from loopsim.experiments.cli.run import CONF_DIR
 from loopsim.experiments.cli.runner import run_config
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 ITEMS = GOLDEN / "items"
 
 #: The small run each golden file was made with (plus ``policy=<name>``).

@@ -9,7 +9,7 @@ from loopsim.simulator import contract
 from loopsim.simulator.contract.hooks_page import hooks_page
 from loopsim.simulator.contract.registry import HOOKS
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
+PAGE = Path(__file__).resolve().parents[3] / "docs" / "hooks.md"
 REQUIRED = {"RankingPolicy", "Estimator", "Selector", "World", "GroundTruth", "ClickModel",
             "RetrievalStage"}
 

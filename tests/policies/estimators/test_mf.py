@@ -8,7 +8,7 @@ from loopsim.policies.estimators import ImplicitMF
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import check_arguments
-from policy_sim import Recorder, simulate
+from tests.policies.policy_sim import Recorder, simulate
 
 from tests.builtins import make_policy
 

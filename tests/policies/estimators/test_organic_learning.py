@@ -68,5 +68,5 @@ def test_the_shipped_default_is_what_the_docs_say(name: str) -> None:
     """docs/cold_start.md: ctr, coec and ips skip organic rows unless told otherwise."""
     conf = yaml.safe_load(Path(CONF_DIR, "policy", "estimator", f"{name}.yaml").read_text())
     assert conf["learn_from_organic"] is False
-    docs = Path(__file__).resolve().parents[2] / "docs" / "cold_start.md"
+    docs = Path(__file__).resolve().parents[3] / "docs" / "cold_start.md"
     assert "`policy.estimator.learn_from_organic`" in docs.read_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from loopsim.experiments.cli.sweep_progress import SweepLine, quiet_in_sweep
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TINY = ["horizon=3", "world.n_users=100", "world.n_items=60", "quality_sessions_per_day=50",
         "world.seed=0"]
 
