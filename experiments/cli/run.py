@@ -84,7 +84,11 @@ def main(cfg: DictConfig) -> None:
         if multirun:
             check_inside(out_dir, hydra_cfg.sweep.dir)
         with lock_run_folder(out_dir):
-            code = _run_job(cfg, out_dir, name, multirun, overrides, hydra_cfg.sweep.dir)
+            try:
+                code = _run_job(cfg, out_dir, name, multirun, overrides, hydra_cfg.sweep.dir)
+            except KeyboardInterrupt as stop:  # one that came before the job could record it
+                _record_unrecorded_interruption(out_dir, cfg, name, stop, overrides)
+                raise
     except (RunFolderBusy, ConfigError, UnsafePathError) as exc:  # nothing written there
         print(f"loopsim: refused: {name} seed={cfg.get('seed')}: {exc}", file=sys.stderr)
         if not multirun:
@@ -110,7 +114,8 @@ def _run_job(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
     if not supervise.enabled():
         try:
             body()
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
+            _record_unrecorded_interruption(out_dir, cfg, name, stop, overrides)
             exit_if_worker()
             raise
         except SystemExit as stop:
@@ -125,9 +130,27 @@ def _run_job(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
               file=sys.stderr)
         return 1
     if outcome.signalled is not None:
+        _record_unrecorded_interruption(out_dir, cfg, name, outcome.signalled, overrides)
         exit_if_worker()
         raise outcome.signalled
     return outcome.code
+
+
+def _record_unrecorded_interruption(out_dir: Path, cfg: DictConfig, name: str,
+                                    stop: BaseException, overrides: list[str]) -> None:
+    """Record an interruption that came before the run could record it itself.
+
+    Ctrl-C or SIGTERM can arrive while the job holds its folder but before the run is
+    inside :func:`run_config` (the config checks, the resume check, moving old outputs
+    aside, or the child process still starting, as on a loaded machine). With no
+    ``summary.json`` in the folder, the job is recorded as failed like any interrupted
+    run; a folder that keeps a summary (the run's own record, or a completed run that
+    ``resume=true`` left in place) is left as it is.
+    """
+    if (out_dir / SUMMARY_FILE).exists():
+        return
+    move_aside(out_dir)
+    _report_failure(out_dir, cfg, name, stop, "interrupted", overrides)
 
 
 def _run_locked(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,

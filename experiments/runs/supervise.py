@@ -27,6 +27,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["ENV", "Outcome", "enable", "enabled", "supervised"]
 
@@ -81,27 +82,39 @@ def supervised(body: Callable[[], None]) -> Outcome:
     read_end, write_end = os.pipe()
     _flush()
     supervisor = os.getpid()
+    # Ctrl-C and SIGTERM are only noted around the fork: raised inside os.fork's own
+    # at-fork hooks (the logging lock's) they would be printed and lost, in the parent
+    # and in the child alike. Each side replays what it noted once its handlers are set.
+    saved, noted = _note_signals()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
-        _child(body, write_end, supervisor)
+        _child(body, write_end, supervisor, noted)
     os.close(write_end)
     signalled: BaseException | None = None
     status = 0
     while True:
         try:
+            if saved:  # inside the try: what the real handlers raise is passed on
+                _restore_signals(saved)
+                saved, replay = {}, saved
+                if noted:  # a signal that came during the fork: handled as if now
+                    _replay(replay, noted[0])
             # Polled, not a blocking wait: a signal delivered to another thread of this
             # process (BLAS, the parent watcher) would not interrupt a blocking waitpid,
             # and Python runs its handler only when the main thread comes back.
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 break
+            if signalled is not None:
+                # Passed on again at every look until the child ends: a signal that
+                # reaches the child before Python's after-fork step is dropped there, and
+                # the child ignores every one after the first it handles.
+                _pass_on(pid, signalled)
             time.sleep(POLL_S)
         except KeyboardInterrupt as exc:  # Ctrl-C or Terminated (SIGTERM) here
             signalled = signalled or exc
-            plain = type(exc) is KeyboardInterrupt
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGINT if plain else signal.SIGTERM)
+            _pass_on(pid, signalled)
         except ChildProcessError:
             break
     report = _read_report(read_end)
@@ -109,6 +122,14 @@ def supervised(body: Callable[[], None]) -> Outcome:
         return Outcome(1, "abrupt", describe_status(status), signalled)
     return Outcome(int(report.get("code", 1)), str(report.get("kind", "error")), "",
                    signalled)
+
+
+def _pass_on(pid: int, signalled: BaseException) -> None:
+    """Send the child the signal that interrupted this process: SIGINT for Ctrl-C,
+    SIGTERM otherwise (SIGTERM, the sweep's parent gone)."""
+    sig = signal.SIGINT if type(signalled) is KeyboardInterrupt else signal.SIGTERM
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
 
 
 def describe_status(status: int) -> str:
@@ -124,12 +145,21 @@ def describe_status(status: int) -> str:
             "(os._exit() or a crash in the policy or a library)")
 
 
-def _child(body: Callable[[], None], write_end: int, supervisor: int) -> None:
-    """Run the body, report how it ended, and leave with ``os._exit``."""
-    _die_with_parent()
-    _interrupt_once(supervisor)
+def _child(body: Callable[[], None], write_end: int, supervisor: int,
+           noted: list[int]) -> None:
+    """Run the body, report how it ended, and leave with ``os._exit``.
+
+    ``noted``: the signals this child received during the fork (replayed once its own
+    handlers are set).
+    """
     report: dict[str, object] = {"kind": "returned", "code": 0}
     try:
+        # Inside the try: nothing raised here may escape and run the parent's code in
+        # the child; an interruption is reported like any other.
+        _die_with_parent()
+        _interrupt_once(supervisor)
+        if noted:
+            signal.raise_signal(noted[0])
         body()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -180,6 +210,42 @@ def _interrupt_once(supervisor: int) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _note_signals() -> tuple[dict[int, Any], list[int]]:
+    """Set handlers that only note Ctrl-C and SIGTERM; return the saved handlers and
+    the list the numbers are noted in (nothing is changed outside the main thread)."""
+    noted: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+
+    saved: dict[int, Any] = {}
+    try:
+        for sig in _INTERRUPTS:
+            saved[sig] = signal.signal(sig, note)
+    except ValueError:  # not the main thread: signals are not handled here anyway
+        _restore_signals(saved)
+        return {}, noted
+    return saved, noted
+
+
+def _restore_signals(saved: dict[int, Any]) -> None:
+    """Put back the handlers :func:`_note_signals` replaced."""
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def _replay(saved: dict[int, Any], signum: int) -> None:
+    """Handle a noted signal now, as its saved handler would have (it may raise)."""
+    handler = saved.get(signum)
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 def _sweep_parent_gone() -> bool:

@@ -27,8 +27,10 @@ TINY = ["horizon=3", "world.n_users=50", "world.n_items=30", "retrain_interval=0
         "progress=false"]
 
 POLICIES = '''
+import os
 import random
 import time
+from pathlib import Path
 
 import numpy as np
 from loopsim.policies import ComposedPolicy
@@ -75,9 +77,10 @@ class BadScores(Popularity):
 
 
 class Slow(Popularity):
-    """Sleeps in rank(), so a signal meets a running job."""
+    """Sleeps in rank(), so a signal meets a running job; marks its process as ranking."""
 
     def rank(self, request):
+        Path(f"ranking.{os.getpid()}").touch()
         time.sleep(0.05)
         return super().rank(request)
 
@@ -111,6 +114,18 @@ def _env(user_dir: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": f"{user_dir}{os.pathsep}{ROOT}"}
     env.pop("HYDRA_FULL_ERROR", None)
     return env
+
+
+def _wait_running(proc: subprocess.Popen, user_dir: Path, *folders: Path) -> None:
+    """Wait until each of ``folders`` is locked and as many processes run the ``Slow``
+    policy's ``rank`` (its ``ranking.<pid>`` marks): the jobs are inside their runs, at
+    whatever speed the machine gives them."""
+    deadline = time.monotonic() + 120
+    while not (all((f / LOCK_FILE).exists() for f in folders)
+               and len(list(user_dir.glob("ranking.*"))) >= len(folders)):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(0.5)
 
 
 def loopsim(user_dir: Path, *args: str, tiny: bool = True) -> subprocess.CompletedProcess[str]:
@@ -251,11 +266,7 @@ def test_sigterm_records_the_running_job_and_compares(user_dir: Path) -> None:
          "hydra.callbacks.compare.plots=false"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
-    deadline = time.monotonic() + 120
-    while not (sweep / "0" / "metrics.parquet").parent.joinpath(".loopsim.lock").exists():
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    time.sleep(1.5)
+    _wait_running(proc, user_dir, sweep / "0")
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
@@ -264,6 +275,30 @@ def test_sigterm_records_the_running_job_and_compares(user_dir: Path) -> None:
     assert summary["error"]["type"] == "Terminated"
     assert (sweep / "0" / "metrics.parquet").exists()
     assert "Comparison of" in out
+
+
+def test_sigterm_before_the_run_starts_still_records_the_job(user_dir: Path) -> None:
+    """Reproduction: a SIGTERM that met the job after it locked its folder but before the
+    run was inside the loop (its child still starting, as on a loaded machine) left the
+    folder with no summary: neither failed nor complete."""
+    sweep = user_dir / "sweep"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
+         "policy=custom", "policy._target_=my_policies.Slow", "seed=0,1",
+         f"hydra.sweep.dir={sweep}", "hydra.callbacks.compare.plots=false"],
+        cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    deadline = time.monotonic() + 120
+    lock = sweep / "0" / LOCK_FILE
+    while not (lock.exists() and lock.read_text().strip()):  # held: its process id written
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    summary = read_summary(sweep / "0")
+    assert summary is not None and summary["status"] == "failed", err
+    assert summary["error"]["type"] == "Terminated"
 
 
 # -- 6. small leaks ---------------------------------------------------------------------
@@ -374,11 +409,7 @@ def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
          "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not all((sweep / j / LOCK_FILE).exists() for j in ("0", "1")):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    time.sleep(1.0)
+    _wait_running(proc, user_dir, sweep / "0", sweep / "1")
     workers = _children(proc.pid)
     proc.kill()
     proc.wait()
@@ -402,11 +433,7 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
          "hydra.callbacks.compare.plots=false"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
-    deadline = time.monotonic() + 120
-    while not all((sweep / j / LOCK_FILE).exists() for j in ("0", "1")):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    time.sleep(1.0)
+    _wait_running(proc, user_dir, sweep / "0", sweep / "1")
     workers = _children(proc.pid)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
@@ -428,11 +455,7 @@ def test_ctrl_c_in_a_single_run_records_it_and_exits_130(user_dir: Path) -> None
          "policy=custom", "policy._target_=my_policies.Slow", f"hydra.run.dir={run}"],
         cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 120
-    while not (run / LOCK_FILE).exists():
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    time.sleep(1.5)
+    _wait_running(proc, user_dir, run)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
