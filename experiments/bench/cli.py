@@ -28,6 +28,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import platform
@@ -122,8 +123,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scaling", action="store_true",
                    help="add the sizes the growth exponents in users and items are fitted on")
     p.add_argument("--scenarios", default="",
-                   help="comma-separated scenario names to run instead of the groups "
-                   "(--list shows them)")
+                   help="comma-separated scenario names or patterns (mainjob_*) to run "
+                   "instead of the groups (--list shows them)")
     p.add_argument("--list", action="store_true", help="list the scenarios and exit")
     p.add_argument("--repeat", type=int, default=1,
                    help="runs per scenario (the one of least CPU time kept)")
@@ -143,8 +144,9 @@ def check_options(args: argparse.Namespace) -> list[str]:
         problems.append(f"`--repeat {args.repeat}`: must be >= 1 (runs per scenario)")
     if args.blas_threads < 0:
         problems.append(f"`--blas-threads {args.blas_threads}`: must be >= 0")
-    names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
-    if bad := [n for n in names if n not in REGISTRY]:
+    patterns = [n.strip() for n in args.scenarios.split(",") if n.strip()]
+    names = [n for n in REGISTRY if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    if bad := [p for p in patterns if not fnmatch.filter(REGISTRY, p)]:
         problems.append(f"`--scenarios {args.scenarios}`: unknown scenarios {bad}; "
                         "`loopsim-bench --list` shows them")
     if args.json:

@@ -82,6 +82,11 @@ def test_flags_add_their_groups_and_growth_is_fitted(tiny_registry, capsys) -> N
     assert bench.select({"default", "full"}) != bench.select({"default"})
 
 
+def test_scenarios_may_be_named_by_pattern(tiny_registry) -> None:
+    assert bench.check_options(bench.parse(["--scenarios", "trecs_*,later"])) == [
+        "trecs_10_steps", "trecs_work", "later"]
+
+
 def test_list_names_every_scenario_and_its_group(tiny_registry, capsys) -> None:
     assert bench.main(["--list"]) == {}
     text = capsys.readouterr().out
