@@ -102,8 +102,10 @@ def report(rep: dict[str, Any], markdown: bool = False) -> str:
             f"{m['python']}, numpy {m['numpy']}, {rep['blas_threads']} BLAS thread(s); "
             f"load average {_load(m.get('load_avg'))} at the start, "
             f"{_load(m.get('load_avg_end'))} at the end; command: `{rep['command']}`.")
-    parts = [head, "", "Figures", "", table(FIGURE_HEADER, figure_rows(rep["figures"])),
-             "", "Scenarios", "", table(SCENARIO_HEADER, scenario_rows(rep["scenarios"]))]
+    parts = [head]
+    if rep["figures"]:
+        parts += ["", "Figures", "", table(FIGURE_HEADER, figure_rows(rep["figures"]))]
+    parts += ["", "Scenarios", "", table(SCENARIO_HEADER, scenario_rows(rep["scenarios"]))]
     if rep.get("growth"):
         parts += ["", "Growth (CPU seconds ~ size^exponent, least squares in log-log)", "",
                   table(GROWTH_HEADER, growth_rows(rep["growth"]))]

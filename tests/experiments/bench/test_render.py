@@ -65,4 +65,5 @@ def test_text_report_aligns_columns() -> None:
     assert header.index("value") == lines[lines.index(header) + 2].index("12.3x")
     report = _report()
     del report["growth"]
-    assert "Growth" not in render.report(report)
+    report["figures"] = {}
+    assert "Growth" not in render.report(report) and "Figures" not in render.report(report)
