@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from loopsim.experiments.bench import figures as bench_figures
 from loopsim.experiments.bench import peers, render
 from loopsim.experiments.bench.scenarios import REGISTRY, Scenario, select

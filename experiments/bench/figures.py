@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from loopsim.experiments.bench.scenarios import MAINJOB_POLICIES, MAINJOB_SEEDS, REGISTRY
 
 Results = dict[str, dict[str, Any]]

@@ -63,8 +63,9 @@ def run_trecs(args: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     if out.get("status") != "completed":
         out["status"] = "skipped"
-        out["reason"] = out.get("reason") or ("T-RECS is not installed: pip install \"loopsim[bench]\" then "
-                         "pip install --no-deps trecs==0.2.1 (docs/performance.md)")
+        out["reason"] = out.get("reason") or (
+            "T-RECS is not installed: pip install \"loopsim[bench]\" then "
+            "pip install --no-deps trecs==0.2.1 (docs/performance.md)")
     return out
 
 
