@@ -196,3 +196,12 @@ def test_peer_runs_loopsim_on_the_same_work_and_trecs_when_installed() -> None:
         assert out["trecs"]["impressions"] == 30 * 5 * 2 and out["speedup"] > 0
     else:
         assert "docs/performance.md" in out["trecs"]["reason"]
+
+
+@pytest.mark.slow
+def test_a_sweep_is_timed_as_the_main_job_is() -> None:
+    out = peers.run_mainjob(["policy=popularity,random", "horizon=1", "world.n_users=200",
+                             "world.n_items=50", "hydra/launcher=basic",
+                             "hydra.callbacks.compare.plots=false"], peers.worker_env(1))
+    assert out["status"] == "completed" and out["seconds"] > 0 and out["cpu_s"] > 0
+    assert out["command"].startswith("loopsim -m policy=popularity,random")
