@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for s in chosen:
         start = time.perf_counter()
         r = best_of([run_scenario(s) for _ in range(args.repeat)])
-        rep["scenarios"][s.name] = r
+        rep["scenarios"][s.name] = {**r, "kind": s.kind, "overrides": list(s.overrides),
+                                    "args": dict(s.args)}
         state = r.get("status") if r.get("status") != "completed" else \
             f"{bench_figures.cpu(r):.2f} s CPU"
         print(f"  {s.name:<28} {state} ({time.perf_counter() - start:.0f} s)", file=log,

@@ -59,6 +59,8 @@ def test_default_run_prints_the_figures_and_writes_json(tiny_registry, tmp_path:
     ctr = rep["scenarios"]["closed_ctr_100k"]
     assert ctr["status"] == "completed" and ctr["impressions"] > 0
     assert 0 < ctr["cpu_loop_s"] <= ctr["cpu_s"] and ctr["peak_rss_mib"] > 0
+    assert "world.organic=0" in ctr["overrides"]  # the JSON says what was run
+    assert rep["scenarios"]["bare_pipeline_100k"]["args"]["n_users"] == 300
     assert rep["figures"]["bare_pipeline_share"]["value"] > 0
     assert "trecs_ratio" not in rep["figures"]  # T-RECS's side was not run
     printed = capsys.readouterr().out
