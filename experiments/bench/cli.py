@@ -50,21 +50,25 @@ BLAS_THREADS: list[int | None] = [1]
 
 
 def run_worker(overrides: list[str], name: str, spec: dict[str, Any] | None = None,
-               after_first_update: bool = False) -> dict[str, Any]:
+               after_first_update: bool = False, threads: int | None = None) -> dict[str, Any]:
     """Run one loopsim run (or a reference ``spec``) in a fresh interpreter; its result.
 
     ``after_first_update`` adds the serving figures after the policy's first update
-    (:func:`loopsim.experiments.bench.timed_run.mark_first_update`).
+    (:func:`loopsim.experiments.bench.timed_run.mark_first_update`); ``threads`` sets the
+    BLAS threads of this run (default: :data:`BLAS_THREADS`). ``process_s`` is the wall
+    time of the whole process, interpreter start and imports included.
     """
     spec_text = json.dumps(spec or {"overrides": overrides, "name": name,
                                     "after_first_update": after_first_update})
+    start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "loopsim.experiments.bench.timed_run",
-                           spec_text], env=peers.worker_env(BLAS_THREADS[0]),
+                           spec_text], env=peers.worker_env(threads or BLAS_THREADS[0]),
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"status": "crashed", "error": proc.stderr.strip().splitlines()[-1:]}
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out.setdefault("status", "completed")
+    out["process_s"] = time.perf_counter() - start
     return out
 
 
@@ -77,7 +81,7 @@ def run_scenario(s: Scenario) -> dict[str, Any]:
     env = peers.worker_env(BLAS_THREADS[0])
     if s.kind == "loopsim":
         return run_worker(list(s.overrides), s.policy or s.name,
-                          after_first_update=s.after_first_update)
+                          after_first_update=s.after_first_update, threads=s.threads)
     if s.kind == "reference":
         return run_worker([], s.name, {"reference": "global", "args": s.args})
     if s.kind == "trecs":

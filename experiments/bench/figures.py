@@ -101,8 +101,9 @@ def _bare_share(res: Results) -> tuple[float, str]:
 
 def _pipeline(res: Results) -> tuple[float, str]:
     r = res["pipeline_1m"]
-    return float(r["total_s"]), (f"wall, {cpu(r):.0f} s CPU, peak "
-                                 f"{r.get('peak_rss_mib', math.nan) / 1024:.1f} GiB")
+    wall = float(r.get("process_s", r.get("total_s", math.nan)))
+    return wall, (f"wall of the whole process, {cpu(r):.0f} s CPU in the loop, peak "
+                  f"{r.get('peak_rss_mib', math.nan) / 1024:.1f} GiB")
 
 
 FIGURES: dict[str, Figure] = {f.name: f for f in (

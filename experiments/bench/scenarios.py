@@ -34,6 +34,7 @@ class Scenario:
         after_first_update: Also report serving after the policy's first update.
         size: ``{"users": n, "items": m}`` for the growth fits (``scaling`` scenarios).
         series: The growth series it belongs to (e.g. ``ctr_users``).
+        threads: BLAS (and faiss) threads of its process; ``None``: ``--blas-threads``.
     """
 
     name: str
@@ -46,6 +47,7 @@ class Scenario:
     after_first_update: bool = False
     size: dict[str, int] = field(default_factory=dict)
     series: str | None = None
+    threads: int | None = None
 
 
 #: Every scenario, by name, in the order they run.
@@ -126,9 +128,19 @@ register(Scenario("bare_pipeline_100k", "reference",
                   args={"n_users": 100_000, "n_items": 10_000, "days": 10.0}))
 
 # --- figure 5: a retrieval -> ranker pipeline at catalogue scale -------------------------
+def _pipeline_overrides() -> tuple[str, ...]:
+    """The scenario's overrides: ``pipeline_full.overrides()`` where that module exists."""
+    try:
+        from loopsim.experiments.bench import pipeline_full  # type: ignore[attr-defined]
+    except ImportError:
+        return ("policy=pipeline_mf", "world.n_users=1000000", "world.n_items=100000",
+                "horizon=7")
+    return tuple(pipeline_full.overrides())
+
+
+#: On the issue's 2 cores: two BLAS (and faiss) threads.
 _loopsim("pipeline_1m", "pipeline_mf, 1,000,000 users x 100,000 items, 7 days",
-         {"full"}, "policy=pipeline_mf", "world.n_users=1000000", "world.n_items=100000",
-         "horizon=7")
+         {"full"}, *_pipeline_overrides(), threads=2)
 
 # --- growth: time and memory against users and items (--scaling) -------------------------
 #: (series, policy, fixed overrides, the varied key, its sizes); 10 days of the default

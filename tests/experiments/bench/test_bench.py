@@ -207,3 +207,16 @@ def test_a_sweep_is_timed_as_the_main_job_is() -> None:
                              "hydra.callbacks.compare.plots=false"], peers.worker_env(1))
     assert out["status"] == "completed" and out["seconds"] > 0 and out["cpu_s"] > 0
     assert out["command"].startswith("loopsim -m policy=popularity,random")
+
+
+def test_the_pipeline_scenario_takes_the_overrides_of_pipeline_full(monkeypatch) -> None:
+    import types
+
+    fake = types.ModuleType("loopsim.experiments.bench.pipeline_full")
+    fake.overrides = lambda: ["policy=pipeline_mf", "world.n_users=7"]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "loopsim.experiments.bench.pipeline_full", fake)
+    import loopsim.experiments.bench as package
+
+    monkeypatch.setattr(package, "pipeline_full", fake, raising=False)
+    assert scenarios._pipeline_overrides() == ("policy=pipeline_mf", "world.n_users=7")
+    assert scenarios.REGISTRY["pipeline_1m"].threads == 2
