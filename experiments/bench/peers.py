@@ -56,8 +56,12 @@ def run_trecs(args: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     if root is None:
         return {"status": "skipped", "reason": "the T-RECS peer is benchmark code of a "
                 "checkout (benchmarks/trecs_peer.py), not in the installed package"}
-    proc = subprocess.run([sys.executable, "-c", _TRECS_CHILD, json.dumps(args)], cwd=root,
-                          env=env, capture_output=True, text=True, check=False)
+    path = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
+    with tempfile.TemporaryDirectory(prefix="loopsim-bench-trecs-") as scratch:
+        # T-RECS writes a trecs.log into the working directory as soon as it is imported
+        proc = subprocess.run([sys.executable, "-c", _TRECS_CHILD, json.dumps(args)],
+                              cwd=scratch, env={**env, "PYTHONPATH": path},
+                              capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"status": "crashed", "error": proc.stderr.strip().splitlines()[-1:]}
     out = json.loads(proc.stdout.strip().splitlines()[-1])

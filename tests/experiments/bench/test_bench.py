@@ -166,6 +166,7 @@ def test_trecs_ratio_when_installed_else_loopsim_s_side_alone(tiny_registry) -> 
     rep = bench.main(["--scenarios", "trecs_*"])
     trecs = rep["scenarios"]["trecs_10_steps"]
     assert rep["scenarios"]["trecs_work"]["status"] == "completed"
+    assert not (peers.checkout_root() / "trecs.log").exists()  # T-RECS wrote in a scratch
     if trecs["status"] == "completed":  # the bench extra and T-RECS are installed
         assert trecs["steps"] == 2 and trecs["cpu_s"] > 0
         assert rep["figures"]["trecs_ratio"]["value"] > 0
