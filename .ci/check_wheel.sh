@@ -36,8 +36,8 @@ loopsim -m policy=popularity,random horizon=2 $small hydra.sweep.dir=sweep \
   hydra/launcher=basic hydra.callbacks.compare.plots=false
 loopsim-compare sweep --out cmp --no-plots
 # the benchmark command from the wheel alone (the benchmarks/ peer code is not in it):
-# the small scenarios without the 10M-impression memory check (~20 s on 2 cores)
-loopsim-bench --scenarios small --no-memory --out bench.json > bench.log
+# two loopsim scenarios and the bare numpy reference (~10 s on 2 cores)
+loopsim-bench --scenarios default_ctr,closed_ctr_100k,bare_pipeline_100k --json bench.json > bench.log
 test -s bench.json
 test -s cmp/summary.csv
 echo "wheel check: run, sweep, loopsim-compare and loopsim-bench work from $work"

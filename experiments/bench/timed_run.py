@@ -48,11 +48,14 @@ def run_timed(sim: Simulation) -> dict[str, Any]:
     """Run ``sim`` and return its throughput, time split and status.
 
     ``run_s`` is the event loop (the simulation proper); ``total_s`` adds the set-up of
-    the run (drawing the world, building counters).
+    the run (drawing the world, building counters); ``cpu_s`` is the process's CPU time
+    (user + system, every thread) over the same span as ``total_s``, and ``cpu_loop_s``
+    over the event loop alone (the span of ``run_s``).
     """
-    start = time.perf_counter()
+    loop_start = cpu_after_preparation(sim)
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = sim.run()
-    total = time.perf_counter() - start
+    total, cpu_end = time.perf_counter() - start, time.process_time()
     s = result.summary
     run_s = float(s["wall_time_s"])
     return {
@@ -60,6 +63,8 @@ def run_timed(sim: Simulation) -> dict[str, Any]:
         "error": s.get("error"),
         "run_s": run_s,
         "total_s": total,
+        "cpu_s": cpu_end - cpu_start,
+        "cpu_loop_s": cpu_end - loop_start[0] if loop_start else None,
         "impressions": int(s["impressions"]),
         "sessions": int(s["sessions"]),
         "organic_sessions": int(s.get("organic_sessions", 0)),
@@ -67,6 +72,24 @@ def run_timed(sim: Simulation) -> dict[str, Any]:
         "sessions_per_s": s["sessions"] / run_s if run_s > 0 else None,
         "time_split": s.get("time_split", {}),
     }
+
+
+def cpu_after_preparation(sim: Simulation) -> list[float]:
+    """A list that gets the process's CPU time once ``sim`` has prepared its run.
+
+    Wraps the simulation's preparation (an instance attribute; the class is untouched),
+    so that the CPU time of the event loop alone can be taken, as ``run_s`` is.
+    """
+    mark: list[float] = []
+    prepare = sim._prepare
+
+    def timed_prepare() -> Any:
+        out = prepare()
+        mark.append(time.process_time())
+        return out
+
+    sim._prepare = timed_prepare  # type: ignore[method-assign]
+    return mark
 
 
 def mark_first_update(sim: Simulation) -> dict[str, Any]:

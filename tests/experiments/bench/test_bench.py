@@ -1,4 +1,4 @@
-"""loopsim-bench: the scenario grid, the references, the targets and the peer (tiny sizes)."""
+"""loopsim-bench end to end on tiny scenarios: workers, references, peers, the report."""
 
 from __future__ import annotations
 
@@ -6,69 +6,149 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from loopsim.experiments.bench import cli as bench
+from loopsim.experiments.bench import peers, scenarios
 from loopsim.experiments.bench import reference as bench_reference
 from loopsim.experiments.bench import timed_run as bench_run
+from loopsim.experiments.bench.scenarios import Scenario
 
 from benchmarks import trecs_peer
 
-
-def test_personalized_scenarios_are_shorter_retrain_and_snapshot_within_the_horizon() -> None:
-    glob = bench.scenario_overrides("medium", "global")
-    personal = bench.scenario_overrides("medium", "personalized")
-    assert "world.n_users=100000" in glob and "horizon=10.0" in glob
-    assert "horizon=0.3" in personal and "snapshot_interval=0.3" in personal
-    assert "retrain_interval=0.05" in personal  # trained before most sessions are served
-    large = bench.scenario_overrides("large", "personalized_oracle")
-    assert "tick=0.0005" in large and "retrain_interval=0.0025" in large
+TINY = ("world.n_users=300", "world.n_items=40", "horizon=2")
 
 
-def test_policy_specs_substitute_missing_policies_with_a_note() -> None:
-    specs = {s["kind"]: s for s in bench.policy_specs(0.0)}
-    assert specs["global"]["policy"] == "ctr"
-    if not bench_run.policy_available("epsilon_greedy"):
-        assert "issue 3" in specs["randomized"]["skip"]
-    if not bench_run.policy_available("mf"):
-        assert specs["personalized"]["policy"] == "oracle"
-        assert "world.personalization=0.3" in specs["personalized"]["overrides"]
+@pytest.fixture
+def tiny_registry() -> Iterator[dict[str, Scenario]]:
+    """The registry holding only tiny scenarios named as the figures expect."""
+    saved = dict(scenarios.REGISTRY)
+    scenarios.REGISTRY.clear()
+    scenarios.register(Scenario("closed_ctr_100k", "loopsim", "tiny ctr", frozenset({"default"}),
+                                ("policy=ctr", "world.organic=0", *TINY), policy="ctr"))
+    scenarios.register(Scenario("bare_pipeline_100k", "reference", "tiny bare",
+                                frozenset({"default"}),
+                                args={"n_users": 300, "n_items": 40, "days": 2.0}))
+    scenarios.register(Scenario("trecs_10_steps", "trecs", "tiny T-RECS", frozenset({"full"}),
+                                args={"n_users": 30, "n_items": 40, "slate": 5, "seed": 0,
+                                      "steps": 2}))
+    scenarios.register(Scenario("trecs_work", "loopsim", "tiny peer work",
+                                frozenset({"default"}), ("policy=popularity", *TINY),
+                                policy="popularity"))
+    scenarios.register(Scenario("later", "loopsim", "only with --full", frozenset({"full"}),
+                                ("policy=random", *TINY), policy="random"))
+    scenarios.register(Scenario("ctr_users_300", "loopsim", "growth point",
+                                frozenset({"scaling"}), ("policy=ctr", *TINY), policy="ctr",
+                                size={"users": 300, "items": 40}, series="ctr_users"))
+    scenarios.register(Scenario("missing", "loopsim", "a policy that does not exist",
+                                frozenset({"full"}), ("policy=nonesuch",), policy="nonesuch"))
+    yield dict(scenarios.REGISTRY)
+    scenarios.REGISTRY.clear()
+    scenarios.REGISTRY.update(saved)
 
 
-def test_targets_compare_with_the_references() -> None:
-    report = {
-        "scenarios": [
-            {"scenario": "medium", "kind": "global", "impressions_per_s": 30e6},
-            {"scenario": "small", "kind": "personalized", "sessions": 800,
-             "time_split": {"serving": 1.0}},
-        ],
-        "references": {"global_pipeline_medium": {"impressions_per_s": 100e6},
-                       "personal_kernel": {"small": {"users_per_s": 1000.0}}},
-        "memory": [{"peak_rss_mib": 300.0}, {"peak_rss_mib": 310.0}],
-    }
-    t = bench.targets(report)
-    assert t["global_vs_bare_pipeline"] == {"ratio": pytest.approx(0.3), "target": 0.2,
-                                            "met": True}
-    assert t["personal_scoring_vs_kernel_small"]["ratio"] == pytest.approx(0.8)
-    report["scenarios"][1]["after_first_update"] = {"sessions": 600, "serving_s": 0.5}
-    report["scenarios"].append({"scenario": "small", "kind": "personalized_oracle",
-                                "factors": 8, "after_first_update": {"sessions": 90,
-                                                                     "serving_s": 0.1}})
-    report["references"]["personal_kernel_8_factors"] = {"small": {"users_per_s": 2000.0}}
-    t = bench.targets(report)  # serving after the first update, the kernel of its factors
-    assert t["personal_scoring_vs_kernel_small"]["ratio"] == pytest.approx(1.2)
-    assert t["personal_scoring_vs_kernel_small_oracle"]["ratio"] == pytest.approx(0.45)
-    assert not t["personal_scoring_vs_kernel_small_oracle"]["met"]
-    assert t["memory_10M_impressions"]["growth_mib_at_2x_horizon"] == pytest.approx(10.0)
-    assert t["memory_10M_impressions"]["met"]
+def test_default_run_prints_the_figures_and_writes_json(tiny_registry, tmp_path: Path,
+                                                        capsys) -> None:
+    out = tmp_path / "bench.json"
+    rep = bench.main(["--json", str(out)])
+    assert list(rep["scenarios"]) == ["closed_ctr_100k", "bare_pipeline_100k",
+                                      "trecs_work"]  # the default group
+    ctr = rep["scenarios"]["closed_ctr_100k"]
+    assert ctr["status"] == "completed" and ctr["impressions"] > 0
+    assert 0 < ctr["cpu_loop_s"] <= ctr["cpu_s"] and ctr["peak_rss_mib"] > 0
+    assert "world.organic=0" in ctr["overrides"]  # the JSON says what was run
+    assert rep["scenarios"]["bare_pipeline_100k"]["args"]["n_users"] == 300
+    assert rep["figures"]["bare_pipeline_share"]["value"] > 0
+    assert "trecs_ratio" not in rep["figures"]  # T-RECS's side was not run
+    printed = capsys.readouterr().out
+    assert "ctr / bare pipeline" in printed and "closed_ctr_100k" in printed
+    assert json.loads(out.read_text())["figures"].keys() == rep["figures"].keys()
 
 
-def test_references_count_their_work() -> None:
-    g = bench_reference.global_pipeline(500, 40, days=1.0)
-    assert g["impressions"] > 0 and g["impressions_per_s"] > 0
-    k = bench_reference.personal_kernel(50, 30)
-    assert k["users"] == 50 and k["users_per_s"] > 0
+def test_flags_add_their_groups_and_growth_is_fitted(tiny_registry, capsys) -> None:
+    rep = bench.main(["--scaling", "--full", "--scenarios", "later,ctr_users_300,missing",
+                      "--markdown"])
+    assert list(rep["scenarios"]) == ["later", "ctr_users_300", "missing"]
+    assert rep["scenarios"]["missing"]["status"] == "skipped"
+    assert "conf/policy/nonesuch.yaml" in rep["scenarios"]["missing"]["reason"]
+    assert rep["growth"]["ctr_users"]["points"][0]["size"] == 300  # one point: no exponent
+    text = capsys.readouterr().out
+    assert "| later | only with --full |" in text and "**Growth" in text
+    assert bench.select({"default", "full"}) != bench.select({"default"})
+
+
+def test_scenarios_may_be_named_by_pattern(tiny_registry) -> None:
+    assert bench.check_options(bench.parse(["--scenarios", "trecs_*,later"])) == [
+        "trecs_10_steps", "trecs_work", "later"]
+
+
+def test_list_names_every_scenario_and_its_group(tiny_registry, capsys) -> None:
+    assert bench.main(["--list"]) == {}
+    text = capsys.readouterr().out
+    assert "ctr_users_300" in text and "scaling" in text and "only with --full" in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--repeat", "0"], "`--repeat 0`: must be >= 1"),
+    (["--blas-threads", "-1"], "`--blas-threads -1`: must be >= 0"),
+    (["--scenarios", "default_ctr,huge"], "unknown scenarios ['huge']"),
+])
+def test_bad_options_exit_2_with_one_line(args: list[str], message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        bench.main(args)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_folder_as_json_is_refused(tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--json", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "is not a regular file path" in capsys.readouterr().err
+
+
+def test_registry_refuses_a_taken_name_and_unknown_groups() -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        scenarios.register(scenarios.REGISTRY["default_ctr"])
+    with pytest.raises(ValueError, match="unknown groups"):
+        scenarios.register(Scenario("x_new", "loopsim", "", frozenset({"weekly"})))
+
+
+def test_registry_covers_every_figure() -> None:
+    from loopsim.experiments.bench.figures import FIGURES
+
+    for fig in FIGURES.values():
+        assert set(fig.needs) <= set(scenarios.REGISTRY), fig.name
+    assert {s.series for s in scenarios.REGISTRY.values() if s.series} == {
+        "ctr_users", "ctr_items", "mf_users", "mf_items"}
+
+
+def test_alias_table_holds_each_outcome_s_exact_mass() -> None:
+    w = np.array([1.0, 2.0, 3.0, 4.0, 0.5, 9.5])
+    prob, alias = bench_reference.alias_table(w)
+    mass = prob.copy()  # an outcome's own column, plus what other columns alias to it
+    np.add.at(mass, alias, 1.0 - prob)
+    np.testing.assert_allclose(mass / len(w), w / w.sum(), atol=1e-12)
+    draws = bench_reference.alias_draw(prob, alias, 200_000, np.random.default_rng(0))
+    np.testing.assert_allclose(np.bincount(draws) / 2e5, w / w.sum(), atol=0.005)
+
+
+def test_bare_pipeline_counts_its_work_with_either_user_draw() -> None:
+    for how in ("alias", "searchsorted"):
+        g = bench_reference.global_pipeline(500, 40, days=1.0, user_draw=how)
+        assert g["impressions"] > 0 and g["cpu_s"] > 0 and g["impressions_per_s"] > 0
+
+
+def test_worker_reports_cpu_of_the_loop_and_memory() -> None:
+    out = bench_run.worker({"overrides": list(TINY), "name": "popularity"})
+    assert out["status"] == "completed" and out["impressions"] > 0
+    assert 0 < out["cpu_loop_s"] <= out["cpu_s"]
+    assert out["peak_rss_mib"] >= out["baseline_rss_mib"] > 0
+    assert out["time_split"]["serving"] > 0
 
 
 def test_worker_reports_serving_after_the_first_update() -> None:
@@ -79,37 +159,29 @@ def test_worker_reports_serving_after_the_first_update() -> None:
     warm = out["after_first_update"]
     assert warm["from_day"] == pytest.approx(0.25)  # the first retrain
     assert 0 < warm["sessions"] < out["sessions"]
-    assert 0 < warm["rank_s"] <= warm["serving_s"] < out["time_split"]["serving"]
 
 
-def test_worker_reports_throughput_split_and_memory() -> None:
-    out = bench_run.worker({"overrides": ["world.n_users=300", "world.n_items=40",
-                                          "horizon=2"], "name": "popularity"})
-    assert out["status"] == "completed" and out["impressions"] > 0
-    assert out["impressions_per_s"] > 0 and out["peak_rss_mib"] >= out["baseline_rss_mib"] > 0
-    assert out["time_split"]["serving"] > 0
+@pytest.mark.slow
+def test_trecs_ratio_when_installed_else_loopsim_s_side_alone(tiny_registry) -> None:
+    rep = bench.main(["--scenarios", "trecs_*"])
+    trecs = rep["scenarios"]["trecs_10_steps"]
+    assert rep["scenarios"]["trecs_work"]["status"] == "completed"
+    assert not (peers.checkout_root() / "trecs.log").exists()  # T-RECS wrote in a scratch
+    if trecs["status"] == "completed":  # the bench extra and T-RECS are installed
+        assert trecs["steps"] == 2 and trecs["cpu_s"] > 0
+        assert rep["figures"]["trecs_ratio"]["value"] > 0
+    else:
+        assert "trecs_ratio" not in rep["figures"] and "T-RECS" in trecs["reason"]
 
 
-def test_main_writes_the_json_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bench, "SCENARIOS", {"small": (300, 40), "medium": (400, 50)})
-    monkeypatch.setattr(bench, "HORIZON_GLOBAL", {"small": 2.0, "medium": 1.0})
-    monkeypatch.setattr(bench, "HORIZON_PERSONAL", {"small": 0.5, "medium": 0.5})
-    out = tmp_path / "bench.json"
-    bench.main(["--scenarios", "small", "--no-memory", "--out", str(out)])
-    report = json.loads(out.read_text())
-    rows = {r["kind"]: r for r in report["scenarios"]}
-    assert rows["global"]["status"] == "completed" and rows["global"]["impressions"] > 0
-    assert rows["personalized"]["status"] == "completed"
-    assert "personal_scoring_vs_kernel_small" in report["targets"]
-    if bench_run.policy_available("mf"):
-        assert rows["personalized_oracle"]["after_first_update"]["sessions"] > 0
-    assert report["references"]["global_pipeline_medium"]["impressions_per_s"] > 0
-    assert report["machine"]["cores"] and report["blas_threads"] == 1
+def test_trecs_from_a_wheel_is_skipped_with_the_reason(monkeypatch) -> None:
+    monkeypatch.setattr(peers, "checkout_root", lambda: None)
+    out = peers.run_trecs({"n_users": 3, "n_items": 4, "steps": 1, "slate": 2, "seed": 0}, {})
+    assert out["status"] == "skipped" and "benchmarks/trecs_peer.py" in out["reason"]
 
 
-def test_unknown_scenario_is_refused() -> None:
-    with pytest.raises(SystemExit, match="unknown scenarios"):
-        bench.main(["--scenarios", "huge"])
+def test_the_earlier_grid_sizes_stay_for_against_commit() -> None:
+    assert "world.n_users=100000" in bench.scenario_overrides("medium", "global")
 
 
 def test_the_installed_package_never_imports_the_benchmarks() -> None:
@@ -123,8 +195,29 @@ def test_the_installed_package_never_imports_the_benchmarks() -> None:
 def test_peer_runs_loopsim_on_the_same_work_and_trecs_when_installed() -> None:
     out = trecs_peer.compare(n_users=30, n_items=40, steps=2, slate=5)
     assert out["loopsim"]["status"] == "completed" and out["loopsim"]["seconds"] > 0
-    assert out["loopsim"]["impressions"] > 0
     if out["trecs"]["status"] == "completed":
         assert out["trecs"]["impressions"] == 30 * 5 * 2 and out["speedup"] > 0
     else:
         assert "docs/performance.md" in out["trecs"]["reason"]
+
+
+@pytest.mark.slow
+def test_a_sweep_is_timed_as_the_main_job_is() -> None:
+    out = peers.run_mainjob(["policy=popularity,random", "horizon=1", "world.n_users=200",
+                             "world.n_items=50", "hydra/launcher=basic",
+                             "hydra.callbacks.compare.plots=false"], peers.worker_env(1))
+    assert out["status"] == "completed" and out["seconds"] > 0 and out["cpu_s"] > 0
+    assert out["command"].startswith("loopsim -m policy=popularity,random")
+
+
+def test_the_pipeline_scenario_takes_the_overrides_of_pipeline_full(monkeypatch) -> None:
+    import types
+
+    fake = types.ModuleType("loopsim.experiments.bench.pipeline_full")
+    fake.overrides = lambda: ["policy=pipeline_mf", "world.n_users=7"]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "loopsim.experiments.bench.pipeline_full", fake)
+    import loopsim.experiments.bench as package
+
+    monkeypatch.setattr(package, "pipeline_full", fake, raising=False)
+    assert scenarios._pipeline_overrides() == ("policy=pipeline_mf", "world.n_users=7")
+    assert scenarios.REGISTRY["pipeline_1m"].threads == 2
