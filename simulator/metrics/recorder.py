@@ -141,9 +141,8 @@ class MetricsRecorder:
         hits = np.flatnonzero(clicks)  # a 1-D scan: ~7x faster than a 2-D np.nonzero
         rows = hits // k
         clicked = items[0][hits - rows * k] if slates.is_shared else items.reshape(-1)[hits]
-        tally((self.clicks, self.clicks_window), clicked)
-        self._record_rewards(clicked, None if rewards is None else
-                             np.asarray(rewards).reshape(-1)[hits])
+        self._record_clicks_and_rewards(clicked, None if rewards is None else
+                                        np.asarray(rewards).reshape(-1)[hits])
         self.impressions += b * k
         self.sessions += b
         self.w_sessions += b
@@ -167,7 +166,7 @@ class MetricsRecorder:
     def _check_rewards_follow_clicks(self, rewards: np.ndarray, clicks: np.ndarray) -> None:
         """Refuse, once per run, a click model that rewards impressions nobody clicked.
 
-        The reward counters read rewards at the clicks only (:meth:`_record_rewards`), so
+        The reward counters read rewards at the clicks only (:meth:`_record_clicks_and_rewards`), so
         a reward elsewhere would be lost from the metrics while policies still saw it.
         """
         self._rewards_checked = True
@@ -182,18 +181,25 @@ class MetricsRecorder:
                 "where `clicks` is False."
             )
 
-    def _record_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
-        """Count the rewards of the clicked impressions per item (one each when ``None``).
+    def _record_clicks_and_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
+        """Count the clicks, and the rewards of the clicked impressions, per item.
 
         Rewards follow clicks (a download after a listen, a rating after a choice): every
         click model gives 0 reward where there is no click, so only the clicks are read.
+        A reward of 1 per click (``None``, or every value 1: a click model without a
+        conversion step) is counted with the clicks in one pass (the same sums).
         """
+        counters = (self.clicks, self.clicks_window, self.reward, self.reward_window)
         if rewards is None:
-            tally((self.reward, self.reward_window), clicked)
+            tally(counters, clicked)
             self.w_reward += float(clicked.size)
             return
         values = np.asarray(rewards, dtype=np.float64)
-        tally((self.reward, self.reward_window), clicked, values)
+        if bool((values == 1.0).all()):
+            tally(counters, clicked)
+        else:
+            tally(counters[:2], clicked)
+            tally(counters[2:], clicked, values)
         self.w_reward += float(values.sum())
 
     def _record_quality(
