@@ -21,7 +21,7 @@ from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.metrics.concentration import Concentration, gini
 from loopsim.simulator.metrics.loop_detector import BUCKETS, rank_error_from_ranks
-from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
+from loopsim.simulator.metrics.ranking import DiscordantPairs, Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
 from loopsim.simulator.metrics.slices import SliceRecorder
 from loopsim.simulator.metrics.tally import tally
@@ -82,6 +82,7 @@ class MetricsRecorder:
         self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0], similar_pairs=similar)
         self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
+        self._click_pairs = DiscordantPairs()  # tau of the clicks, updated between snapshots
         #: Sliced metrics (simulator/metrics/slices.py), when the run asks for them.
         self.slices: SliceRecorder | None = None
         self.slice_rows: list[tuple[str, str, float]] = []
@@ -444,7 +445,7 @@ class MetricsRecorder:
         scores sorted like the clicks share their values.
         """
         names = ("tau_popularity", "spearman_popularity", "precision_at_k")
-        clicks_values = rank_metrics(truth, by_clicks, self.k)
+        clicks_values = rank_metrics(truth, by_clicks, self.k, self._click_pairs)
         out = dict(zip(names, clicks_values, strict=True))
         if by_scores is not None:
             values = clicks_values if by_scores is by_clicks else rank_metrics(
