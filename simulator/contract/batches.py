@@ -77,19 +77,25 @@ class Slates:
     #: (:meth:`by_construction`); the engine then skips its per-row id and repeat checks.
     #: Any other ``items`` (e.g. after ``dataclasses.replace``) is checked as usual.
     constructed: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: With :attr:`constructed`: the first ``fixed_columns`` columns hold the same ids in
+    #: every row (in any order), so the engine counts their exposure once.
+    fixed_columns: int = field(default=0, repr=False, compare=False)
 
     @classmethod
     def by_construction(cls, items: np.ndarray, propensities: np.ndarray | None = None,
-                        versions: Mapping[str, int] | None = None) -> Slates:
+                        versions: Mapping[str, int] | None = None,
+                        fixed_columns: int = 0) -> Slates:
         """Slates whose rows are correct by construction (built-in selectors only).
 
         For loopsim's own selectors, whose rows are drawn from ``request.candidates``
         without repeats by construction (e.g. a ranked head with its ties drawn per
         session): the engine checks their type and shape but not every row's ids and
         repeats again. A policy of your own should return ``Slates(items, ...)``, which
-        the engine checks in full.
+        the engine checks in full. ``fixed_columns``: the first columns hold the same set
+        of ids in every row (a head's ids above the cut, tied runs permuted per row).
         """
-        return cls(items, propensities, versions, constructed=items)
+        return cls(items, propensities, versions, constructed=items,
+                   fixed_columns=fixed_columns)
 
     @property
     def is_constructed(self) -> bool:
