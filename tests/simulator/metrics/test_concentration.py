@@ -181,7 +181,12 @@ def test_gini_is_one_minus_twice_the_area_under_lorenz(x: np.ndarray) -> None:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_concentration_sorted_once_equals_the_functions_bit_for_bit(seed: int) -> None:
     from loopsim.simulator.metrics.concentration import (
-        Concentration, coverage, gini, normalized_entropy, top_share)
+        Concentration,
+        coverage,
+        gini,
+        normalized_entropy,
+        top_share,
+    )
 
     rng = np.random.default_rng(seed)
     x = rng.poisson(rng.pareto(1.0, 1_000)).astype(np.int64)  # many ties and zeros
