@@ -42,7 +42,9 @@ class Greedy:
         """Greedy slates for the request."""
         if not estimator.personalized:
             head = self._head.get(estimator, request.candidates, request.k)
-            return Slates(head.draw(request.batch_size, request.rng))
+            # Drawn from the candidates without repeats: correct by construction.
+            return Slates.by_construction(head.draw(request.batch_size, request.rng),
+                                          fixed_columns=head.fixed.size)
         return Slates(personal_top_k(request, estimator, request.k))
 
     def propensity_kind(self) -> str:

@@ -137,6 +137,21 @@ def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
     return out
 
 
+#: Up to this many columns :func:`_rows_with_repeats` compares shifted columns instead of
+#: sorting each row (50,000 rows: 0.4 against 7.7 ms for 2 columns, 8 against 20 for 10).
+_SHIFTS_MAX = 16
+
+
 def _rows_with_repeats(a: np.ndarray) -> np.ndarray:
+    """Indices (ascending) of the rows of ``a`` that hold a value twice."""
+    rows, k = a.shape
+    if k < 2:
+        return np.zeros(0, dtype=np.int64)
+    if k <= _SHIFTS_MAX and rows > 64:
+        cols = np.ascontiguousarray(a.T)  # (k, rows): each shift compares whole columns
+        bad = np.zeros(rows, dtype=bool)
+        for d in range(1, k):
+            bad |= (cols[d:] == cols[:-d]).any(axis=0)
+        return np.flatnonzero(bad)
     s = np.sort(a, axis=1)
     return np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1))

@@ -73,6 +73,34 @@ class Slates:
     items: np.ndarray
     propensities: np.ndarray | None = None
     versions: Mapping[str, int] | None = None
+    #: The ``items`` array a built-in selector made correct by construction
+    #: (:meth:`by_construction`); the engine then skips its per-row id and repeat checks.
+    #: Any other ``items`` (e.g. after ``dataclasses.replace``) is checked as usual.
+    constructed: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: With :attr:`constructed`: the first ``fixed_columns`` columns hold the same ids in
+    #: every row (in any order), so the engine counts their exposure once.
+    fixed_columns: int = field(default=0, repr=False, compare=False)
+
+    @classmethod
+    def by_construction(cls, items: np.ndarray, propensities: np.ndarray | None = None,
+                        versions: Mapping[str, int] | None = None,
+                        fixed_columns: int = 0) -> Slates:
+        """Slates whose rows are correct by construction (built-in selectors only).
+
+        For loopsim's own selectors, whose rows are drawn from ``request.candidates``
+        without repeats by construction (e.g. a ranked head with its ties drawn per
+        session): the engine checks their type and shape but not every row's ids and
+        repeats again. A policy of your own should return ``Slates(items, ...)``, which
+        the engine checks in full. ``fixed_columns``: the first columns hold the same set
+        of ids in every row (a head's ids above the cut, tied runs permuted per row).
+        """
+        return cls(items, propensities, versions, constructed=items,
+                   fixed_columns=fixed_columns)
+
+    @property
+    def is_constructed(self) -> bool:
+        """True when :attr:`items` is the array vouched for by :meth:`by_construction`."""
+        return self.constructed is not None and self.constructed is self.items
 
     @property
     def is_shared(self) -> bool:

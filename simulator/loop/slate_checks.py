@@ -18,7 +18,9 @@ def validate_slates(
 
     Checks the type, the ``(B, k)`` integer shape, that every id is an available
     candidate, that no id repeats within a row, and that propensities are ``None`` or
-    ``(B, k)`` floats in (0, 1]. A shared (broadcast) slate is checked once.
+    ``(B, k)`` floats in (0, 1]. A shared (broadcast) slate is checked once. Slates a
+    built-in selector made correct by construction (:meth:`Slates.by_construction`) skip
+    the per-row id and repeat checks.
 
     Args:
         slates: What ``policy.rank(request)`` returned.
@@ -32,9 +34,10 @@ def validate_slates(
     """
     slates = validate_type_and_shape(slates, request, policy)
     items = slates.items
-    rows = items[:1] if slates.is_shared else items
-    validate_ids(rows, request, available, policy)
-    validate_repeats(rows, request, policy)
+    if not slates.is_constructed:
+        rows = items[:1] if slates.is_shared else items
+        validate_ids(rows, request, available, policy)
+        validate_repeats(rows, request, policy)
     if slates.propensities is not None:
         validate_propensities(slates.propensities, request, policy)
     return slates

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from loopsim.simulator.params.checks import check_in_range
 
-__all__ = ["coverage", "gini", "lorenz_curve", "normalized_entropy", "top_share"]
+__all__ = ["Concentration", "coverage", "gini", "lorenz_curve", "normalized_entropy", "top_share"]
 
 
 def _as_counts(x: np.ndarray, name: str = "x") -> np.ndarray:
@@ -53,12 +53,17 @@ def gini(x: np.ndarray) -> float:
         ValueError: ``x`` is not 1-D or holds a negative value.
     """
     arr = _as_counts(x)
-    n = arr.size
     total = arr.sum()
-    if n == 0 or total == 0:
+    if arr.size == 0 or total == 0:
         return 0.0
+    return _gini_of_sorted(np.sort(arr), total)
+
+
+def _gini_of_sorted(ordered: np.ndarray, total: float) -> float:
+    """:func:`gini` of values already sorted ascending, with a positive ``total``."""
+    n = ordered.size
     coef = 2.0 * np.arange(1, n + 1, dtype=np.float64) - n - 1.0
-    g = float(coef @ np.sort(arr)) / (n * float(total))
+    g = float(coef @ ordered) / (n * float(total))
     return max(g, 0.0)
 
 
@@ -82,8 +87,12 @@ def normalized_entropy(x: np.ndarray) -> float:
         ValueError: ``x`` is not 1-D or holds a negative value.
     """
     arr = _as_counts(x)
+    return _entropy(arr, arr.sum())
+
+
+def _entropy(arr: np.ndarray, total: float) -> float:
+    """:func:`normalized_entropy` of checked values with their sum."""
     n = arr.size
-    total = arr.sum()
     if total == 0:
         return math.nan
     if n <= 1:
@@ -115,13 +124,17 @@ def top_share(x: np.ndarray, fraction: float = 0.1) -> float:
     """
     fraction = check_in_range("fraction", fraction, 0.0, 1.0, low_open=True)
     arr = _as_counts(x)
-    n = arr.size
     total = arr.sum()
     if total == 0:
         return math.nan
+    return _top_share_of_sorted(np.sort(arr), total, fraction)
+
+
+def _top_share_of_sorted(ordered: np.ndarray, total: float, fraction: float) -> float:
+    """:func:`top_share` of values sorted ascending, with a positive ``total``."""
+    n = ordered.size
     m = max(1, math.ceil(fraction * n * (1.0 - 1e-12)))
-    top = np.sort(arr)[n - m :]
-    return float(top.sum()) / float(total)
+    return float(ordered[n - m :].sum()) / float(total)
 
 
 def coverage(x: np.ndarray) -> float:
@@ -143,6 +156,61 @@ def coverage(x: np.ndarray) -> float:
     if arr.size == 0:
         return math.nan
     return np.count_nonzero(arr) / arr.size
+
+
+class Concentration:
+    """One array's concentration measures from a single sort (a snapshot reads several).
+
+    ``Concentration(x).gini()`` equals ``gini(x)``, and likewise for
+    :meth:`normalized_entropy`, :meth:`top_share` and :meth:`coverage`, bit for bit:
+    the same sorted values and the same sums, but ``x`` is checked and sorted once
+    (on the first measure that needs the order) instead of once per measure.
+
+    Args:
+        x: ``(n,)`` non-negative values, one per item.
+        ordered: Optional: ``x`` as float64 already sorted ascending (e.g. from a
+            stable argsort the caller made anyway).
+
+    Raises:
+        ValueError: ``x`` is not 1-D or holds a negative value.
+    """
+
+    __slots__ = ("values", "total", "_ordered")
+
+    def __init__(self, x: np.ndarray, ordered: np.ndarray | None = None) -> None:
+        self.values = _as_counts(x)
+        self.total = self.values.sum()
+        self._ordered = ordered
+
+    @property
+    def ordered(self) -> np.ndarray:
+        """``(n,)`` the values sorted ascending (sorted on first use)."""
+        if self._ordered is None:
+            self._ordered = np.sort(self.values)
+        return self._ordered
+
+    def gini(self) -> float:
+        """:func:`gini` of the values."""
+        if self.values.size == 0 or self.total == 0:
+            return 0.0
+        return _gini_of_sorted(self.ordered, self.total)
+
+    def normalized_entropy(self) -> float:
+        """:func:`normalized_entropy` of the values."""
+        return _entropy(self.values, self.total)
+
+    def top_share(self, fraction: float = 0.1) -> float:
+        """:func:`top_share` of the values."""
+        fraction = check_in_range("fraction", fraction, 0.0, 1.0, low_open=True)
+        if self.total == 0:
+            return math.nan
+        return _top_share_of_sorted(self.ordered, self.total, fraction)
+
+    def coverage(self) -> float:
+        """:func:`coverage` of the values."""
+        if self.values.size == 0:
+            return math.nan
+        return np.count_nonzero(self.values) / self.values.size
 
 
 def lorenz_curve(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.simulator.metrics.ranking import average_ranks
 
-__all__ = ["BUCKETS", "exposure_buckets", "rank_error_by_exposure"]
+__all__ = ["BUCKETS", "exposure_buckets", "rank_error_by_exposure", "rank_error_from_ranks"]
 
 #: Names of the buckets, most exposed first.
 BUCKETS = ("head", "torso", "tail")
@@ -62,9 +62,32 @@ def rank_error_by_exposure(
         raise ValueError(f"shapes differ: {v.shape}, {s.shape}, {e.shape}")
     if n == 0 or np.isnan(s).any() or np.isnan(v).any():
         return {name: float("nan") for name in BUCKETS}
-    error = np.abs(average_ranks(s) - average_ranks(v)) / n
-    order = np.argsort(-e, kind="stable")  # most exposed first (the order of the means)
-    bucket = exposure_buckets(e, head, torso)[order]
+    return rank_error_from_ranks(average_ranks(v), average_ranks(s), e, head, torso)
+
+
+def rank_error_from_ranks(
+    true_ranks: np.ndarray,
+    score_ranks: np.ndarray,
+    exposure: np.ndarray,
+    head: float = 0.5,
+    torso: float = 0.9,
+) -> dict[str, float]:
+    """:func:`rank_error_by_exposure` from the average ranks of both sides (sorted already).
+
+    A snapshot has the ranks of the true values and of the scores from its shared sorts
+    (:class:`~loopsim.simulator.metrics.ranking.Ordering`); the result is identical to
+    :func:`rank_error_by_exposure` on the values (``n >= 1``, no NaN).
+
+    Args:
+        true_ranks: ``(n,)`` average ranks of the true values.
+        score_ranks: ``(n,)`` average ranks of the scores.
+        exposure: ``(n,)`` cumulative impressions of the same items (float64).
+        head: Exposure share that closes the head, in (0, 1].
+        torso: Exposure share that closes the torso, in [head, 1].
+    """
+    n = true_ranks.shape[0]
+    error = np.abs(score_ranks - true_ranks) / n
+    order, bucket = _ordered_buckets(exposure, head, torso)  # most exposed first
     out = {}
     for b, name in enumerate(BUCKETS):
         idx = order[bucket == b]
@@ -75,11 +98,17 @@ def rank_error_by_exposure(
 def exposure_buckets(exposure: np.ndarray, head: float = 0.5, torso: float = 0.9) -> np.ndarray:
     """``(n,)`` bucket of each item by exposure share: 0 head, 1 torso, 2 tail (module doc)."""
     e = np.asarray(exposure, dtype=np.float64)
+    order, in_order = _ordered_buckets(e, head, torso)
+    bucket = np.empty(e.shape[0], dtype=np.int64)
+    bucket[order] = in_order
+    return bucket
+
+
+def _ordered_buckets(e: np.ndarray, head: float, torso: float) -> tuple[np.ndarray, np.ndarray]:
+    """The items most exposed first (stable), and the bucket of each in that order."""
     order = np.argsort(-e, kind="stable")
     ordered = e[order]
     total = ordered.sum()
     before = (np.cumsum(ordered) - ordered) / total if total > 0 else np.ones(e.shape[0])
     shown = ordered > 0
-    bucket = np.empty(e.shape[0], dtype=np.int64)
-    bucket[order] = np.where(shown & (before < head), 0, np.where(shown & (before < torso), 1, 2))
-    return bucket
+    return order, np.where(shown & (before < head), 0, np.where(shown & (before < torso), 1, 2))

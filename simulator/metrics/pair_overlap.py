@@ -74,7 +74,9 @@ class PairOverlap:
         slot = np.full(u.size, -1, dtype=np.int64)
         slot[inside] = self._slot_of[u[inside]]
         keep = slot >= 0
-        keys = np.unique((slot[keep] << _SHIFT) | i[keep])
+        keys = np.sort((slot[keep] << _SHIFT) | i[keep])  # then distinct: as np.unique
+        if keys.size > 1:
+            keys = keys[np.append(True, keys[1:] != keys[:-1])]
         new_slot, new_item = keys >> _SHIFT, keys & ((1 << _SHIFT) - 1)
         self._make_room(int(new_item.max()) + 1 if keys.size else 0)
         fresh = ~self._had(new_slot, new_item)
@@ -93,9 +95,13 @@ class PairOverlap:
         item = new_item[row]
         found = self._had(other, item)
         first = self._end_first[end] & ~found
-        found[first] = _contains(keys, (other[first] << _SHIFT) | item[first])
+        if self._has is not None:  # the bitmap: insert, then look in the updated sets
+            self._insert(keys, new_slot, new_item)
+            found[first] = self._had(other[first], item[first])
+        else:
+            found[first] = _contains(keys, (other[first] << _SHIFT) | item[first])
+            self._insert(keys, new_slot, new_item)
         self._inter += np.bincount(self._end_pair[end[found]], minlength=self._inter.size)
-        self._insert(keys, new_slot, new_item)
 
     def _make_room(self, n_items: int) -> None:
         """Widen the bitmap to ``n_items`` columns, or switch to sorted keys."""
@@ -114,13 +120,15 @@ class PairOverlap:
 
     def _had(self, slots: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Whether each ``(slot, item)`` was consumed before this update."""
-        if self._has is not None:
-            return self._has[slots, items]
+        has = self._has
+        if has is not None:  # flat indices: ~4x faster than a 2-D fancy index
+            return has.reshape(-1)[slots * has.shape[1] + items]
         return _contains(self._seen, (slots << _SHIFT) | items)
 
     def _insert(self, keys: np.ndarray, slots: np.ndarray, items: np.ndarray) -> None:
-        if self._has is not None:
-            self._has[slots, items] = True
+        has = self._has
+        if has is not None:
+            has.reshape(-1)[slots * has.shape[1] + items] = True
         else:
             self._seen = np.insert(self._seen, np.searchsorted(self._seen, keys), keys)
 

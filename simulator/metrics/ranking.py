@@ -12,6 +12,7 @@ import numpy as np
 from loopsim.simulator.params.checks import check_positive_int
 
 __all__ = [
+    "DiscordantPairs",
     "Ordering",
     "average_ranks",
     "kendall_tau_b",
@@ -192,7 +193,74 @@ def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
     return _tau_b(Ordering(a), Ordering(b))
 
 
-def _tau_b(ox: Ordering, oy: Ordering) -> float:
+def _discordant(ox: Ordering, oy: Ordering) -> tuple[int, int]:
+    """``(D, n3)``: strictly discordant pairs, and pairs tied in both (``n >= 2``)."""
+    n = ox.values.size
+    cy = oy.counts
+    if ox.counts.size == n:
+        # No tie in x: the (x, y) order is the x order, and no pair is tied in both.
+        return _count_inversions(oy.codes[ox.order]), 0
+    joint = np.sort(ox.codes * cy.size + oy.codes)
+    boundaries = np.flatnonzero(np.diff(joint)) + 1
+    joint_counts = np.diff(np.concatenate(([0], boundaries, [n])))
+    return _count_inversions(joint % cy.size), _tied_pairs(joint_counts)
+
+
+#: Largest (changed items x n) sign table :class:`DiscordantPairs` builds to update.
+_PAIRS_MAX = 1 << 20
+
+
+class DiscordantPairs:
+    """Kendall's discordant-pair count of (truth, other), kept across snapshots.
+
+    Between two snapshots the click counts of most items do not change (a popularity
+    loop shows the same few items to everyone): when the truth is the same
+    :class:`Ordering` as last time and ``other`` differs from last time's values in at
+    most :attr:`max_changed` items, the count is updated from the pairs that involve a
+    changed item (``O(changed x n)``) instead of recounted (``O(n log n)``). The count
+    is an exact integer either way, so :func:`rank_metrics` returns identical values.
+    Only for a truth without ties (``n3 = 0``); otherwise it recounts.
+    """
+
+    #: Changed items up to which the count is updated instead of recounted.
+    max_changed = 48
+
+    def __init__(self) -> None:
+        self._truth: Ordering | None = None
+        self._values = np.zeros(0)
+        self._d = 0
+
+    def count(self, truth: Ordering, other: Ordering) -> tuple[int, int]:
+        """``(D, n3)`` of ``truth`` and ``other`` (same items, ``n >= 2``, no NaN)."""
+        x, y = truth.values, other.values
+        n = x.size
+        if truth.counts.size != n:
+            self._truth = None
+            return _discordant(truth, other)
+        changed = None
+        if truth is self._truth and self._values.shape == y.shape:
+            changed = np.flatnonzero(y != self._values)
+        if changed is None or changed.size > self.max_changed or changed.size * n > _PAIRS_MAX:
+            d = _discordant(truth, other)[0]
+        else:
+            d = self._d - _touching(x, self._values, changed) + _touching(x, y, changed)
+        self._truth, self._values, self._d = truth, y.copy(), d
+        return d, 0
+
+
+def _touching(x: np.ndarray, y: np.ndarray, changed: np.ndarray) -> int:
+    """Strictly discordant pairs of ``(x, y)`` with at least one item in ``changed``."""
+    if changed.size == 0:
+        return 0
+    sx = np.sign(x[changed, None] - x[None, :])
+    sy = np.sign(y[changed, None] - y[None, :])
+    negative = (sx * sy) < 0  # (c, n): discordant with each item
+    # Pairs inside ``changed`` appear twice (once from each end): count them once.
+    within = int(np.count_nonzero(negative[:, changed]))
+    return int(np.count_nonzero(negative)) - within // 2
+
+
+def _tau_b(ox: Ordering, oy: Ordering, pairs: DiscordantPairs | None = None) -> float:
     """:func:`kendall_tau_b` of two sorted sides (``n >= 2``, no NaN)."""
     n = ox.values.size
     cx, cy = ox.counts, oy.counts
@@ -200,16 +268,7 @@ def _tau_b(ox: Ordering, oy: Ordering) -> float:
         return math.nan
     n0 = n * (n - 1) // 2
     n1, n2 = _tied_pairs(cx), _tied_pairs(cy)
-    if cx.size == n:
-        # No tie in x: the (x, y) order is the x order, and no pair is tied in both.
-        n3 = 0
-        d = _count_inversions(oy.codes[ox.order])
-    else:
-        joint = np.sort(ox.codes * cy.size + oy.codes)
-        boundaries = np.flatnonzero(np.diff(joint)) + 1
-        joint_counts = np.diff(np.concatenate(([0], boundaries, [n])))
-        n3 = _tied_pairs(joint_counts)
-        d = _count_inversions(joint % cy.size)
+    d, n3 = _discordant(ox, oy) if pairs is None else pairs.count(ox, oy)
     c_minus_d = n0 - n1 - n2 + n3 - 2 * d
     tau = c_minus_d / math.sqrt((n0 - n1) * (n0 - n2))  # exact int product: tau(x, x) == 1
     return min(1.0, max(-1.0, tau))
@@ -338,7 +397,8 @@ def _precision(truth: Ordering, scores: Ordering, k: int) -> float:
     return min(1.0, float(p @ q) / k)
 
 
-def rank_metrics(truth: Ordering, other: Ordering, k: int) -> tuple[float, float, float]:
+def rank_metrics(truth: Ordering, other: Ordering, k: int,
+                 pairs: DiscordantPairs | None = None) -> tuple[float, float, float]:
     """Kendall tau-b, Spearman and precision@k of ``other`` against ``truth``, sorted once.
 
     The same values as ``kendall_tau_b(x, y)``, ``spearman(x, y)`` and
@@ -348,6 +408,9 @@ def rank_metrics(truth: Ordering, other: Ordering, k: int) -> tuple[float, float
         truth: :func:`ordering` of the true values.
         other: :func:`ordering` of the scores (or clicks) of the same items.
         k: Cut-off of precision@k, ``>= 1``; clipped to ``n``.
+        pairs: Optional :class:`DiscordantPairs` kept by the caller across calls with the
+            same truth (a snapshot's clicks): the tau's pair count is then updated where
+            ``other`` changed in few items (the same value).
 
     Returns:
         ``(tau_b, spearman, precision_at_k)``.
@@ -369,4 +432,4 @@ def rank_metrics(truth: Ordering, other: Ordering, k: int) -> tuple[float, float
     precision = _precision(truth, other, k) if n else nan
     if n < 2:
         return nan, nan, precision
-    return _tau_b(truth, other), _spearman(truth, other), precision
+    return _tau_b(truth, other, pairs), _spearman(truth, other), precision

@@ -19,9 +19,9 @@ from loopsim.simulator.contract.world import (
 )
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.loop.catalogue import grown
-from loopsim.simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
-from loopsim.simulator.metrics.loop_detector import rank_error_by_exposure
-from loopsim.simulator.metrics.ranking import Ordering, ordering, rank_metrics
+from loopsim.simulator.metrics.concentration import Concentration, gini
+from loopsim.simulator.metrics.loop_detector import BUCKETS, rank_error_from_ranks
+from loopsim.simulator.metrics.ranking import DiscordantPairs, Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
 from loopsim.simulator.metrics.slices import SliceRecorder
 from loopsim.simulator.metrics.tally import tally
@@ -82,6 +82,7 @@ class MetricsRecorder:
         self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0], similar_pairs=similar)
         self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
+        self._click_pairs = DiscordantPairs()  # tau of the clicks, updated between snapshots
         #: Sliced metrics (simulator/metrics/slices.py), when the run asks for them.
         self.slices: SliceRecorder | None = None
         self.slice_rows: list[tuple[str, str, float]] = []
@@ -131,19 +132,21 @@ class MetricsRecorder:
         items = slates.items
         b, k = items.shape
         self.ensure_capacity(int(candidates[-1]) + 1 if candidates.size else 0)
+        fixed = slates.fixed_columns if slates.is_constructed else 0
         if slates.is_shared:
-            self.exposure[items[0]] += b
-            self.exposure_window[items[0]] += b
-        else:
-            tally((self.exposure, self.exposure_window), items)
+            fixed = k
+        if fixed:  # the same ids in every row: counted once
+            self.exposure[items[0, :fixed]] += b
+            self.exposure_window[items[0, :fixed]] += b
+        if fixed < k:
+            tally((self.exposure, self.exposure_window), items[:, fixed:])
         if rewards is not None and not self._rewards_checked:
             self._check_rewards_follow_clicks(rewards, clicks)
         hits = np.flatnonzero(clicks)  # a 1-D scan: ~7x faster than a 2-D np.nonzero
         rows = hits // k
         clicked = items[0][hits - rows * k] if slates.is_shared else items.reshape(-1)[hits]
-        tally((self.clicks, self.clicks_window), clicked)
-        self._record_rewards(clicked, None if rewards is None else
-                             np.asarray(rewards).reshape(-1)[hits])
+        self._record_clicks_and_rewards(clicked, None if rewards is None else
+                                        np.asarray(rewards).reshape(-1)[hits])
         self.impressions += b * k
         self.sessions += b
         self.w_sessions += b
@@ -167,7 +170,7 @@ class MetricsRecorder:
     def _check_rewards_follow_clicks(self, rewards: np.ndarray, clicks: np.ndarray) -> None:
         """Refuse, once per run, a click model that rewards impressions nobody clicked.
 
-        The reward counters read rewards at the clicks only (:meth:`_record_rewards`), so
+        The reward counters read rewards at the clicks only (:meth:`_record_clicks_and_rewards`), so
         a reward elsewhere would be lost from the metrics while policies still saw it.
         """
         self._rewards_checked = True
@@ -182,18 +185,25 @@ class MetricsRecorder:
                 "where `clicks` is False."
             )
 
-    def _record_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
-        """Count the rewards of the clicked impressions per item (one each when ``None``).
+    def _record_clicks_and_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
+        """Count the clicks, and the rewards of the clicked impressions, per item.
 
         Rewards follow clicks (a download after a listen, a rating after a choice): every
         click model gives 0 reward where there is no click, so only the clicks are read.
+        A reward of 1 per click (``None``, or every value 1: a click model without a
+        conversion step) is counted with the clicks in one pass (the same sums).
         """
+        counters = (self.clicks, self.clicks_window, self.reward, self.reward_window)
         if rewards is None:
-            tally((self.reward, self.reward_window), clicked)
+            tally(counters, clicked)
             self.w_reward += float(clicked.size)
             return
         values = np.asarray(rewards, dtype=np.float64)
-        tally((self.reward, self.reward_window), clicked, values)
+        if bool((values == 1.0).all()):
+            tally(counters, clicked)
+        else:
+            tally(counters[:2], clicked)
+            tally(counters[2:], clicked, values)
         self.w_reward += float(values.sum())
 
     def _record_quality(
@@ -338,18 +348,24 @@ class MetricsRecorder:
         value = self.truth.true_value(candidates)
         nan = float("nan")
         w_imp = int(exposure_w.sum())
-        ranks = self._ranking_metrics(value, clicks, scores)
+        orders = self._ranking_orders(value, clicks, scores)
+        ranks = self._ranking_metrics(*orders)
+        # Each array is sorted once for all its measures (the clicks by their Ordering).
+        by_clicks = orders[1]
+        exp, exp_w = Concentration(exposure), Concentration(exposure_w)
+        clk = Concentration(clicks, by_clicks.values[by_clicks.order])
+        clk_w = Concentration(clicks_w)
         out = {
-            "gini_exposure": gini(exposure),
-            "gini_clicks": gini(clicks),
-            "gini_exposure_window": gini(exposure_w),
-            "gini_clicks_window": gini(clicks_w),
-            "entropy_exposure": normalized_entropy(exposure),
-            "entropy_exposure_window": normalized_entropy(exposure_w),
-            "top10_share_exposure": top_share(exposure, 0.1),
-            "top10_share_clicks": top_share(clicks, 0.1),
-            "coverage_exposure": coverage(exposure),
-            "coverage_window": coverage(exposure_w),
+            "gini_exposure": exp.gini(),
+            "gini_clicks": clk.gini(),
+            "gini_exposure_window": exp_w.gini(),
+            "gini_clicks_window": clk_w.gini(),
+            "entropy_exposure": exp.normalized_entropy(),
+            "entropy_exposure_window": exp_w.normalized_entropy(),
+            "top10_share_exposure": exp.top_share(0.1),
+            "top10_share_clicks": clk.top_share(0.1),
+            "coverage_exposure": exp.coverage(),
+            "coverage_window": exp_w.coverage(),
             "tau_popularity": ranks.pop("tau_popularity"),
             "spearman_popularity": ranks.pop("spearman_popularity"),
             "precision_at_k": ranks.pop("precision_at_k"),
@@ -363,10 +379,14 @@ class MetricsRecorder:
         out["turnover_window"] = self._turnover(candidates, exposure_w)
         if self.organic_sessions:
             out.update(self._organic_metrics(candidates, clicks))
-        out.update(self._reward_metrics(candidates))
+        out.update(self._reward_metrics(candidates, clk, clk_w))
         out.update(ranks)  # the scores' metrics, when the policy gives scores
-        if scores is not None:
-            errors = rank_error_by_exposure(value, scores, exposure)
+        truth, _, by_scores = orders
+        if by_scores is not None:
+            if truth.has_nan or by_scores.has_nan or not candidates.size:
+                errors = {name: nan for name in BUCKETS}
+            else:
+                errors = rank_error_from_ranks(truth.ranks, by_scores.ranks, exp.values)
             out.update({f"rank_error_{bucket}": e for bucket, e in errors.items()})
         out.update(self.user_consumption.snapshot())
         drift = None if self._preferences is None else preference_drift(self._preferences)
@@ -400,40 +420,59 @@ class MetricsRecorder:
             "organic_window": float(organic_w.sum()),
         }
 
-    def _ranking_metrics(
+    def _ranking_orders(
         self, value: np.ndarray, clicks: np.ndarray, scores: np.ndarray | None
-    ) -> dict[str, float]:
-        """Tau-b, Spearman and precision@k of clicks (and scores) against the true values.
+    ) -> tuple[Ordering, Ordering, Ordering | None]:
+        """The sorts of the true values, the clicks and the scores (``None``: no scores).
 
-        Each array is sorted once for its three metrics; the true values' sort is kept
-        while they do not change, and scores equal to the clicks reuse the clicks' sort.
+        The true values' sort is kept while they do not change, and scores equal to the
+        clicks (a popularity policy) reuse the clicks' sort.
         """
         truth = self._value_order
         if truth is None or not np.array_equal(truth.values, value):
             # A copy: a world may hand out (and later update) its own array.
             truth = self._value_order = ordering(np.array(value, dtype=np.float64))
         by_clicks = ordering(clicks)
-        out = dict(
-            zip(("tau_popularity", "spearman_popularity", "precision_at_k"),
-                rank_metrics(truth, by_clicks, self.k), strict=True)
-        )
-        if scores is not None:
-            scores = np.asarray(scores, dtype=np.float64)
-            same = scores.shape == clicks.shape and np.array_equal(scores, by_clicks.values)
-            by_scores = by_clicks if same else ordering(scores, "scores")
+        if scores is None:
+            return truth, by_clicks, None
+        scores = np.asarray(scores, dtype=np.float64)
+        same = scores.shape == clicks.shape and np.array_equal(scores, by_clicks.values)
+        return truth, by_clicks, by_clicks if same else ordering(scores, "scores")
+
+    def _ranking_metrics(
+        self, truth: Ordering, by_clicks: Ordering, by_scores: Ordering | None
+    ) -> dict[str, float]:
+        """Tau-b, Spearman and precision@k of clicks (and scores) against the true values.
+
+        Each array is sorted once for its three metrics (:meth:`_ranking_orders`), and
+        scores sorted like the clicks share their values.
+        """
+        names = ("tau_popularity", "spearman_popularity", "precision_at_k")
+        clicks_values = rank_metrics(truth, by_clicks, self.k, self._click_pairs)
+        out = dict(zip(names, clicks_values, strict=True))
+        if by_scores is not None:
+            values = clicks_values if by_scores is by_clicks else rank_metrics(
+                truth, by_scores, self.k)
             out.update(zip(("tau_scores", "spearman_scores", "precision_at_k_scores"),
-                           rank_metrics(truth, by_scores, self.k), strict=True))
+                           values, strict=True))
         return out
 
-    def _reward_metrics(self, candidates: np.ndarray) -> dict[str, float]:
-        """Concentration of rewards (downloads, utility...) over the available items."""
+    def _reward_metrics(self, candidates: np.ndarray, clicks: Concentration,
+                        clicks_w: Concentration) -> dict[str, float]:
+        """Concentration of rewards (downloads, utility...) over the available items.
+
+        Without a reward model the rewards are the clicks: their measures are then the
+        clicks' (``clicks``, ``clicks_w``, the same values), not computed again.
+        """
         reward = np.maximum(self.reward[candidates], 0.0)
         reward_w = np.maximum(self.reward_window[candidates], 0.0)
+        rew = clicks if np.array_equal(reward, clicks.values) else Concentration(reward)
+        rew_w = clicks_w if np.array_equal(reward_w, clicks_w.values) else Concentration(reward_w)
         return {
-            "gini_reward": gini(reward),
-            "gini_reward_window": gini(reward_w),
-            "entropy_reward": normalized_entropy(reward),
-            "top10_share_reward": top_share(reward, 0.1),
+            "gini_reward": rew.gini(),
+            "gini_reward_window": rew_w.gini(),
+            "entropy_reward": rew.normalized_entropy(),
+            "top10_share_reward": rew.top_share(0.1),
             "reward_per_session_window": (
                 self.w_reward / self.w_sessions if self.w_sessions else float("nan")
             ),

@@ -97,3 +97,14 @@ def test_mf_winners_differ_between_seeds_at_a_fixed_world(tmp_path: Path) -> Non
     assert len(a & b) < 9, (a, b)
     # and not the highest ids of the catalogue (the old argpartition order)
     assert np.mean(sorted(a)) < 180
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 10, 17])
+def test_rows_with_repeats_matches_a_sort_of_each_row(k: int) -> None:
+    from loopsim.policies.selectors.topk import _rows_with_repeats
+
+    a = np.random.default_rng(k).integers(0, 40, size=(500, k))
+    s = np.sort(a, axis=1)
+    expected = np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1))
+    assert expected.size > 0 or k == 1
+    np.testing.assert_array_equal(_rows_with_repeats(a), expected)

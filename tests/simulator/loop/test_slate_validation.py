@@ -43,3 +43,20 @@ def test_each_violation_names_policy_time_row_and_fix(slates: object, message: s
     with pytest.raises(PolicyContractError, match=message) as info:
         check(slates)
     assert str(info.value).startswith("Policy MyPolicy at t=1.5000 days:")
+
+
+def test_slates_by_construction_skip_the_row_checks_but_not_the_shape() -> None:
+    repeated = np.array([[0, 1, 0], [3, 4, 5]])  # would fail the repeat check
+    check(Slates.by_construction(repeated))  # vouched for by a built-in selector
+    with pytest.raises(PolicyContractError, match="shape"):
+        check(Slates.by_construction(np.zeros((2, 4), dtype=int)))
+
+
+def test_replaced_items_of_constructed_slates_are_checked_again() -> None:
+    import dataclasses
+
+    slates = Slates.by_construction(np.array([[0, 1, 2], [3, 4, 5]]))
+    replaced = dataclasses.replace(slates, items=np.array([[0, 1, 0], [3, 4, 5]]))
+    assert slates.is_constructed and not replaced.is_constructed
+    with pytest.raises(PolicyContractError, match="appears more than once"):
+        check(replaced)

@@ -176,3 +176,34 @@ def test_gini_is_one_minus_twice_the_area_under_lorenz(x: np.ndarray) -> None:
     area = float(np.sum(np.diff(pop) * (val[1:] + val[:-1]) / 2))
     assert gini(x) == pytest.approx(1 - 2 * area, abs=1e-12)
     assert np.all(np.diff(val) >= 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_concentration_sorted_once_equals_the_functions_bit_for_bit(seed: int) -> None:
+    from loopsim.simulator.metrics.concentration import (
+        Concentration,
+        coverage,
+        gini,
+        normalized_entropy,
+        top_share,
+    )
+
+    rng = np.random.default_rng(seed)
+    x = rng.poisson(rng.pareto(1.0, 1_000)).astype(np.int64)  # many ties and zeros
+    c = Concentration(x)
+    assert c.gini() == gini(x)
+    assert c.normalized_entropy() == normalized_entropy(x)
+    assert c.top_share(0.1) == top_share(x, 0.1)
+    assert c.coverage() == coverage(x)
+    given = Concentration(x, np.sort(x.astype(np.float64)))
+    assert given.gini() == gini(x) and given.top_share(0.3) == top_share(x, 0.3)
+
+
+def test_concentration_of_nothing() -> None:
+    from loopsim.simulator.metrics.concentration import Concentration
+
+    c = Concentration(np.zeros(4))
+    assert c.gini() == 0.0 and math.isnan(c.top_share()) and math.isnan(c.normalized_entropy())
+    assert math.isnan(Concentration(np.zeros(0)).coverage())
+    with pytest.raises(ValueError, match="non-negative"):
+        Concentration(np.array([1.0, -1.0]))

@@ -45,3 +45,18 @@ def test_unrelated_scores_have_error_near_one_third() -> None:
 def test_bad_thresholds_are_rejected() -> None:
     with pytest.raises(ValueError, match="head <= torso"):
         rank_error_by_exposure(np.ones(2), np.ones(2), np.ones(2), head=0.9, torso=0.5)
+
+
+def test_rank_error_from_ranks_equals_rank_error_by_exposure() -> None:
+    from loopsim.simulator.metrics.loop_detector import rank_error_from_ranks
+    from loopsim.simulator.metrics.ranking import average_ranks, ordering
+
+    rng = np.random.default_rng(3)
+    value = rng.random(300)
+    scores = rng.integers(0, 20, 300).astype(np.float64)  # ties
+    exposure = rng.poisson(rng.pareto(1.0, 300) * 10).astype(np.float64)
+    expected = rank_error_by_exposure(value, scores, exposure)
+    from_orderings = rank_error_from_ranks(ordering(value).ranks, ordering(scores).ranks,
+                                           exposure)
+    assert from_orderings == expected
+    assert rank_error_from_ranks(average_ranks(value), average_ranks(scores), exposure) == expected

@@ -204,3 +204,26 @@ def test_precision_clips_k_and_handles_empty() -> None:
 def test_precision_rejects_bad_k(k: object) -> None:
     with pytest.raises(ConfigError, match="`k == "):
         precision_at_k(np.ones(3), np.ones(3), k)  # type: ignore[arg-type]
+
+
+def test_discordant_pairs_updated_across_snapshots_give_the_same_tau() -> None:
+    from loopsim.simulator.metrics.ranking import DiscordantPairs, ordering, rank_metrics
+
+    rng = np.random.default_rng(11)
+    truth = ordering(rng.random(400))
+    clicks = rng.poisson(2.0, 400).astype(np.float64)
+    pairs = DiscordantPairs()
+    updated = 0
+    for step in range(30):
+        n_changed = [1, 5, 30, 200][step % 4]  # beyond max_changed: a recount
+        changed = rng.choice(400, n_changed, replace=False)
+        clicks[changed] += rng.integers(0, 4, n_changed)
+        other = ordering(clicks.copy())
+        expected = rank_metrics(truth, other, 10)
+        assert rank_metrics(truth, other, 10, pairs) == expected
+        assert expected[0] == kendall_tau_b(truth.values, other.values)
+        updated += n_changed <= DiscordantPairs.max_changed
+    assert updated > 0
+    tied_truth = ordering(np.round(rng.random(400), 1))  # ties in the truth: recounted
+    other = ordering(clicks)
+    assert rank_metrics(tied_truth, other, 10, pairs) == rank_metrics(tied_truth, other, 10)

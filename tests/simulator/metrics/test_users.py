@@ -160,3 +160,17 @@ def test_homogenization_agrees_with_python_sets(
         assert math.isnan(got)
     else:
         assert got == pytest.approx(want)
+
+
+def test_distinct_consumption_same_rows_with_keys_and_without() -> None:
+    from loopsim.simulator.metrics.users import distinct_consumption
+
+    rng = np.random.default_rng(5)
+    users, items = rng.integers(0, 30, 500), rng.integers(0, 20, 500)
+    small = distinct_consumption(users, items)  # combined (user, item) keys
+    huge = distinct_consumption(users + (1 << 40), items + (1 << 30))  # keys would overflow
+    np.testing.assert_array_equal(huge[0] - (1 << 40), small[0])
+    np.testing.assert_array_equal(huge[1] - (1 << 30), small[1])
+    np.testing.assert_array_equal(huge[2], small[2])
+    pairs = {(u, i) for u, i in zip(users.tolist(), items.tolist(), strict=True)}
+    assert sorted(pairs) == list(zip(small[0].tolist(), small[1].tolist(), strict=True))
