@@ -23,10 +23,9 @@ enumeration in the tests, is spread proportionally), and values are floored at
 (see :func:`floored`) before sampling and before computing the marginals, so the two
 always describe the same law and the time range stays bounded.
 
-Cost: ``O(n Q k^2)`` (Q ~ 100-250), once per estimator version (or candidate set) for
-a global estimator (~4 ms at 500 candidates, ~15 ms at 1,500, ~0.2 s at 10,000 on one
-core; ``python -m benchmarks.softmax_marginals``); once per distinct user of a batch
-for a personalized one (fine for hundreds of candidates, slow for thousands).
+Cost: ``O(n Q k)`` (Q ~ 100-250), once per estimator version (or candidate set) for
+a global estimator (``python -m benchmarks.softmax_marginals`` prints it against the
+product tree alone); once per distinct user of a batch for a personalized one.
 """
 
 from __future__ import annotations
@@ -89,8 +88,9 @@ def plackett_luce_marginals(logits: np.ndarray, k: int) -> np.ndarray:
     for start in range(0, r, rows):
         s = slice(start, start + rows)
         wt = w[s, :, None] * t[s, None, :]
-        density = w[s, :, None] * np.exp(-wt) * t[s, None, :] * trap
-        out[s] = rank_integrals(-np.expm1(-wt), density, k) * step[s, None, None]
+        stay = np.exp(-wt)  # P(T_j > t), exact where it is tiny
+        density = w[s, :, None] * stay * t[s, None, :] * trap
+        out[s] = rank_integrals(-np.expm1(-wt), density, k, p=stay) * step[s, None, None]
     out /= out.sum(axis=1, keepdims=True)
     return np.maximum(out, _FLOOR)
 
