@@ -11,11 +11,12 @@ position-based model").
   Its marginal propensities ``P(item i at rank r)``, once per model version, are either
   (``propensities``):
 
-  - ``exact``: a one-dimensional integral per item and rank, computed by quadrature to
-    ``|error| <= 1e-6 p + 1e-15``
-    (:func:`~loopsim.policies.selectors.thompson_marginals.thompson_marginals`);
-    0.17 s of CPU per model version on average over a 30-day default-world run (1,000
-    to 1,150 candidates, k = 10), 8.5x the Monte Carlo's 0.02 s (busy 2-core machine);
+  - ``exact`` (the default): a one-dimensional integral per item and rank, computed by
+    quadrature to ``|error| <= 1e-6 p + 1e-15``
+    (:func:`~loopsim.policies.selectors.thompson_marginals.thompson_marginals`); about
+    0.1 s of CPU per model version over a 30-day default-world run (1,000 to 1,150
+    candidates, k = 10), ~5x the Monte Carlo's 0.02 s (2-core machine at load ~7;
+    ``python -m benchmarks.thompson_marginals``);
   - ``monte_carlo``: estimated from ``propensity_draws`` extra posterior slates ``M``
     (the served slate counts as one more draw, so the logged value is
     ``(count_{i,r} + 1) / (M + 1)``, never below ``1 / (M + 1)``: an item whose true
@@ -57,12 +58,12 @@ class ThompsonSelector:
     Args:
         propensity_draws: Slates ``M`` drawn from the posterior once per model version
             to estimate the marginals ``P(item at rank)`` (>= 1; ``monte_carlo`` only).
-        propensities: ``monte_carlo`` (estimated, approximate: refused by
-            ``loopsim-ope``) or ``exact`` (quadrature, to 1e-6 relative).
+        propensities: ``exact`` (quadrature, to 1e-6 relative; the default) or
+            ``monte_carlo`` (estimated, approximate: refused by ``loopsim-ope``).
     """
 
     def __init__(self, propensity_draws: PositiveInt = 200,
-                 propensities: Literal["monte_carlo", "exact"] = "monte_carlo") -> None:
+                 propensities: Literal["monte_carlo", "exact"] = "exact") -> None:
         self.propensity_draws = propensity_draws
         self.propensities = propensities
         self._table: tuple[int, np.ndarray, np.ndarray] | None = None

@@ -52,7 +52,7 @@ import numpy as np
 #: Upper bound on the values of one work buffer: ``k x rows x leaves x nodes t``.
 BLOCK = 1 << 20
 #: Values per chunk of the deconvolution (``rows x items x nodes``): cache-sized.
-FAST_BLOCK = 1 << 16
+FAST_BLOCK = 1 << 18
 #: The deconvolution's value of an item is accepted when its error bound is at most
 #: ``GUARD * value + GUARD_ABS`` for every rank (else the product tree computes it).
 GUARD = 1e-11
@@ -198,17 +198,27 @@ def _product(p: np.ndarray, q: np.ndarray, k: int) -> np.ndarray:
 
 
 def _deconvolved(q: np.ndarray, p: np.ndarray, density: np.ndarray, k: int,
-                 out: np.ndarray, err: np.ndarray) -> None:
+                 out: np.ndarray, err: np.ndarray, heavy: np.ndarray | None = None,
+                 light: np.ndarray | None = None) -> None:
     """Add one chunk's integrals by deconvolution to ``out`` and their error bounds to
     ``err`` (both ``(R, n, k)``; see the module docstring).
 
     ``PB_{-i}(m) = sum_{j <= m} (-r_i)^j P_{m-j} / p_i`` (the division's recursion
     solved), so the integral is ``sum_j (-1)^j sum_t g_j(t) P_{m-j}(t)`` with
     ``g_j = density r^j / p``: one matrix product per ``j``. The same products without
-    the signs bound the rounding error (every term's magnitude).
+    the signs bound the rounding error (every term's magnitude). With ``heavy`` (an
+    ``(n,)`` mask), the product of the other items is written to ``light`` (``(k, R, Q)``)
+    on the way, for the product tree over the heavy ones.
     """
     r, n, nq = q.shape
-    total = np.ascontiguousarray(np.moveaxis(_product(p, q, k), 0, 2))  # (R, Q, k + 1)
+    if heavy is None:
+        product = _product(p, q, k)
+    else:
+        rest = _product(p[:, ~heavy], q[:, ~heavy], k)
+        light[...] = rest[:k]
+        product = np.empty_like(rest)
+        _poly_mul(rest, _product(p[:, heavy], q[:, heavy], k), product)
+    total = np.ascontiguousarray(np.moveaxis(product, 0, 2))  # (R, Q, k + 1)
     ok = q <= 0.5
     g = _BUFFERS.get("g", (r, n, nq))
     ratio = _BUFFERS.get("ratio", (r, n, nq))
@@ -253,7 +263,8 @@ def _tree_integrals(q: np.ndarray, density: np.ndarray, k: int, p: np.ndarray | 
 
 
 def rank_integrals(q: np.ndarray, density: np.ndarray, k: int,
-                   p: np.ndarray | None = None) -> np.ndarray:
+                   p: np.ndarray | None = None, heavy: np.ndarray | None = None
+                   ) -> np.ndarray:
     """``(R, n, k)`` sums ``sum_t density[r, i, t] * PB_{-i}(m; t)`` for ``m < k``.
 
     By deconvolution where its error bound is within :data:`GUARD` (relative), by the
@@ -265,6 +276,10 @@ def rank_integrals(q: np.ndarray, density: np.ndarray, k: int,
         k: Coefficients (ranks) wanted, ``<= n``.
         p: Optional ``(R, n, Q)`` failure probabilities ``1 - q`` computed apart (accurate
             where ``q`` is near 1); ``1 - q`` when ``None``.
+        heavy: Optional ``(n,)`` mask of the items the guard is likely to refuse (those
+            often above the others, e.g. the top means). When the refused items of a row
+            are among them, the tree runs over them alone on the product of the others,
+            kept from the first pass (a speed-up only: the numbers are the same).
 
     Returns:
         ``(R, n, k)`` float64 integrals.
@@ -272,20 +287,27 @@ def rank_integrals(q: np.ndarray, density: np.ndarray, k: int,
     r, n, nq = q.shape
     if p is None:
         p = 1.0 - q
+    if heavy is not None and not (0 < int(heavy.sum()) < n):
+        heavy = None
     out = np.zeros((r, n, k))
     err = np.zeros((r, n, k))
+    light = np.zeros((k, r, nq)) if heavy is not None else None
     rows = max(1, FAST_BLOCK // (n * nq))
     nodes = nq if rows > 1 else max(1, min(nq, FAST_BLOCK // n))
     for start in range(0, r, rows):
         s = slice(start, start + rows)
         for first in range(0, nq, nodes):
             t = slice(first, first + nodes)
-            _deconvolved(q[s, :, t], p[s, :, t], density[s, :, t], k, out[s], err[s])
+            _deconvolved(q[s, :, t], p[s, :, t], density[s, :, t], k, out[s], err[s],
+                         heavy, None if light is None else light[:, s, t])
     refused = ~(err <= GUARD * np.abs(out) + GUARD_ABS).all(axis=2)  # NaN: refused
     for row in np.flatnonzero(refused.any(axis=1)):
         bad = refused[row]
         sl = (slice(row, row + 1),)
-        rest = _product(p[sl][:, ~bad], q[sl][:, ~bad], k)[:k] if (~bad).any() else None
+        if heavy is not None and not (bad & ~heavy).any():
+            bad, rest = heavy, light[:, sl[0]]
+        else:
+            rest = _product(p[sl][:, ~bad], q[sl][:, ~bad], k)[:k] if (~bad).any() else None
         out[row, bad] = _tree_integrals(q[sl][:, bad], density[sl][:, bad], k,
                                         p[sl][:, bad], rest)[0]
     return out

@@ -77,6 +77,9 @@ _FLOOR = 1e-30
 TOP_LEFT = 1e-10
 #: Geometric panels toward an end of the support where a density is singular.
 _GRADED = 60
+#: Items (times k) of the highest means handed to the product tree as a block when the
+#: deconvolution's guard refuses only items among them (a speed-up, same numbers).
+HEAVY = 3
 #: Cells of the grid on which the total density ``sum_j f_j`` is tabulated.
 _RATE_GRID = 256
 
@@ -295,8 +298,12 @@ def thompson_marginals(alpha: np.ndarray, beta: np.ndarray, k: int) -> np.ndarra
     below /= scale
     above /= scale
     dens *= wx
+    # The items the deconvolution's guard may refuse are those whose own draw is often
+    # above the others' (their q_i passes 1/2 where few items are above): the top means.
+    heavy = np.zeros(n, dtype=bool)
+    heavy[np.argsort(-mean, kind="stable")[:HEAVY * k]] = True
     out = rank_integrals(above.reshape(1, n, -1), dens.reshape(1, n, -1), k,
-                         p=below.reshape(1, n, -1))[0]
+                         p=below.reshape(1, n, -1), heavy=heavy)[0]
     # Above x_high all other items are below x with probability >= 1 - TOP_LEFT: the
     # mass of item i there is rank 1 (error <= TOP_LEFT * that mass).
     if hi < 1.0:

@@ -143,7 +143,8 @@ def test_target_needing_items_outside_the_candidates_is_refused(eps_run: Path,
 def test_thompson_monte_carlo_propensities_are_refused_naming_the_selector(
         tmp_path: Path) -> None:
     """Monte-Carlo marginals cannot go below 1/(M+1): the log says so and OPE refuses it."""
-    run = logged_run(tmp_path / "ts", ["policy=thompson"])
+    run = logged_run(tmp_path / "ts", ["policy=thompson",
+                                       "policy.selector.propensities=monte_carlo"])
     summary = json.loads((run / "summary.json").read_text())
     assert summary["propensity_kind"] == "approximate (Monte Carlo, M=200)"
     with pytest.raises(DataError, match=r"ThompsonSelector.*approximate.*"
@@ -153,9 +154,9 @@ def test_thompson_monte_carlo_propensities_are_refused_naming_the_selector(
 
 def test_thompson_exact_propensities_give_ips_covering_a_uniform_target(
         tmp_path: Path) -> None:
-    """An exact Thompson log: IPS of a uniform random target covers its online truth."""
-    run = logged_run(tmp_path / "ts", ["policy=thompson", "policy.selector.propensities=exact",
-                                       "horizon=8"])
+    """A Thompson log (exact propensities by default): IPS of a uniform random target
+    covers its online truth."""
+    run = logged_run(tmp_path / "ts", ["policy=thompson", "horizon=8"])
     log = open_run(run)
     assert log.propensity_kind == "exact"
     stats = check_propensities(log)

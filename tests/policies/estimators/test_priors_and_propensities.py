@@ -53,7 +53,7 @@ def test_thompson_logs_monte_carlo_marginals_never_one() -> None:
         def posterior(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return np.array([30.0, 20.0, 10.0, 5.0]), np.array([10.0, 20.0, 30.0, 35.0])
 
-    sel = ThompsonSelector(propensity_draws=4000)
+    sel = ThompsonSelector(propensity_draws=4000, propensities="monte_carlo")
     cand = np.arange(4)
     cand.flags.writeable = False
     slates = sel.select(SlateRequest(0.0, np.arange(20_000), cand, 2, np.random.default_rng(0)),
