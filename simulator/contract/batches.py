@@ -55,9 +55,9 @@ class Slates:
             estimators. ``None`` means the policy is deterministic (propensity 1).
             A randomized policy must never claim 1 for a random placement: built-in
             selectors log exact marginals (epsilon-greedy, RandTop-N, RandPair,
-            softmax, uniform; Thompson sampling with
-            ``policy.selector.propensities=exact``) or, for Thompson sampling by default,
-            a Monte-Carlo estimate from the same posterior (``(count + 1) / (M + 1)`` over
+            softmax, uniform, Thompson sampling) or, for Thompson sampling with
+            ``policy.selector.propensities=monte_carlo``, a Monte-Carlo estimate from the
+            same posterior (``(count + 1) / (M + 1)`` over
             ``M = policy.selector.propensity_draws`` posterior slates per model version),
             declared approximate (:class:`~loopsim.simulator.contract.policy.DeclaresPropensities`),
             which ``loopsim-ope`` refuses. Random tie-breaking among exactly equal scores
