@@ -78,3 +78,48 @@ def test_rank_integrals_equal_the_direct_products(rng: np.random.Generator, n: i
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240607)
+
+
+@pytest.mark.parametrize("guard", [0.0, 1e-11, np.inf])
+def test_deconvolution_guard_and_tree_fallback_equal_the_direct_products(
+        rng: np.random.Generator, guard: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refused items go to the tree on the product of the accepted ones: GUARD 0 refuses
+    nearly every item, inf none (then only the left-out nodes q > 1/2 are missing, so
+    q stays below 1/2 there)."""
+    monkeypatch.setattr(pb, "GUARD", guard)
+    n, k = 23, 5
+    top = 0.45 if guard == np.inf else 1.0
+    q = top * rng.uniform(0.0, 1.0, (2, n, 11)) ** rng.uniform(0.1, 8.0, (2, n, 1))
+    density = rng.uniform(0.0, 1.0, (2, n, 11))
+    want = _direct_integrals(q, density, k)
+    np.testing.assert_allclose(pb.rank_integrals(q, density, k), want, rtol=1e-10,
+                               atol=1e-300)
+
+
+def test_heavy_items_go_to_the_tree_as_one_block(rng: np.random.Generator,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a ``heavy`` mask covering the refused items, the same numbers; when refused
+    items fall outside it, the general fallback still gives them."""
+    calls: list[int] = []
+    tree = pb._tree_integrals
+
+    def spy(q: np.ndarray, *args: object) -> np.ndarray:
+        calls.append(q.shape[1])
+        return tree(q, *args)
+
+    monkeypatch.setattr(pb, "_tree_integrals", spy)
+    n, k = 40, 4
+    q = rng.uniform(0.0, 0.05, (1, n, 13))
+    q[:, :3] = rng.uniform(0.4, 0.99, (1, 3, 13))  # three items often above the others
+    density = rng.uniform(0.0, 1.0, (1, n, 13))
+    want = _direct_integrals(q, density, k)
+    heavy = np.zeros(n, dtype=bool)
+    heavy[:6] = True
+    np.testing.assert_allclose(pb.rank_integrals(q, density, k, heavy=heavy), want,
+                               rtol=1e-10)
+    assert calls == [6]
+    heavy[:] = False
+    heavy[-2:] = True  # the wrong items
+    np.testing.assert_allclose(pb.rank_integrals(q, density, k, heavy=heavy), want,
+                               rtol=1e-10)
+    assert 0 < calls[-1] < n
