@@ -155,12 +155,13 @@ def _windows(alpha: np.ndarray, beta: np.ndarray, mean: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray]:
     """Where each density is above ``exp(-DEPTH)`` times its value at the mean."""
     top = _log_density(mean, alpha, beta) - DEPTH
+    am1, bm1 = alpha - 1.0, beta - 1.0
     ends = []
     for outer in (0.0, 1.0):
         a, b = np.full_like(mean, outer), mean.copy()  # a: below the threshold
         for _ in range(50):
-            mid = (a + b) / 2.0
-            above = _log_density(mid, alpha, beta) > top
+            mid = (a + b) / 2.0  # strictly inside (0, 1): the log density is finite
+            above = am1 * np.log(mid) + bm1 * np.log1p(-mid) > top
             a, b = np.where(above, a, mid), np.where(above, mid, b)
         ends.append(a)
     return ends[0], ends[1]
@@ -168,6 +169,8 @@ def _windows(alpha: np.ndarray, beta: np.ndarray, mean: np.ndarray
 
 def _slope(x: float | np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """``|d log f / dx|`` at ``x``."""
+    if np.ndim(x) == 0 and 0.0 < x < 1.0:  # finite: no NaN to replace
+        return np.abs((alpha - 1.0) / x - (beta - 1.0) / (1.0 - x))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.nan_to_num(np.abs((alpha - 1.0) / x - (beta - 1.0) / (1.0 - x)),
                              nan=np.inf)
