@@ -32,21 +32,21 @@ def posteriors(horizon: float, every: int) -> list[tuple[np.ndarray, np.ndarray,
     """The ``(alpha, beta, k)`` of every ``every``-th marginal table of one run."""
     kept: list[tuple[np.ndarray, np.ndarray, int]] = []
     calls = [0]
-    exact = bandits.thompson_marginals
+    exact = bandits.marginals_and_regime
 
-    def spy(alpha: np.ndarray, beta: np.ndarray, k: int) -> np.ndarray:
+    def spy(alpha: np.ndarray, beta: np.ndarray, k: int) -> tuple[np.ndarray, bool]:
         if calls[0] % every == 0:
             kept.append((alpha.copy(), beta.copy(), k))
         calls[0] += 1
         return exact(alpha, beta, k)
 
-    bandits.thompson_marginals = spy
+    bandits.marginals_and_regime = spy
     try:
         cfg = compose_config(["experiment=mitigation", "hydra.mode=RUN", "policy=thompson",
                               "seed=0", "progress=false", f"horizon={horizon}"])
         build_simulation(cfg, "thompson").run()
     finally:
-        bandits.thompson_marginals = exact
+        bandits.marginals_and_regime = exact
     print(f"{calls[0]} marginal tables in the run; {len(kept)} kept")
     return kept
 

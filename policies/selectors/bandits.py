@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from loopsim.policies.selectors.thompson_marginals import thompson_marginals
+from loopsim.policies.selectors.thompson_marginals import marginals_and_regime
 from loopsim.policies.selectors.ties import RankedHead, ranked_head
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.simulator.contract.batches import SlateRequest, Slates
@@ -70,12 +70,14 @@ class ThompsonSelector:
         self._singular = False
 
     def propensity_kind(self) -> str:
-        """``"exact"``, or ``"approximate (...)"``: Monte Carlo, or a quadrature that met a
-        posterior with ``alpha`` or ``beta`` below 1, where no tolerance is claimed."""
+        """``"exact"``, or ``"approximate (...)"``: Monte Carlo, or a quadrature that
+        integrated a posterior with ``alpha`` or ``beta`` below 1 up to its singular end
+        (0 or 1), where no tolerance is claimed."""
         if self.propensities != "exact":
             return f"approximate (Monte Carlo, M={int(self.propensity_draws)})"
         if self._singular:
-            return "approximate (quadrature; a posterior had alpha or beta < 1)"
+            return ("approximate (quadrature; a posterior with alpha or beta < 1 was "
+                    "integrated up to its singular end)")
         return EXACT
 
     def _marginals(self, request: SlateRequest, estimator: Estimator,
@@ -85,8 +87,8 @@ class ThompsonSelector:
         t = self._table
         if t is None or t[0] != estimator.version or t[1] is not cands or t[2].shape[1] != k:
             if self.propensities == "exact":
-                table = thompson_marginals(alpha, beta, k)
-                self._singular |= bool(alpha.size) and float(min(alpha.min(), beta.min())) < 1
+                table, singular = marginals_and_regime(alpha, beta, k)
+                self._singular |= singular
             else:
                 table = self._monte_carlo(request, alpha, beta)
             self._table = t = (estimator.version, cands, table)

@@ -8,6 +8,7 @@ from loopsim.policies.selectors.thompson_marginals import (
     TOLERANCE_ABS,
     TOLERANCE_REL,
     TOLERANCE_REL_STEEP,
+    marginals_and_regime,
     thompson_marginals,
 )
 from loopsim.policies.selectors.topk import top_k_rows
@@ -120,6 +121,20 @@ def test_densities_singular_at_0_or_1_stay_probabilities() -> None:
     assert np.isfinite(p).all()
     np.testing.assert_allclose(p.sum(axis=0), 1.0, atol=1e-12)
     np.testing.assert_allclose(p, _reference(a, b, 3), rtol=0.1, atol=1e-6)
+    assert marginals_and_regime(a, b, 3)[1]  # integrated up to a singular end
+
+
+@pytest.mark.slow
+def test_a_singular_end_outside_the_integrated_range_keeps_the_tolerance() -> None:
+    """(~60 s: the reference integrates 91 items adaptively.) An arriving item with alpha < 1 among sharp posteriors near 0.8: the range starts
+    far above 0, its density is smooth there, and the stated tolerance holds."""
+    rng = np.random.default_rng(3)
+    mean = rng.uniform(0.75, 0.85, 90)
+    a, b = np.append(mean * 400.0, 0.9), np.append((1.0 - mean) * 400.0, 3.0)
+    p, singular = marginals_and_regime(a, b, 3)
+    assert not singular
+    _assert_within_tolerance(p, _reference(a, b, 3), TOLERANCE_REL)
+    assert marginals_and_regime(np.array([0.5, 3.0]), np.array([2.0, 3.0]), 1)[1]
 
 
 @pytest.mark.slow
