@@ -23,6 +23,7 @@ from loopsim.simulator.contract.estimator import Estimator, HasPosterior
 from loopsim.simulator.contract.policy import (
     Composite,
     DeclaresPropensities,
+    ExposesRankerFeatures,
     RankingPolicy,
     ReportsMetrics,
     ScoresItems,
@@ -54,6 +55,7 @@ __all__ = [
     "HasArrivalSchedule", "HasHistory", "HasItemFeatures", "HasOrganic", "HasPosterior",
     "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook",
     "PairsSimilarUsers", "Pool", "RankingPolicy", "ReportsMetrics", "RetrievalStage",
-    "ScoresItems", "Selector", "ServesPools", "ShiftingWorld", "SlateRequest", "Slates",
+    "ExposesRankerFeatures", "ScoresItems", "Selector", "ServesPools", "ShiftingWorld",
+    "SlateRequest", "Slates",
     "UsesGroundTruth", "UsesPolicyStream", "World", "hooks_of",
 ]

@@ -49,6 +49,7 @@ __all__ = [
     "RankingPolicy",
     "ReportsMetrics",
     "ScoresItems",
+    "ExposesRankerFeatures",
     "ServesPools",
     "UsesGroundTruth",
     "UsesPolicyStream",
@@ -125,6 +126,24 @@ class ServesPools(Protocol):
 
     def stage_metrics(self) -> dict[str, float]:
         """Truth-free per-stage values of the window since the last call."""
+        ...
+
+
+@runtime_checkable
+class ExposesRankerFeatures(Protocol):
+    """Optional, with :class:`ServesPools`: a ranker that learns from an upstream's outputs.
+
+    ``ranker_features(users, pools)`` returns the upstream's outputs and the ranker's
+    inputs for each pool item; the loop fits the truth on them to split the regret into
+    upstream, ranker approximation and ranker estimation errors (Wu et al. 2021;
+    :mod:`loopsim.simulator.metrics.decomposition`). It returns features only: the
+    truth never reaches the policy.
+    """
+
+    def ranker_features(self, users: np.ndarray,
+                        pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``((B, n, p), (B, n, d))``: the upstream's outputs (a constant column
+        included) and the ranker's inputs, for ``pools[b, j]`` and ``users[b]``."""
         ...
 
 

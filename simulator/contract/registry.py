@@ -17,6 +17,7 @@ from loopsim.simulator.contract.estimator import HasPosterior
 from loopsim.simulator.contract.policy import (
     Composite,
     DeclaresPropensities,
+    ExposesRankerFeatures,
     ReportsMetrics,
     ScoresItems,
     ServesPools,
@@ -80,6 +81,10 @@ HOOKS: tuple[Hook, ...] = (
          "the components a policy is made of; each part is checked for the hooks above"),
     Hook("last_pools", "policy", ServesPools, ("last_pools", "stage_metrics"),
          "a multi-stage policy shows its retrieved pools; the loop measures each stage"),
+    Hook("ranker_features", "policy", ExposesRankerFeatures, ("ranker_features",),
+         "a pipeline whose ranker learns from an upstream's outputs shows the ranker's "
+         "inputs; the loop splits the regret into upstream, approximation and estimation "
+         "errors (Wu et al. 2021)"),
     Hook("propensity_kind", "policy", DeclaresPropensities, ("propensity_kind",),
          "how the logged propensities are computed (exact, approximate (...), unknown): "
          "recorded in summary.json; loopsim-ope refuses approximate ones (on the policy "

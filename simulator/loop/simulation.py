@@ -30,7 +30,11 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 from loopsim.simulator.contract.click_model import ClickModel
-from loopsim.simulator.contract.policy import RankingPolicy, ServesPools
+from loopsim.simulator.contract.policy import (
+    ExposesRankerFeatures,
+    RankingPolicy,
+    ServesPools,
+)
 from loopsim.simulator.contract.world import HasHistory, World
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.io.feedback_checks import Bounds
@@ -196,7 +200,9 @@ class Simulation:
                                    streams.metrics)
         pools = (
             PoolRecorder(world, click_model, cfg.slate_size, quality_rate,
-                         recorder.ideal_slates, pool_metrics_stream(self.seed))
+                         recorder.ideal_slates, pool_metrics_stream(self.seed),
+                         features=(policy.ranker_features
+                                   if isinstance(policy, ExposesRankerFeatures) else None))
             if isinstance(policy, ServesPools) else None
         )
         if self.slices is not None and self.slices.enabled:

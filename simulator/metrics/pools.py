@@ -23,15 +23,24 @@ catalogue's ``n`` items of highest true value inside it (a retrieval team's offl
 metric: "does it retrieve the best items?"); ``pool_gini_window``, ``pool_gini`` and
 ``pool_coverage_window`` are the concentration of pool inclusions over the available
 items (all sessions counted).
+
+For a policy whose ranker learns from an upstream's outputs
+(:class:`~loopsim.simulator.contract.policy.ExposesRankerFeatures`), the paper's own
+decomposition is computed too (:mod:`~loopsim.simulator.metrics.decomposition`):
+``upstream_error_window``, ``ranker_approximation_error_window`` and
+``ranker_estimation_error_window``, which sum to ``excess_regret_window``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from loopsim.simulator.contract.click_model import ClickModel
 from loopsim.simulator.contract.world import GroundTruth
 from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.metrics.concentration import coverage, gini
+from loopsim.simulator.metrics.decomposition import wu_terms
 from loopsim.simulator.metrics.served import top_k_values
 
 __all__ = ["PoolRecorder"]
@@ -48,16 +57,29 @@ class PoolRecorder:
         ideal: ``ideal(users, candidates) -> (B, k)`` best relevances over the catalogue
             (the metrics recorder's, cached per user).
         rng: The sampling stream.
+        features: ``features(users, pools) -> ((B, n, p), (B, n, d))`` the upstream's
+            outputs and the ranker's inputs, for a policy whose ranker learns from an
+            upstream's outputs
+            (:class:`~loopsim.simulator.contract.policy.ExposesRankerFeatures`): the
+            decomposition of :mod:`~loopsim.simulator.metrics.decomposition` is then
+            computed on up to ``decomposition_sessions`` sampled sessions per batch.
     """
 
+    #: Sampled sessions per batch on which the feature-based decomposition is fitted.
+    decomposition_sessions = 32
+
     def __init__(self, truth: GroundTruth, click_model: ClickModel, k: int,
-                 quality_rate: float, ideal: object, rng: np.random.Generator) -> None:
+                 quality_rate: float, ideal: object, rng: np.random.Generator,
+                 features: Callable[[np.ndarray, np.ndarray],
+                                    tuple[np.ndarray, np.ndarray]] | None = None
+                 ) -> None:
         self.truth = truth
         self.click_model = click_model
         self.k = k
         self.quality_rate = quality_rate
         self.ideal = ideal
         self.rng = rng
+        self.features = features
         self.inclusion = np.zeros(0)
         self.inclusion_window = np.zeros(0)
         self._reset()
@@ -65,7 +87,9 @@ class PoolRecorder:
     def _reset(self) -> None:
         self.sums = dict.fromkeys(("upstream", "approximation", "estimation", "recall",
                                    "value_recall"), 0.0)
+        self.wu = dict.fromkeys(("upstream", "approximation", "estimation", "excess"), 0.0)
         self.sampled = 0
+        self.wu_sampled = 0
         if self.inclusion_window.size:
             self.inclusion_window[:] = 0
 
@@ -113,6 +137,14 @@ class PoolRecorder:
         nth = -np.partition(-all_values, min(n, all_values.size) - 1)[min(n, all_values.size) - 1]
         sums["value_recall"] += float((np.minimum((value >= nth).sum(axis=1), n) / n).sum())
         self.sampled += sample.size
+        if self.features is not None:
+            m = min(sample.size, self.decomposition_sessions)
+            outputs, inputs = self.features(u[:m], p[:m])
+            terms = wu_terms(best_catalogue[:m], rel[:m], outputs, inputs, served[:m],
+                             self.click_model, k)
+            for name, values in terms.items():
+                self.wu[name] += float(values.sum())
+            self.wu_sampled += m
 
     def snapshot(self, candidates: np.ndarray) -> dict[str, float]:
         """The window's per-stage metrics on the available ``candidates``; resets it."""
@@ -133,5 +165,13 @@ class PoolRecorder:
             "pool_gini": gini(self.inclusion[candidates]),
             "pool_coverage_window": coverage(window),
         }
+        if self.features is not None:
+            m = self.wu_sampled
+            names = {"upstream": "upstream_error_window",
+                     "approximation": "ranker_approximation_error_window",
+                     "estimation": "ranker_estimation_error_window",
+                     "excess": "excess_regret_window"}
+            for key, name in names.items():
+                out[name] = self.wu[key] / m if m else nan
         self._reset()
         return out

@@ -1,0 +1,140 @@
+"""A downstream ranker whose inputs are a learned upstream's outputs: a linear model.
+
+The ranker's model class is linear in a feature map of the upstream's outputs for the
+pair (user ``u``, item ``i``), with ``b`` the upstream's item bias, ``U``/``V`` its user
+and item factors and ``s`` its score:
+
+* ``interaction``: ``[1, b_i, U_u * V_i]`` (elementwise product: the ranker can reweigh
+  each latent dimension of the upstream's dot product);
+* ``towers``: ``[1, b_i, U_u, V_i]`` (the two towers side by side, no interaction: a
+  ranker that is linear in its inputs cannot personalize from them);
+* ``score``: ``[1, s(u, i)]``.
+
+It is fitted by ridge regression of the click on the features, on the rows the pipeline
+served (organic rows too with ``learn_from_organic``), every row re-featurized with the
+upstream of the moment at each retraining (the features change when the upstream
+retrains). Rows are aggregated by (user, item) pair (same fit, fewer rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from loopsim.policies.pipeline.stage_checks import stage_error
+from loopsim.simulator.contract.batches import Feedback
+from loopsim.simulator.params.component_schema import Positive
+
+__all__ = ["FEATURE_MAPS", "FeatureRanker", "upstream_features"]
+
+FEATURE_MAPS = ("interaction", "towers", "score")
+
+
+def upstream_features(upstream: object, kind: str, users: np.ndarray,
+                      items: np.ndarray) -> np.ndarray:
+    """``(B, n, d)`` the feature map ``kind`` of ``upstream`` for ``items[b, j]`` and
+    ``users[b]`` (``items`` ``(B, n)``, ``users`` ``(B,)``)."""
+    if kind not in FEATURE_MAPS:
+        raise stage_error("ranker", f"`features == {kind!r}` is not a feature map.",
+                          f"use one of {', '.join(FEATURE_MAPS)}.")
+    b, n = items.shape
+    ones = np.ones((b, n, 1))
+    if kind == "score":
+        return np.concatenate([ones, upstream.pair_scores(users, items)[..., None]], axis=2)
+    u = np.broadcast_to(upstream.user_factors(users)[:, None, :], (b, n, upstream.n_factors))
+    v = upstream.item_factors(items)
+    bias = upstream.item_bias(items)[..., None]
+    if kind == "interaction":
+        return np.concatenate([ones, bias, u * v], axis=2)
+    return np.concatenate([ones, bias, u, v], axis=2)
+
+
+class FeatureRanker:
+    """Linear in the upstream's outputs, fitted by ridge regression of clicks.
+
+    The upstream is handed over by the pipeline (:meth:`use_upstream`); the ranker never
+    trains it.
+
+    Args:
+        features: The feature map (``interaction``, ``towers`` or ``score``).
+        regularization: Ridge penalty (per showing).
+        learn_from_organic: Also fit to the organic rows.
+    """
+
+    personalized = True
+
+    def __init__(self, features: str = "interaction", regularization: Positive = 1.0,
+                 learn_from_organic: bool = False) -> None:
+        self.features = features
+        self.regularization = regularization
+        self.learn_from_organic = learn_from_organic
+        self._version = 0
+        self._upstream: object | None = None
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._sums = np.zeros((0, 2))
+        self._w: np.ndarray | None = None
+
+    @property
+    def version(self) -> int:
+        """Model version: 0 untrained, then one more per retraining."""
+        return self._version
+
+    def use_upstream(self, upstream: object) -> None:
+        """The upstream whose outputs are this ranker's inputs."""
+        self._upstream = upstream
+
+    def _up(self) -> object:
+        if self._upstream is None:
+            raise stage_error("ranker", "FeatureRanker has no upstream.",
+                              "use it inside policies.pipeline.LearnedPipeline.")
+        return self._upstream
+
+    def pair_features(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(B, n, d)`` this ranker's inputs for ``items[b, j]`` and ``users[b]``."""
+        return upstream_features(self._up(), self.features, users, items)
+
+    def update(self, feedback: Feedback) -> None:
+        """Add the rows it learns from; refit on every pair with the upstream of now."""
+        rows = (np.ones(len(feedback), dtype=bool) if self.learn_from_organic
+                else feedback.recommended)
+        if rows.any():
+            keys = feedback.user[rows].astype(np.int64) << 32 | feedback.item[rows]
+            clicks = feedback.click[rows].astype(np.float64)
+            all_keys = np.concatenate([self._keys, keys])
+            sums = np.concatenate([self._sums, np.stack([clicks, np.ones_like(clicks)], 1)])
+            self._keys, inverse = np.unique(all_keys, return_inverse=True)
+            self._sums = np.zeros((self._keys.size, 2))
+            np.add.at(self._sums, inverse, sums)
+        self.refit()
+
+    def refit(self) -> None:
+        """Ridge regression of the pairs' click rates on their current features."""
+        if self._keys.size == 0:
+            return
+        users = (self._keys >> 32).astype(np.int64)
+        items = (self._keys & 0xFFFFFFFF).astype(np.int64)
+        x = self.pair_features(users, items[:, None])[:, 0, :]
+        n = self._sums[:, 1]
+        y = self._sums[:, 0] / n
+        gram = (x * n[:, None]).T @ x + float(self.regularization) * np.eye(x.shape[1])
+        self._w = np.linalg.solve(gram, (x * (n * y)[:, None]).sum(axis=0))
+        self._version += 1
+
+    def pair_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(B, n)`` predicted clicks (0 before the first fit)."""
+        if self._w is None:
+            return np.zeros(items.shape)
+        return self.pair_features(users, items) @ self._w
+
+    def user_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(U, I)`` scores of every item for every user."""
+        return self.pair_scores(users, np.broadcast_to(items, (users.shape[0], items.size)))
+
+    def scores(self, items: np.ndarray) -> np.ndarray:
+        """Population-level scores: the mean over (up to 200 of) the users trained on."""
+        if self._w is None or self._keys.size == 0:
+            return np.zeros(items.size)
+        users = np.unique(self._keys >> 32)
+        sample = users[:: max(1, users.size // 200)]
+        return self.user_scores(sample, items).mean(axis=0)
+
+    def __repr__(self) -> str:
+        return f"FeatureRanker(features={self.features!r}, regularization={self.regularization})"

@@ -1,0 +1,160 @@
+"""Two learned stages in the loop: a learned upstream whose outputs are the ranker's inputs.
+
+The upstream (:class:`~.FactorUpstream`) is trained on its own loss and its own traffic;
+it retrieves each session's pool (its ``n`` highest scores; ``n = None``: the whole
+catalogue) and hands its outputs to the downstream ranker (:class:`~.FeatureRanker`), a
+linear model of clicks over features of those outputs, which orders the pool greedily.
+Both retrain in the loop, each on its own cadence (the pipeline's
+:class:`~.StageSchedule`). Ties are broken at random per session (an untrained upstream
+scores every item alike: its pools are then uniform draws).
+
+This is the structure of Wu et al. (2021), "Fixes that fail": the downstream model is
+trained on the upstream's outputs; the loop computes their error decomposition from the
+truth (:mod:`loopsim.simulator.metrics.decomposition`) through :meth:`ranker_features`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from loopsim.policies.pipeline.feature_ranker import FeatureRanker, upstream_features
+from loopsim.policies.pipeline.learned_upstream import FactorUpstream
+from loopsim.policies.pipeline.pipeline import StageSchedule
+from loopsim.policies.pipeline.stage_checks import stage_error
+from loopsim.policies.selectors.ties import top_k_rows_random_ties
+from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.params.component_schema import Positive, PositiveInt
+
+__all__ = ["LearnedPipeline"]
+
+
+class LearnedPipeline:
+    """A learned upstream, then a ranker over its outputs: a ``RankingPolicy``.
+
+    Args:
+        upstream: The learned upstream (its own loss, its own training traffic).
+        ranker: The downstream model over the upstream's outputs.
+        n: Candidates per session retrieved by the upstream's scores (``None``: all).
+        upstream_retrain_interval: Days between retrainings of the upstream
+            (``None``: at every update).
+        ranker_retrain_interval: Days between retrainings of the ranker.
+        shadow: Another upstream trained and validated on the same rows as ``upstream``
+            but never serving (the alternative an upstream team compares offline): its
+            ``shadow_mse_window`` and the deployed ``upstream_mse_window`` are measured on
+            identical rows, so their difference is the upstream's own paired metric.
+    """
+
+    def __init__(self, upstream: FactorUpstream, ranker: FeatureRanker,
+                 n: PositiveInt | None = 100,
+                 upstream_retrain_interval: Positive | None = 1.0,
+                 ranker_retrain_interval: Positive | None = 1.0,
+                 shadow: FactorUpstream | None = None) -> None:
+        self.upstream = upstream
+        self.ranker = ranker
+        self.n = n
+        self.upstream_retrain_interval = upstream_retrain_interval
+        self.ranker_retrain_interval = ranker_retrain_interval
+        self.shadow = shadow
+        self._state: dict | None = None
+
+    def _s(self) -> dict:
+        if self._state is None:
+            self.ranker.use_upstream(self.upstream)
+            self._state = {
+                "now": 0.0, "last": None, "mse": [0.0, 0],
+                "upstream": StageSchedule("upstream", self.upstream_retrain_interval, None),
+                "ranker": StageSchedule("ranker", self.ranker_retrain_interval, None),
+            }
+        return self._state
+
+    @property
+    def max_slate_size(self) -> int | None:
+        """The largest slate it can fill: its pool size (``None``: any)."""
+        return None if self.n is None else int(self.n)
+
+    @property
+    def versions(self) -> dict[str, int]:
+        """The model version of each stage now deployed."""
+        return {"upstream": int(self.upstream.version), "ranker": int(self.ranker.version)}
+
+    def pools(self, request: SlateRequest) -> np.ndarray:
+        """``(B, n)`` each session's candidates: the upstream's top ``n``."""
+        cands = request.candidates
+        if self.n is None:
+            return np.broadcast_to(cands, (request.batch_size, cands.size))
+        n = int(self.n)
+        if not request.k <= n <= cands.size:
+            raise stage_error(
+                "upstream", f"`policy.n == {self.n!r}` must lie between the slate size "
+                f"({request.k}) and the catalogue ({cands.size} items at t="
+                f"{request.t:.4f} days).", "set policy.n in that range, or null (the "
+                "whole catalogue).")
+        scores = self.upstream.pair_scores(request.users,
+                                           np.broadcast_to(cands, (request.batch_size,
+                                                                   cands.size)))
+        return cands[top_k_rows_random_ties(scores, n, request.rng)]
+
+    def rank(self, request: SlateRequest) -> Slates:
+        """The upstream's pool, ordered by the ranker (greedy, ties at random)."""
+        s = self._s()
+        s["now"] = max(s["now"], float(request.t))
+        pools = self.pools(request)
+        scores = self.ranker.pair_scores(request.users, pools)
+        top = top_k_rows_random_ties(scores, request.k, request.rng)
+        s["last"] = pools
+        return Slates(np.take_along_axis(pools, top, axis=1), None, versions=self.versions)
+
+    def update(self, feedback: Feedback) -> None:
+        """Train each stage that is due on the rows it has not seen (upstream first).
+
+        A new upstream changes the ranker's inputs: the ranker is then refitted on its
+        rows even when its own retraining is not due.
+        """
+        s = self._s()
+        if len(feedback):
+            s["now"] = max(s["now"], float(np.max(feedback.t)))
+        trained = []
+        for name, stage in (("upstream", self.upstream), ("ranker", self.ranker)):
+            batch = s[name].add(feedback, s["now"])
+            if batch is not None:
+                stage.update(batch)
+                trained.append(name)
+                if name == "upstream" and self.shadow is not None:
+                    self.shadow.update(batch)
+        if trained == ["upstream"]:
+            self.ranker.refit()  # its inputs changed: refit on the rows it has
+
+    def parts(self) -> tuple[object, ...]:
+        """The stages (an upstream takes a child of the policy stream)."""
+        return (self.upstream, self.ranker) + ((self.shadow,) if self.shadow else ())
+
+    def item_scores(self, items: np.ndarray) -> np.ndarray:
+        """The ranker's population-level scores."""
+        return self.ranker.scores(items)
+
+    def last_pools(self) -> np.ndarray | None:
+        """``(B, n)`` the pools of the last :meth:`rank` call."""
+        return self._s()["last"]
+
+    def ranker_features(self, users: np.ndarray,
+                        pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The upstream's outputs ``[1, b_i, U_u, V_i]`` and the ranker's inputs, now."""
+        return (upstream_features(self.upstream, "towers", users, pools),
+                self.ranker.pair_features(users, pools))
+
+    def stage_metrics(self) -> dict[str, float]:
+        """Versions, trainings and the upstream's own metric (``upstream_mse_window``)."""
+        s = self._s()
+        out = {f"version_{k}": float(v) for k, v in self.versions.items()}
+        for name in ("upstream", "ranker"):
+            out[f"trainings_{name}"] = float(s[name].trainings)
+        mse = self.upstream.validation_mse()
+        if mse is not None:
+            out["upstream_mse_window"] = mse
+        if self.shadow is not None:
+            mse = self.shadow.validation_mse()
+            if mse is not None:
+                out["shadow_mse_window"] = mse
+        return out
+
+    def __repr__(self) -> str:
+        return f"LearnedPipeline(upstream={self.upstream!r}, ranker={self.ranker!r}, n={self.n})"

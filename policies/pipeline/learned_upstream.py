@@ -1,0 +1,282 @@
+"""A learned upstream stage: biased matrix factorization of clicks, trained on its own loss.
+
+The model predicts a user's click on an item shown to them::
+
+    score(u, i) = mu + b_user[u] + b_item[i] + U[u] . V[i]          (head = "dot")
+    score(u, i) = mu + b_user[u] + b_item[i] + U[u]^T W V[i]        (head = "bilinear")
+
+fitted by alternating least squares to the labels of the rows it trains on (mean
+squared error, ridge ``regularization`` on every parameter), warm-started at every
+retraining. The bilinear head is a richer model class (the dot head is ``W = I``); its
+``W`` stays inside the upstream: what it hands on are its biases and factors. The
+label is the click (``target = "click"``), or the clicked item's mean click rate over
+all the rows it trains on (``target = "item_mean"``: a denoised label that keeps what
+users agree on and drops who clicked). Rows are aggregated by (user, item) pair first (the squared loss of ``c``
+clicks in ``n`` showings is the loss of their mean with weight ``n``), so training costs
+grow with the pairs seen, not the impressions.
+
+What it trains on is its own choice, as an upstream team's is: ``train_on`` picks the
+traffic (the slates a pipeline served, the organic rows users found themselves, or
+both) and ``share`` keeps a fixed share of (user, item) pairs (a deterministic hash of
+the pair: the paper's "fraction of the training set"). Its own offline metric is the
+progressive-validation MSE: each batch of its training rows is scored by the model of
+the moment *before* it is trained on (``validation_mse`` over a window).
+
+Its outputs (biases and factors) are what a downstream ranker uses as features
+(:class:`~.FeatureRanker`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from loopsim.policies.pipeline.stage_checks import stage_error
+from loopsim.simulator.contract.batches import Feedback
+from loopsim.simulator.params.component_schema import (
+    NonNegative,
+    NonNegativeInt,
+    Positive,
+    PositiveInt,
+)
+
+__all__ = ["FactorUpstream", "pair_keep"]
+
+_TRAIN_ON = ("recommended", "organic", "all")
+_BLOCK = 1 << 16
+
+
+def pair_keep(users: np.ndarray, items: np.ndarray, share: float) -> np.ndarray:
+    """``(N,)`` bool: whether the pair is in a fixed ``share`` of all (user, item) pairs.
+
+    A multiplicative hash of the pair mapped to [0, 1): the same pair is always kept or
+    always dropped, and nested shares keep nested sets (0.3 keeps a subset of 0.6's).
+    """
+    if share >= 1.0:
+        return np.ones(users.shape[0], dtype=bool)
+    key = (users.astype(np.uint64) * np.uint64(1_000_003) + items.astype(np.uint64))
+    mixed = (key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)
+    return mixed.astype(np.float64) / float(1 << 24) < share
+
+
+def _ridge_rows(groups: np.ndarray, size: int, x: np.ndarray, target: np.ndarray,
+                weight: np.ndarray, lam: float) -> np.ndarray:
+    """Per group ``g``: argmin_w sum_j weight_j (target_j - x_j . w)^2 + lam |w|^2."""
+    d = x.shape[1]
+    gram = np.zeros((size, d, d))
+    rhs = np.zeros((size, d))
+    for s in range(0, x.shape[0], _BLOCK):
+        xs, ws, gs = x[s:s + _BLOCK], weight[s:s + _BLOCK], groups[s:s + _BLOCK]
+        np.add.at(gram, gs, np.einsum("ni,nj->nij", xs * ws[:, None], xs))
+        np.add.at(rhs, gs, xs * (ws * target[s:s + _BLOCK])[:, None])
+    gram += lam * np.eye(d)
+    return np.linalg.solve(gram, rhs[..., None])[..., 0]
+
+
+class FactorUpstream:
+    """Biased MF of clicks by ALS: a learned upstream with its own loss (MSE on its rows).
+
+    Args:
+        n_factors: Latent dimensions of ``U`` and ``V``.
+        regularization: Ridge penalty on every parameter (per pair weight 1 = one
+            showing).
+        iterations: ALS sweeps (users, then items) per retraining.
+        train_on: ``recommended`` (the pipeline's served slates), ``organic`` (items the
+            users found on their own) or ``all``.
+        share: Share of (user, item) pairs it trains on (:func:`pair_keep`).
+        init_scale: Standard deviation of the initial factors.
+        head: ``dot`` or ``bilinear`` (a learned ``f x f`` interaction matrix).
+        target: ``click`` or ``item_mean``.
+        negatives: Per organic row it trains on, items drawn uniformly from those seen
+            so far and added as non-clicks (organic rows are all clicks: without
+            negatives their squared loss is minimized by a constant).
+    """
+
+    personalized = True
+
+    def __init__(self, n_factors: PositiveInt = 8, regularization: Positive = 1.0,
+                 iterations: PositiveInt = 2, train_on: str = "recommended",
+                 share: NonNegative = 1.0, init_scale: Positive = 0.1,
+                 head: str = "dot", target: str = "click",
+                 negatives: NonNegativeInt = 4) -> None:
+        self.n_factors = n_factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.train_on = train_on
+        self.share = share
+        self.init_scale = init_scale
+        self.head = head
+        self.target = target
+        self.negatives = negatives
+        self._version = 0
+        self._w = np.eye(n_factors)
+        self._rng: np.random.Generator | None = None
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._sums = np.zeros((0, 2))  # per pair: clicks, showings
+        self._user_bias = np.zeros(0)
+        self._item_bias = np.zeros(0)
+        self._u = np.zeros((0, n_factors))
+        self._v = np.zeros((0, n_factors))
+        self._mu = 0.0
+        self._mse = [0.0, 0.0]  # progressive validation: squared errors, rows
+
+    @property
+    def version(self) -> int:
+        """Model version: 0 untrained, then one more per retraining."""
+        return self._version
+
+    def use_policy_stream(self, rng: np.random.Generator) -> None:
+        """The stream of the initial factors (a child of the run's policy stream)."""
+        self._rng = rng
+
+    # -- what it trains on -----------------------------------------------------------
+    def training_rows(self, feedback: Feedback) -> np.ndarray:
+        """``(N,)`` bool: the rows of ``feedback`` this upstream trains on."""
+        if self.train_on not in _TRAIN_ON:
+            raise stage_error("upstream", f"`train_on == {self.train_on!r}` is not a kind "
+                              "of traffic.", f"use one of {', '.join(_TRAIN_ON)}.")
+        if not 0.0 < float(self.share) <= 1.0:
+            raise stage_error("upstream", f"`share == {self.share!r}` must be in (0, 1].",
+                              "set the share of (user, item) pairs to train on, e.g. 0.5.")
+        recommended = feedback.recommended
+        mask = {"recommended": recommended, "organic": ~recommended,
+                "all": np.ones_like(recommended)}[self.train_on]
+        return mask & pair_keep(feedback.user, feedback.item, float(self.share))
+
+    def update(self, feedback: Feedback) -> None:
+        """Score the new rows (validation), add them to the pairs, refit by ALS."""
+        if self.head not in ("dot", "bilinear") or self.target not in ("click", "item_mean"):
+            raise stage_error("upstream", f"`head == {self.head!r}`, `target == "
+                              f"{self.target!r}`: head must be dot or bilinear, target "
+                              "click or item_mean.", "set policy.upstream.head / .target.")
+        rows = self.training_rows(feedback)
+        if not rows.any():
+            return
+        users, items = feedback.user[rows], feedback.item[rows]
+        clicks = feedback.click[rows].astype(np.float64)
+        organic = ~feedback.recommended[rows]
+        if organic.any() and self.negatives > 0:
+            users, items, clicks = self._with_negatives(users, items, clicks, organic)
+        if self._version > 0:
+            err = self.pair_scores(users[:, None], items[:, None])[:, 0] - clicks
+            self._mse[0] += float(err @ err)
+            self._mse[1] += err.size
+        self._add(users, items, clicks)
+        self._fit()
+        self._version += 1
+
+    def _with_negatives(self, users: np.ndarray, items: np.ndarray, clicks: np.ndarray,
+                        organic: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows plus ``negatives`` uniform non-clicks per organic row."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(0)
+        m = max(int(items.max()) + 1, self._v.shape[0])
+        neg_users = np.repeat(users[organic], int(self.negatives))
+        neg_items = self._rng.integers(0, m, neg_users.size)
+        return (np.concatenate([users, neg_users]), np.concatenate([items, neg_items]),
+                np.concatenate([clicks, np.zeros(neg_users.size)]))
+
+    def _add(self, users: np.ndarray, items: np.ndarray, clicks: np.ndarray) -> None:
+        self._grow(int(users.max()) + 1, int(items.max()) + 1)
+        keys = users.astype(np.int64) << 32 | items.astype(np.int64)
+        all_keys = np.concatenate([self._keys, keys])
+        sums = np.concatenate([self._sums, np.stack([clicks, np.ones_like(clicks)], 1)])
+        self._keys, inverse = np.unique(all_keys, return_inverse=True)
+        self._sums = np.zeros((self._keys.size, 2))
+        np.add.at(self._sums, inverse, sums)
+
+    def _grow(self, n_users: int, n_items: int) -> None:
+        f = int(self.n_factors)
+        if self._rng is None:
+            self._rng = np.random.default_rng(0)
+        if self.head == "bilinear" and self._version == 0 and self._u.shape[0] == 0:
+            self._w = self._rng.standard_normal((f, f)) / np.sqrt(f)
+        if n_users > self._u.shape[0]:
+            extra = n_users - self._u.shape[0]
+            self._u = np.vstack([self._u, self.init_scale * self._rng.standard_normal((extra, f))])
+            self._user_bias = np.concatenate([self._user_bias, np.zeros(extra)])
+        if n_items > self._v.shape[0]:
+            extra = n_items - self._v.shape[0]
+            self._v = np.vstack([self._v, self.init_scale * self._rng.standard_normal((extra, f))])
+            self._item_bias = np.concatenate([self._item_bias, np.zeros(extra)])
+
+    def _fit(self) -> None:
+        users = (self._keys >> 32).astype(np.int64)
+        items = (self._keys & 0xFFFFFFFF).astype(np.int64)
+        n = self._sums[:, 1]
+        mean = self._sums[:, 0] / n
+        if self.target == "item_mean":
+            clicks = np.bincount(items, self._sums[:, 0], minlength=self._v.shape[0])
+            shows = np.bincount(items, n, minlength=self._v.shape[0])
+            mean = (clicks / np.maximum(shows, 1))[items]
+        self._mu = float((mean * n).sum() / n.sum())
+        lam = float(self.regularization)
+        ones = np.ones((users.size, 1))
+        for _ in range(int(self.iterations)):
+            target = mean - self._mu - self._item_bias[items]
+            w = _ridge_rows(users, self._u.shape[0],
+                            np.hstack([self._v[items] @ self._w.T, ones]), target, n, lam)
+            self._u, self._user_bias = w[:, :-1], w[:, -1]
+            target = mean - self._mu - self._user_bias[users]
+            w = _ridge_rows(items, self._v.shape[0],
+                            np.hstack([self._u[users] @ self._w, ones]), target, n, lam)
+            self._v, self._item_bias = w[:, :-1], w[:, -1]
+            if self.head == "bilinear":
+                self._fit_head(users, items, mean, n, lam)
+
+    def _fit_head(self, users: np.ndarray, items: np.ndarray, mean: np.ndarray,
+                  n: np.ndarray, lam: float) -> None:
+        """Ridge fit of the bilinear ``W`` given the factors and biases."""
+        f = int(self.n_factors)
+        target = mean - self._mu - self._user_bias[users] - self._item_bias[items]
+        gram = np.zeros((f * f, f * f))
+        rhs = np.zeros(f * f)
+        for s in range(0, users.size, _BLOCK):
+            u, v = self._u[users[s:s + _BLOCK]], self._v[items[s:s + _BLOCK]]
+            x = np.einsum("na,nb->nab", u, v).reshape(-1, f * f)
+            gram += (x * n[s:s + _BLOCK, None]).T @ x
+            rhs += x.T @ (n[s:s + _BLOCK] * target[s:s + _BLOCK])
+        self._w = np.linalg.solve(gram + lam * np.eye(f * f), rhs).reshape(f, f)
+
+    # -- its outputs -----------------------------------------------------------------
+    def _rows(self, table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        if ids.size == 0 or (ids.max() < table.shape[0] and ids.min() >= 0):
+            return table[ids]
+        out = np.zeros(ids.shape + table.shape[1:])
+        known = (ids >= 0) & (ids < table.shape[0])
+        out[known] = table[ids[known]]
+        return out
+
+    def user_factors(self, users: np.ndarray) -> np.ndarray:
+        """``(..., f)`` user factors (0 for users never trained on)."""
+        return self._rows(self._u, np.asarray(users))
+
+    def item_factors(self, items: np.ndarray) -> np.ndarray:
+        """``(..., f)`` item factors (0 for items never trained on)."""
+        return self._rows(self._v, np.asarray(items))
+
+    def item_bias(self, items: np.ndarray) -> np.ndarray:
+        """``(...)`` item biases (0 for items never trained on)."""
+        return self._rows(self._item_bias, np.asarray(items))
+
+    def user_bias(self, users: np.ndarray) -> np.ndarray:
+        """``(...)`` user biases."""
+        return self._rows(self._user_bias, np.asarray(users))
+
+    def pair_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``(B, n)`` predicted clicks of ``items[b, j]`` for ``users[b]`` (broadcast)."""
+        users = np.asarray(users).reshape(-1, 1) if np.ndim(users) == 1 else np.asarray(users)
+        u = self.user_factors(users)
+        v = self.item_factors(items)
+        u = u @ self._w  # the dot head: W = I
+        return (self._mu + self.user_bias(users) + self.item_bias(items)
+                + np.einsum("bnf,bnf->bn", np.broadcast_to(u, v.shape[:-1] + u.shape[-1:]), v))
+
+    def validation_mse(self) -> float | None:
+        """Progressive-validation MSE since the last call (then reset); ``None``: no rows."""
+        total, rows = self._mse
+        self._mse = [0.0, 0.0]
+        return total / rows if rows else None
+
+    def __repr__(self) -> str:
+        return (f"FactorUpstream(n_factors={self.n_factors}, regularization="
+                f"{self.regularization}, train_on={self.train_on!r}, share={self.share}, "
+                f"head={self.head!r}, target={self.target!r})")
