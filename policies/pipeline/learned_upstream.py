@@ -19,8 +19,9 @@ What it trains on is its own choice, as an upstream team's is: ``train_on`` pick
 traffic (the slates a pipeline served, the organic rows users found themselves, or
 both) and ``share`` keeps a fixed share of (user, item) pairs (a deterministic hash of
 the pair: the paper's "fraction of the training set"). Its own offline metric is the
-progressive-validation MSE: each batch of its training rows is scored by the model of
-the moment *before* it is trained on (``validation_mse`` over a window).
+progressive-validation MSE: each batch of its kind of traffic (all pairs, not only its
+share: pairs outside the share are never trained on) is scored by the model of the
+moment *before* it is trained on (``validation_mse`` over a window).
 
 Its outputs (biases and factors) are what a downstream ranker uses as features
 (:class:`~.FeatureRanker`).
@@ -128,8 +129,8 @@ class FactorUpstream:
         self._rng = rng
 
     # -- what it trains on -----------------------------------------------------------
-    def training_rows(self, feedback: Feedback) -> np.ndarray:
-        """``(N,)`` bool: the rows of ``feedback`` this upstream trains on."""
+    def traffic_rows(self, feedback: Feedback) -> np.ndarray:
+        """``(N,)`` bool: the rows of its kind of traffic (``train_on``), all shares."""
         if self.train_on not in _TRAIN_ON:
             raise stage_error("upstream", f"`train_on == {self.train_on!r}` is not a kind "
                               "of traffic.", f"use one of {', '.join(_TRAIN_ON)}.")
@@ -139,7 +140,7 @@ class FactorUpstream:
         recommended = feedback.recommended
         mask = {"recommended": recommended, "organic": ~recommended,
                 "all": np.ones_like(recommended)}[self.train_on]
-        return mask & pair_keep(feedback.user, feedback.item, float(self.share))
+        return mask
 
     def update(self, feedback: Feedback) -> None:
         """Score the new rows (validation), add them to the pairs, refit by ALS."""
@@ -147,18 +148,22 @@ class FactorUpstream:
             raise stage_error("upstream", f"`head == {self.head!r}`, `target == "
                               f"{self.target!r}`: head must be dot or bilinear, target "
                               "click or item_mean.", "set policy.upstream.head / .target.")
-        rows = self.training_rows(feedback)
-        if not rows.any():
+        traffic = self.traffic_rows(feedback)
+        if not traffic.any():
             return
-        users, items = feedback.user[rows], feedback.item[rows]
-        clicks = feedback.click[rows].astype(np.float64)
-        organic = ~feedback.recommended[rows]
+        users, items = feedback.user[traffic], feedback.item[traffic]
+        clicks = feedback.click[traffic].astype(np.float64)
+        organic = ~feedback.recommended[traffic]
         if organic.any() and self.negatives > 0:
             users, items, clicks = self._with_negatives(users, items, clicks, organic)
-        if self._version > 0:
+        if self._version > 0:  # validated on all its kind of traffic, trained on its share
             err = self.pair_scores(users[:, None], items[:, None])[:, 0] - clicks
             self._mse[0] += float(err @ err)
             self._mse[1] += err.size
+        keep = pair_keep(users, items, float(self.share))
+        if not keep.any():
+            return
+        users, items, clicks = users[keep], items[keep], clicks[keep]
         self._add(users, items, clicks)
         self._fit()
         self._version += 1

@@ -18,7 +18,8 @@ def test_the_builtin_configs_are_found() -> None:
 
 #: Pipelines serve pools of 50-100 candidates; the checker's tiny world has 15 items.
 TINY_POOLS = {"pipeline": ["policy.retrieval.n=8"],
-              "self_defeating": ["policy.retrieval.before.n=8", "policy.retrieval.after.n=8"]}
+              "self_defeating": ["policy.retrieval.before.n=8", "policy.retrieval.after.n=8"],
+              "learned_pipeline": ["policy.n=8"], "wu_": ["policy.n=8"]}
 
 
 @pytest.mark.parametrize("name", POLICIES)

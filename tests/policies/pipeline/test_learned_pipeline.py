@@ -87,7 +87,7 @@ def test_organic_rows_get_uniform_negatives() -> None:
     up.use_policy_stream(np.random.default_rng(0))
     fb = feedback(np.array([0, 1, 2]), np.array([5, 6, 7]), np.ones(3),
                   np.array([ORGANIC, ORGANIC, RECOMMENDED]))
-    assert up.training_rows(fb).tolist() == [True, True, False]
+    assert up.traffic_rows(fb).tolist() == [True, True, False]
     up.update(fb)
     assert up._sums[:, 1].sum() == 2 + 2 * 3  # two organic rows, three negatives each
     assert up._sums[:, 0].sum() == 2

@@ -31,7 +31,8 @@ POLICIES = builtin_policies()
 #: Pipelines serve pools of 50-100 candidates; this world's catalogue shrinks to the slate
 #: (5 items) as items expire, so their pools are the slate size here.
 TINY_POOLS = {"pipeline": ["policy.retrieval.n=5"],
-              "self_defeating": ["policy.retrieval.before.n=5", "policy.retrieval.after.n=5"]}
+              "self_defeating": ["policy.retrieval.before.n=5", "policy.retrieval.after.n=5"],
+              "learned_pipeline": ["policy.n=5"], "wu_": ["policy.n=5"]}
 
 
 def built_in(name: str) -> object:
