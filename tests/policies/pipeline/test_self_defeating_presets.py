@@ -30,31 +30,23 @@ def test_the_presets_pair_each_upstream_with_its_improvement_as_shadow() -> None
 
 
 @pytest.mark.slow
-def test_loss_mismatch_improves_the_upstream_and_defeats_the_system_seed_by_seed() -> None:
+def test_loss_mismatch_its_metric_and_its_upstream_error_seed_by_seed() -> None:
+    """What docs/explanation/self-defeating.md reports of the loss pair, seed by seed:
+    the item-mean upstream is better on the traffic of the system it serves, worse on the
+    old system's traffic, and its upstream error is larger. (The regret's rise is not
+    significant over 5 seeds and is not asserted.)"""
     for seed in SEEDS:
-        old = run_preset("self_defeating", seed, ["policy=wu_loss_old"])
-        new = run_preset("self_defeating", seed, ["policy=wu_loss_improved"])
         late = {}
-        for name, result in (("old", old), ("new", new)):
-            for metric in ("regret_window", "upstream_mse_window", "shadow_mse_window",
+        for name in ("old", "improved"):
+            result = run_preset("self_defeating", seed, [f"policy=wu_loss_{name}"])
+            for metric in ("upstream_mse_window", "shadow_mse_window",
                            "upstream_error_window"):
                 t, v = trajectory(result, metric)
                 late[name, metric] = float(v[t > 5.0].mean())
-        # its own metric, on the same rows in both systems: the improved upstream is better
-        assert late["old", "shadow_mse_window"] < late["old", "upstream_mse_window"], seed
-        assert late["new", "upstream_mse_window"] < late["new", "shadow_mse_window"], seed
-        # ... and the retrained system is worse, through the upstream error
-        assert late["new", "regret_window"] > late["old", "regret_window"], seed
-        assert late["new", "upstream_error_window"] > late["old", "upstream_error_window"]
-
-
-@pytest.mark.slow
-def test_contrast_the_same_improvement_does_not_hurt_where_users_agree() -> None:
-    diffs = np.array([late_mean("wu_loss_improved", s, "regret_window",
-                                "self_defeating_contrast")
-                      - late_mean("wu_loss_old", s, "regret_window", "self_defeating_contrast")
-                      for s in SEEDS])
-    loss = np.array([late_mean("wu_loss_improved", s, "regret_window")
-                     - late_mean("wu_loss_old", s, "regret_window") for s in SEEDS])
-    # the improvement's effect on regret is smaller where users agree, seed by seed
-    assert (diffs < loss).all(), (diffs, loss)
+        # old system's rows: the deployed click upstream beats its item-mean shadow
+        assert late["old", "upstream_mse_window"] < late["old", "shadow_mse_window"], seed
+        # improved system's rows: the deployed item-mean upstream beats its click shadow
+        assert late["improved", "upstream_mse_window"] < late["improved",
+                                                               "shadow_mse_window"], seed
+        assert late["improved", "upstream_error_window"] > late["old",
+                                                                 "upstream_error_window"], seed

@@ -1,0 +1,78 @@
+"""The table of docs/explanation/self-defeating.md from an ``experiment=self_defeating`` sweep.
+
+    python -m loopsim.experiments.reproduce.self_defeating multirun/<date>/<time> [more...]
+
+For each pair ``wu_<mismatch>_old`` / ``wu_<mismatch>_improved`` found in the sweeps, the
+means over days ``> 5`` of each run, then the paired differences (improved - old, by
+seed: the same world and arrivals) with Student-t 95% intervals and how many seeds got
+worse. The upstream's own metric three ways: both upstreams on the old system's rows
+(its ``upstream_mse_window`` against its shadow's), both on the improved system's rows,
+and each on its own system's rows (what a team measuring in production would compare).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+__all__ = ["late_means", "paired", "table"]
+
+METRICS = ("regret_window", "upstream_error_window", "ranker_approximation_error_window",
+           "ranker_estimation_error_window", "upstream_mse_window", "shadow_mse_window")
+
+
+def late_means(sweeps: list[Path], after: float = 5.0) -> pl.DataFrame:
+    """One row per run: policy, seed and the mean of each metric over days > ``after``."""
+    frames = [pl.read_parquet(f) for d in sweeps for f in sorted(d.glob("*/metrics.parquet"))]
+    m = pl.concat(frames, how="diagonal_relaxed")
+    m = m.filter((pl.col("slice") == "all") & (pl.col("t") > after)
+                 & pl.col("metric").is_in(METRICS))
+    return m.group_by("policy", "seed", "metric").agg(pl.col("value").mean()).pivot(
+        on="metric", index=["policy", "seed"], values="value").sort("policy", "seed")
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, int, int]:
+    """Mean of ``b - a``, its Student-t 95% half-width, seeds where ``b > a``, seeds."""
+    d = b - a
+    half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+    return float(d.mean()), half, int((d > 0).sum()), int(d.size)
+
+
+def table(runs: pl.DataFrame) -> str:
+    """Markdown: per mismatch, the old and improved means and the paired differences."""
+    lines = ["| pair | metric | old | improved | improved - old | worse |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name in sorted({p.rsplit("_", 1)[0] for p in runs["policy"].to_list()}):
+        old = runs.filter(pl.col("policy") == f"{name}_old").sort("seed")
+        new = runs.filter(pl.col("policy") == f"{name}_improved").sort("seed")
+        if old.height < 2 or old["seed"].to_list() != new["seed"].to_list():
+            continue
+        own = paired(old["upstream_mse_window"].to_numpy(), old["shadow_mse_window"].to_numpy())
+        lines.append(f"| {name} | upstream MSE on the old system's rows | "
+                     f"{old['upstream_mse_window'].mean():.4f} | "
+                     f"{old['shadow_mse_window'].mean():.4f} | {own[0]:+.4f} ± {own[1]:.4f} | "
+                     f"{own[2]}/{own[3]} |")
+        own = paired(new["shadow_mse_window"].to_numpy(), new["upstream_mse_window"].to_numpy())
+        lines.append(f"| {name} | upstream MSE on the improved system's rows | "
+                     f"{new['shadow_mse_window'].mean():.4f} | "
+                     f"{new['upstream_mse_window'].mean():.4f} | {own[0]:+.4f} ± {own[1]:.4f} | "
+                     f"{own[2]}/{own[3]} |")
+        own = paired(old["upstream_mse_window"].to_numpy(), new["upstream_mse_window"].to_numpy())
+        lines.append(f"| {name} | upstream MSE, each on its own system's rows | "
+                     f"{old['upstream_mse_window'].mean():.4f} | "
+                     f"{new['upstream_mse_window'].mean():.4f} | {own[0]:+.4f} ± {own[1]:.4f} | "
+                     f"{own[2]}/{own[3]} |")
+        for metric in METRICS[:4]:
+            d = paired(old[metric].to_numpy(), new[metric].to_numpy())
+            lines.append(f"| {name} | {metric} | {old[metric].mean():.3f} | "
+                         f"{new[metric].mean():.3f} | {d[0]:+.3f} ± {d[1]:.3f} | "
+                         f"{d[2]}/{d[3]} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(late_means([Path(p) for p in sys.argv[1:]])))
