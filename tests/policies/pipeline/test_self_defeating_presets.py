@@ -1,4 +1,4 @@
-"""experiment=self_defeating: each mismatch's sign, seed by seed, as the docs report it.
+"""experiment=self_defeating: the loss pair's signs, seed by seed, as the docs report them.
 
 Each run is the preset's (1,000 users x 500 items, 15 days, world following the seed);
 means over days 5-15, where both stages have retrained at least five times. Slow: about
@@ -7,18 +7,10 @@ half a minute of CPU per run.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from loopsim.experiments.reproduce.studies import preset, run_preset, trajectory
 
 SEEDS = (0, 1, 2)
-
-
-def late_mean(policy: str, seed: int, metric: str, experiment: str = "self_defeating"
-              ) -> float:
-    result = run_preset(experiment, seed, [f"policy={policy}"])
-    t, v = trajectory(result, metric)
-    return float(v[t > 5.0].mean())
 
 
 def test_the_presets_pair_each_upstream_with_its_improvement_as_shadow() -> None:
