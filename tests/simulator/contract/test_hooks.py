@@ -132,8 +132,7 @@ def test_propensity_kind_comes_from_the_parts_that_declare_it() -> None:
     assert propensity_kind(ComposedPolicy(BetaCTR(), Greedy())) == "exact"
     assert propensity_kind(ComposedPolicy(BetaCTR(), ApproximateSelector())) == (
         "approximate (my estimate)")
-    assert propensity_kind(ComposedPolicy(BetaCTR(), ThompsonSelector())) == (
-        "approximate (Monte Carlo, M=200)")
+    assert propensity_kind(ComposedPolicy(BetaCTR(), ThompsonSelector())) == "exact"
     assert propensity_kind(ComposedPolicy(BetaCTR(), ThompsonSelector(
-        propensities="exact"))) == "exact"
+        propensities="monte_carlo"))) == "approximate (Monte Carlo, M=200)"
     assert propensity_kind(StreamSpy()) == "unknown"  # declares nothing
