@@ -9,18 +9,27 @@ in the process that launches the sweep: a thread reads the run folders' ``summar
 as they appear, so it works the same under the basic, joblib, submitit and Ray launchers
 (the jobs write into the shared sweep folder). The jobs of a sweep draw no bar of their
 own (``progress`` defaults to off in a sweep's jobs: :func:`quiet_in_sweep`).
+
+The sweep's size, and under ``resume=true`` the runs already complete (their jobs skip
+them), come from loopsim's sweeper (:mod:`loopsim.experiments.runs.plan`): a resumed
+sweep starts at ``k/N runs done (k already complete)``. Under another sweeper the total
+is read from ``multirun.yaml`` when it can be, and skipped runs are not counted.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from hydra.experimental.callback import Callback
+from loopsim.experiments.cli.above_line import keep_above
+from loopsim.experiments.runs import plan
 from loopsim.simulator.loop.progress import redraws_in_place
 from omegaconf import DictConfig
 
@@ -42,6 +51,10 @@ def _duration(seconds: float) -> str:
 class SweepLine:
     """The sweep's progress line.
 
+    Writes are serialised by :attr:`lock` (a watcher thread draws it while the main
+    thread logs); :func:`~loopsim.experiments.cli.above_line.keep_above` lets other
+    output to the terminal print above the line instead of into it.
+
     Args:
         total: Runs in the sweep (``None`` when unknown: no ETA).
         stream: Where to write (stderr by default).
@@ -55,62 +68,105 @@ class SweepLine:
         self.enabled = enabled
         self.done = 0
         self.failed = 0
+        self.resumed = 0
         self.start = time.monotonic()
-        self._width = 0
-        self._in_place = redraws_in_place(self.stream)
+        self.lock = threading.RLock()
+        self.in_place = redraws_in_place(self.stream)
+        self._width = 0  # characters of the line on screen (0: not drawn)
+        self._held = False  # another writer left the cursor mid-line: do not draw
+        self._last = self.start  # when the last run finished
 
     def status(self) -> str:
-        """The line's text."""
-        elapsed = time.monotonic() - self.start
+        """The line's text; its clock stops when every run is done."""
+        finished = self.total is not None and self.done >= self.total
+        elapsed = (self._last if finished else time.monotonic()) - self.start
         of = f"/{self.total}" if self.total else ""
-        text = f"sweep: {self.done}{of} runs done, {self.failed} failed"
-        if self.done:
-            per_run = elapsed / self.done
+        text = f"sweep: {self.done}{of} runs done"
+        if self.resumed:
+            text += f" ({self.resumed} already complete)"
+        text += f", {self.failed} failed"
+        ran = self.done - self.resumed  # the pace is that of the runs this sweep ran
+        if ran:
+            per_run = elapsed / ran
             text += f", {per_run:.1f} s/run"
             if self.total:
-                text += f", ETA {_duration(per_run * (self.total - self.done))}"
+                text += f", ETA {_duration(per_run * max(0, self.total - self.done))}"
         return text + f", {_duration(elapsed)} elapsed"
+
+    def already_complete(self, n: int) -> None:
+        """Count ``n`` runs a resumed sweep skips (complete before it started) as done:
+        one line in a log, the line redrawn on a terminal."""
+        if n <= 0:
+            return
+        with self.lock:
+            self.done += n
+            self.resumed += n
+            self._last = time.monotonic()
+            if not self.enabled:
+                return
+            if self.in_place:
+                self.draw()
+                return
+            of = f" of {self.total}" if self.total else ""
+            self._write(f"{n}{of} runs already complete, skipped (resume=true); "
+                        f"{self.status()}\n")
 
     def run_done(self, label: str, ok: bool, detail: str = "") -> None:
         """Count a finished run; ``detail`` is shown for a failure (or in a log)."""
-        self.done += 1
-        self.failed += 0 if ok else 1
-        if not self.enabled:
-            return
-        if self._in_place:
-            if not ok:
-                self._write_above(f"failed: {label}: {detail}")
-            self.draw()
-        else:
+        with self.lock:
+            self.done += 1
+            self.failed += 0 if ok else 1
+            self._last = time.monotonic()
+            if not self.enabled:
+                return
+            if self.in_place:
+                if not ok:
+                    self.erase()
+                    self._write(f"failed: {label}: {detail}\n")
+                self.draw()
+                return
             of = f"/{self.total}" if self.total else ""
             what = "done" if ok else "FAILED"
-            self.stream.write(f"[{self.done}{of}] {label}: {what}"
-                              + (f" ({detail})" if detail else "") + f"; {self.status()}\n")
-            self.stream.flush()
+            self._write(f"[{self.done}{of}] {label}: {what}"
+                        + (f" ({detail})" if detail else "") + f"; {self.status()}\n")
 
     def draw(self) -> None:
         """Redraw the line in place (terminal, notebook); nothing in a log."""
-        if not (self.enabled and self._in_place):
-            return
-        text = self.status()
-        self.stream.write("\r" + text.ljust(self._width))
-        self._width = len(text)
-        self.stream.flush()
+        with self.lock:
+            if not (self.enabled and self.in_place) or self._held:
+                return
+            text = self.status()
+            self._write("\r" + text.ljust(self._width))
+            self._width = len(text)
 
-    def _write_above(self, text: str) -> None:
-        self.stream.write("\r" + text.ljust(self._width) + "\n")
-        self._width = 0
+    def erase(self) -> None:
+        """Blank the line and put the cursor at its start (other text goes there)."""
+        with self.lock:
+            if self._width and self.enabled and self.in_place:
+                self._write("\r" + " " * self._width + "\r")
+            self._width = 0
+
+    def hold(self, held: bool) -> None:
+        """``True`` while another writer's text ends mid-line: no redraw until ``False``."""
+        with self.lock:
+            self._held = held
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()
 
     def close(self) -> None:
         """End the line."""
-        if not self.enabled:
-            return
-        if self._in_place:
-            self.draw()
-            self.stream.write("\n")
-        else:
-            self.stream.write(self.status() + "\n")
-        self.stream.flush()
+        with self.lock:
+            if not self.enabled:
+                return
+            if self.in_place:
+                self._held = False
+                self.draw()
+                self._write("\n")
+            else:
+                self._write(self.status() + "\n")
+            self._width = 0
 
 
 def run_outcome(run_dir: Path) -> tuple[str, bool, str] | None:
@@ -144,6 +200,7 @@ class SweepProgressCallback(Callback):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._line: SweepLine | None = None
+        self._undo: Callable[[], None] = lambda: None
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable (launchers send the callbacks to their workers): no thread, no line."""
@@ -156,8 +213,10 @@ class SweepProgressCallback(Callback):
         """Start watching the sweep folder."""
         if not self.enabled:
             return
-        sweep_dir = Path(str(config.hydra.sweep.dir))
+        sweep_dir = Path(os.path.abspath(str(config.hydra.sweep.dir)))  # as the sweeper's
+        plan.reset()
         self._line = SweepLine(None)
+        self._undo = keep_above(self._line)  # Hydra's lines print above it on a terminal
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, args=(sweep_dir, time.time()),
                                         name="loopsim-sweep-progress", daemon=True)
@@ -172,6 +231,8 @@ class SweepProgressCallback(Callback):
         self._thread = None
         if self._line is not None:
             self._line.close()
+        self._undo()
+        self._undo = lambda: None
 
     def _watch(self, sweep_dir: Path, since: float) -> None:
         seen: set[Path] = set()
@@ -180,11 +241,20 @@ class SweepProgressCallback(Callback):
             return
         while True:
             stopping = self._stop.is_set()  # one last read after the sweep ended
-            if line.total is None and (sweep_dir / "multirun.yaml").is_file():
+            told = plan.current()  # loopsim's sweeper: the total, the runs resume skips
+            if told.total is not None:
+                line.total = told.total
+            elif line.total is None and (sweep_dir / "multirun.yaml").is_file():
                 line.total = _total_jobs(sweep_dir / "multirun.yaml")
+            skipped = told.complete - seen
+            seen |= skipped
+            line.already_complete(len(skipped))
             for summary in sorted(sweep_dir.glob("*/summary.json")):
                 run = summary.parent
-                if run in seen or summary.stat().st_mtime < since - 1:
+                try:
+                    if run in seen or summary.stat().st_mtime < since - 1:
+                        continue  # counted, or a run older than this sweep
+                except OSError:  # moved aside by a job that reruns it
                     continue
                 outcome = run_outcome(run)
                 if outcome is not None:

@@ -12,6 +12,10 @@
   launched again; if a worker dies again, those jobs are launched one at a time, and a
   job whose own launch dies is recorded as failed in its folder. The rest of the sweep
   goes on, and ``loopsim`` exits with 1 at the end.
+* **The progress line knows the sweep.** Before a batch is launched, the sweep's size
+  and, under ``resume=true``, the job folders that already hold a completed run of
+  their job's config are noted for the sweep's progress line
+  (:mod:`loopsim.experiments.runs.plan`): a resumed sweep counts them as done.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.launcher import Launcher
-from loopsim.experiments.runs.faults import read_summary, record_failure
+from loopsim.experiments.runs import plan
+from loopsim.experiments.runs.faults import completion, read_summary, record_failure
 from loopsim.experiments.runs.folder import LOCK_FILE, check_inside
 from loopsim.simulator.errors import ConfigError, RunAborted
 from omegaconf import DictConfig, OmegaConf, open_dict
@@ -166,9 +171,12 @@ class GuardedBasicSweeper(BasicSweeper):
             SystemExit: (code 2) a job's folder lies outside the sweep folder.
         """
         subdir = OmegaConf.to_container(self.config.hydra.sweep, resolve=False).get("subdir")
+        complete: set[Path] = set()
         for overrides in batch:
             idx, self._next_idx = self._next_idx, self._next_idx + 1
             cfg = job_config(self, overrides, idx)
+            if cfg.get("resume") and _already_complete(cfg):
+                complete.add(job_folder(cfg))
             if subdir == DEFAULT_SUBDIR:
                 continue
             folder = job_folder(cfg)
@@ -178,6 +186,22 @@ class GuardedBasicSweeper(BasicSweeper):
                 print(f"loopsim: configuration error: job {idx} ({' '.join(overrides)}): "
                       f"{exc}", file=sys.stderr)
                 raise SystemExit(2) from None
+        plan.announce(sum(len(b) for b in self.overrides or ()), complete)
+
+
+def _already_complete(cfg: DictConfig) -> bool:
+    """True when the job of ``cfg`` will skip its folder under ``resume=true``: it holds
+    a completed run of the same config (the job's own rule; a folder it cannot judge
+    counts as not complete)."""
+    saved = HydraConfig.instance().cfg
+    try:
+        HydraConfig.instance().set_config(cfg)  # the task's ${hydra:...} resolve as in the job
+        task = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        return completion(job_folder(cfg), task)[0]
+    except Exception:  # noqa: BLE001 - the job decides; the line only counts
+        return False
+    finally:
+        HydraConfig.instance().cfg = saved
 
 
 def _contiguous(jobs: list[tuple[int, Sequence[str]]]) -> list[tuple[int, list[Sequence[str]]]]:

@@ -90,6 +90,9 @@ def test_sweep_goes_on_lists_the_failure_and_resumes(user_dir: Path) -> None:
     assert "popularity seed=0: already complete" in again.stdout
     assert (sweep / "0" / "summary.json").stat().st_mtime_ns == done  # skipped
     assert "Policy crash raised RuntimeError" in again.stderr  # the failed run ran again
+    # The sweep's line counts the skipped run as done; the rerun fails again.
+    assert "1 of 2 runs already complete, skipped (resume=true)" in again.stderr
+    assert "sweep: 2/2 runs done (1 already complete), 1 failed" in again.stderr
 
 
 def test_config_error_in_a_sweep_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:

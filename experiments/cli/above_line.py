@@ -1,0 +1,93 @@
+"""Other output prints above the sweep's progress line, never into it.
+
+While a sweep's line is drawn in place on a terminal, whatever else the launching
+process writes there (Hydra's launcher lines ``#3 : policy=ctr seed=1``, a job's
+warning under the basic launcher) would land after the line's text, on the same row.
+:func:`keep_above` routes ``sys.stdout``, ``sys.stderr`` and the logging handlers that
+write to them through :class:`AboveLine`, which blanks the line before the text is
+written; the line is redrawn at its next tick. It is what ``tqdm.write`` and
+``logging_redirect_tqdm`` do for tqdm's bars.
+
+Jobs in other processes (joblib, submitit, Ray workers) write to the terminal directly;
+a sweep's jobs are quiet (``progress`` off, result lines in ``run.log``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # sweep_progress imports this module
+    from loopsim.experiments.cli.sweep_progress import SweepLine
+
+__all__ = ["AboveLine", "keep_above"]
+
+
+class AboveLine:
+    """A text stream that writes to ``target`` above ``line``.
+
+    Text that ends mid-row holds the line (no redraw) until a newline ends the row.
+    Detached (:attr:`line` ``None``), it only passes text through.
+    """
+
+    def __init__(self, target: TextIO, line: SweepLine | None) -> None:
+        self.target = target
+        self.line = line
+
+    def write(self, text: str) -> int:
+        """Blank the line, write ``text``; hold the line while the row is open."""
+        line = self.line
+        if line is None or not text:
+            return self.target.write(text)
+        with line.lock:
+            line.erase()
+            written = self.target.write(text)
+            self.target.flush()
+            line.hold(not text.endswith("\n"))
+        return written
+
+    def flush(self) -> None:
+        """Flush the target."""
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        """As the target."""
+        return bool(self.target.isatty())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.target, name)
+
+
+def keep_above(line: SweepLine) -> Callable[[], None]:
+    """While ``line`` is drawn in place, route the process's terminal output above it.
+
+    Returns:
+        A function that undoes it (streams and handlers back as they were; an
+        :class:`AboveLine` something else still holds passes text through).
+    """
+    if not (line.enabled and line.in_place):
+        return lambda: None
+    saved_out, saved_err = sys.stdout, sys.stderr
+    proxies = {id(saved_out): AboveLine(saved_out, line), id(saved_err): AboveLine(saved_err, line)}
+    sys.stdout, sys.stderr = proxies[id(saved_out)], proxies[id(saved_err)]
+    moved: list[tuple[logging.StreamHandler[Any], TextIO]] = []
+    for handler in logging.getLogger().handlers:  # Hydra's console handler holds sys.stdout
+        stream = getattr(handler, "stream", None)
+        if isinstance(handler, logging.StreamHandler) and id(stream) in proxies:
+            handler.setStream(proxies[id(stream)])
+            moved.append((handler, stream))
+
+    def undo() -> None:
+        for proxy in proxies.values():
+            proxy.line = None
+        for handler, stream in moved:
+            if handler.stream in proxies.values():
+                handler.setStream(stream)
+        if sys.stdout is proxies[id(saved_out)]:
+            sys.stdout = saved_out
+        if sys.stderr is proxies[id(saved_err)]:
+            sys.stderr = saved_err
+
+    return undo
