@@ -35,6 +35,30 @@ def completed(runs: pl.DataFrame) -> pl.DataFrame:
     return runs.filter(pl.col("status") == "completed")
 
 
+def replicate_unit(runs: pl.DataFrame) -> str:
+    """What the replicates of a group differ in, as figure titles name them.
+
+    ``"seeds × worlds"``: each run draws its own world (``world.seed`` follows ``seed``,
+    or both vary), so an interval covers the worlds' variation too; ``"seeds, one
+    world"``: ``world.seed`` is fixed in every group, the runs replay one world;
+    ``"worlds"``: only ``world.seed`` varies. Read from the completed runs.
+    """
+    done = completed(runs)
+    if done.height == 0 or "world_seed" not in done.columns:
+        return "seeds"
+    world = (pl.when(pl.col("world_seed").is_null())
+             .then(pl.lit("seed ") + pl.col("seed").cast(pl.Utf8))
+             .otherwise(pl.col("world_seed").cast(pl.Utf8)))
+    per_group = (done.with_columns(world.alias("world"))
+                 .group_by("group")
+                 .agg(pl.col("seed").n_unique().alias("seeds"),
+                      pl.col("world").n_unique().alias("worlds")))
+    several = per_group.filter(pl.col("worlds") > 1)
+    if several.height == 0:
+        return "seeds, one world"
+    return "seeds × worlds" if int(several["seeds"].max() or 0) > 1 else "worlds"
+
+
 def scan_metrics(runs: pl.DataFrame, sliced: bool = False) -> pl.LazyFrame:
     """Metric rows of the completed runs, lazily: ``run, group, seed, t, metric, value``.
 

@@ -157,7 +157,7 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             lorenz=agg.lorenz_by_group(items),
             value_exposure=agg.value_exposure_by_group(items),
             finals=agg.mean_ci(finals, ["group", "metric"]),
-            differences=diffs, reference=ref,
+            differences=diffs, reference=ref, unit=agg.replicate_unit(runs),
         )
         files += plotting.save(out_dir, drawn)
     files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
@@ -191,7 +191,7 @@ def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl
         traj=slice_report.slice_trajectories(sliced),
         all_traj=agg.trajectories(metrics, ["regret_window", "ctr_window"]),
         gap=slice_report.gaps(sliced), events=events, shifts=shifts,
-        finals=agg.mean_ci(finals, ["group", "metric"]))
+        finals=agg.mean_ci(finals, ["group", "metric"]), unit=agg.replicate_unit(runs))
 
 
 def summary_table(runs: pl.DataFrame, finals: pl.DataFrame,

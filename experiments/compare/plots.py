@@ -6,8 +6,11 @@ works in headless worker processes, and a figure displays inline in Jupyter (as 
 where pyplot was never imported. Each group keeps one colour in every figure of a
 comparison; built-in policies keep theirs across comparisons.
 
-Intervals are Student-t 95% intervals of the mean over the seeds of a group; every title
-says over how many seeds, and with one seed no interval is drawn. Where the comparison
+Intervals are Student-t 95% intervals of the mean over the replicates of a group; every
+title says over how many and what they are (``5 seeds × worlds`` when each run draws its
+own world, ``5 seeds, one world`` when ``world.seed`` is fixed:
+:func:`~loopsim.experiments.compare.aggregate.replicate_unit`), and with one run per group
+no interval is drawn. Where the comparison
 has a reference policy, the trade-off figure claims an ordering only where the paired
 difference from it is significant after Holm's correction (hollow markers, grey labels:
 no significant difference on either axis).
@@ -88,15 +91,28 @@ def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def interval_note(frame: pl.DataFrame) -> str:
-    """What the intervals of ``frame`` (with an ``n`` column) are over, for a title."""
+#: The replicates of a group when the caller does not say (see ``interval_note``).
+SEEDS = "seeds"
+
+
+def interval_note(frame: pl.DataFrame, unit: str = SEEDS) -> str:
+    """What the intervals of ``frame`` (with an ``n`` column) are over, for a title.
+
+    ``unit`` names the replicates (``"seeds × worlds"``, ``"seeds, one world"``,
+    ``"worlds"``: :func:`~loopsim.experiments.compare.aggregate.replicate_unit`).
+    """
     if frame.height == 0 or "n" not in frame.columns:
         return ""
     lo, hi = int(frame["n"].min() or 0), int(frame["n"].max() or 0)
     if hi <= 1:
-        return "one seed per group: no interval"
-    seeds = f"{hi} seeds" if lo == hi else f"{lo}–{hi} seeds"
-    return f"mean and 95% t-interval over {seeds}"
+        return f"one {'world' if unit == 'worlds' else 'seed'} per group: no interval"
+    count = f"{hi}" if lo == hi else f"{lo}–{hi}"
+    return f"mean and 95% t-interval over {count} {unit}"
+
+
+def has_intervals(frame: pl.DataFrame) -> bool:
+    """True when some group of ``frame`` has more than one run (an interval to draw)."""
+    return frame.height > 0 and int(frame["n"].max() or 0) > 1
 
 
 def group_colours(groups: Sequence[str]) -> dict[str, str]:
@@ -141,7 +157,7 @@ def save(out_dir: Path, drawn: dict[str, Figure]) -> list[Path]:
 def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFrame,
             value_exposure: pl.DataFrame, finals: pl.DataFrame,
             differences: pl.DataFrame | None = None,
-            reference: str | None = None) -> dict[str, Figure]:
+            reference: str | None = None, unit: str = SEEDS) -> dict[str, Figure]:
     """Every comparison figure, as matplotlib :class:`~matplotlib.figure.Figure` objects.
 
     Args:
@@ -153,6 +169,8 @@ def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFr
         differences: Paired differences from ``reference``
             (:func:`loopsim.experiments.compare.paired.paired_differences`).
         reference: The reference group.
+        unit: What a group's replicates are, for the titles (``"seeds × worlds"``...:
+            :func:`~loopsim.experiments.compare.aggregate.replicate_unit`).
 
     Returns:
         ``{"trajectories" | "lorenz" | "value_exposure" | "tradeoff": figure}``, the ones
@@ -168,17 +186,17 @@ def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFr
     ref = names.get(reference) if reference is not None else None
     groups = [names[g] for g in groups]
     drawn = {
-        "trajectories": trajectory_figure(trajectories, groups, colours),
-        "lorenz": lorenz_figure(lorenz, groups, colours),
-        "value_exposure": value_exposure_figure(value_exposure, groups, colours),
-        "tradeoff": tradeoff_figure(finals, groups, colours, differences, ref),
-        "differences": difference_figure(differences, groups, colours, ref),
+        "trajectories": trajectory_figure(trajectories, groups, colours, unit),
+        "lorenz": lorenz_figure(lorenz, groups, colours, unit),
+        "value_exposure": value_exposure_figure(value_exposure, groups, colours, unit),
+        "tradeoff": tradeoff_figure(finals, groups, colours, differences, ref, unit),
+        "differences": difference_figure(differences, groups, colours, ref, unit),
     }
     return {name: fig for name, fig in drawn.items() if fig is not None}
 
 
 def trajectory_figure(traj: pl.DataFrame, groups: Sequence[str],
-                      colours: dict[str, str]) -> Figure | None:
+                      colours: dict[str, str], unit: str = SEEDS) -> Figure | None:
     """Metrics over simulated time, mean line and 95% band per group, one panel per metric.
 
     Panels follow the order of first appearance of the metrics in ``traj``. With more than
@@ -189,8 +207,8 @@ def trajectory_figure(traj: pl.DataFrame, groups: Sequence[str],
     if not metrics:
         return None
     if len(groups) > MAX_OVERLAID:
-        return _trajectory_rows(traj, groups, colours, metrics)
-    bands = int(traj["n"].max() or 0) > 1
+        return _trajectory_rows(traj, groups, colours, metrics, unit)
+    bands = has_intervals(traj)
     ncols = 2 if len(metrics) > 1 else 1
     nrows = (len(metrics) + ncols - 1) // ncols
     fig = LoopsimFigure(figsize=(5.2 * ncols, 3.4 * nrows), layout="constrained")
@@ -209,14 +227,14 @@ def trajectory_figure(traj: pl.DataFrame, groups: Sequence[str],
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
     legend_outside(fig, axes[0])
-    fig.suptitle(f"Metrics over time ({interval_note(traj)})")
+    fig.suptitle(f"Metrics over time ({interval_note(traj, unit)})")
     return fig
 
 
 def _trajectory_rows(traj: pl.DataFrame, groups: Sequence[str], colours: dict[str, str],
-                     metrics: list[str]) -> Figure:
+                     metrics: list[str], unit: str = SEEDS) -> Figure:
     """Small multiples: one row per group, one column per metric, the others in grey."""
-    bands = int(traj["n"].max() or 0) > 1
+    bands = has_intervals(traj)
     fig = LoopsimFigure(figsize=(2.9 * len(metrics) + 1.6, 1.25 * len(groups) + 1.2),
                         layout="constrained")
     axes = fig.subplots(len(groups), len(metrics), squeeze=False, sharex=True, sharey="col")
@@ -242,18 +260,18 @@ def _trajectory_rows(traj: pl.DataFrame, groups: Sequence[str], colours: dict[st
                              fontsize=8)
         axes[-1, c].set_xlabel("simulated time (days)", fontsize=8)
     fig.suptitle(f"Metrics over time, one row per group, the others in grey "
-                 f"({interval_note(traj)})", fontsize=10)
+                 f"({interval_note(traj, unit)})", fontsize=10)
     return fig
 
 
 def lorenz_figure(lorenz: pl.DataFrame, groups: Sequence[str],
-                  colours: dict[str, str]) -> Figure | None:
+                  colours: dict[str, str], unit: str = SEEDS) -> Figure | None:
     """Lorenz curves of final exposure, mean over seeds: whole curve and the top 10% zoomed."""
     if lorenz.height == 0:
         return None
     fig = LoopsimFigure(figsize=(10.0, 4.4), layout="constrained")
     axes = fig.subplots(1, 2)
-    bands = int(lorenz["n"].max() or 0) > 1
+    bands = has_intervals(lorenz)
     for ax, lo in zip(axes, (0.0, 90.0), strict=True):
         ax.plot([lo, 100], [lo, 100], color="#bbbbbb", ls="--", lw=1, label="equal exposure")
         for g in groups:
@@ -270,13 +288,13 @@ def lorenz_figure(lorenz: pl.DataFrame, groups: Sequence[str],
     axes[0].set_ylabel("cumulative % of exposure (impressions)")
     axes[0].set_title("Lorenz curves of final exposure", fontsize=10)
     axes[1].set_title("zoom: the 10% most exposed items", fontsize=10)
-    fig.suptitle(f"Lorenz curves ({interval_note(lorenz)})", fontsize=10)
+    fig.suptitle(f"Lorenz curves ({interval_note(lorenz, unit)})", fontsize=10)
     legend_outside(fig, axes[0])
     return fig
 
 
 def value_exposure_figure(ve: pl.DataFrame, groups: Sequence[str],
-                          colours: dict[str, str]) -> Figure | None:
+                          colours: dict[str, str], unit: str = SEEDS) -> Figure | None:
     """Share of final exposure per true-value decile, one panel per group.
 
     Does the system find the good items? An oracle puts its exposure in the top bins,
@@ -290,7 +308,7 @@ def value_exposure_figure(ve: pl.DataFrame, groups: Sequence[str],
     nrows = (len(present) + ncols - 1) // ncols
     fig = LoopsimFigure(figsize=(2.6 * ncols + 0.4, 2.2 * nrows + 0.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
-    whiskers = int(ve["n"].max() or 0) > 1
+    whiskers = has_intervals(ve)
     for ax, g in zip(axes.ravel(), present, strict=False):
         d = ve.filter(pl.col("group") == g).sort("bin")
         ax.bar(d["bin"].to_numpy(), 100 * d["mean"].to_numpy(), color=colours[g], width=0.8,
@@ -307,16 +325,16 @@ def value_exposure_figure(ve: pl.DataFrame, groups: Sequence[str],
     fig.supxlabel(f"true value of the item ({bins}-quantile of available items: "
                   f"1 = worst, {bins} = best)", fontsize=10)
     fig.supylabel("share of final exposure (% of impressions)", fontsize=10)
-    fig.suptitle("Does the system find the good items? (dashed: uniform exposure; bars: "
-                 + ("mean, whiskers: 95% t-interval over "
-                    f"{int(ve['n'].max())} seeds)" if whiskers else "one seed, no interval)"),
+    note = interval_note(ve, unit)
+    fig.suptitle("Does the system find the good items?\n(dashed: uniform exposure; bars: "
+                 + (note.replace("mean and ", "mean, whiskers: ") if whiskers else note) + ")",
                  fontsize=10)
     return fig
 
 
 def tradeoff_figure(finals: pl.DataFrame, groups: Sequence[str], colours: dict[str, str],
                     differences: pl.DataFrame | None = None,
-                    reference: str | None = None) -> Figure | None:
+                    reference: str | None = None, unit: str = SEEDS) -> Figure | None:
     """Concentration (final Gini of exposure) against regret, one point per group.
 
     Regret is averaged over the whole run (``regret_avg``) when available, so that the
@@ -344,15 +362,17 @@ def tradeoff_figure(finals: pl.DataFrame, groups: Sequence[str], colours: dict[s
             continue
         r = d.row(0, named=True)
         hollow = g in tied
-        ax.errorbar(r["mean_r"], r["mean"], xerr=r["ci95_r"] or 0.0, yerr=r["ci95"] or 0.0,
-                    color=colours[g], marker=MARKERS[i % len(MARKERS)], ms=7, capsize=3,
+        xerr, yerr = r["ci95_r"], r["ci95"]  # None with one run: no whiskers, no caps
+        ax.errorbar(r["mean_r"], r["mean"], xerr=xerr, yerr=yerr,
+                    color=colours[g], marker=MARKERS[i % len(MARKERS)], ms=7,
+                    capsize=3 if xerr or yerr else 0,
                     ls="none", label=g, alpha=0.9, mfc="white" if hollow else colours[g],
                     mew=2.2 if g == reference else 1.2,
                     mec="black" if g == reference else colours[g])
         points.append((r["mean_r"], r["mean"], g))
     ax.set_xlabel(METRIC_LABELS.get(x_metric, x_metric).replace("\n", " "))
     ax.set_ylabel("concentration: Gini of cumulative exposure\n(0 = equal, 1 = one item)")
-    note = interval_note(both.select("n"))
+    note = interval_note(both.select("n"), unit)
     lines = ["Trade-off: lower left is better (less concentration, less regret)",
              f"points: {note}" if note else ""]
     if reference is not None and differences is not None and differences.height:
@@ -378,7 +398,8 @@ DIFFERENCE_METRICS = ("regret_avg", "regret_window", "gini_exposure", "tau_popul
 
 
 def difference_figure(differences: pl.DataFrame | None, groups: Sequence[str],
-                      colours: dict[str, str], reference: str | None) -> Figure | None:
+                      colours: dict[str, str], reference: str | None,
+                      unit: str = SEEDS) -> Figure | None:
     """Each group's paired difference from the reference, with its 95% interval (a forest
     plot per metric): filled in colour where significant after Holm, grey where not."""
     if differences is None or reference is None or differences.height == 0:
@@ -411,8 +432,8 @@ def difference_figure(differences: pl.DataFrame | None, groups: Sequence[str],
     axes[0].set_yticks(range(len(order)), [textwrap.shorten(g, 28) for g in order],
                        fontsize=8)
     axes[0].invert_yaxis()
-    how = (f"paired by seed: mean and 95% t-interval over {pairs} seeds; filled: significant "
-           "after Holm, grey: not (no ordering claimed)" if pairs > 1
+    how = (f"paired by seed: mean and 95% t-interval over {pairs} {unit}; filled: "
+           "significant after Holm, grey: not (no ordering claimed)" if pairs > 1
            else "one seed: single differences, no interval, no test")
     fig.suptitle(f"Difference from {reference} ({how})", fontsize=9)
     return fig

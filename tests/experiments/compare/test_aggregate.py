@@ -103,3 +103,23 @@ def test_value_exposure_puts_each_items_share_in_its_true_value_bin():
     items = _items("r", "g", 0, [0, 0, 0, 0], exposure=[1, 1, 2, 6])
     ve = agg.value_exposure_by_group(items, bins=2).sort("bin")
     assert ve["mean"].to_list() == pytest.approx([0.2, 0.8])
+
+
+def _runs(rows: list[tuple[str, int, int | None]], status: str = "completed") -> pl.DataFrame:
+    return pl.DataFrame([(g, s, w, status) for g, s, w in rows],
+                        schema={"group": pl.Utf8, "seed": pl.Int64, "world_seed": pl.Int64,
+                                "status": pl.Utf8}, orient="row")
+
+
+def test_replicate_unit_names_what_the_runs_of_a_group_vary():
+    # world.seed unset: every seed draws its own world
+    assert agg.replicate_unit(_runs([("a", 0, None), ("a", 1, None)])) == "seeds × worlds"
+    # world.seed fixed: the seeds replay one world
+    assert agg.replicate_unit(_runs([("a", 0, 7), ("a", 1, 7), ("b", 0, 7)])) == (
+        "seeds, one world")
+    # only the world varies
+    assert agg.replicate_unit(_runs([("a", 0, 1), ("a", 0, 2)])) == "worlds"
+    # one run per group: nothing varies
+    assert agg.replicate_unit(_runs([("a", 0, None), ("b", 0, None)])) == "seeds, one world"
+    # failed runs do not count
+    assert agg.replicate_unit(_runs([("a", 0, None)], status="failed")) == "seeds"

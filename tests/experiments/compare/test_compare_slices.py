@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -48,6 +49,10 @@ def test_compare_draws_slices_gaps_and_monitoring(sweep: Path) -> None:
     assert {"user_new", "user_old", "item_head", "user_taste_0"} <= set(table["slice"])
     assert table.filter(pl.col("slice") == "user_new")["n"].max() == 2  # over the 2 seeds
     assert "monitor_false_alarms_mean" in result.summary.columns
+    # Titles say what the bands are over: 2 seeds replaying one world (world.seed=0).
+    for name in ("gaps", "monitoring", "time_to_detect", "trajectories", "tradeoff"):
+        svg = (sweep / f"{name}.svg").read_text()  # matplotlib keeps each text as a comment
+        assert re.search(r"95% t-interval over (1–)?2 seeds, one world", svg), name
 
 
 def test_gaps_are_slice_differences_per_run_then_averaged(sweep: Path) -> None:

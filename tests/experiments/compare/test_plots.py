@@ -71,6 +71,42 @@ def test_one_seed_draws_no_interval_and_says_so():
     assert not fig.axes[0].collections  # no band
 
 
+def test_titles_say_what_the_intervals_are_over():
+    import polars as pl
+    from loopsim.experiments.compare.plots import trajectory_figure
+
+    traj = pl.DataFrame({"group": ["a", "a"], "metric": ["m"] * 2, "t": [1.0, 2.0],
+                         "mean": [0.1, 0.2], "ci95": [0.05, 0.05], "n": [5, 5]})
+    fig = trajectory_figure(traj, ["a"], group_colours(["a"]), unit="seeds × worlds")
+    assert "mean and 95% t-interval over 5 seeds × worlds" in fig._suptitle.get_text()
+    assert fig.axes[0].collections  # the band
+
+
+def test_one_seed_tradeoff_and_slices_draw_no_whiskers_bands_or_caps():
+    import polars as pl
+    from loopsim.experiments.compare.plots import tradeoff_figure
+    from loopsim.experiments.compare.slice_plots import gap_figure, slice_figure
+
+    groups = ["ctr", "random"]
+    fig = tradeoff_figure(_finals({"ctr": (0.5, 0.6), "random": (1.0, 0.1)}, n=1), groups,
+                          group_colours(groups))
+    assert "one seed per group: no interval" in fig.axes[0].get_title()
+    assert not any(len(line.get_xdata()) for line in fig.axes[0].lines
+                   if line.get_marker() in ("|", "_"))  # no caps
+    assert not fig.axes[0].collections  # no whiskers
+    one = {"group": ["ctr"] * 2, "t": [1.0, 2.0], "mean": [0.1, 0.2], "ci95": [None, None],
+           "n": [1, 1]}
+    traj = pl.DataFrame({**one, "slice": ["user_new"] * 2, "metric": ["regret_window"] * 2},
+                        schema_overrides={"ci95": pl.Float64})
+    fig = slice_figure(traj, traj.drop("slice"), "ctr", unit="seeds × worlds")
+    assert "one seed per group: no interval" in fig._suptitle.get_text()
+    assert not fig.axes[0].collections
+    gap = pl.DataFrame({**one, "gap": ["regret_window: user_new - user_old"] * 2},
+                       schema_overrides={"ci95": pl.Float64})
+    fig = gap_figure(gap, ["ctr"], group_colours(["ctr"]))
+    assert not fig.axes[0].collections and "no interval" in fig._suptitle.get_text()
+
+
 def test_many_groups_become_small_multiples_with_the_others_in_grey():
     import polars as pl
     from loopsim.experiments.compare.plots import trajectory_figure
