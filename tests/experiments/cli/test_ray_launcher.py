@@ -8,6 +8,7 @@ its token under a temporary ``HOME``, never the user's home.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,8 @@ def sweep(tmp_path: Path, name: str, launcher: list[str], env: dict[str, str]
 def test_a_ray_sweep_matches_joblib(tmp_path: Path):
     # Ray's unix sockets live under _temp_dir: keep its path short (sockets max ~107 chars).
     ray_tmp = tempfile.mkdtemp(prefix="loopsim-ray-", dir="/tmp")
-    env = {**os.environ, "HOME": str(tmp_path / "home"), "RAY_DEDUP_LOGS": "0"}
+    env = {**os.environ, "HOME": str(tmp_path / "home")}
+    env.pop("RAY_DEDUP_LOGS", None)  # the preset alone keeps Ray's dedup notice out
     try:
         ray = sweep(tmp_path, "ray", ["hydra/launcher=ray_quiet",
                                       f"+hydra.launcher.ray.init._temp_dir={ray_tmp}",
@@ -45,6 +47,13 @@ def test_a_ray_sweep_matches_joblib(tmp_path: Path):
         shutil.rmtree(ray_tmp, ignore_errors=True)
     assert ray.returncode == 0, ray.stderr[-3000:]
     assert "_run_job pid=" not in ray.stdout + ray.stderr  # as plain as joblib's output
+    assert "repeated" not in ray.stderr and "RAY_DEDUP_LOGS" not in ray.stderr
+    # stderr holds the sweep's line, one line per run, and at most Ray's one notice that
+    # a new local cluster has token authentication on (RAY_AUTH_MODE=token silences it)
+    other = [x for x in ray.stderr.splitlines() if x.strip()
+             and not re.match(r"(sweep: |\[\d/4\] )", x) and "Token authentication" not in x]
+    assert not other, ray.stderr[-3000:]
+    assert "sweep: 4/4 runs done, 0 failed" in ray.stderr
     assert "Comparison of 4 runs" in ray.stdout
     joblib = sweep(tmp_path, "joblib", ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
                    env)
