@@ -5,6 +5,10 @@ unless the job's config says ``tracking.backend: mlflow`` (``tracking=mlflow``).
 
 * ``on_job_end`` runs in the process of the job (the joblib worker, the Ray actor, the
   SLURM task) after the job wrote its run folder: the folder is logged as one MLflow run.
+  Under the ``loopsim`` command that process forks the next job's run
+  (:mod:`loopsim.experiments.runs.supervise`), and a fork after polars or the MLflow
+  client started threads can hang the child on a lock they held: there the logging runs
+  in a fresh Python process (``python -m loopsim.experiments.tracking``).
 * ``on_multirun_end`` runs after the comparison callback (declared before it): the
   sweep's tables, figures and report become a parent run, the jobs nested under it.
 
@@ -18,11 +22,14 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
+from loopsim.experiments.runs import supervise
 from loopsim.experiments.tracking.options import TrackingOptions
 from loopsim.simulator.io.results import SUMMARY_FILE, atomic_text
 from omegaconf import DictConfig, OmegaConf
@@ -89,6 +96,15 @@ class TrackingCallback(Callback):
         options = options_of(config)
         if options.backend == "none":
             return
+        if supervise.enabled():  # the jobs are forked from here: no tracker threads
+            command = [sys.executable, "-m", "loopsim.experiments.tracking",
+                       "--experiment", options.experiment]
+            if options.uri:
+                command += ["--uri", options.uri]
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode != 0:  # each job will try again and report
+                log.warning("tracking: %s", (done.stderr.strip().splitlines() or ["?"])[-1])
+            return
         try:
             tracking_client(options)
         except Exception as exc:  # noqa: BLE001 - each job will try again and report
@@ -103,7 +119,10 @@ class TrackingCallback(Callback):
         sweep_dir = None
         if str(config.hydra.mode) == "RunMode.MULTIRUN":
             sweep_dir = Path(str(config.hydra.sweep.dir))
-        track_run(options, run_dir, sweep_dir)
+        if supervise.enabled():
+            track_run_in_subprocess(options, run_dir, sweep_dir)
+        else:
+            track_run(options, run_dir, sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Log the sweep's comparison as a parent run of its jobs."""
@@ -142,6 +161,26 @@ def track_run(options: TrackingOptions, run_dir: Path, sweep_dir: Path | None) -
         _note(run_dir, {"backend": options.backend, "uri": options.uri,
                         "experiment": options.experiment, "run_id": run_id})
     return run_id
+
+
+def track_run_in_subprocess(options: TrackingOptions, run_dir: Path,
+                            sweep_dir: Path | None) -> None:
+    """:func:`track_run` in a fresh Python process, so that no polars or MLflow thread
+    starts in this one (it forks the sweep's next jobs). Failures are handled there as
+    in :func:`track_run`: warned, noted in ``summary.json``, never raised."""
+    command = [sys.executable, "-m", "loopsim.experiments.tracking", "--experiment",
+               options.experiment, str(run_dir)]
+    if options.uri:
+        command[3:3] = ["--uri", options.uri]
+    if sweep_dir is not None:
+        command[3:3] = ["--sweep", str(sweep_dir)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = (done.stderr.strip().splitlines() or ["no message"])
+        message = f"tracking: not logged (its process ended with {done.returncode}): {lines[-1]}"
+        log.warning("%s (%s)", message, run_dir)
+        _note(run_dir, {"backend": options.backend, "uri": options.uri, "error": message},
+              warning=message)
 
 
 def _short(exc: BaseException) -> str:

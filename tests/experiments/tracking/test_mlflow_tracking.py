@@ -77,6 +77,26 @@ def test_a_sweep_lands_in_a_sqlite_store(tmp_path: Path):
         assert "report.html" in sweep_files
 
 
+@pytest.mark.slow  # ~60 s: three runs, each logged by its own MLflow process
+def test_a_sweep_on_the_basic_launcher_logs_every_run(tmp_path: Path):
+    """Reproduction: the second job of a tracked sweep hung for good, forked from a
+    process in which the first job's logging had started polars' and MLflow's threads."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *SMALL, "policy=ctr",
+         "seed=0,1,2", "tracking=mlflow", f"tracking.uri={uri}",
+         f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra.callbacks.compare.plots=false"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name("loopsim")
+    runs = client.search_runs([experiment.experiment_id])
+    assert sum(r.data.tags.get("loopsim.kind") != "sweep" for r in runs) == 3
+    for job in ("0", "1", "2"):
+        summary = json.loads((tmp_path / "sweep" / job / "summary.json").read_text())
+        assert summary["status"] == "completed" and "run_id" in summary["tracking"]
+
+
 @pytest.mark.slow  # ~30 s: one run plus MLflow's import
 def test_a_failing_tracker_keeps_the_runs_outputs(tmp_path: Path):
     blocker = tmp_path / "not_a_folder"
