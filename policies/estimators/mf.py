@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from loopsim.policies.estimators.mf_solvers import ClickRows, conjugate_gradient, normal_equations
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.params.component_schema import (
@@ -36,76 +37,6 @@ from loopsim.simulator.params.component_schema import (
 )
 
 _KEY = np.int64(1) << 32
-
-
-def _sorted_rows(other: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The clicked pairs sorted by row: ``(row of each, other's vectors, counts, starts)``."""
-    order = np.argsort(rows, kind="stable")
-    rows = rows[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    return rows, other[cols[order]], counts[order], starts
-
-
-def _conjugate_gradient(
-    other: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
-    start: np.ndarray, alpha: float, reg: float, steps: int,
-) -> np.ndarray:
-    """``steps`` CG steps on every row's ``(O^T C O + reg I) x = O^T C p`` from ``start``.
-
-    ``A p = (O^T O + reg I) p + sum_j alpha c_j (o_j . p) o_j`` over the row's clicked
-    pairs: the ``(rows, f, f)`` matrices are never formed.
-    """
-    n_rows, f = start.shape
-    gram = other.T @ other + reg * np.eye(f)
-    rows, vec, counts, starts = _sorted_rows(other, rows, cols, counts)
-    clicked_rows = rows[starts]
-    weight = alpha * counts
-
-    def times_a(p: np.ndarray) -> np.ndarray:
-        out = p @ gram
-        dots = np.einsum("nf,nf->n", vec, p[rows])
-        out[clicked_rows] += np.add.reduceat((weight * dots)[:, None] * vec, starts, axis=0)
-        return out
-
-    b = np.zeros((n_rows, f))
-    b[clicked_rows] = np.add.reduceat((1.0 + weight)[:, None] * vec, starts, axis=0)
-    x = np.zeros((n_rows, f))
-    x[clicked_rows] = start[clicked_rows]  # rows without clicks: exactly 0
-    unclicked = np.ones(n_rows, dtype=bool)
-    unclicked[clicked_rows] = False
-    residual = b - times_a(x)
-    residual[unclicked] = 0.0
-    p = residual.copy()
-    rs = np.einsum("nf,nf->n", residual, residual)
-    for _ in range(steps):
-        ap = times_a(p)
-        curvature = np.einsum("nf,nf->n", p, ap)
-        step = np.divide(rs, curvature, out=np.zeros_like(rs), where=curvature > 0)
-        x += step[:, None] * p
-        residual -= step[:, None] * ap
-        rs_new = np.einsum("nf,nf->n", residual, residual)
-        beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
-        p = residual + beta[:, None] * p
-        rs = rs_new
-    return x
-
-
-def _normal_equations(
-    other: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray,
-    n_rows: int, alpha: float, reg: float,
-) -> np.ndarray:
-    """Solve every row's ``(O^T C O + reg I) x = O^T C p`` in one batch."""
-    f = other.shape[1]
-    gram = other.T @ other + reg * np.eye(f)
-    a = np.broadcast_to(gram, (n_rows, f, f)).copy()
-    b = np.zeros((n_rows, f))
-    rows, vec, counts, starts = _sorted_rows(other, rows, cols, counts)
-    weighted = (alpha * counts)[:, None] * vec
-    for i in range(f):  # one column of the outer products at a time: (nnz, f), not f^2
-        a[rows[starts], i] += np.add.reduceat(weighted[:, i, None] * vec, starts, axis=0)
-    b[rows[starts]] = np.add.reduceat((1.0 + alpha * counts)[:, None] * vec, starts, axis=0)
-    return np.linalg.solve(a, b[:, :, None])[:, :, 0]
 
 
 class ImplicitMF:
@@ -204,19 +135,19 @@ class ImplicitMF:
             return
         users, items = self._keys // _KEY, self._keys % _KEY
         self._active = np.bincount(users, minlength=self._users.shape[0]) > 0
+        by_user = ClickRows.of(users, items, self._counts, presorted=True)  # keys sort by user
+        by_item = ClickRows.of(items, users, self._counts)
         for _ in range(iters):
-            self._users = self._solve(self._items, users, items, self._users, alpha, reg)
-            self._items = self._solve(self._users, items, users, self._items, alpha, reg)
+            self._users = self._solve(self._items, by_user, self._users, alpha, reg)
+            self._items = self._solve(self._users, by_item, self._items, alpha, reg)
         self._version += 1
 
-    def _solve(self, other: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-               current: np.ndarray, alpha: float, reg: float) -> np.ndarray:
+    def _solve(self, other: np.ndarray, pairs: ClickRows, current: np.ndarray, alpha: float,
+               reg: float) -> np.ndarray:
         """One half-sweep: new factors of every row given the other side's."""
         if self.solver == "exact":
-            return _normal_equations(other, rows, cols, self._counts, current.shape[0],
-                                     alpha, reg)
-        return _conjugate_gradient(other, rows, cols, self._counts, current, alpha, reg,
-                                   int(self.cg_steps))
+            return normal_equations(other, pairs, current.shape[0], alpha, reg)
+        return conjugate_gradient(other, pairs, current, alpha, reg, int(self.cg_steps))
 
     def _factors(self, ids: np.ndarray, table: np.ndarray, fallback: np.ndarray) -> np.ndarray:
         out = np.broadcast_to(fallback, (ids.shape[0], fallback.shape[0])).copy()
