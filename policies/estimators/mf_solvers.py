@@ -61,29 +61,26 @@ def conjugate_gradient(other: np.ndarray, pairs: ClickRows, start: np.ndarray,
     """``steps`` CG steps on every row's ``(O^T C O + reg I) x = O^T C p`` from ``start``.
 
     ``A p = (O^T O + reg I) p + sum_j alpha c_j (o_j . p) o_j`` over the row's clicked
-    pairs: the ``(rows, f, f)`` matrices are never formed. Rows without a click stay
-    exactly 0 (their exact solution).
+    pairs: the ``(rows, f, f)`` matrices are never formed. Only the clicked rows are
+    iterated (every operation is row by row); the others are exactly 0, their exact
+    solution. The result has ``start``'s dtype; the arithmetic is in ``other``'s.
     """
     n_rows, f = start.shape
-    gram = other.T @ other + reg * np.eye(f)
-    rows, clicked = pairs.rows, pairs.clicked
-    vec = other[pairs.cols]
-    weight = alpha * pairs.counts
+    gram = other.T @ other + reg * np.eye(f, dtype=other.dtype)
+    clicked = pairs.clicked
+    local = np.repeat(np.arange(clicked.size), np.diff(pairs.indptr))  # pair -> clicked row
+    vec = np.take(other, pairs.cols, axis=0)  # np.take: ~4x faster than other[cols] here
+    weight = (alpha * pairs.counts).astype(other.dtype, copy=False)
 
     def times_a(p: np.ndarray) -> np.ndarray:
         out = p @ gram
-        dots = np.einsum("nf,nf->n", vec, p[rows])
-        out[clicked] += pairs.sums(weight * dots, other)
+        dots = np.einsum("nf,nf->n", vec, np.take(p, local, axis=0))
+        out += pairs.sums(weight * dots, other)
         return out
 
-    b = np.zeros((n_rows, f))
-    b[clicked] = pairs.sums(1.0 + weight, other)
-    x = np.zeros((n_rows, f))
-    x[clicked] = start[clicked]
-    unclicked = np.ones(n_rows, dtype=bool)
-    unclicked[clicked] = False
+    b = pairs.sums(1.0 + weight, other)
+    x = np.take(start, clicked, axis=0).astype(other.dtype, copy=False)
     residual = b - times_a(x)
-    residual[unclicked] = 0.0
     p = residual.copy()
     rs = np.einsum("nf,nf->n", residual, residual)
     for _ in range(steps):
@@ -96,7 +93,9 @@ def conjugate_gradient(other: np.ndarray, pairs: ClickRows, start: np.ndarray,
         beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
         p = residual + beta[:, None] * p
         rs = rs_new
-    return x
+    out = np.zeros((n_rows, f), dtype=start.dtype)
+    out[clicked] = x
+    return out
 
 
 def normal_equations(other: np.ndarray, pairs: ClickRows, n_rows: int, alpha: float,
