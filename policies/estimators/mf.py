@@ -156,9 +156,13 @@ class ImplicitMF:
         return conjugate_gradient(other, pairs, current, alpha, reg, int(self.cg_steps))
 
     def _factors(self, ids: np.ndarray, table: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-        out = np.broadcast_to(fallback, (ids.shape[0], fallback.shape[0])).copy()
+        """Rows ``ids`` of ``table`` (a new array), ``fallback`` for ids beyond it."""
         known = ids < table.shape[0]
-        out[known] = table[ids[known]]
+        if known.all():
+            return np.take(table, ids, axis=0)  # np.take: several times faster than table[ids]
+        out = np.empty((ids.shape[0], table.shape[1]), dtype=table.dtype)
+        out[...] = fallback
+        out[known] = np.take(table, ids[known], axis=0)
         return out
 
     def _mean_user(self) -> np.ndarray:
