@@ -55,13 +55,13 @@ mf.ImplicitMF.update = timed
 with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
     cfg = compose("config", overrides=[*spec["overrides"], "progress=false"])
 sim = build_simulation(cfg, "bench")
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 result = sim.run()
-wall = time.perf_counter() - start
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu
 result.raise_for_status()
 last = result.metrics.filter(result.metrics["t"] == result.metrics["t"].max())
 values = dict(zip(last["metric"].to_list(), last["value"].to_list()))
-print(json.dumps({"wall": wall, "als": als[0], "metrics": values,
+print(json.dumps({"wall": wall, "cpu": cpu, "als": als[0], "metrics": values,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -96,16 +96,20 @@ def interval(values: list[float]) -> str:
 def ratio(args: argparse.Namespace) -> None:
     """mf against ctr, interleaved."""
     print(f"default world, {args.days:g} days, load before: {load()}")
-    print("| pair | ctr s | mf s | mf ALS s | mf / ctr | load |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    ratios = []
+    print("| pair | ctr wall s | mf wall s | mf ALS s | mf / ctr (wall) | ctr CPU s | "
+          "mf CPU s | mf / ctr (CPU) | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    walls, cpus = [], []
     for i in range(args.repeat):
         ctr = run(["policy=ctr", f"horizon={args.days}", f"seed={i}"])
         mf = run(["policy=mf", f"horizon={args.days}", f"seed={i}", *args.mf])
-        ratios.append(mf["wall"] / ctr["wall"])
+        walls.append(mf["wall"] / ctr["wall"])
+        cpus.append(mf["cpu"] / ctr["cpu"])
         print(f"| {i} | {ctr['wall']:.2f} | {mf['wall']:.2f} | {mf['als']:.2f} | "
-              f"{ratios[-1]:.2f} | {load()} |", flush=True)
-    print(f"median ratio mf/ctr: {statistics.median(ratios):.2f}")
+              f"{walls[-1]:.2f} | {ctr['cpu']:.2f} | {mf['cpu']:.2f} | {cpus[-1]:.2f} | "
+              f"{load()} |", flush=True)
+    print(f"median ratio mf/ctr: {statistics.median(walls):.2f} (wall), "
+          f"{statistics.median(cpus):.2f} (CPU)")
 
 
 def settings(args: argparse.Namespace) -> None:

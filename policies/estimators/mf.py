@@ -72,7 +72,7 @@ class ImplicitMF:
                  alpha: NonNegative = 10.0, iterations: PositiveInt = 1,
                  init_scale: NonNegative = 0.1, init_seed: NonNegativeInt | None = None,
                  organic: bool = True, solver: Literal["cg", "exact"] = "cg",
-                 cg_steps: PositiveInt = 3,
+                 cg_steps: PositiveInt = 2,
                  dtype: Literal["float64", "float32"] = "float64") -> None:
         self.n_factors = n_factors
         self.regularization = regularization
