@@ -57,7 +57,9 @@ def run_pipeline_full(days: float = DAYS, threads: int = THREADS) -> dict[str, A
     """Run the scenario in a fresh process; its figures and the targets.
 
     Returns the worker's result (``run_s`` the event loop, ``total_s`` with the run's
-    set-up, ``process_s`` the whole process from start to exit, ``peak_rss_mib``, ``sessions``, ``impressions``, ``time_split``...) plus
+    set-up, ``process_s`` the whole process from start to exit, ``cpu_s`` its CPU
+    seconds (all threads), ``peak_rss_mib``, ``sessions``, ``impressions``,
+    ``time_split``...) plus
     ``scenario``, ``overrides``, ``threads``, and ``target`` (the issue's bounds and
     whether they were met; ``None`` when the run did not complete).
     """
