@@ -59,9 +59,10 @@ def run_pipeline_full(days: float = DAYS, threads: int = THREADS) -> dict[str, A
     Returns the worker's result (``run_s`` the event loop, ``total_s`` with the run's
     set-up, ``process_s`` the whole process from start to exit, ``cpu_s`` its CPU
     seconds (all threads), ``peak_rss_mib``, ``sessions``, ``impressions``,
-    ``time_split``...) plus
-    ``scenario``, ``overrides``, ``threads``, and ``target`` (the issue's bounds and
-    whether they were met; ``None`` when the run did not complete).
+    ``time_split``...) plus ``scenario``, ``overrides``, ``threads``, and ``target``: the
+    issue's bounds (scaled to ``days``) and whether they were met by the wall time
+    (``met``) and by the CPU seconds (``met_by_cpu_s``: on a loaded machine the wall
+    time says little); ``None`` when the run did not complete.
     """
     from loopsim.experiments.bench import cli
 
@@ -74,14 +75,16 @@ def run_pipeline_full(days: float = DAYS, threads: int = THREADS) -> dict[str, A
         cli.BLAS_THREADS[0] = previous
     result["process_s"] = time.perf_counter() - start
     result["cpu_s"] = _children_cpu_s() - cpu
-    met = None
+    bound = TARGET_WALL_S * days / DAYS
+    met = met_cpu = None
     if result.get("status") == "completed":
-        met = (result["process_s"] <= TARGET_WALL_S * days / DAYS
-               and result["peak_rss_mib"] <= TARGET_PEAK_MIB)
+        memory = result["peak_rss_mib"] <= TARGET_PEAK_MIB
+        met = result["process_s"] <= bound and memory
+        met_cpu = result["cpu_s"] <= bound and memory  # what a quiet machine would show
     return {"scenario": "pipeline_full", "users": USERS, "items": ITEMS, "days": days,
             "threads": threads, "overrides": overrides(days), **result,
-            "target": {"wall_s": TARGET_WALL_S * days / DAYS, "peak_rss_mib": TARGET_PEAK_MIB,
-                       "met": met}}
+            "target": {"wall_s": bound, "peak_rss_mib": TARGET_PEAK_MIB, "met": met,
+                       "met_by_cpu_s": met_cpu}}
 
 
 def _children_cpu_s() -> float:
