@@ -179,19 +179,48 @@ class ItemIndex:
             return self.candidates[found]
         # Best first: found items scoring >= 0 (faiss returns them sorted), then items of
         # zero embedding (score 0, drawn at random: ties), then found items scoring < 0.
-        score = np.einsum("qf,qnf->qn", q, self._vectors[found]) if take else \
-            np.zeros((q.shape[0], 0))
+        c = self._non_negative(q, found) if take else np.zeros((q.shape[0], 1), np.int64)
         fill = min(n, self._zero.size)
-        draw = (sample_rows_without_replacement(rng, self._zero.size, q.shape[0], fill)
-                if rng is not None else np.broadcast_to(np.arange(fill), (q.shape[0], fill)))
-        c = (score >= 0).sum(axis=1, keepdims=True)
+        need = min(fill, n - int(c.min())) if c.size else 0  # zero draws a row can use
+        draw = self._zero_draws(rng, c[:, 0] < n, need)
         j = np.arange(n)[None, :]
         from_found, from_zero = j < c, (j >= c) & (j - c < fill)
         at_found = np.take_along_axis(found, np.clip(np.where(from_found, j, j - fill), 0,
                                                      max(take - 1, 0)), axis=1) if take else \
             np.zeros((q.shape[0], n), dtype=np.int64)
-        at_zero = self._zero[np.take_along_axis(draw, np.clip(j - c, 0, fill - 1), axis=1)]
+        at_zero = self._zero[np.take_along_axis(draw, np.clip(j - c, 0, max(need - 1, 0)),
+                                                axis=1)] if need else at_found
         return self.candidates[np.where(from_zero, at_zero, at_found)]
+
+    def _non_negative(self, q: np.ndarray, found: np.ndarray) -> np.ndarray:
+        """``(Q, 1)`` how many of each row's found items score >= 0 (in row blocks: the
+        ``(rows, n, f)`` gathered embeddings stay small)."""
+        out = np.empty((q.shape[0], 1), dtype=np.int64)
+        block = max(1, SCORE_BLOCK // max(1, found.shape[1] * self._vectors.shape[1]))
+        for s in range(0, q.shape[0], block):
+            vec = np.take(self._vectors, found[s: s + block], axis=0)
+            score = np.einsum("qf,qnf->qn", q[s: s + block], vec)
+            out[s: s + block, 0] = (score >= 0).sum(axis=1)
+        return out
+
+    def _zero_draws(self, rng: np.random.Generator | None, rows: np.ndarray,
+                    need: int) -> np.ndarray:
+        """``(Q, need)`` positions in ``_zero`` filling the pools of the ``rows`` (a mask)
+        that reach them: a uniform ordered draw per such row (the items of zero
+        embedding tie at 0), in row blocks that bound the sampler's ``(items, rows)``
+        table; ``rng is None``: the first ones."""
+        out = np.zeros((rows.size, need), dtype=np.int64)
+        if need == 0:
+            return out
+        if rng is None:
+            out[...] = np.arange(need)
+            return out
+        where = np.flatnonzero(rows)
+        block = max(1, SCORE_BLOCK // self._zero.size)
+        for s in range(0, where.size, block):
+            at = where[s: s + block]
+            out[at] = sample_rows_without_replacement(rng, self._zero.size, at.size, need)
+        return out
 
     def _exact_known(self, q: np.ndarray, take: int) -> np.ndarray:
         """``(Q, take)`` positions in ``_known`` of the best inner products, best first."""

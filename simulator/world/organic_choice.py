@@ -18,6 +18,13 @@ probability proportional to ``relevance(u, i)``. No new parameter, and no oracle
 best item of 1,000 is found about twice as often as an average one. ``s > 1`` models a
 search that finds better items; ``s = 0`` uniform discovery.
 
+On a personal world the picks are drawn by rejection: an item proposed uniformly from
+the candidates is accepted with probability ``relevance(u, i)^s`` (at most 1: relevance
+is a click probability), which is an exact draw of the distribution above at the cost
+of a few relevances per pick instead of a whole row. A pick still open after as many
+proposals as a quarter of the catalogue (relevances near 0 everywhere) is drawn from its
+user's whole row, which leaves the distribution exact.
+
 It is logged as a feedback row with ``source == ORGANIC``, ``rank == 0``,
 ``click == True``, ``reward == 1`` and ``propensity == 1``, so a policy can learn from
 it (popularity, mf) or ignore it (estimators of click-through rates by rank). Organic
@@ -32,10 +39,13 @@ import numpy as np
 from loopsim.simulator.contract.batches import ORGANIC, Feedback
 from loopsim.simulator.contract.constant_columns import constant
 from loopsim.simulator.contract.world import GroundTruth
+from loopsim.simulator.errors import ContractError
 from loopsim.simulator.loop.user_sampler import GuidedSearch
 
 #: Upper bound on the (sessions × candidates) relevance block drawn at once.
 _BLOCK = 1 << 20
+#: Uniform proposals per open pick and round of the rejection sampler.
+_PROPOSALS = 16
 
 
 def _weights(relevance: np.ndarray, sharpness: float) -> np.ndarray:
@@ -49,7 +59,7 @@ def organic_items(truth: GroundTruth, users: np.ndarray, candidates: np.ndarray,
     """``(B,)`` one item per user, drawn with probability ``relevance ** sharpness``.
 
     A global world shares one distribution (a cumulative sum and a binary search per
-    draw); a personal one scores ``(B, n)`` relevances in blocks.
+    draw); a personal one is sampled by rejection (:func:`rejection_picks`).
     """
     if users.size == 0:
         return np.zeros(0, dtype=np.int64)
@@ -58,6 +68,51 @@ def organic_items(truth: GroundTruth, users: np.ndarray, candidates: np.ndarray,
         cum = np.cumsum(weights)
         pick = np.searchsorted(cum, rng.random(users.size) * cum[-1], side="right")
         return candidates[np.minimum(pick, candidates.size - 1)]
+    return rejection_picks(truth, users, candidates, rng, sharpness)
+
+
+def rejection_picks(truth: GroundTruth, users: np.ndarray, candidates: np.ndarray,
+                    rng: np.random.Generator, sharpness: float = 1.0) -> np.ndarray:
+    """``(B,)`` exact draws of ``relevance(u, i) ** sharpness`` (normalized per user).
+
+    Rounds of ``_PROPOSALS`` uniform candidates per open pick, each accepted with
+    probability ``relevance ** sharpness`` (<= 1), the first accepted one kept: the
+    standard rejection sampler against the uniform envelope, exact whatever the number
+    of rounds. After ``candidates.size // 4`` proposals (or at once for catalogues of
+    fewer than ``4 * _PROPOSALS`` items) the picks still open are drawn from their
+    whole rows (:func:`row_picks`).
+
+    Raises:
+        ContractError: The world returned a relevance above 1 for a proposal.
+    """
+    n = candidates.size
+    out = np.empty(users.size, dtype=np.int64)
+    todo = np.arange(users.size)
+    spent = 0
+    while todo.size and spent + _PROPOSALS <= n // 4:
+        proposals = candidates[rng.integers(0, n, size=(todo.size, _PROPOSALS))]
+        weights = _weights(truth.relevance_of_slates(users[todo], proposals), sharpness)
+        if weights.size and weights.max() > 1.0:
+            row, col = np.unravel_index(int(np.argmax(weights)), weights.shape)
+            raise ContractError(
+                f"organic picks: relevance ** sharpness == {float(weights[row, col])!r} > 1 for "
+                f"user {int(users[todo][row])}, item {int(proposals[row, col])} of "
+                f"{type(truth).__name__}; relevance is a click probability in [0, 1]")
+        accepted = rng.random(weights.shape) < weights
+        hit = accepted.any(axis=1)
+        first = accepted.argmax(axis=1)
+        out[todo[hit]] = proposals[hit, first[hit]]
+        todo = todo[~hit]
+        spent += _PROPOSALS
+    if todo.size:
+        out[todo] = row_picks(truth, users[todo], candidates, rng, sharpness)
+    return out
+
+
+def row_picks(truth: GroundTruth, users: np.ndarray, candidates: np.ndarray,
+              rng: np.random.Generator, sharpness: float = 1.0) -> np.ndarray:
+    """``(B,)`` the same draws as :func:`rejection_picks` from the users' whole rows of
+    relevances (``(B, n)`` in blocks that bound memory): a cumulative sum per row."""
     out = np.empty(users.size, dtype=np.int64)
     block = max(1, _BLOCK // max(1, candidates.size))
     for start in range(0, users.size, block):
@@ -115,4 +170,4 @@ def organic_feedback(times: np.ndarray, users: np.ndarray, items: np.ndarray) ->
     )
 
 
-__all__ = ["OrganicChoice", "organic_feedback", "organic_items"]
+__all__ = ["OrganicChoice", "organic_feedback", "organic_items", "rejection_picks", "row_picks"]

@@ -236,3 +236,21 @@ def test_random_pool_propensities_are_inclusion_times_within_pool() -> None:
     policy = Pipeline(RandomRetrieval(10), ComposedPolicy(ClickCount(), Greedy()))
     slates = policy.rank(_request(n_items=50))
     np.testing.assert_allclose(slates.propensities, 10 / 50)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_zero_embedding_fill_is_uniform_and_distinct(backend: str) -> None:
+    """Pools longer than the items with an embedding are completed by a uniform draw of
+    the items of zero embedding (they tie at 0), distinct within a row."""
+    rng = np.random.default_rng(4)
+    items = np.arange(60, dtype=np.int64)
+    vectors = np.zeros((60, 4))
+    vectors[:10] = np.abs(rng.standard_normal((10, 4)))  # 10 items score > 0 for q >= 0
+    queries = np.abs(rng.standard_normal((6000, 4)))
+    index = ItemIndex(items, vectors, 1, kind="exact", backend=backend)
+    got = index.search(queries, 15, items, np.random.default_rng(5))
+    assert all(np.unique(row).size == 15 for row in got)
+    assert np.all(np.sort(got[:, :10], axis=1) == np.arange(10))
+    counts = np.bincount(got[:, 10:].ravel(), minlength=60)[10:]
+    expected = 6000 * 5 / 50
+    assert np.abs(counts - expected).max() < 5 * np.sqrt(expected)
