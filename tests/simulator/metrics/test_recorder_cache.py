@@ -24,7 +24,11 @@ def test_cached_ideal_gives_the_same_metrics(arrivals: float,
     monkeypatch.setattr(recorder, "_USER_CACHE", 0)  # every user over the cap: no cache
     fresh = _run(arrivals)
     assert cached.metrics["value"].drop_nans().len() > 0
-    assert cached.metrics.equals(fresh.metrics)
+    # Same rows; values to rounding: a BLAS product's last bits depend on how many rows
+    # it scores at once (bit-identity is checked on ExactWorld below).
+    assert cached.metrics.drop("value").equals(fresh.metrics.drop("value"))
+    np.testing.assert_allclose(cached.metrics["value"].to_numpy(),
+                               fresh.metrics["value"].to_numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_cache_is_dropped_when_the_world_changes() -> None:
