@@ -35,22 +35,20 @@ import resource
 import time
 from typing import Any
 
+from loopsim.experiments.bench.scenarios import (  # the scenario's definition
+    PIPELINE_DAYS as DAYS,
+    PIPELINE_ITEMS as ITEMS,
+    PIPELINE_USERS as USERS,
+    pipeline_overrides as overrides,
+)
+
 __all__ = ["DAYS", "ITEMS", "TARGET_PEAK_MIB", "TARGET_WALL_S", "USERS", "overrides",
            "run_pipeline_full"]
 
-#: The world and horizon of the scenario.
-USERS, ITEMS, DAYS = 1_000_000, 100_000, 7.0
 #: Issue 25's targets (reported, never asserted): wall seconds and peak memory.
 TARGET_WALL_S, TARGET_PEAK_MIB = 600.0, 8192.0
 #: Threads of BLAS and faiss (OpenMP): the 2 cores of the target.
 THREADS = 2
-
-
-def overrides(days: float = DAYS, users: int = USERS, items: int = ITEMS) -> list[str]:
-    """The ``loopsim`` overrides of the scenario."""
-    return ["policy=pipeline_mf", f"world.n_users={users}", f"world.n_items={items}",
-            f"horizon={days:g}", "retrain_interval=1", f"snapshot_interval={min(1.0, days):g}",
-            "policy.retrieval.estimator.dtype=float32", "policy.retrieval.index=approximate"]
 
 
 def run_pipeline_full(days: float = DAYS, threads: int = THREADS) -> dict[str, Any]:

@@ -128,14 +128,22 @@ register(Scenario("bare_pipeline_100k", "reference",
                   args={"n_users": 100_000, "n_items": 10_000, "days": 10.0}))
 
 # --- figure 5: a retrieval -> ranker pipeline at catalogue scale -------------------------
+#: The world and horizon of the pipeline scenario (``loopsim.experiments.bench.pipeline_full``
+#: runs it alone, with its targets).
+PIPELINE_USERS, PIPELINE_ITEMS, PIPELINE_DAYS = 1_000_000, 100_000, 7.0
+
+
+def pipeline_overrides(days: float = PIPELINE_DAYS, users: int = PIPELINE_USERS,
+                       items: int = PIPELINE_ITEMS) -> list[str]:
+    """The ``loopsim`` overrides of the pipeline scenario."""
+    return ["policy=pipeline_mf", f"world.n_users={users}", f"world.n_items={items}",
+            f"horizon={days:g}", "retrain_interval=1", f"snapshot_interval={min(1.0, days):g}",
+            "policy.retrieval.estimator.dtype=float32", "policy.retrieval.index=approximate"]
+
+
 def _pipeline_overrides() -> tuple[str, ...]:
-    """The scenario's overrides: ``pipeline_full.overrides()`` where that module exists."""
-    try:
-        from loopsim.experiments.bench import pipeline_full  # type: ignore[attr-defined]
-    except ImportError:
-        return ("policy=pipeline_mf", "world.n_users=1000000", "world.n_items=100000",
-                "horizon=7")
-    return tuple(pipeline_full.overrides())
+    """The scenario's overrides (:func:`pipeline_overrides`)."""
+    return tuple(pipeline_overrides())
 
 
 #: On the issue's 2 cores: two BLAS (and faiss) threads.

@@ -17,10 +17,24 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TextIO
 
-if TYPE_CHECKING:  # sweep_progress imports this module
-    from loopsim.experiments.cli.sweep_progress import SweepLine
+
+class SweepLine(Protocol):
+    """What this module needs of the sweep's progress line
+    (:class:`loopsim.experiments.cli.sweep_progress.SweepLine`, which imports this
+    module: declared here, so that the two do not import each other)."""
+
+    enabled: bool
+    in_place: bool
+    lock: AbstractContextManager[Any]
+
+    def erase(self) -> None:
+        """Blank the line on the terminal."""
+
+    def hold(self, held: bool) -> None:
+        """Stop (``True``) or resume redrawing the line."""
 
 __all__ = ["AboveLine", "keep_above"]
 

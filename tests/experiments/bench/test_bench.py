@@ -210,14 +210,9 @@ def test_a_sweep_is_timed_as_the_main_job_is() -> None:
     assert out["command"].startswith("loopsim -m policy=popularity,random")
 
 
-def test_the_pipeline_scenario_takes_the_overrides_of_pipeline_full(monkeypatch) -> None:
-    import types
+def test_the_pipeline_scenario_and_pipeline_full_run_the_same_overrides() -> None:
+    from loopsim.experiments.bench import pipeline_full
 
-    fake = types.ModuleType("loopsim.experiments.bench.pipeline_full")
-    fake.overrides = lambda: ["policy=pipeline_mf", "world.n_users=7"]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "loopsim.experiments.bench.pipeline_full", fake)
-    import loopsim.experiments.bench as package
-
-    monkeypatch.setattr(package, "pipeline_full", fake, raising=False)
-    assert scenarios._pipeline_overrides() == ("policy=pipeline_mf", "world.n_users=7")
+    assert scenarios._pipeline_overrides() == tuple(pipeline_full.overrides())
+    assert "world.n_users=1000000" in scenarios._pipeline_overrides()
     assert scenarios.REGISTRY["pipeline_1m"].threads == 2
