@@ -35,9 +35,10 @@ a known curve is an explicit choice:
   log-curve ``x_r = log e(r) / e(1)`` is the weighted least-squares fit of
   ``x_r - x_r' = log(A[r, r'] / A[r', r])`` with weights ``A A' / (A + A')`` (the
   inverse variance of the log ratio for Poisson counts) and ``x_1 = 0``. Only
-  randomized rows (propensity < 1) are used, and no inverse weighting is needed: the
-  randomization only has to put an item at several ranks within a version (ties
-  drawn per session and a personalized ranking place items by user, not at random).
+  randomized rows (propensity < 1, or NaN: randomized, not computed) are used, and no
+  inverse weighting is needed: the randomization only has to put an item at several
+  ranks within a version (ties drawn per session and a personalized ranking place
+  items by user, not at random).
   Assumptions: each update's batch was served by one model version (true
   with ``feedback_delay = 0`` and ``train_latency = 0``; otherwise a batch straddles two
   versions and a little bias returns), and the placement does not depend on the user
@@ -142,7 +143,9 @@ class ExaminationCurve:
 
     def _harvest(self, feedback: Feedback) -> None:
         """Add the batch's rank pairs of randomized rows."""
-        rand = feedback.propensity < 1.0  # randomized placements only
+        # Randomized placements only: below 1, or NaN (randomized, value not computed
+        # because nothing reads it: SlateRequest.propensities).
+        rand = ~(feedback.propensity >= 1.0)
         if not rand.any():
             return
         feedback = feedback.select(rand)

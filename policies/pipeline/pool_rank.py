@@ -100,7 +100,8 @@ class PoolRanker:
             sorted_row = np.sort(row)
             sorted_row.flags.writeable = False
             self._shared = cached = (row, sorted_row)
-        sub = SlateRequest(request.t, request.users, cached[1], request.k, request.rng)
+        sub = SlateRequest(request.t, request.users, cached[1], request.k, request.rng,
+                           propensities=request.propensities)
         slates = self.ranker.rank(sub)
         items = np.asarray(slates.items)
         rows = items[:1] if slates.is_shared else items
@@ -118,7 +119,7 @@ class PoolRanker:
         view = PoolScores(pool_scores(self.ranker.estimator, request.users, pools),
                           self._batches)
         sub = SlateRequest(request.t, np.arange(b, dtype=np.int64), self._positions,
-                           request.k, request.rng)
+                           request.k, request.rng, propensities=request.propensities)
         try:
             slates = self.ranker.selector.select(sub, view)
         except (AttributeError, ConfigError) as exc:

@@ -14,15 +14,20 @@ position-based model").
   - ``exact`` (the default): a one-dimensional integral per item and rank, computed by
     quadrature to ``|error| <= 1e-6 p + 1e-15``
     (:func:`~loopsim.policies.selectors.thompson_marginals.thompson_marginals`); about
-    0.1 s of CPU per model version over a 30-day default-world run (1,000 to 1,150
-    candidates, k = 10), ~5x the Monte Carlo's 0.02 s (2-core machine at load ~7;
-    ``python -m benchmarks.thompson_marginals``);
+    0.07 s of CPU per table over a 30-day default-world run (1,000 to 1,150
+    candidates, k = 10; a table per model version and per item arrival), against the
+    Monte Carlo's 0.02 s (``python -m benchmarks.thompson_marginals``);
   - ``monte_carlo``: estimated from ``propensity_draws`` extra posterior slates ``M``
     (the served slate counts as one more draw, so the logged value is
     ``(count_{i,r} + 1) / (M + 1)``, never below ``1 / (M + 1)``: an item whose true
     marginal is far below that is logged far too likely, which biases IPS; standard
     error ``sqrt(p (1 - p) / M)``). The run declares its propensities
     ``"approximate (Monte Carlo, M=...)"`` and ``loopsim-ope`` refuses its log.
+
+  Exact marginals are computed only when something reads them (a run that writes an
+  impression log, or a policy part that reads ``Feedback.propensity``:
+  :attr:`~loopsim.simulator.contract.batches.SlateRequest.propensities`); otherwise the
+  slates carry NaN (randomized, not computed) and the run's numbers are the same.
 * UCB (Auer et al. 2002, UCB1 on the posterior mean): serve the ``k`` largest
   ``mean_i + exploration * sqrt(2 ln N / n_i)`` with ``n_i = alpha_i + beta_i`` and
   ``N = sum_i n_i``; deterministic given the log (ties broken with the rng).
@@ -36,6 +41,7 @@ import numpy as np
 from loopsim.policies.selectors.thompson_marginals import marginals_and_regime
 from loopsim.policies.selectors.ties import RankedHead, ranked_head
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
+from loopsim.policies.selectors.unlogged import not_computed, randomized
 from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.contract.estimator import Estimator, HasPosterior
 from loopsim.simulator.contract.policy import EXACT
@@ -116,7 +122,10 @@ class ThompsonSelector:
         """The ``k`` best sampled values for each session, with their marginals."""
         cands = request.candidates
         alpha, beta = estimator.posterior(cands)  # type: ignore[attr-defined]
-        table = self._marginals(request, estimator, alpha, beta)
+        # Monte Carlo draws from the policy's stream: computed whether or not anything
+        # reads the values, so that a run's slates never depend on it.
+        wanted = request.propensities or self.propensities != "exact"
+        table = self._marginals(request, estimator, alpha, beta) if wanted else None
         b = request.batch_size
         idx = np.empty((b, request.k), dtype=np.int64)
         block = max(1, SCORE_BLOCK // max(1, cands.size))
@@ -124,8 +133,9 @@ class ThompsonSelector:
             rows = min(b, start + block) - start
             theta = request.rng.beta(alpha, beta, size=(rows, cands.size))
             idx[start : start + rows] = top_k_rows(theta, request.k)
-        props = table[idx, np.arange(request.k)]
-        return Slates(cands[idx], props.astype(np.float32))
+        if table is None:
+            return Slates(cands[idx], not_computed(b, request.k))
+        return Slates(cands[idx], randomized(table[idx, np.arange(request.k)]))
 
     def __repr__(self) -> str:
         return (f"ThompsonSelector(propensity_draws={self.propensity_draws}, "

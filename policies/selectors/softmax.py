@@ -25,7 +25,10 @@ always describe the same law and the time range stays bounded.
 
 Cost: ``O(n Q k)`` (Q ~ 100-250), once per estimator version (or candidate set) for
 a global estimator (``python -m benchmarks.softmax_marginals`` prints it against the
-product tree alone); once per distinct user of a batch for a personalized one.
+product tree alone); once per distinct user of a batch for a personalized one. Only
+when something reads them (an impression log, or a policy part that reads
+``Feedback.propensity``: :attr:`~loopsim.simulator.contract.batches.SlateRequest.propensities`);
+otherwise the slates carry NaN (randomized, not computed) and the draws are the same.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
+from loopsim.policies.selectors.unlogged import not_computed, randomized
 from loopsim.simulator.contract.batches import SlateRequest, Slates
 from loopsim.simulator.contract.estimator import Estimator
 from loopsim.simulator.contract.policy import EXACT
@@ -136,41 +140,51 @@ class SoftmaxSelector:
     def __init__(self, temperature: Positive = 0.05) -> None:
         check_temperature(temperature)
         self.temperature = temperature
-        self._cache: tuple[int, np.ndarray, int, np.ndarray, np.ndarray] | None = None
+        self._cache: tuple[int, np.ndarray, int, np.ndarray] | None = None
+        self._table: np.ndarray | None = None
 
-    def _global(self, request: SlateRequest, estimator: Estimator, temp: float
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _global(self, request: SlateRequest, estimator: Estimator, temp: float,
+                marginals: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The global logits and, when ``marginals``, their table (both cached per
+        estimator version, candidate set and ``k``; the table only once asked for)."""
         c = self._cache
         cands, k = request.candidates, request.k
         if c is None or c[0] != estimator.version or c[1] is not cands or c[2] != k:
-            logits = _logits(estimator.scores(cands), temp)
-            self._cache = c = (estimator.version, cands, k, logits,
-                               plackett_luce_marginals(logits[None, :], k)[0])
-        return c[3], c[4]
+            self._cache = c = (estimator.version, cands, k,
+                               _logits(estimator.scores(cands), temp))
+            self._table = None
+        if marginals and self._table is None:
+            self._table = plackett_luce_marginals(c[3][None, :], k)[0]
+        return c[3], self._table
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
-        """Sampled slates with their exact marginal propensities."""
+        """Sampled slates with their exact marginal propensities (NaN, not computed,
+        when the request asks for none: :attr:`SlateRequest.propensities`)."""
         temp = float(self.temperature)
         cands, k, b, rng = request.candidates, request.k, request.batch_size, request.rng
+        wanted = request.propensities
         items = np.empty((b, k), dtype=np.int64)
-        props = np.empty((b, k), dtype=np.float32)
+        props = np.empty((b, k), dtype=np.float32) if wanted else not_computed(b, k)
         block = max(1, SCORE_BLOCK // max(1, cands.size))
         for start in range(0, b, block):
             stop = min(b, start + block)
+            marg: np.ndarray | None = None
             if estimator.personalized:
                 # Marginals once per distinct user of the block.
                 users, inverse = np.unique(request.users[start:stop], return_inverse=True)
                 unique = _logits(estimator.user_scores(users, cands), temp)
                 logits = unique[inverse]
-                marg = plackett_luce_marginals(unique, k)[inverse]
+                if wanted:
+                    marg = plackett_luce_marginals(unique, k)[inverse]
             else:
-                row, table = self._global(request, estimator, temp)
+                row, table = self._global(request, estimator, temp, wanted)
                 logits = np.broadcast_to(row, (stop - start, cands.size))
-                marg = table[None]
+                marg = None if table is None else table[None]
             idx = top_k_rows(logits + rng.gumbel(size=logits.shape), k)
             items[start:stop] = cands[idx]
-            rows = np.arange(stop - start)[:, None] if estimator.personalized else 0
-            props[start:stop] = marg[rows, idx, np.arange(k)]
+            if marg is not None:
+                rows = np.arange(stop - start)[:, None] if estimator.personalized else 0
+                props[start:stop] = randomized(marg[rows, idx, np.arange(k)])
         return Slates(items, props)
 
     def propensity_kind(self) -> str:

@@ -26,6 +26,14 @@ class SlateRequest:
         k: Slate size: how many items to rank for each session (``k <= n``).
         rng: The policy's own random generator. All of a policy's randomness must come
             from it so that runs are reproducible.
+        propensities: Whether anything reads the values of the answer's
+            :attr:`Slates.propensities` (the engine sets it: ``True`` when the run writes
+            an impression log, or when a part of the policy may read
+            ``Feedback.propensity``: :func:`~loopsim.simulator.contract.policy.reads_propensities`).
+            When ``False`` a selector may skip computing them and return NaN ("randomized,
+            value not computed") for its randomized placements, as Thompson sampling and
+            softmax do (their exact marginals are most of their cost). A policy may
+            always ignore it and compute them.
     """
 
     t: float
@@ -33,6 +41,7 @@ class SlateRequest:
     candidates: np.ndarray
     k: int
     rng: np.random.Generator
+    propensities: bool = True
 
     @property
     def batch_size(self) -> int:
@@ -62,7 +71,9 @@ class Slates:
             declared approximate (:class:`~loopsim.simulator.contract.policy.DeclaresPropensities`),
             which ``loopsim-ope`` refuses. Random tie-breaking among exactly equal scores
             is not counted as randomization: the logged value is the propensity
-            given the session's tie draw.
+            given the session's tie draw. NaN (only when the request's
+            :attr:`SlateRequest.propensities` is ``False``) marks a randomized
+            placement whose value was not computed; it is never written to a log.
         versions: Optional ``{stage: model version}`` of the models that served the
             batch (e.g. ``{"retrieval": 3, "ranker": 7}`` for a pipeline). The engine
             copies them onto every impression of the batch (:attr:`Feedback.versions`)
@@ -121,7 +132,10 @@ class Feedback:
         reward: ``(N,)`` float32 conversion value (rating, download...); equals
             ``click`` under click models without a conversion step.
         propensity: ``(N,)`` float32 probability that the item was placed at that rank
-            (1.0 for a deterministic policy and for organic rows).
+            (1.0 for a deterministic policy and for organic rows; NaN for a randomized
+            placement whose value was not computed because nothing reads it: see
+            :attr:`SlateRequest.propensities`; test randomization with
+            ``~(propensity >= 1)``).
         source: ``(N,)`` int8 where the row comes from: :data:`RECOMMENDED` (0, a
             slate the policy served) or :data:`ORGANIC` (1, an item the user found on
             their own: search, browsing, links; logged with ``rank == 0``,

@@ -27,7 +27,10 @@ engine checks once when the run starts (never looked up inside the loop):
 * :class:`DeclaresPropensities` -- ``propensity_kind()``: how the logged propensities
   are computed (``"exact"``, ``"approximate (...)"``, ``"unknown"``); the run records
   it in ``summary.json`` (:func:`propensity_kind`) and ``loopsim-ope`` refuses logs
-  whose propensities are approximate.
+  whose propensities are approximate;
+* :class:`ReadsPropensities` -- ``reads_propensities()``: whether the part reads the
+  values of ``Feedback.propensity``; the engine computes no propensity that nothing
+  reads (:func:`reads_propensities`, :attr:`SlateRequest.propensities`).
 
 The world's optional hooks are in :mod:`loopsim.simulator.contract.world`.
 """
@@ -55,6 +58,8 @@ __all__ = [
     "UsesPolicyStream",
     "components",
     "propensity_kind",
+    "reads_propensities",
+    "ReadsPropensities",
 ]
 
 
@@ -223,6 +228,38 @@ def propensity_kind(policy: object) -> str:
         if kind != EXACT:
             return kind
     return EXACT if declared else UNKNOWN
+
+
+@runtime_checkable
+class ReadsPropensities(Protocol):
+    """Optional hook of a policy or a part: whether it reads ``Feedback.propensity``.
+
+    The engine computes no propensity that nothing reads
+    (:attr:`~loopsim.simulator.contract.batches.SlateRequest.propensities`). A part
+    from outside loopsim that does not declare this hook is assumed to read them; a
+    loopsim part is assumed not to (the built-in estimators only test whether a row was
+    randomized, and NaN counts as randomized) unless it declares otherwise.
+    """
+
+    def reads_propensities(self) -> bool:
+        """``True`` when the part reads the values of ``Feedback.propensity``."""
+        ...
+
+
+def reads_propensities(policy: object) -> bool:
+    """Whether any part of ``policy`` may read the values of ``Feedback.propensity``.
+
+    A part that declares :class:`ReadsPropensities` decides for itself; any other part
+    whose class is defined outside the ``loopsim`` package is assumed to read them, so
+    a policy of your own always receives computed values unless it says it does not.
+    """
+    for part in components(policy):
+        if isinstance(part, ReadsPropensities):
+            if part.reads_propensities():
+                return True
+        elif not type(part).__module__.startswith("loopsim."):
+            return True
+    return False
 
 
 def components(policy: object) -> list[object]:

@@ -18,6 +18,7 @@ from loopsim.simulator.contract.policy import (
     Composite,
     DeclaresPropensities,
     ExposesRankerFeatures,
+    ReadsPropensities,
     ReportsMetrics,
     ScoresItems,
     ServesPools,
@@ -89,6 +90,11 @@ HOOKS: tuple[Hook, ...] = (
          "how the logged propensities are computed (exact, approximate (...), unknown): "
          "recorded in summary.json; loopsim-ope refuses approximate ones (on the policy "
          "or any part, e.g. its selector)"),
+    Hook("reads_propensities", "policy", ReadsPropensities, ("reads_propensities",),
+         "whether the policy (or a part) reads the values of Feedback.propensity; when "
+         "no part does and no impression log is written, Thompson sampling and softmax "
+         "skip their exact marginals (NaN: randomized, not computed). A part from outside "
+         "loopsim that does not declare it is assumed to read them"),
     Hook("check_estimator", "selector", ChecksEstimator, ("check_estimator",),
          "a selector refuses, when composed, an estimator it cannot work over"),
     Hook("history", "world", HasHistory, ("history",),

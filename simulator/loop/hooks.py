@@ -20,6 +20,7 @@ from loopsim.simulator.contract.policy import (
     UsesGroundTruth,
     UsesPolicyStream,
     components,
+    reads_propensities,
 )
 from loopsim.simulator.contract.world import ConvertsSlates, HasOrganic, World
 from loopsim.simulator.params.component_schema import check_object
@@ -39,6 +40,9 @@ class Hooks:
         organic: The world's organic sessions per recommended session
             (:class:`HasOrganic`); 0 for a closed world.
         organic_sharpness: The exponent of the organic pick (1 for a closed world).
+        reads_propensities: Some part may read ``Feedback.propensity``
+            (:func:`~loopsim.simulator.contract.policy.reads_propensities`); with no
+            impression log and ``False``, requests ask for no propensity values.
     """
 
     reporters: tuple[ReportsMetrics, ...]
@@ -46,6 +50,7 @@ class Hooks:
     conversion: Callable[[np.ndarray, np.ndarray], np.ndarray] | None
     organic: float = 0.0
     organic_sharpness: float = 1.0
+    reads_propensities: bool = True
 
 
 def check_parameters(world: object, click_model: object, policy: object) -> None:
@@ -81,4 +86,5 @@ def connect(
         conversion=world.conversion_of_slates if isinstance(world, ConvertsSlates) else None,
         organic=float(world.organic or 0.0) if organic else 0.0,
         organic_sharpness=float(world.organic_sharpness) if organic else 1.0,
+        reads_propensities=reads_propensities(policy),
     )

@@ -74,7 +74,11 @@ def serve(state: RunState, deployment: Deployment, trainer: Trainer, monitor: Mo
     timer.start()
     candidates = state.catalogue.candidates
     users.flags.writeable = False  # the policy reads them; the log keeps them
-    request = SlateRequest(t, users, candidates, config.slate_size, state.streams.policy)
+    # Propensity values are computed only when something reads them: the impression
+    # log, or a part of the policy (Hooks.reads_propensities).
+    wanted = state.impression_log is not None or deployment.hooks.reads_propensities
+    request = SlateRequest(t, users, candidates, config.slate_size, state.streams.policy,
+                           propensities=wanted)
     slates = random_slates(request) if start_up else deployment.rank(request)
     slates = validate_slates(slates, request, state.catalogue.available, deployment.name)
     timer.lap("serving")

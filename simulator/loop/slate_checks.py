@@ -18,7 +18,8 @@ def validate_slates(
 
     Checks the type, the ``(B, k)`` integer shape, that every id is an available
     candidate, that no id repeats within a row, and that propensities are ``None`` or
-    ``(B, k)`` floats in (0, 1]. A shared (broadcast) slate is checked once. Slates a
+    ``(B, k)`` floats in (0, 1] (or NaN when the request asked for no values:
+    :attr:`SlateRequest.propensities`). A shared (broadcast) slate is checked once. Slates a
     built-in selector made correct by construction (:meth:`Slates.by_construction`) skip
     the per-row id and repeat checks.
 
@@ -121,6 +122,8 @@ def validate_propensities(p: object, request: SlateRequest, policy: str) -> None
                     f"expected None (deterministic) or a float array of shape {shape}.")
     rows = p[:1] if (p.shape[0] > 0 and p.strides[0] == 0) else p
     bad = ~((rows > 0) & (rows <= 1))
+    if not request.propensities:
+        bad &= ~np.isnan(rows)  # randomized, not computed: nothing reads the values
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise _fail(

@@ -73,7 +73,8 @@ class Guard:
         state = self.state
         users = state.users.draw(self.eval_rng, n)
         candidates = state.catalogue.candidates
-        request = SlateRequest(t, users, candidates, state.config.slate_size, self.eval_rng)
+        request = SlateRequest(t, users, candidates, state.config.slate_size, self.eval_rng,
+                               propensities=False)  # only the slates are judged
         slates = self.deployment.call("rank", t, policy.rank, request)
         relevance = state.world.relevance_of_slates(users, slates.items)
         expected = state.click_model.expected_clicks(relevance)
