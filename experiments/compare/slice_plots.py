@@ -25,6 +25,7 @@ from loopsim.experiments.compare.plots import (
     FORMATS,
     METRIC_LABELS,
     SEEDS,
+    bbox,
     group_colours,
     has_intervals,
     interval_note,
@@ -53,7 +54,7 @@ def _save(fig: Figure, path: Path, formats: Sequence[str] = FORMATS) -> list[Pat
     out = []
     for fmt in formats:
         p = path.with_suffix(f".{fmt}")
-        fig.savefig(p, dpi=110, bbox_inches="tight")
+        fig.savefig(p, dpi=110, bbox_inches=bbox(fig))
         out.append(p)
     return out
 

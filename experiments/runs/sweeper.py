@@ -165,7 +165,8 @@ class GuardedBasicSweeper(BasicSweeper):
         self.launcher = GuardedLauncher(self.launcher, self)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        """Compose every job of the batch (as Hydra does) and check its folder.
+        """Compose every job of the batch (as Hydra does) and check its folder; under the
+        default folder names (the job number) only the jobs that may resume.
 
         Raises:
             SystemExit: (code 2) a job's folder lies outside the sweep folder.
@@ -174,6 +175,8 @@ class GuardedBasicSweeper(BasicSweeper):
         complete: set[Path] = set()
         for overrides in batch:
             idx, self._next_idx = self._next_idx, self._next_idx + 1
+            if subdir == DEFAULT_SUBDIR and not _may_resume(self.config, overrides):
+                continue  # nothing to check: composing it here would only cost time
             cfg = job_config(self, overrides, idx)
             if cfg.get("resume") and _already_complete(cfg):
                 complete.add(job_folder(cfg))
@@ -187,6 +190,15 @@ class GuardedBasicSweeper(BasicSweeper):
                       f"{exc}", file=sys.stderr)
                 raise SystemExit(2) from None
         plan.announce(sum(len(b) for b in self.overrides or ()), complete)
+
+
+def _may_resume(config: DictConfig, overrides: Sequence[str]) -> bool:
+    """Whether a job may run with ``resume=true``: the sweep's config sets it, or one of
+    the job's overrides names it (composing each job's config in the sweep's process
+    costs ~0.5 s a job before any job starts: 30 s for the 60 runs of the main job)."""
+    if OmegaConf.select(config, "resume", default=False) not in (False, None, "false"):
+        return True
+    return any(o.lstrip("+~").split("=", 1)[0] == "resume" for o in overrides)
 
 
 def _already_complete(cfg: DictConfig) -> bool:
