@@ -7,7 +7,9 @@ as it was likely to be seen; Lagree et al. 2016, "Multiple-play bandits in the
 position-based model").
 
 * Thompson sampling (Thompson 1933; Chapelle & Li 2011): per session, draw
-  ``theta_i ~ Beta(alpha_i, beta_i)`` for every candidate and serve the ``k`` largest.
+  ``theta_i ~ Beta(alpha_i, beta_i)`` for every candidate and serve the ``k`` largest
+  (the values that cannot matter are drawn lazily, by inversion, and exactly:
+  :mod:`~loopsim.policies.selectors.thompson_draws`).
   Its marginal propensities ``P(item i at rank r)``, once per model version, are either
   (``propensities``):
 
@@ -38,6 +40,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+from loopsim.policies.selectors.thompson_draws import DrawPlan, draw_plan, draw_top_k
 from loopsim.policies.selectors.thompson_marginals import marginals_and_regime
 from loopsim.policies.selectors.ties import RankedHead, ranked_head
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
@@ -73,6 +76,7 @@ class ThompsonSelector:
         self.propensity_draws = propensity_draws
         self.propensities = propensities
         self._table: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._plan: tuple[int, np.ndarray, int, DrawPlan] | None = None
         self._singular = False
 
     def propensity_kind(self) -> str:
@@ -127,12 +131,16 @@ class ThompsonSelector:
         wanted = request.propensities or self.propensities != "exact"
         table = self._marginals(request, estimator, alpha, beta) if wanted else None
         b = request.batch_size
+        plan = self._plan
+        if (plan is None or plan[0] != estimator.version or plan[1] is not cands
+                or plan[2] != request.k):
+            self._plan = plan = (estimator.version, cands, request.k,
+                                 draw_plan(alpha, beta, request.k))
         idx = np.empty((b, request.k), dtype=np.int64)
         block = max(1, SCORE_BLOCK // max(1, cands.size))
         for start in range(0, b, block):
             rows = min(b, start + block) - start
-            theta = request.rng.beta(alpha, beta, size=(rows, cands.size))
-            idx[start : start + rows] = top_k_rows(theta, request.k)
+            idx[start : start + rows] = draw_top_k(request.rng, plan[3], rows, request.k)
         if table is None:
             return Slates(cands[idx], not_computed(b, request.k))
         return Slates(cands[idx], randomized(table[idx, np.arange(request.k)]))
