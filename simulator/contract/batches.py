@@ -79,6 +79,19 @@ class Slates:
             copies them onto every impression of the batch (:attr:`Feedback.versions`)
             and into the impression log as ``version_<stage>`` columns. ``None``: not
             logged.
+        constructed: Set only by :meth:`by_construction`, for loopsim's built-in
+            selectors: the ``items`` array they vouch is drawn from the candidates
+            without repeats, so the engine checks its type, shape and propensities but
+            skips the per-row id and repeat checks. Leave it off in a policy of your
+            own (``Slates(items, ...)``): its slates are then validated in full. It
+            counts only while it *is* ``items`` (:attr:`is_constructed`): slates
+            rebuilt with another ``items`` (e.g. ``dataclasses.replace``) are checked
+            in full again.
+        fixed_columns: With ``constructed``: the first ``fixed_columns`` columns hold
+            the same set of ids in every row (in any order, e.g. a greedy head whose
+            tied runs are permuted per session), so the engine counts their exposure
+            once for the batch instead of row by row. ``0`` (the default): no such
+            columns. Ignored without ``constructed``.
     """
 
     items: np.ndarray

@@ -31,3 +31,24 @@ def test_every_hook_names_members_its_protocol_has() -> None:
         declared = set(dir(hook.protocol)) | set(getattr(hook.protocol, "__annotations__", {}))
         for member in hook.members:
             assert member in declared, (hook.name, member)
+
+
+def test_every_field_of_slates_is_documented_on_the_hooks_page() -> None:
+    import dataclasses
+
+    from loopsim.simulator.contract.batches import Slates
+    from loopsim.simulator.contract.hooks_page import attribute_docs, slates_section
+
+    documented = attribute_docs(Slates)
+    section = slates_section()
+    for f in dataclasses.fields(Slates):
+        assert documented.get(f.name), f"Slates.{f.name} has no entry in its Attributes:"
+        assert f"| `{f.name}` |" in section, f.name
+    assert "validates its slates in full" in section
+
+
+def test_markdown_turns_rest_roles_into_code() -> None:
+    from loopsim.simulator.contract.hooks_page import markdown
+
+    assert markdown("``x`` :class:`~a.b.C` :attr:`Feedback.versions`") == (
+        "`x` `C` `Feedback.versions`")
