@@ -398,17 +398,25 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
+def _joblib_sweep(user_dir: Path, sweep: Path, *extra: str,
+                  capture: bool) -> subprocess.Popen[str]:
+    """Start a 4-job sweep of the ``Slow`` policy on joblib with 2 workers, in the
+    background; ``capture``: pipe its stdout and stderr (text), otherwise discard them."""
+    out = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
+         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
+         "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
+         *extra],
+        cwd=user_dir, env=_env(user_dir), stdout=out, stderr=out, text=True)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
     """Reproduction: after the parent was SIGKILLed, joblib's workers went on writing."""
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     sweep = user_dir / "sweep"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
-         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
-         "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}"],
-        cwd=user_dir, env=_env(user_dir), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    proc = _joblib_sweep(user_dir, sweep, capture=False)
     _wait_running(proc, user_dir, sweep / "0", sweep / "1")
     workers = _children(proc.pid)
     proc.kill()
@@ -426,13 +434,7 @@ def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> No
     """SIGTERM to the parent of a joblib sweep: each running job records itself."""
     pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     sweep = user_dir / "sweep"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
-         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
-         "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
-         "hydra.callbacks.compare.plots=false"],
-        cwd=user_dir, env=_env(user_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
+    proc = _joblib_sweep(user_dir, sweep, "hydra.callbacks.compare.plots=false", capture=True)
     _wait_running(proc, user_dir, sweep / "0", sweep / "1")
     workers = _children(proc.pid)
     proc.send_signal(signal.SIGTERM)
