@@ -18,8 +18,14 @@ One E/M iteration, for the misses ``m = views - clicks``::
     theta_a = (sum_r clicks + m P(relevant | no click) + s * mean) / (views_a + s)
     e_r     = (sum_a clicks + m P(examined | no click)) / views_r
 
-then ``e`` is rescaled to ``e_1 = 1`` (``theta`` times ``e_1``). ``s`` pseudo-views at
-the mean attractiveness keep an item with few views finite.
+then ``e`` is rescaled so that its largest entry is 1 (``theta`` times that entry): the
+E-step's posteriors are probabilities only while ``theta`` and ``e`` both lie in [0, 1].
+Rescaling by ``e_1`` instead, when a rank below the first is examined more (rank 1 rarely
+viewed, or clicked less than rank 2), left ``e_r > 1``: ``P(examined | no click)`` then
+exceeded 1, ``e_r`` grew each iteration without bound (overflow, then NaN) and ``theta``
+collapsed to 0. The fit is returned relative to rank 1 (``examination[0] == 1``; other
+ranks may then exceed 1). ``s`` pseudo-views at the mean attractiveness keep an item with
+few views finite.
 
 Used by the policies' learned examination curve
 (:class:`~loopsim.policies.estimators.examination.ExaminationCurve`, warm-started at
@@ -31,6 +37,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+
+#: Smallest examination of a rank relative to the most examined one, inside EM.
+MIN_EXAMINATION = 1e-12
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,12 @@ def pbm_em(clicks: np.ndarray, views: np.ndarray, start: PBMFit, iterations: int
         iterations: EM iterations (0 returns ``start``).
         prior_strength: Pseudo-views per item at the mean attractiveness.
     """
+    if iterations <= 0:
+        return start
     c, v = clicks, views
     theta, e, mean = start.theta, start.examination, start.mean
+    if e.size and e.max() > 1:  # a fit relative to rank 1 where another rank is above it
+        theta, e = _probabilities(theta, e)
     total = v.sum()
     miss = v - c
     item_views, rank_views = v.sum(1), v.sum(0)
@@ -91,11 +105,23 @@ def pbm_em(clicks: np.ndarray, views: np.ndarray, start: PBMFit, iterations: int
                  / (item_views + prior_strength))
         e_new = (rank_clicks + (miss * post_e).sum(0)) / np.where(seen, rank_views, 1.0)
         e = np.where(seen, e_new, e)
-        if e[0] > 0:
-            theta = np.clip(theta * e[0], 0.0, 1.0)
-            e = e / e[0]
-        theta = np.clip(theta, 1e-9, 1 - 1e-9)
+        theta, e = _probabilities(theta, e)
+    if e.size and e[0] > 0:  # relative to rank 1, as PBMFit states
+        theta, e = theta * e[0], e / e[0]
     return PBMFit(theta, e, float(mean))
+
+
+def _probabilities(theta: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same products ``theta_a e_r`` with ``max e == 1``, so both are probabilities.
+
+    ``theta`` is clipped into (0, 1) (a product above 1 is no click probability) and
+    ``e`` to at least :data:`MIN_EXAMINATION`, so that the fit relative to rank 1 stays
+    finite when rank 1 is viewed but never clicked.
+    """
+    top = float(e.max()) if e.size else 0.0
+    if top > 0:
+        theta, e = theta * top, e / top
+    return np.clip(theta, 1e-9, 1 - 1e-9), np.maximum(e, MIN_EXAMINATION)
 
 
 def warm_start(previous: PBMFit | None, clicks: np.ndarray, views: np.ndarray) -> PBMFit:
@@ -114,4 +140,4 @@ def warm_start(previous: PBMFit | None, clicks: np.ndarray, views: np.ndarray) -
     return PBMFit(np.clip(theta, 1e-6, 1 - 1e-6), e, previous.mean)
 
 
-__all__ = ["PBMFit", "pbm_em", "pbm_start", "warm_start"]
+__all__ = ["MIN_EXAMINATION", "PBMFit", "pbm_em", "pbm_start", "warm_start"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from loopsim.policies.estimators import ClicksOverExpected, ExaminationCurve, InversePropensityCTR
@@ -118,3 +120,28 @@ def test_debiased_estimators_default_to_the_learned_curve() -> None:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(11)
+
+
+def test_em_stays_finite_when_a_lower_rank_is_examined_more() -> None:
+    """Reproduction: rank 1 viewed 3 times and never clicked, rank 2 clicked 16 times in
+    18. Rescaling to ``e_1 = 1`` left ``e_2 > 1``, so ``P(examined | no click)`` exceeded
+    1 and ``e_2`` grew without bound (overflow in the E-step; seen with
+    ``policy=thompson world=chaney click_model=cascade`` in the gym example)."""
+    c, v = np.array([[0.0, 16.0, 1.0]]), np.array([[3.0, 18.0, 6.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        fit = pbm_em(c, v, pbm_start(c, v), iterations=50)
+        again = pbm_em(c, v, warm_start(fit, c, v), iterations=50)  # e_2 > 1 as a start
+    for f in (fit, again):
+        assert np.all(np.isfinite(f.theta)) and np.all(np.isfinite(f.examination))
+        assert f.examination[0] == 1.0 and f.examination[1] > 1.0  # rank 2 is seen more
+        assert np.all((f.theta > 0) & (f.theta * f.examination.max() <= 1.0 + 1e-12))
+    # the fitted click probabilities follow the data's order of the ranks
+    q = fit.theta[0] * fit.examination
+    assert q[1] > q[2] > q[0]
+
+
+def test_em_with_no_iteration_returns_its_start() -> None:
+    c, v = np.array([[1.0, 2.0]]), np.array([[4.0, 8.0]])
+    start = pbm_start(c, v)
+    assert pbm_em(c, v, start, iterations=0) is start
