@@ -10,7 +10,7 @@ figures=docs/figures
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-validation() {  # trial_offer_theory.png musiclab.png chaney.png degeneracy.png + validation.md
+validation() {  # trial_offer_theory.png musiclab_presets.png chaney.png degeneracy.png + validation.md
   python -m loopsim.experiments.reproduce --out "$figures" --page docs/validation.md
 }
 mitigation() {  # tradeoff.png: the main job's concentration-regret trade-off

@@ -78,7 +78,7 @@ def draw_figures(out: Path, v: Validation) -> None:
            title="Success against quality")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "musiclab.png", dpi=110)
+    fig.savefig(out / "musiclab_presets.png", dpi=110)
     plt.close(fig)
 
     _chaney_figure(plt, out, v.chaney)
