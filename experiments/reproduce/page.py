@@ -70,8 +70,8 @@ written by one command:
 {COMMAND} --cache values.json   # keep the measured values; a second call only redraws
 ```
 
-(about {MINUTES} minutes on 2 cores shared with other jobs). Nothing on the page is
-written by hand: editing it is editing `loopsim/experiments/reproduce/page.py`.
+(about {MINUTES} minutes at `nice -n 19` on 2 cores shared with other jobs, load 5 to 7). Nothing on the page is
+written by hand: its text is `experiments/reproduce/page.py` (`loopsim.experiments.reproduce.page`).
 
 Every claim is a row of a **claims table** that names the test asserting it
 (`path::name`, a pytest node id) and the tolerance it is asserted with. The slow tests of
@@ -87,7 +87,7 @@ giving a number.
 
 
 #: Wall time of the command at the page's sizes, as measured (shared 2-core machine).
-MINUTES = 40
+MINUTES = 27
 
 
 def _trial_offer(v: Validation, figures: Path) -> str:
@@ -166,7 +166,8 @@ influence increased both inequality and unpredictability of success):
 
 The magnitudes of these presets are not claimed: the social weight 0.03 and the
 visibility exponent 0.2 were chosen by hand so that the values land in a plausible
-range. The model calibrated on MusicLab's data is section 2b.
+range; they are not fitted to MusicLab's data (Krumme et al. 2012 fit appeal, quality and
+a position curve to it). The model calibrated on MusicLab's raw files is section 2b.
 
 ![MusicLab presets]({figures}/musiclab_presets.png)
 

@@ -41,7 +41,8 @@ def jiang_claims(j: DriftResult, sphere: DriftResult) -> list[Claim]:
               validation_test("test_exploration_slows_degeneracy"),
               "none: epsilon 0.3 < greedy and random < epsilon 0.3 at every snapshot and "
               "seed; random's distance grows at every snapshot",
-              f"day {end}: {g[:, -1].mean():.2f}, {e[:, -1].mean():.2f}, {r[:, -1].mean():.2f}"),
+              f"day {end}, means: greedy {g[:, -1].mean():.2f}, epsilon 0.3 "
+              f"{e[:, -1].mean():.2f}, random {r[:, -1].mean():.2f}"),
         Claim("**Not the paper's result**: a growing candidate pool (30 new items a day) "
               "does not slow greedy degeneracy here",
               validation_test("test_a_growing_pool_does_not_slow_greedy_degeneracy"),
