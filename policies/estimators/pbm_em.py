@@ -38,7 +38,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 #: Smallest examination of a rank relative to the most examined one, inside EM.
 MIN_EXAMINATION = 1e-12
 

@@ -70,7 +70,8 @@ def markdown(text: str) -> str:
 def slates_section() -> str:
     """The fields of :class:`Slates` (what ``rank`` returns), from its docstring."""
     docs = attribute_docs(Slates)
-    rows = "\n".join(f"| `{f.name}` | {markdown(docs[f.name])} |" for f in dataclasses.fields(Slates))
+    rows = "\n".join(f"| `{f.name}` | {markdown(docs[f.name])} |"
+                     for f in dataclasses.fields(Slates))
     return ("## What `rank` returns: `Slates`\n\n"
             "The fields of `loopsim.simulator.Slates`, from its docstring. A policy of "
             "your own sets `items` and, if it randomizes, `propensities` (and `versions` "

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from loopsim.experiments.reproduce.claims import HEADER
 from loopsim.experiments.reproduce.page import COMMAND, render
+
 from tests.experiments.reproduce.test_validation_page import fake_validation
 
 ROOT = Path(__file__).resolve().parents[3]

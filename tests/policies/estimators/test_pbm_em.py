@@ -10,6 +10,7 @@ from loopsim.policies.estimators import ClicksOverExpected, ExaminationCurve, In
 from loopsim.policies.estimators.examination import EXAM_FLOOR
 from loopsim.policies.estimators.pbm_em import pbm_em, pbm_start, warm_start
 from loopsim.simulator.contract.batches import Feedback
+
 from tests.policies.policy_sim import EXAMINATION
 
 
