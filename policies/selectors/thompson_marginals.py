@@ -161,8 +161,11 @@ def _windows(alpha: np.ndarray, beta: np.ndarray, mean: np.ndarray
     for outer in (0.0, 1.0):
         a, b = np.full_like(mean, outer), mean.copy()  # a: below the threshold
         for _ in range(50):
-            mid = (a + b) / 2.0  # strictly inside (0, 1): the log density is finite
-            above = am1 * np.log(mid) + bm1 * np.log1p(-mid) > top
+            mid = (a + b) / 2.0  # may round to 0 or 1 next to an end: log is -inf there
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_f = (np.where(am1 == 0.0, 0.0, am1 * np.log(mid))
+                         + np.where(bm1 == 0.0, 0.0, bm1 * np.log1p(-mid)))
+            above = log_f > top
             a, b = np.where(above, a, mid), np.where(above, mid, b)
         ends.append(a)
     return ends[0], ends[1]
