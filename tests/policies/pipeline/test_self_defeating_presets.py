@@ -19,7 +19,7 @@ def test_the_presets_pair_each_upstream_with_its_improvement_as_shadow() -> None
     assert cfg.policy.upstream.target == "click" and cfg.policy.shadow.target == "item_mean"
     assert cfg.policy.upstream.train_on == "recommended"
     cfg = preset("self_defeating_contrast", ["policy=wu_loss_improved"])
-    assert cfg.world.personalization == preset("self_defeating").world.personalization
+    assert cfg.world.personalization == 0.0 and cfg.world.n_users == 1500
     assert cfg.policy.upstream.target == "item_mean" and cfg.policy.shadow.target == "click"
     assert cfg.policy.upstream.train_on == "organic" and cfg.policy.shadow.train_on == "organic"
 
