@@ -2,6 +2,9 @@
 
     python -m loopsim.experiments.reproduce.self_defeating multirun/<date>/<time> [more...]
 
+One table per sweep folder (two presets pair the same policy names: ``self_defeating`` and
+``self_defeating_contrast`` each have a ``wu_loss`` pair, never pooled).
+
 For each pair ``wu_<mismatch>_old`` / ``wu_<mismatch>_improved`` found in the sweeps, the
 means over days ``> 5`` of each run, then the paired differences (improved - old, by
 seed: the same world and arrivals) with Student-t 95% intervals and how many seeds got
@@ -19,7 +22,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-__all__ = ["late_means", "paired", "table"]
+__all__ = ["late_means", "paired", "report", "table"]
 
 METRICS = ("regret_window", "upstream_error_window", "ranker_approximation_error_window",
            "ranker_estimation_error_window", "upstream_mse_window", "shadow_mse_window")
@@ -74,5 +77,10 @@ def table(runs: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def report(sweeps: list[Path]) -> str:
+    """Markdown: one :func:`table` per sweep folder, each under the folder's name."""
+    return "\n\n".join(f"`{d.name}`:\n\n{table(late_means([d]))}" for d in sweeps)
+
+
 if __name__ == "__main__":
-    print(table(late_means([Path(p) for p in sys.argv[1:]])))
+    print(report([Path(p) for p in sys.argv[1:]]))

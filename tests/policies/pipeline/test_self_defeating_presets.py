@@ -1,8 +1,7 @@
 """experiment=self_defeating: the loss pair's signs, seed by seed, as the docs report them.
 
-Each run is the preset's (1,000 users x 500 items, 15 days, world following the seed);
-means over days 5-15, where both stages have retrained at least five times. Slow: about
-half a minute of CPU per run.
+Each run is the preset's (1,500 users x 300 items, 0.6 sessions per user a day, 10 days,
+the world following the seed); means over days 5-10. Slow: about 12 s of CPU per run.
 """
 
 from __future__ import annotations
@@ -10,35 +9,38 @@ from __future__ import annotations
 import pytest
 from loopsim.experiments.reproduce.studies import preset, run_preset, trajectory
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)
 
 
 def test_the_presets_pair_each_upstream_with_its_improvement_as_shadow() -> None:
     cfg = preset("self_defeating", ["policy=wu_loss_old"])
     assert cfg.world.seed is None  # the world follows the seed
+    assert cfg.policy.n is None  # the ranker scores the catalogue from the upstream's outputs
     assert cfg.policy.upstream.target == "click" and cfg.policy.shadow.target == "item_mean"
+    assert cfg.policy.upstream.train_on == "recommended"
     cfg = preset("self_defeating_contrast", ["policy=wu_loss_improved"])
-    assert cfg.world.personalization == 0.0 and cfg.policy.upstream.target == "item_mean"
+    assert cfg.world.personalization == 0.0 and cfg.world.n_users == 1500
+    assert cfg.policy.upstream.target == "item_mean" and cfg.policy.shadow.target == "click"
+    assert cfg.policy.upstream.train_on == "organic" and cfg.policy.shadow.train_on == "organic"
+
+
+def _late(name: str, seed: int, policy: str) -> dict[str, float]:
+    result = run_preset(name, seed, [f"policy={policy}"])
+    out = {}
+    for metric in ("regret_window", "upstream_mse_window", "shadow_mse_window"):
+        t, v = trajectory(result, metric)
+        out[metric] = float(v[t > 5.0].mean())
+    return out
 
 
 @pytest.mark.slow
-def test_loss_mismatch_its_metric_and_its_upstream_error_seed_by_seed() -> None:
-    """What docs/explanation/self-defeating.md reports of the loss pair, seed by seed:
-    the item-mean upstream is better on the traffic of the system it serves, worse on the
-    old system's traffic, and its upstream error is larger. (The regret's rise is not
-    significant over 5 seeds and is not asserted.)"""
+def test_loss_mismatch_better_on_its_own_metric_worse_for_the_system_seed_by_seed() -> None:
+    """What docs/explanation/self-defeating.md reports of the loss pair, seed by seed: on
+    the old system's rows the item-mean upstream (its shadow) has the lower MSE, and on the
+    improved system's rows too; yet the system it serves has the higher regret."""
     for seed in SEEDS:
-        late = {}
-        for name in ("old", "improved"):
-            result = run_preset("self_defeating", seed, [f"policy=wu_loss_{name}"])
-            for metric in ("upstream_mse_window", "shadow_mse_window",
-                           "upstream_error_window"):
-                t, v = trajectory(result, metric)
-                late[name, metric] = float(v[t > 5.0].mean())
-        # old system's rows: the deployed click upstream beats its item-mean shadow
-        assert late["old", "upstream_mse_window"] < late["old", "shadow_mse_window"], seed
-        # improved system's rows: the deployed item-mean upstream beats its click shadow
-        assert late["improved", "upstream_mse_window"] < late["improved",
-                                                               "shadow_mse_window"], seed
-        assert late["improved", "upstream_error_window"] > late["old",
-                                                                 "upstream_error_window"], seed
+        old = _late("self_defeating", seed, "wu_loss_old")
+        new = _late("self_defeating", seed, "wu_loss_improved")
+        assert old["shadow_mse_window"] < old["upstream_mse_window"], seed
+        assert new["upstream_mse_window"] < new["shadow_mse_window"], seed
+        assert new["regret_window"] > old["regret_window"] + 0.03, seed

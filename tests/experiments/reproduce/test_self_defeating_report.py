@@ -1,0 +1,34 @@
+"""The self-defeating report: paired differences per pair, one table per sweep folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from loopsim.experiments.reproduce.self_defeating import METRICS, paired, report
+
+
+def _run(folder: Path, policy: str, seed: int, value: float) -> None:
+    rows = [{"policy": policy, "seed": seed, "slice": "all", "t": t, "metric": m,
+             "value": value + (0.0 if t > 5 else 100.0)}  # early days are ignored
+            for t in (2.0, 6.0, 8.0) for m in METRICS]
+    (folder / f"{policy}_{seed}").mkdir(parents=True)
+    pl.DataFrame(rows).write_parquet(folder / f"{policy}_{seed}" / "metrics.parquet")
+
+
+def test_paired_is_the_mean_difference_with_a_student_t_interval() -> None:
+    mean, half, worse, n = paired(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 5.0]))
+    assert abs(mean - 1.0) < 1e-12 and n == 3 and worse == 2
+    assert abs(half - 4.302652729911275 * 1.0 / np.sqrt(3)) < 1e-9  # t(0.975, 2) * sd / sqrt(n)
+
+
+def test_two_sweeps_with_the_same_pair_are_reported_apart(tmp_path: Path) -> None:
+    for folder, shift in (("sd", 1.0), ("sdc", -1.0)):
+        for seed in range(3):
+            _run(tmp_path / folder, "wu_loss_old", seed, 0.5)
+            _run(tmp_path / folder, "wu_loss_improved", seed, 0.5 + shift * (1 + seed))
+    text = report([tmp_path / "sd", tmp_path / "sdc"])
+    first, second = text.split("`sdc`:")
+    assert "| wu_loss | regret_window | 0.500 | 2.500 | +2.000 ± 2.484 | 3/3 |" in first
+    assert "| wu_loss | regret_window | 0.500 | -1.500 | -2.000 ± 2.484 | 0/3 |" in second
