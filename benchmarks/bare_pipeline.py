@@ -13,8 +13,9 @@ alternating, in fresh interpreters with one BLAS thread; the best of each is kep
     python -m benchmarks.bare_pipeline                     # 100k users x 10k items, 10 days
     python -m benchmarks.bare_pipeline --repeat 5 --days 5
 
-``loopsim.experiments.bench.reference.global_pipeline`` (the ``loopsim-bench``
-reference) draws users with ``searchsorted`` instead, about 2.5x slower than this one.
+The bare side is ``loopsim.experiments.bench.reference.global_pipeline(...,
+user_draw="alias")``, the reference ``loopsim-bench`` times (``bare_pipeline_100k``); this
+script only alternates the two sides in fresh interpreters and prints the share.
 """
 
 from __future__ import annotations
@@ -27,66 +28,14 @@ import sys
 import time
 from typing import Any
 
-import numpy as np
+from loopsim.experiments.bench.reference import global_pipeline
 
 
-def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table of ``weights`` (Vose's construction, vectorised per round).
-
-    Returns ``(prob, alias)``: draw ``i`` uniform in ``[0, n)`` and ``u`` uniform in
-    ``[0, 1)``; the sample is ``i`` if ``u < prob[i]`` else ``alias[i]``.
-    """
-    n = weights.shape[0]
-    prob = weights * (n / weights.sum())
-    alias = np.arange(n, dtype=np.int64)
-    small = list(np.flatnonzero(prob < 1.0))
-    large = list(np.flatnonzero(prob >= 1.0))
-    while small and large:
-        s, g = small.pop(), large[-1]
-        alias[s] = g
-        prob[g] -= 1.0 - prob[s]
-        if prob[g] < 1.0:
-            small.append(large.pop())
-    prob[large] = 1.0
-    prob[small] = 1.0
-    return prob, alias
-
-
-def bare_pipeline(n_users: int, n_items: int, days: float, tick: float = 0.05, k: int = 10,
-                  retrain: float = 0.25, seed: int = 0) -> dict[str, Any]:
-    """Time the bare global-score loop with alias-table user draws."""
-    rng = np.random.default_rng(seed)
-    rates = np.exp(rng.standard_normal(n_users) - 0.5)
-    prob, alias = alias_table(rates)
-    total = float(rates.sum())
-    quality = rng.beta(2.0, 6.0, n_items)
-    exam = 1.0 / np.arange(1, k + 1)
-    exposure = np.zeros(n_items, dtype=np.int64)
-    clicks = np.zeros(n_items, dtype=np.int64)
-    steps = max(1, round(days / tick))
-    every = max(1, round(retrain / tick))
-    impressions = 0
-    start, cpu = time.perf_counter(), time.process_time()
-    for step in range(steps):
-        n = int(rng.poisson(total * tick))
-        u = rng.random(n) * n_users
-        i = u.astype(np.int64)
-        users = np.where(u - i < prob[i], i, alias[i])  # one uniform: index and coin
-        np.sort(rng.random(n))  # session times
-        if step % every == 0:
-            ctr = (clicks + 1.0) / (exposure + 20.0)
-            slate = np.argpartition(-ctr, k - 1)[:k]
-            slate = slate[np.argsort(-ctr[slate])]
-            p = quality[slate] * exam
-        c = rng.random((users.shape[0], k)) < p
-        exposure[slate] += n
-        clicks[slate] += c.sum(axis=0)
-        impressions += n * k
-    seconds = time.perf_counter() - start
-    cpu = time.process_time() - cpu
-    return {"impressions": impressions, "seconds": seconds, "cpu_s": cpu,
-            "impressions_per_s": impressions / seconds,
-            "impressions_per_cpu_s": impressions / cpu}
+def bare_pipeline(n_users: int, n_items: int, days: float) -> dict[str, Any]:
+    """The bare pipeline with alias-table user draws: the package's reference
+    (:func:`loopsim.experiments.bench.reference.global_pipeline`), which ``loopsim-bench``
+    times too."""
+    return global_pipeline(n_users, n_items, days, user_draw="alias")
 
 
 def loopsim_ctr(n_users: int, n_items: int, days: float) -> dict[str, Any]:
@@ -94,6 +43,7 @@ def loopsim_ctr(n_users: int, n_items: int, days: float) -> dict[str, Any]:
     from loopsim.experiments.bench.timed_run import build, run_timed
 
     overrides = ["policy=ctr", "world.personalization=0.0", "world.organic=0",
+                 "world.item_arrival_rate=0",  # as loopsim-bench's closed_ctr_100k
                  f"world.n_users={n_users}", f"world.n_items={n_items}", f"horizon={days}"]
     sim = build(overrides, "ctr")
     start = time.process_time()

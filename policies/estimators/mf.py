@@ -37,6 +37,8 @@ from loopsim.simulator.params.component_schema import (
 )
 
 _KEY = np.int64(1) << 32
+#: (session, item) pairs whose factors :meth:`ImplicitMF.pair_scores` gathers at once.
+_PAIR_BLOCK = 1 << 16
 
 
 class ImplicitMF:
@@ -227,8 +229,13 @@ class ImplicitMF:
         if not self._active.any():
             return np.zeros(items.shape, dtype=np.float64)
         x = self.user_factors(users)
-        y = self.item_factors(items.reshape(-1)).reshape(*items.shape, x.shape[1])
-        return np.einsum("bf,bnf->bn", x, y)
+        out = np.empty(items.shape, dtype=np.result_type(x.dtype, self._items.dtype))
+        block = max(1, _PAIR_BLOCK // max(1, items.shape[1]))  # gathered factors stay small
+        for s in range(0, items.shape[0], block):
+            rows = items[s: s + block]
+            y = self.item_factors(rows.reshape(-1)).reshape(*rows.shape, x.shape[1])
+            out[s: s + block] = np.einsum("bf,bnf->bn", x[s: s + block], y)
+        return out
 
     def scores(self, items: np.ndarray) -> np.ndarray:
         """Population-level score: the mean active user's predicted preference."""

@@ -2,7 +2,8 @@
 
 The embeddings come from a model with ``user_factors`` / ``item_factors`` (e.g.
 :class:`~loopsim.policies.estimators.ImplicitMF`). The item index is rebuilt whenever the model's
-version or the catalogue changes, so it always follows the model that is deployed.
+version or the catalogue changes, so it always follows the model that is deployed (new
+items without an embedding are only appended to it: they are never indexed).
 Small catalogues (below ``exact_below`` items) are searched exactly; large ones with an
 approximate inverted-file index (faiss), whose recall against the exact top ``n`` is
 measured on ``recall_sample`` sessions per batch (the ``retrieval_recall_window``
@@ -93,9 +94,12 @@ class EmbeddingRetrieval:
             idx.check_catalogue(candidates)  # an index built elsewhere: same catalogue?
             if idx.version == self.version:
                 return idx
-        if idx is None or idx.version != self.version or (
-                idx.candidates is not candidates and not np.array_equal(idx.candidates,
-                                                                         candidates)):
+        stale = idx is None or idx.version != self.version or (
+            idx.candidates is not candidates and not np.array_equal(idx.candidates, candidates))
+        if stale and idx is not None and idx.version == self.version and idx.extend(
+                candidates, self.estimator.item_factors(candidates[idx.n_items:])):
+            stale = False  # only new items without an embedding: the same index
+        if stale:
             if not hasattr(self.estimator, "item_factors"):
                 raise stage_error(
                     "retrieval", f"the estimator {self.estimator!r} has no "

@@ -39,6 +39,26 @@ def faiss_available() -> bool:
     return _faiss is not None
 
 
+#: Odd 64-bit multipliers of :func:`_distinct_rows`' hash (fixed: the hash is no draw).
+_HASH = np.random.default_rng(0x5EED).integers(1, 1 << 62, size=256, dtype=np.uint64) | 1
+
+
+def _distinct_rows(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: a representative row per distinct row of ``q`` and each
+    row's representative (``q[first][inverse] == q``), by a 64-bit hash of the bits,
+    checked: a hash collision gives every row its own representative instead."""
+    rows = q.shape[0]
+    if rows < 2 or q.shape[1] > _HASH.size:
+        return np.arange(rows), np.arange(rows)
+    bits = np.ascontiguousarray(q, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    key = (bits * _HASH[: q.shape[1]]).sum(axis=1)  # wraps modulo 2**64
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if first.size == rows or not np.array_equal(q[first][inverse], q):
+        return np.arange(rows), np.arange(rows)
+    return first, inverse
+
+
 class ItemIndex:
     """A top-``n`` inner-product index over the embeddings of one catalogue.
 
@@ -133,6 +153,26 @@ class ItemIndex:
         self._l2 = True
         return index
 
+    def extend(self, candidates: np.ndarray, added: np.ndarray) -> bool:
+        """Follow a catalogue that only grew by items of zero embedding; ``False`` if not.
+
+        ``candidates`` must start with the ids the index holds and ``added`` (``(A, f)``)
+        be the embeddings of the rest. Items of zero embedding are never indexed (they
+        fill pools at random), so when every added embedding is zero the index is the
+        one a rebuild would give, and only the catalogue is extended (new items arrive
+        every day, the model changes once a day).
+        """
+        old = self.n_items
+        if (candidates.size <= old or added.shape[0] != candidates.size - old
+                or np.any(added) or not np.array_equal(candidates[:old], self.candidates)):
+            return False
+        self._zero = np.concatenate([self._zero, np.arange(old, candidates.size)])
+        self._vectors = np.vstack([self._vectors, np.zeros((candidates.size - old,
+                                                             self._vectors.shape[1]),
+                                                            dtype=np.float32)])
+        self.candidates, self.n_items = candidates, int(candidates.size)
+        return True
+
     def check_catalogue(self, candidates: np.ndarray) -> None:
         """Fail clearly when ``candidates`` are not the ids the index was built on."""
         if candidates.size != self.n_items or (
@@ -164,16 +204,7 @@ class ItemIndex:
         elif self._index is None:  # exact: numpy over the items with an embedding
             idx = self._exact_known(q, take)
         else:  # the L2 form of the inner product (module doc)
-            searched = np.ascontiguousarray(np.hstack([q, np.zeros((q.shape[0], 1), np.float32)]))
-            _, idx = self._index.search(searched, take)
-        if take and (idx < 0).any():  # an IVF probe found too few: those rows exactly
-            short = np.flatnonzero((idx < 0).any(axis=1))
-            out = np.empty((q.shape[0], n), dtype=np.int64)
-            out[short] = self.exact(q[short], n)
-            rest = np.setdiff1d(np.arange(q.shape[0]), short)
-            if rest.size:
-                out[rest] = self.search(q[rest], n, candidates, rng)
-            return out
+            idx = self._search_ivf(q, take)
         found = self._known[idx] if take else idx
         if self._zero.size == 0:
             return self.candidates[found]
@@ -191,6 +222,30 @@ class ItemIndex:
         at_zero = self._zero[np.take_along_axis(draw, np.clip(j - c, 0, max(need - 1, 0)),
                                                 axis=1)] if need else at_found
         return self.candidates[np.where(from_zero, at_zero, at_found)]
+
+    def _search_ivf(self, q: np.ndarray, take: int) -> np.ndarray:
+        """``(Q, take)`` positions in ``_known`` by the inverted-file index.
+
+        A row whose ``nprobe`` cells hold fewer than ``take`` items (faiss pads it with
+        -1) is searched again with twice the cells, until every row is full: at
+        ``nprobe == nlist`` every indexed item is visited. (Scoring the whole catalogue
+        exactly for such rows instead made a 1M-user run slower from day to day: once
+        the cells are unbalanced, every row of a batch can fall short.) Equal queries
+        (every user without a click has the mean user's) are searched once.
+        """
+        first, inverse = _distinct_rows(q)
+        if first.size < q.shape[0]:  # users without clicks share the mean user's query
+            return self._search_ivf(q[first], take)[inverse]
+        searched = np.ascontiguousarray(np.hstack([q, np.zeros((q.shape[0], 1), np.float32)]))
+        _, idx = self._index.search(searched, take)
+        short = np.flatnonzero((idx < 0).any(axis=1))
+        nprobe, nlist = int(self._index.nprobe), int(self._index.nlist)
+        while short.size and nprobe < nlist:
+            nprobe = min(2 * nprobe, nlist)
+            params = _faiss.SearchParametersIVF(nprobe=nprobe)
+            _, idx[short] = self._index.search(searched[short], take, params=params)
+            short = short[(idx[short] < 0).any(axis=1)]
+        return idx
 
     def _non_negative(self, q: np.ndarray, found: np.ndarray) -> np.ndarray:
         """``(Q, 1)`` how many of each row's found items score >= 0 (in row blocks: the

@@ -210,8 +210,27 @@ def test_approximate_index_recall_and_rebuilds_follow_the_model() -> None:
 def test_embedding_index_is_rebuilt_at_every_model_version() -> None:
     stage = EmbeddingRetrieval(20, ImplicitMF(n_factors=4))
     run(Pipeline(stage, ctr_ranker()), horizon=2.0)
-    assert stage.rebuilds >= stage.version  # one per trained version (and catalogue change)
+    assert stage.rebuilds >= stage._index.version  # one per served version (at least)
     assert stage._index.version >= stage.version - 1  # the last training is at the end
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_index_extended_by_new_items_without_embedding_equals_a_rebuilt_one(
+        backend: str) -> None:
+    rng = np.random.default_rng(4)
+    items = np.arange(0, 600, dtype=np.int64)
+    vectors = rng.standard_normal((items.size, 6))
+    vectors[::5] = 0.0
+    grown = np.arange(0, 640, dtype=np.int64)
+    grown_vectors = np.vstack([vectors, np.zeros((40, 6))])
+    queries = rng.standard_normal((30, 6))
+    index = ItemIndex(items, vectors, 1, kind="exact", backend=backend)
+    assert not index.extend(grown, np.ones((40, 6)))  # embedded newcomers: rebuild
+    assert not index.extend(grown[1:], np.zeros((39, 6)))  # not a prefix: rebuild
+    assert index.extend(grown, np.zeros((40, 6)))
+    rebuilt = ItemIndex(grown, grown_vectors, 1, kind="exact", backend=backend)
+    np.testing.assert_array_equal(index.search(queries, 150, grown, np.random.default_rng(5)),
+                                  rebuilt.search(queries, 150, grown, np.random.default_rng(5)))
 
 
 def test_switched_retrieval_changes_model_and_version_at_the_switch() -> None:
@@ -254,3 +273,29 @@ def test_zero_embedding_fill_is_uniform_and_distinct(backend: str) -> None:
     counts = np.bincount(got[:, 10:].ravel(), minlength=60)[10:]
     expected = 6000 * 5 / 50
     assert np.abs(counts - expected).max() < 5 * np.sqrt(expected)
+
+
+@pytest.mark.skipif(not faiss_available(), reason="faiss is not installed (the retrieval extra)")
+def test_approximate_rows_short_of_items_probe_more_cells_not_the_whole_catalogue() -> None:
+    rng = np.random.default_rng(6)
+    items = np.arange(8_000, dtype=np.int64)
+    vectors = rng.standard_normal((items.size, 8))
+    queries = rng.standard_normal((40, 8))
+    queries[20:] = queries[0]  # equal queries (users without clicks) are searched once
+    index = ItemIndex(items, vectors, 1, kind="approximate", nlist=64, nprobe=1)
+    index.exact = None  # type: ignore[method-assign]  # never scored whole
+    got = index.search(queries, 400, items)  # one cell holds ~125 items: every row short
+    assert all(np.unique(row).size == 400 for row in got)
+    np.testing.assert_array_equal(got[20:], np.broadcast_to(got[0], (20, 400)))
+    assert index.recall(queries, got) / 40 >= 0.5
+
+
+def test_distinct_rows_find_equal_rows_and_map_every_row_back() -> None:
+    from loopsim.policies.pipeline.index import _distinct_rows
+
+    q = np.array([[1.0, 2.0], [0.0, 0.5], [1.0, 2.0], [0.0, 0.5], [3.0, 3.0]], np.float32)
+    first, inverse = _distinct_rows(q)
+    assert first.size == 3
+    np.testing.assert_array_equal(q[first][inverse], q)
+    first, inverse = _distinct_rows(q[[0, 1, 4]])
+    np.testing.assert_array_equal(first, [0, 1, 2])
