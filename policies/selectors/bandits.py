@@ -119,7 +119,8 @@ class ThompsonSelector:
         return (counts + 1.0) / (m + 1.0)
 
     def check_estimator(self, estimator: Estimator) -> None:
-        """Refuse an estimator without a posterior (:class:`~loopsim.policies.base.HasPosterior`)."""
+        """Refuse an estimator without a posterior
+        (:class:`~loopsim.policies.base.HasPosterior`)."""
         _check_posterior(estimator, "thompson")
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
@@ -162,7 +163,8 @@ class UCBSelector:
         self._cache: tuple[int, np.ndarray, int, RankedHead] | None = None
 
     def check_estimator(self, estimator: Estimator) -> None:
-        """Refuse an estimator without a posterior (:class:`~loopsim.policies.base.HasPosterior`)."""
+        """Refuse an estimator without a posterior
+        (:class:`~loopsim.policies.base.HasPosterior`)."""
         _check_posterior(estimator, "ucb")
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:

@@ -1,7 +1,9 @@
 """Softmax (Plackett-Luce) sampling at a temperature, with exact per-rank marginals.
 
 Slates are drawn by the Gumbel-top-k trick: ``argsort(score / T + Gumbel)`` is a
-Plackett-Luce draw with weights ``w_i = exp(score_i / T)``.
+Plackett-Luce draw with weights ``w_i = exp(score_i / T)``. For a global score the keys
+are computed only where they can reach the top ``k``, with the same slates
+(:mod:`~loopsim.policies.selectors.gumbel_draws`).
 
 Propensities are the exact marginals ``P(item i at rank r)``, from the exponential-race
 form of Plackett-Luce: with independent ``T_j ~ Exp(w_j)`` the order of the ``T_j`` is
@@ -34,6 +36,7 @@ otherwise the slates carry NaN (randomized, not computed) and the draws are the 
 from __future__ import annotations
 
 import numpy as np
+from loopsim.policies.selectors.gumbel_draws import GumbelPlan, gumbel_plan, gumbel_top_k
 from loopsim.policies.selectors.poisson_binomial import BLOCK, rank_integrals
 from loopsim.policies.selectors.topk import SCORE_BLOCK, top_k_rows
 from loopsim.policies.selectors.unlogged import not_computed, randomized
@@ -140,21 +143,22 @@ class SoftmaxSelector:
     def __init__(self, temperature: Positive = 0.05) -> None:
         check_temperature(temperature)
         self.temperature = temperature
-        self._cache: tuple[int, np.ndarray, int, np.ndarray] | None = None
+        self._cache: tuple[int, np.ndarray, int, GumbelPlan] | None = None
         self._table: np.ndarray | None = None
 
     def _global(self, request: SlateRequest, estimator: Estimator, temp: float,
-                marginals: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        """The global logits and, when ``marginals``, their table (both cached per
-        estimator version, candidate set and ``k``; the table only once asked for)."""
+                marginals: bool) -> tuple[GumbelPlan, np.ndarray | None]:
+        """The global logits prepared for drawing and, when ``marginals``, their table
+        (both cached per estimator version, candidate set and ``k``; the table only once
+        asked for)."""
         c = self._cache
         cands, k = request.candidates, request.k
         if c is None or c[0] != estimator.version or c[1] is not cands or c[2] != k:
-            self._cache = c = (estimator.version, cands, k,
-                               _logits(estimator.scores(cands), temp))
+            logits = _logits(estimator.scores(cands), temp)
+            self._cache = c = (estimator.version, cands, k, gumbel_plan(logits, k))
             self._table = None
         if marginals and self._table is None:
-            self._table = plackett_luce_marginals(c[3][None, :], k)[0]
+            self._table = plackett_luce_marginals(c[3].logits[None, :], k)[0]
         return c[3], self._table
 
     def select(self, request: SlateRequest, estimator: Estimator) -> Slates:
@@ -176,11 +180,13 @@ class SoftmaxSelector:
                 logits = unique[inverse]
                 if wanted:
                     marg = plackett_luce_marginals(unique, k)[inverse]
+                idx = top_k_rows(logits + rng.gumbel(size=logits.shape), k)
             else:
-                row, table = self._global(request, estimator, temp, wanted)
-                logits = np.broadcast_to(row, (stop - start, cands.size))
+                plan, table = self._global(request, estimator, temp, wanted)
                 marg = None if table is None else table[None]
-            idx = top_k_rows(logits + rng.gumbel(size=logits.shape), k)
+                # the same slates as adding Gumbel noise to every logit, taking the
+                # logarithms only where a key can reach the top k (gumbel_draws)
+                idx = gumbel_top_k(rng, plan, stop - start, k)
             items[start:stop] = cands[idx]
             if marg is not None:
                 rows = np.arange(stop - start)[:, None] if estimator.personalized else 0

@@ -41,8 +41,8 @@ posteriors of a 30-day default-world run against a grid 4x finer):
 ``|error| <= 1e-6 * p + 1e-15`` for every item and rank when every ``alpha, beta >= 2``
 (:data:`TOLERANCE_REL`, :data:`TOLERANCE_ABS`); ``1e-4 * p`` when some lie in [1, 2);
 none claimed below 1 when that end is inside the integrated range (see
-:data:`TOLERANCE_REL_STEEP` and :func:`marginals_and_regime`). Each rank's column is renormalised to sum to 1; values are
-floored at ``1e-30`` so that they stay in (0, 1] in float32.
+:data:`TOLERANCE_REL_STEEP` and :func:`marginals_and_regime`). Each rank's column is
+renormalised to sum to 1; values are floored at ``1e-30`` so that they stay in (0, 1] in float32.
 """
 
 from __future__ import annotations

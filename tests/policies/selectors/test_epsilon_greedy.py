@@ -7,9 +7,9 @@ import pytest
 from loopsim.policies import Random
 from loopsim.policies.selectors.epsilon_greedy import EpsilonGreedySelector, epsilon_greedy_table
 from loopsim.simulator.contract.batches import SlateRequest
-from tests.policies.policy_sim import Recorder, simulate
 
 from tests.builtins import make_policy
+from tests.policies.policy_sim import Recorder, simulate
 
 
 @pytest.fixture

@@ -126,7 +126,8 @@ def test_densities_singular_at_0_or_1_stay_probabilities() -> None:
 
 @pytest.mark.slow
 def test_a_singular_end_outside_the_integrated_range_keeps_the_tolerance() -> None:
-    """(~60 s: the reference integrates 91 items adaptively.) An arriving item with alpha < 1 among sharp posteriors near 0.8: the range starts
+    """(~60 s: the reference integrates 91 items adaptively.) An arriving item with
+    alpha < 1 among sharp posteriors near 0.8: the range starts
     far above 0, its density is smooth there, and the stated tolerance holds."""
     rng = np.random.default_rng(3)
     mean = rng.uniform(0.75, 0.85, 90)
