@@ -95,7 +95,8 @@ def main() -> None:
           f"{'max rel diff':>13}")
     totals = np.zeros(3)
     for alpha, beta, k in kept:
-        now, before = thompson_marginals.thompson_marginals(alpha, beta, k), tree_only(alpha, beta, k)
+        now = thompson_marginals.thompson_marginals(alpha, beta, k)
+        before = tree_only(alpha, beta, k)
         times = np.array([cpu(thompson_marginals.thompson_marginals, alpha, beta, k),
                           cpu(tree_only, alpha, beta, k), cpu(monte_carlo, alpha, beta, k)])
         totals += times

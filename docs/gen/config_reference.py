@@ -3,8 +3,8 @@
 Nothing here is listed by hand. The top-level keys come from the dataclasses the
 top-level schema is derived from (:mod:`loopsim.experiments.cli.config_schema`); a component's keys
 (world, click model, estimator, selector) from its ``_target_`` constructor through
-:func:`loopsim.simulator.params.component_schema.schema_of`; defaults from the shipped YAML (else the
-signature); meanings from the docstrings (``Args``/``Attributes``), else the YAML's
+:func:`loopsim.simulator.params.component_schema.schema_of`; defaults from the shipped YAML
+(else the signature); meanings from the docstrings (``Args``/``Attributes``), else the YAML's
 inline comment. Run by mkdocs-gen-files at build time, or alone:
 ``python docs/gen/config_reference.py`` prints the page.
 """
@@ -181,7 +181,8 @@ def page() -> str:
         "",
         "Generated from the code at build time (`docs/gen/config_reference.py`): the",
         "top-level keys from the dataclasses the Hydra schema is derived from, every",
-        "component's keys from its constructor (`loopsim.simulator.params.component_schema.schema_of`), the",
+        "component's keys from its constructor",
+        "(`loopsim.simulator.params.component_schema.schema_of`), the",
         "defaults from the shipped YAML. A range is an interval (`[` closed, `(` open);",
         "`loopsim --cfg job` prints the composed values of a run. Set a key with",
         "`KEY=VALUE`, choose a group option with `GROUP=OPTION`.",

@@ -37,8 +37,14 @@ from typing import Any
 
 from loopsim.experiments.bench.scenarios import (  # the scenario's definition
     PIPELINE_DAYS as DAYS,
+)
+from loopsim.experiments.bench.scenarios import (
     PIPELINE_ITEMS as ITEMS,
+)
+from loopsim.experiments.bench.scenarios import (
     PIPELINE_USERS as USERS,
+)
+from loopsim.experiments.bench.scenarios import (
     pipeline_overrides as overrides,
 )
 

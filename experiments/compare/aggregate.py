@@ -186,7 +186,8 @@ def group_unpredictability(items: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``group``, ``unpredictability`` (the paper's U), ``unpredictability_tv`` (the same
         on a scale free of the catalogue's size: mean pairwise total-variation distance
-        of the market shares, ``n U / 2``; :func:`~loopsim.simulator.metrics.markets.share_distance`),
+        of the market shares, ``n U / 2``;
+        :func:`~loopsim.simulator.metrics.markets.share_distance`),
         ``u_note``.
     """
     signal = "reward" if "reward" in items.columns else "clicks"

@@ -106,9 +106,9 @@ def export_arrays(log: RunLog) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     n_actions = int(meta.pop("n_items", int(out["action"].max()) + 1))
     meta.update(n_rounds=n, n_actions=n_actions, len_list=k, source_run=str(log.run_dir),
                 logging_policy=log.policy_name, logging_target=log.policy_target,
-                propensities=stats, propensity_kind=log.propensity_kind, fields={f: FIELDS[f] for f in FIELDS
-                                            if f in out or f in ("n_rounds", "n_actions",
-                                                                 "len_list")})
+                propensities=stats, propensity_kind=log.propensity_kind,
+                fields={f: FIELDS[f] for f in FIELDS
+                        if f in out or f in ("n_rounds", "n_actions", "len_list")})
     return out, meta
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from loopsim.simulator.errors import ConfigError
-from tests.policies.policy_sim import EXAMINATION, simulate
 
 from tests.builtins import make_policy
+from tests.policies.policy_sim import EXAMINATION, simulate
 
 
 def _regret(result) -> np.ndarray:

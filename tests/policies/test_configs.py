@@ -9,6 +9,7 @@ from hydra import compose, initialize_config_dir
 from loopsim.experiments.cli.run import CONF_DIR, builtin_policies
 from loopsim.experiments.cli.runner import build
 from loopsim.simulator.errors import ConfigError
+
 from tests.policies.policy_sim import simulate
 
 CONF = Path(CONF_DIR)
@@ -29,7 +30,8 @@ def test_issue_policies_have_configs() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_config_runs_through_the_engine(name: str) -> None:
-    staged = name.startswith(("pipeline", "self_defeating", "learned", "wu_"))  # pools of 50-100 candidates
+    # pools of 50-100 candidates
+    staged = name.startswith(("pipeline", "self_defeating", "learned", "wu_"))
     res = simulate(_policy(name), horizon=1.0, n_users=100, n_items=120 if staged else 30,
                    personalization=0.5)
     assert res.status == "completed"

@@ -59,7 +59,8 @@ def test_the_default_config_is_valid() -> None:
          r"^`policy.selector.epsilon == 1.2`: must be in \[0.0, 1.0\]\.$"),
         (["policy=rand_topn", "policy.selector.n=0"], r"^`policy.selector.n == 0`: must be >= 1"),
         (["policy=thompson", "policy.estimator.propensity=guess"],
-         r"^`policy.estimator.propensity == 'guess'`: must be one of \['learned', 'em', 'known', 'estimated'\]"),
+         r"^`policy.estimator.propensity == 'guess'`: must be one of "
+         r"\['learned', 'em', 'known', 'estimated'\]"),
         (["world=musiclab", "+world.n_songz=3"],
          r"^`world.n_songz == 3`: MusicLabWorld has no parameter `n_songz`; it takes "
          r"\['appeal_alpha', .*'social_weight'\]\.$"),

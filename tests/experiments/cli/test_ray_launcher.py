@@ -70,7 +70,7 @@ def test_a_ray_sweep_matches_joblib(tmp_path: Path):
     # bit (the order of a sum): numbers within 1e-12, everything else exactly.
     ray_rows, joblib_rows = ray_table.splitlines(), joblib_table.splitlines()
     assert len(ray_rows) == len(joblib_rows)
-    for ray_row, joblib_row in zip(ray_rows, joblib_rows):
+    for ray_row, joblib_row in zip(ray_rows, joblib_rows, strict=True):
         for a, b in zip(ray_row.split(","), joblib_row.split(","), strict=True):
             try:
                 x, y = float(a), float(b)

@@ -82,7 +82,8 @@ def test_unknown_propensities_are_refused(eps_run: Path, tmp_path: Path) -> None
     frame = pl.read_parquet(chunk)
     frame.with_columns(pl.when(pl.col("rank") == 2).then(float("nan"))
                        .otherwise(pl.col("propensity")).alias("propensity")).write_parquet(chunk)
-    with pytest.raises(DataError, match=r"part-00001.parquet: field `propensity` is nan at row \d+ .*unknown \(NaN\)"):
+    with pytest.raises(DataError, match=r"part-00001.parquet: field `propensity` is nan "
+                                        r"at row \d+ .*unknown \(NaN\)"):
         evaluate(run, policy_target(open_run(run), "ctr"))
 
 

@@ -15,9 +15,9 @@ from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import kendall_tau_b
 from loopsim.simulator.params.component_schema import check_arguments
-from tests.policies.policy_sim import EXAMINATION, Recorder, simulate
 
 from tests.builtins import make_policy
+from tests.policies.policy_sim import EXAMINATION, Recorder, simulate
 
 
 def _shuffled_log(rng: np.random.Generator, n: int, k: int, rel: np.ndarray,

@@ -8,9 +8,9 @@ from loopsim.policies.estimators import ImplicitMF
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import check_arguments
-from tests.policies.policy_sim import Recorder, simulate
 
 from tests.builtins import make_policy
+from tests.policies.policy_sim import Recorder, simulate
 
 
 def _log(users: np.ndarray, items: np.ndarray, click: np.ndarray) -> Feedback:
