@@ -1,13 +1,31 @@
-"""Shared fixtures: tiny worlds and a helper that runs one simulation."""
+"""Shared fixtures: tiny worlds and a helper that runs one simulation.
+
+The suite runs with one BLAS thread unless ``OPENBLAS_NUM_THREADS`` is set (the golden
+steps of ``.ci/run`` set 1 and 2): its matrices are small, and OpenBLAS threads wait
+by spinning, so two of them on a busy 2-core machine (CI runs two test jobs at once)
+made the pipeline tests 5x slower in wall time and 7x in CPU (measured:
+``tests/experiments/cli/test_golden.py`` and ``test_no_hidden_randomness.py``,
+``-k "wu_ or learned"``: 84 s against 419 s wall, load 5). It must be set before numpy
+loads OpenBLAS, so it comes first; subprocesses (the ``loopsim`` command) inherit it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from collections.abc import Callable  # noqa: E402
 from typing import Any
 
-import pytest
-from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
-from loopsim.simulator.io.results import RunResult
+import pytest  # noqa: E402
+from loopsim.simulator import (  # noqa: E402
+    PositionBasedModel,
+    Simulation,
+    SimulationConfig,
+    SyntheticWorld,
+)
+from loopsim.simulator.io.results import RunResult  # noqa: E402
 
 
 def tiny_world(**overrides: Any) -> SyntheticWorld:
