@@ -28,7 +28,7 @@ python -m venv "$work/venv"
 cd "$work"
 export PATH="$work/venv/bin:$PATH"
 small="world.n_users=200 world.n_items=50 progress=false"
-loopsim --version | grep -q "^loopsim "
+loopsim --version | grep "^loopsim " >/dev/null  # grep -q could close the pipe mid-output
 loopsim init study && test -s study/fading_popularity.py
 loopsim horizon=2 $small hydra.run.dir=run1
 test -s run1/metrics.parquet

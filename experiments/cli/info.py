@@ -7,6 +7,7 @@ results; polars, SimPy and Hydra the outputs and the config).
 
 from __future__ import annotations
 
+import os
 import platform
 import sys
 from collections.abc import Sequence
@@ -45,12 +46,22 @@ def handle_info_command(argv: Sequence[str]) -> bool:
         SystemExit: 2 for ``init`` without exactly one folder or into a non-empty one.
     """
     if list(argv) in (["--version"], ["-V"]):
-        print(version_text())
+        _print_to_a_pipe(version_text())
         return True
     if argv[:1] == ["init"]:
         _init(argv[1:])
         return True
     return False
+
+
+def _print_to_a_pipe(text: str) -> None:
+    """Print ``text``; a reader that stops early (``| head -1``, ``| grep -q``) ends the
+    output quietly, as it does for other command-line tools, instead of a traceback."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null first
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _init(args: Sequence[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,22 @@ def test_version_is_answered_before_hydra(capsys: pytest.CaptureFixture[str]) ->
     assert handle_info_command(["--version"])
     assert capsys.readouterr().out.startswith("loopsim ")
     assert not handle_info_command(["policy=ctr"])
+
+
+def test_version_into_a_closed_pipe_ends_quietly() -> None:
+    """``loopsim --version | grep -q loopsim``: the reader may close the pipe before the
+    last line is written; the command ends with 0 and no traceback (CI met it)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run([sys.executable, "-c",
+                               "from loopsim.experiments.cli.run import cli; cli()",
+                               "--version"],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def _groups(folder: Path, prefix: str = "") -> set[str]:
