@@ -36,9 +36,16 @@ __all__ = ["fitted_order_clicks", "quadratic_features", "wu_terms"]
 
 
 def quadratic_features(x: np.ndarray) -> np.ndarray:
-    """``(N, d + d (d + 1) / 2)`` the columns of ``x`` and every product of two of them."""
-    i, j = np.triu_indices(x.shape[1])
-    return np.concatenate([x, x[:, i] * x[:, j]], axis=1)
+    """``(N, d + d (d + 1) / 2)`` the columns of ``x`` and every product of two of them
+    (in the order of ``np.triu_indices(d)``: ``x_0 x_0, x_0 x_1, ..., x_1 x_1, ...``)."""
+    n, d = x.shape
+    out = np.empty((n, d + d * (d + 1) // 2), dtype=x.dtype)
+    out[:, :d] = x
+    at = d
+    for i in range(d):  # one product block per column: no (N, d^2 / 2) gathers
+        out[:, at: at + d - i] = x[:, i: i + 1] * x[:, i:]
+        at += d - i
+    return out
 
 
 def fitted_order_clicks(design: np.ndarray, relevance: np.ndarray, k: int,
