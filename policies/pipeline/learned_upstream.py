@@ -12,9 +12,8 @@ retraining. The bilinear head is a reparametrization, not a richer class
 (``U^T W V = (W^T U) . V``); its ``W`` stays inside the upstream: what it hands on are its
 biases and factors. The ``mlp`` head (:mod:`~.mlp_head`: ReLU layers of widths
 ``hidden`` on ``U_u * V_i`` plus a linear skip, so the dot head is in its class) is a
-richer, non-linear class: its first fit starts with ALS (the head starts as the dot
-head), then at every retraining full-batch Adam fits factors, biases and head jointly
-(``head_steps`` steps, warm-started) on the same loss; its layers stay
+richer, non-linear class: at every retraining full-batch Adam fits factors, biases and
+head jointly (``head_steps`` steps, warm-started) on the same loss; its layers stay
 inside too, and a ranker linear in ``U_u * V_i`` cannot express them. The
 label is the click (``target = "click"``), or the clicked item's mean click rate over
 all the rows it trains on (``target = "item_mean"``: a denoised label that keeps what
@@ -237,13 +236,11 @@ class FactorUpstream:
             mean = (clicks / np.maximum(shows, 1))[items]
         self._mu = float((mean * n).sum() / n.sum())
         lam = float(self.regularization)
-        if self.head == "mlp" and self._mlp is None:
-            self._mlp = MLPHead(int(self.n_factors), tuple(self.hidden), self._rng)
+        if self.head == "mlp":
+            self._fit_mlp(users, items, mean, n, lam)
+            return
         ones = np.ones((users.size, 1))
-        # ALS; the mlp head only at its first fit, where it is still the dot head (ALS is
-        # exact there; back-fitting around its ReLU part later diverges)
-        sweeps = int(self.iterations) if self.head != "mlp" or self._version == 0 else 0
-        for _ in range(sweeps):
+        for _ in range(int(self.iterations)):
             target = mean - self._mu - self._item_bias[items]
             w = _ridge_rows(users, self._u.shape[0],
                             np.hstack([self._v[items] @ self._w.T, ones]), target, n, lam)
@@ -254,12 +251,14 @@ class FactorUpstream:
             self._v, self._item_bias = w[:, :-1], w[:, -1]
             if self.head == "bilinear":
                 self._fit_head(users, items, mean, n, lam)
-        if self.head == "mlp":
-            self._fit_mlp(users, items, mean, n, lam)
 
     def _fit_mlp(self, users: np.ndarray, items: np.ndarray, mean: np.ndarray,
                  n: np.ndarray, lam: float) -> None:
-        """Factors, biases and the MLP head jointly by Adam (warm-started), after ALS."""
+        """Factors, biases and the MLP head jointly by Adam (warm-started). No LAPACK or
+        BLAS call: the fit is the same under every BLAS kernel (Adam's normalised steps
+        would amplify a kernel's round-off; an ALS start did, by 6e-7 in 5 days)."""
+        if self._mlp is None:
+            self._mlp = MLPHead(int(self.n_factors), tuple(self.hidden), self._rng)
         tables = {"u": self._u, "v": self._v, "user_bias": self._user_bias,
                   "item_bias": self._item_bias}
         self._adam = fit_mlp_factors(self._mlp, tables, users, items, mean, n, self._mu,

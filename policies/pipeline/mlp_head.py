@@ -19,6 +19,20 @@ import numpy as np
 __all__ = ["MLPHead", "fit_mlp_factors"]
 
 
+# einsum without BLAS: the same sums in the same order under every BLAS kernel (Adam's
+# normalised steps would carry a kernel's round-off into the run, and into its goldens)
+def _mm(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.einsum("...a,ab->...b", x, w, optimize=False)
+
+
+def _mv(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.einsum("...a,a->...", x, w, optimize=False)
+
+
+def _tv(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    return np.einsum("na,n->a", x, g, optimize=False)
+
+
 class MLPHead:
     """The head's weights: ReLU layers of widths ``hidden`` on ``z`` (``f`` wide), a skip.
 
@@ -47,9 +61,9 @@ class MLPHead:
         acts = [z]
         h = z
         for w, b in zip(self.weights, self.biases, strict=True):
-            h = np.maximum(h @ w + b, 0.0)
+            h = np.maximum(_mm(h, w) + b, 0.0)
             acts.append(h)
-        return h @ self.out + z @ self.skip, acts
+        return _mv(h, self.out) + _mv(z, self.skip), acts
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         """``(...)`` the head's output."""
@@ -59,17 +73,17 @@ class MLPHead:
                  grad_out: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         """Gradients of ``sum(grad_out * head(z))``: per array of :meth:`params`, and ``dz``."""
         n_layers = len(self.weights)
-        g_out = acts[-1].T @ grad_out
-        g_skip = acts[0].T @ grad_out
+        g_out = _tv(acts[-1], grad_out)
+        g_skip = _tv(acts[0], grad_out)
         dz = np.outer(grad_out, self.skip)
         dh = np.outer(grad_out, self.out)
         g_w: list[np.ndarray] = [np.zeros(0)] * n_layers
         g_b: list[np.ndarray] = [np.zeros(0)] * n_layers
         for layer in range(n_layers - 1, -1, -1):
             dh = dh * (acts[layer + 1] > 0.0)
-            g_w[layer] = acts[layer].T @ dh
+            g_w[layer] = np.einsum("na,nb->ab", acts[layer], dh, optimize=False)
             g_b[layer] = dh.sum(axis=0)
-            dh = dh @ self.weights[layer].T
+            dh = np.einsum("nb,ab->na", dh, self.weights[layer], optimize=False)
         return [*g_w, *g_b, g_out, g_skip], dz + dh
 
 
