@@ -97,8 +97,10 @@ def test_bad_upstream_options_fail_with_the_field() -> None:
     fb = feedback(np.array([0]), np.array([0]), np.ones(1))
     with pytest.raises(ConfigError, match="train_on == 'search'"):
         FactorUpstream(train_on="search").update(fb)
-    with pytest.raises(ConfigError, match="head == 'mlp'"):
-        FactorUpstream(head="mlp").update(fb)
+    with pytest.raises(ConfigError, match="head == 'deep'"):
+        FactorUpstream(head="deep").update(fb)
+    with pytest.raises(ConfigError, match="hidden == \\[\\]"):
+        FactorUpstream(head="mlp", hidden=[]).update(fb)
     with pytest.raises(ConfigError, match="features == 'deep'"):
         ranker = FeatureRanker(features="deep")
         ranker.use_upstream(FactorUpstream())
@@ -143,10 +145,13 @@ def run(policy: LearnedPipeline, horizon: float = 3.0) -> dict[str, list[float]]
     return out
 
 
-def test_the_loop_splits_the_excess_regret_into_the_three_terms() -> None:
+@pytest.mark.parametrize("head", ["dot", "mlp"])
+def test_the_loop_splits_the_excess_regret_into_the_three_terms(head: str) -> None:
     """Every session of this tiny world is in the decomposition (batches of ~10 sessions,
-    fewer than ``decomposition_sessions``): the terms add up to the regret."""
-    m = run(LearnedPipeline(FactorUpstream(n_factors=3), FeatureRanker(), n=20,
+    fewer than ``decomposition_sessions``): the terms add up to the regret, whatever the
+    upstream's head (the mlp head is outside the flexible reference's class)."""
+    m = run(LearnedPipeline(FactorUpstream(n_factors=3, head=head, hidden=[4],
+                                           head_steps=30), FeatureRanker(), n=20,
                             shadow=FactorUpstream(n_factors=3, target="item_mean")))
     total = (np.array(m["upstream_error_window"]) + m["ranker_approximation_error_window"]
              + np.array(m["ranker_estimation_error_window"]))
