@@ -70,13 +70,36 @@ class PairOverlap:
                              f"{u.shape} and {i.shape}.")
         if i.size and (i.min() < 0 or i.max() >= 1 << _SHIFT):
             raise ValueError(f"item ids must be in [0, 2**{_SHIFT}), got {i.min()}..{i.max()}.")
+        slot, item = self._tracked(u, i)
+        keys = np.sort((slot << _SHIFT) | item)  # then distinct: as np.unique
+        if keys.size > 1:
+            keys = keys[np.append(True, keys[1:] != keys[:-1])]
+        self._add_keys(keys)
+
+    def add_distinct(self, users: np.ndarray, items: np.ndarray) -> None:
+        """:meth:`add` of events already distinct and sorted by ``(user, item)``.
+
+        E.g. :func:`~loopsim.simulator.metrics.users.distinct_consumption`'s pairs, which
+        the user-side snapshot computes anyway: the tracked users' slots follow the
+        order of their ids, so the keys come sorted and distinct without another sort.
+
+        Args:
+            users: ``(N,)`` int64 user ids, non-decreasing.
+            items: ``(N,)`` int64 item ids in ``[0, 2**32)``, increasing within a user.
+        """
+        slot, item = self._tracked(users, items)
+        self._add_keys((slot << _SHIFT) | item)
+
+    def _tracked(self, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The slots and items of the events of tracked users (the others dropped)."""
         inside = (u >= 0) & (u < self._slot_of.size)
         slot = np.full(u.size, -1, dtype=np.int64)
         slot[inside] = self._slot_of[u[inside]]
         keep = slot >= 0
-        keys = np.sort((slot[keep] << _SHIFT) | i[keep])  # then distinct: as np.unique
-        if keys.size > 1:
-            keys = keys[np.append(True, keys[1:] != keys[:-1])]
+        return slot[keep], i[keep]
+
+    def _add_keys(self, keys: np.ndarray) -> None:
+        """Add the sorted, distinct ``slot << _SHIFT | item`` keys of new events."""
         new_slot, new_item = keys >> _SHIFT, keys & ((1 << _SHIFT) - 1)
         self._make_room(int(new_item.max()) + 1 if keys.size else 0)
         fresh = ~self._had(new_slot, new_item)

@@ -158,6 +158,16 @@ def user_entropy_window(users: np.ndarray, items: np.ndarray) -> float:
         ValueError: the arrays are not 1-D integer arrays of equal length.
     """
     u, _, c = distinct_consumption(users, items)
+    return entropy_of_distinct(u, c)
+
+
+def entropy_of_distinct(u: np.ndarray, c: np.ndarray) -> float:
+    """:func:`user_entropy_window` from :func:`distinct_consumption`'s users and counts.
+
+    Args:
+        u: ``(M,)`` user of each distinct ``(user, item)`` pair, sorted.
+        c: ``(M,)`` how many times each pair occurred.
+    """
     if u.size == 0:
         return math.nan
     # ``u`` is sorted: each run of one user is a slot (as np.unique's inverse).
