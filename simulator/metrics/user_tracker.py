@@ -20,7 +20,7 @@ import numpy as np
 from loopsim.simulator.contract.world import HasPreferences
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
 from loopsim.simulator.metrics.users import (
-    distinct_consumption,
+    distinct_ids,
     drift_distance,
     entropy_of_distinct,
 )
@@ -135,7 +135,7 @@ class UserConsumption:
             # (user, item) pairs are sorted once for the overlaps and the entropy.
             users = np.concatenate([u for u, _ in self._new])
             items = np.concatenate([i for _, i in self._new])
-            u, i, c = distinct_consumption(users, items)
+            u, i, c = distinct_ids(users, items)
             self._overlap.add_distinct(u, i)
             if self._nn_overlap is not None:
                 self._nn_overlap.add_distinct(u, i)
