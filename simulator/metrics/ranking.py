@@ -266,24 +266,28 @@ class DiscordantPairs:
         else:
             # The truth's side of the changed items' pairs is shared by the old and new counts.
             above = x[changed, None] > x[None, :]  # (c, n); no tie in x, so "<" is ~above
-            d = (self._d - _touching(above, self._values, changed)
-                 + _touching(above, y, changed))
+            below = ~above
+            d = (self._d - _touching(above, below, self._values, changed)
+                 + _touching(above, below, y, changed))
         self._truth, self._values, self._d = truth, y.copy(), d
         return d, 0
 
 
-def _touching(above: np.ndarray, y: np.ndarray, changed: np.ndarray) -> int:
+def _touching(above: np.ndarray, below: np.ndarray, y: np.ndarray,
+              changed: np.ndarray) -> int:
     """Strictly discordant pairs of ``(x, y)`` with at least one item in ``changed``.
 
-    ``above`` is ``x[changed, None] > x[None, :]`` for an ``x`` without ties: a pair of
-    ``changed[r]`` with item ``j != changed[r]`` is discordant when ``y`` orders it the
-    other way (strictly). The pair of an item with itself is never discordant (``y``
-    ties it).
+    ``above`` is ``x[changed, None] > x[None, :]`` for an ``x`` without ties, ``below``
+    its negation: a pair of ``changed[r]`` with item ``j != changed[r]`` is discordant
+    when ``y`` orders it the other way (strictly). The pair of an item with itself is
+    never discordant (``y`` ties it), so ``below`` may hold it.
     """
     if changed.size == 0:
         return 0
     yc = y[changed, None]
-    negative = np.where(above, yc < y[None, :], yc > y[None, :])  # (c, n)
+    negative = np.less(yc, y[None, :])  # (c, n)
+    negative &= above
+    negative |= np.greater(yc, y[None, :]) & below
     # Pairs inside ``changed`` appear twice (once from each end): count them once.
     within = int(np.count_nonzero(negative[:, changed]))
     return int(np.count_nonzero(negative)) - within // 2
