@@ -72,7 +72,7 @@ class Ordering:
     """
 
     __slots__ = ("values", "order", "codes", "counts", "has_nan", "_ranks", "_centered",
-                 "_top")
+                 "_top", "_tied")
 
     def __init__(self, values: np.ndarray) -> None:
         self.values = values
@@ -90,6 +90,7 @@ class Ordering:
         self._ranks: np.ndarray | None = None
         self._centered: tuple[np.ndarray, float] | None = None
         self._top: tuple[int, np.ndarray] | None = None
+        self._tied: int | None = None
 
     @property
     def ranks(self) -> np.ndarray:
@@ -112,6 +113,13 @@ class Ordering:
             r = self.ranks - self.ranks.mean()
             self._centered = (r, float(r @ r))
         return self._centered
+
+    @property
+    def tied_pairs(self) -> int:
+        """Pairs of items with equal values, ``sum t (t - 1) / 2`` over groups (cached)."""
+        if self._tied is None:
+            self._tied = _tied_pairs(self.counts)
+        return self._tied
 
     def top_k_membership(self, k: int) -> np.ndarray:
         """:func:`_top_k_membership` of this ordering (the last ``k`` asked is cached)."""
@@ -300,7 +308,7 @@ def _tau_b(ox: Ordering, oy: Ordering, pairs: DiscordantPairs | None = None) -> 
     if cx.size == 1 or cy.size == 1:
         return math.nan
     n0 = n * (n - 1) // 2
-    n1, n2 = _tied_pairs(cx), _tied_pairs(cy)
+    n1, n2 = ox.tied_pairs, oy.tied_pairs
     d, n3 = _discordant(ox, oy) if pairs is None else pairs.count(ox, oy)
     c_minus_d = n0 - n1 - n2 + n3 - 2 * d
     tau = c_minus_d / math.sqrt((n0 - n1) * (n0 - n2))  # exact int product: tau(x, x) == 1
