@@ -111,6 +111,7 @@ class Ordering:
         """
         if self._centered is None:
             r = self.ranks - self.ranks.mean()
+            r.flags.writeable = False
             self._centered = (r, float(r @ r))
         return self._centered
 
