@@ -8,6 +8,12 @@ interpreter (one BLAS thread), alternating, and prints every pair and the best o
     git worktree add /tmp/base 8555e4b
     python -m benchmarks.against_commit /tmp/base --scenario medium --policy ctr --pairs 4
     python -m benchmarks.against_commit /tmp/base --scenario small --policy ctr -- world.organic=0
+    python -m benchmarks.against_commit /tmp/base --bench trecs_work --pairs 10 --inner 3
+
+``--bench NAME`` runs a scenario of ``loopsim-bench`` (``--list``) on both sides, with
+the same overrides, and compares the CPU seconds of the event loop (``cpu_loop_s``, the
+figure ``loopsim-bench`` reports) instead of ``run_s``; ``--inner N`` runs it N times in
+each interpreter and keeps the least (a figure of sub-second runs moves less).
 
 The older side is run as ``python -m experiments.bench_run`` from its checkout (the
 layout before the ``loopsim`` package) when it has no ``loopsim/`` folder, else as
@@ -59,11 +65,27 @@ def import_root(checkout: Path, into: Path) -> Path:
     return into
 
 
-def run_s(command: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """The ``run_s`` (event loop seconds) one worker reports."""
+def bench_spec(name: str) -> str:
+    """The JSON spec of the ``loopsim-bench`` scenario ``name`` (its own overrides)."""
+    from loopsim.experiments.bench.scenarios import REGISTRY
+
+    if name not in REGISTRY or REGISTRY[name].kind != "loopsim":
+        raise SystemExit(f"--bench {name!r}: not a loopsim scenario of loopsim-bench --list")
+    return json.dumps({"overrides": list(REGISTRY[name].overrides), "name": name})
+
+
+#: Runs the worker ``sys.argv[2]`` times on the spec ``sys.argv[1]`` and prints the least
+#: ``cpu_loop_s`` as the last line (``--inner``).
+_INNER = ("import json, sys; from {module} import worker; spec = json.loads(sys.argv[1]); "
+          "print(json.dumps({{'cpu_loop_s': min(worker(spec)['cpu_loop_s'] "
+          "for _ in range(int(sys.argv[2])))}}))")
+
+
+def run_s(command: list[str], cwd: Path, env: dict[str, str], key: str = "run_s") -> float:
+    """The ``run_s`` (event loop seconds), or another figure ``key``, one worker reports."""
     out = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                          check=True)
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["run_s"])
+    return float(json.loads(out.stdout.strip().splitlines()[-1])[key])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scenario", choices=["small", "medium", "large"], default="medium")
     parser.add_argument("--policy", default="ctr")
     parser.add_argument("--pairs", type=int, default=4)
+    parser.add_argument("--bench", help="a loopsim scenario of loopsim-bench (CPU compared)")
+    parser.add_argument("--inner", type=int, default=1, help="runs per interpreter (--bench)")
     argv = sys.argv[1:] if argv is None else argv
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
@@ -86,14 +110,23 @@ def main(argv: list[str] | None = None) -> None:
     old_cmd = [sys.executable, "-m", old_module, worker_spec(args.scenario, args.policy, [])]
     new_cmd = [sys.executable, "-m", "loopsim.experiments.bench.timed_run",
                worker_spec(args.scenario, args.policy, extra)]
+    key, label = "run_s", f"{args.scenario} {args.policy}"
+    if args.bench:
+        spec, inner = bench_spec(args.bench), str(max(1, args.inner))
+        old_cmd = [sys.executable, "-c", _INNER.format(module=old_module), spec, inner]
+        new_cmd = [sys.executable, "-c",
+                   _INNER.format(module="loopsim.experiments.bench.timed_run"), spec, inner]
+        key, label = "cpu_loop_s", f"{args.bench} (CPU)"
     old, new = [], []
     for _ in range(args.pairs):
-        old.append(run_s(old_cmd, old_path, old_env))
-        new.append(run_s(new_cmd, Path.cwd(), env))
-        print(f"{args.scenario} {args.policy}: base {old[-1]:.3f} s, here {new[-1]:.3f} s",
-              flush=True)
+        old.append(run_s(old_cmd, old_path, old_env, key))
+        new.append(run_s(new_cmd, Path.cwd(), env, key))
+        print(f"{label}: base {old[-1]:.3f} s, here {new[-1]:.3f} s, "
+              f"base/here {old[-1] / new[-1]:.2f}", flush=True)
+    ratios = sorted(o / n for o, n in zip(old, new, strict=True))
     print(f"best: base {min(old):.3f} s, here {min(new):.3f} s "
-          f"({100 * (min(new) / min(old) - 1):+.0f}%)")
+          f"({100 * (min(new) / min(old) - 1):+.0f}%); base/here per pair: median "
+          f"{ratios[len(ratios) // 2]:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f}")
 
 
 if __name__ == "__main__":

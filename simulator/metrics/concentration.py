@@ -59,10 +59,25 @@ def gini(x: np.ndarray) -> float:
     return _gini_of_sorted(np.sort(arr), total)
 
 
+#: The weights ``2 i - n - 1`` (``i = 1..n``) of the last ``n`` asked (a snapshot asks
+#: the same ``n`` for every array while the catalogue does not change).
+_GINI_WEIGHTS: list[np.ndarray] = [np.zeros(0)]
+
+
+def _gini_weights(n: int) -> np.ndarray:
+    """``(n,)`` read-only ``2 i - n - 1`` for ``i = 1..n``, as float64 (cached)."""
+    coef = _GINI_WEIGHTS[0]
+    if coef.size != n:
+        coef = 2.0 * np.arange(1, n + 1, dtype=np.float64) - n - 1.0
+        coef.flags.writeable = False
+        _GINI_WEIGHTS[0] = coef
+    return coef
+
+
 def _gini_of_sorted(ordered: np.ndarray, total: float) -> float:
     """:func:`gini` of values already sorted ascending, with a positive ``total``."""
     n = ordered.size
-    coef = 2.0 * np.arange(1, n + 1, dtype=np.float64) - n - 1.0
+    coef = _gini_weights(n)
     g = float(coef @ ordered) / (n * float(total))
     return max(g, 0.0)
 
@@ -175,12 +190,14 @@ class Concentration:
         ValueError: ``x`` is not 1-D or holds a negative value.
     """
 
-    __slots__ = ("values", "total", "_ordered")
+    __slots__ = ("values", "total", "_ordered", "_gini", "_entropy")
 
     def __init__(self, x: np.ndarray, ordered: np.ndarray | None = None) -> None:
         self.values = _as_counts(x)
         self.total = self.values.sum()
         self._ordered = ordered
+        self._gini: float | None = None  # each measure computed once (a snapshot may ask
+        self._entropy: float | None = None  # again for the rewards when they are the clicks)
 
     @property
     def ordered(self) -> np.ndarray:
@@ -193,11 +210,15 @@ class Concentration:
         """:func:`gini` of the values."""
         if self.values.size == 0 or self.total == 0:
             return 0.0
-        return _gini_of_sorted(self.ordered, self.total)
+        if self._gini is None:
+            self._gini = _gini_of_sorted(self.ordered, self.total)
+        return self._gini
 
     def normalized_entropy(self) -> float:
         """:func:`normalized_entropy` of the values."""
-        return _entropy(self.values, self.total)
+        if self._entropy is None:
+            self._entropy = _entropy(self.values, self.total)
+        return self._entropy
 
     def top_share(self, fraction: float = 0.1) -> float:
         """:func:`top_share` of the values."""

@@ -88,11 +88,18 @@ def rank_error_from_ranks(
     n = true_ranks.shape[0]
     error = np.abs(score_ranks - true_ranks) / n
     order, bucket = _ordered_buckets(exposure, head, torso)  # most exposed first
-    out = {}
-    for b, name in enumerate(BUCKETS):
-        idx = order[bucket == b]
-        out[name] = float(error[idx].mean()) if idx.size else float("nan")
-    return out
+    # Along ``order`` the buckets are runs (head, then torso, then tail: the exposure
+    # share before an item only grows and the shown items come first), so each bucket's
+    # items are one slice of the errors in that order (the same values, in the same
+    # order). Shares that rounding left unsorted (never with counts) take the masks.
+    ordered = error[order]
+    if bucket.size > 1 and bool((bucket[1:] < bucket[:-1]).any()):
+        parts = [ordered[bucket == b] for b in range(len(BUCKETS))]
+    else:
+        edges = np.searchsorted(bucket, np.arange(len(BUCKETS) + 1))
+        parts = [ordered[edges[b] : edges[b + 1]] for b in range(len(BUCKETS))]
+    return {name: float(part.mean()) if part.size else float("nan")
+            for name, part in zip(BUCKETS, parts, strict=True)}
 
 
 def exposure_buckets(exposure: np.ndarray, head: float = 0.5, torso: float = 0.9) -> np.ndarray:

@@ -70,18 +70,44 @@ class PairOverlap:
                              f"{u.shape} and {i.shape}.")
         if i.size and (i.min() < 0 or i.max() >= 1 << _SHIFT):
             raise ValueError(f"item ids must be in [0, 2**{_SHIFT}), got {i.min()}..{i.max()}.")
+        slot, item = self._tracked(u, i)
+        keys = np.sort((slot << _SHIFT) | item)  # then distinct: as np.unique
+        if keys.size > 1:
+            keys = keys[np.append(True, keys[1:] != keys[:-1])]
+        self._add(keys >> _SHIFT, keys & ((1 << _SHIFT) - 1))
+
+    def add_distinct(self, users: np.ndarray, items: np.ndarray) -> None:
+        """:meth:`add` of events already distinct and sorted by ``(user, item)``.
+
+        E.g. :func:`~loopsim.simulator.metrics.users.distinct_consumption`'s pairs, which
+        the user-side snapshot computes anyway: the tracked users' slots follow the
+        order of their ids, so the events need no other sort.
+
+        Args:
+            users: ``(N,)`` int64 user ids, non-decreasing.
+            items: ``(N,)`` int64 item ids in ``[0, 2**32)``, increasing within a user.
+        """
+        if users.size and 0 <= users[0] and users[-1] < self._slot_of.size:
+            slot = self._slot_of[users]
+            if bool((slot >= 0).all()):  # every user tracked
+                self._add(slot, items)
+                return
+        self._add(*self._tracked(users, items))
+
+    def _tracked(self, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The slots and items of the events of tracked users (the others dropped)."""
         inside = (u >= 0) & (u < self._slot_of.size)
         slot = np.full(u.size, -1, dtype=np.int64)
         slot[inside] = self._slot_of[u[inside]]
         keep = slot >= 0
-        keys = np.sort((slot[keep] << _SHIFT) | i[keep])  # then distinct: as np.unique
-        if keys.size > 1:
-            keys = keys[np.append(True, keys[1:] != keys[:-1])]
-        new_slot, new_item = keys >> _SHIFT, keys & ((1 << _SHIFT) - 1)
-        self._make_room(int(new_item.max()) + 1 if keys.size else 0)
+        return slot[keep], i[keep]
+
+    def _add(self, new_slot: np.ndarray, new_item: np.ndarray) -> None:
+        """Add distinct new ``(slot, item)`` events, sorted by slot then item."""
+        self._make_room(int(new_item.max()) + 1 if new_item.size else 0)
         fresh = ~self._had(new_slot, new_item)
-        keys, new_slot, new_item = keys[fresh], new_slot[fresh], new_item[fresh]
-        if keys.size == 0:
+        new_slot, new_item = new_slot[fresh], new_item[fresh]
+        if new_slot.size == 0:
             return
         self._size += np.bincount(new_slot, minlength=self._users.size)
         # Every pair end of each new key's user: does the other end hold the item too?
@@ -89,18 +115,19 @@ class PairOverlap:
         # the old ones only, so an item new to both ends of a pair counts once.
         start, stop = self._first[new_slot], self._first[new_slot + 1]
         count = stop - start
-        row = np.repeat(np.arange(keys.size), count)
+        row = np.repeat(np.arange(new_slot.size), count)
         end = np.repeat(start - np.cumsum(count) + count, count) + np.arange(row.size)
         other = self._slot_of[self._end_other[end]]
         item = new_item[row]
         found = self._had(other, item)
         first = self._end_first[end] & ~found
         if self._has is not None:  # the bitmap: insert, then look in the updated sets
-            self._insert(keys, new_slot, new_item)
+            self._insert(new_slot, new_item)
             found[first] = self._had(other[first], item[first])
         else:
+            keys = (new_slot << _SHIFT) | new_item
             found[first] = _contains(keys, (other[first] << _SHIFT) | item[first])
-            self._insert(keys, new_slot, new_item)
+            self._insert(new_slot, new_item)
         self._inter += np.bincount(self._end_pair[end[found]], minlength=self._inter.size)
 
     def _make_room(self, n_items: int) -> None:
@@ -125,11 +152,12 @@ class PairOverlap:
             return has.reshape(-1)[slots * has.shape[1] + items]
         return _contains(self._seen, (slots << _SHIFT) | items)
 
-    def _insert(self, keys: np.ndarray, slots: np.ndarray, items: np.ndarray) -> None:
+    def _insert(self, slots: np.ndarray, items: np.ndarray) -> None:
         has = self._has
         if has is not None:
             has.reshape(-1)[slots * has.shape[1] + items] = True
         else:
+            keys = (slots << _SHIFT) | items
             self._seen = np.insert(self._seen, np.searchsorted(self._seen, keys), keys)
 
     def homogenization(self) -> float:

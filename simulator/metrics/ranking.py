@@ -71,7 +71,8 @@ class Ordering:
         has_nan: Whether ``values`` holds a NaN (every rank metric is then ``nan``).
     """
 
-    __slots__ = ("values", "order", "codes", "counts", "has_nan", "_ranks")
+    __slots__ = ("values", "order", "codes", "counts", "has_nan", "_ranks", "_centered",
+                 "_top", "_tied")
 
     def __init__(self, values: np.ndarray) -> None:
         self.values = values
@@ -87,6 +88,9 @@ class Ordering:
         self.counts = np.diff(np.append(np.flatnonzero(new_group), n))
         self.has_nan = bool(np.isnan(ordered[-1])) if n else False
         self._ranks: np.ndarray | None = None
+        self._centered: tuple[np.ndarray, float] | None = None
+        self._top: tuple[int, np.ndarray] | None = None
+        self._tied: int | None = None
 
     @property
     def ranks(self) -> np.ndarray:
@@ -97,6 +101,32 @@ class Ordering:
             self._ranks = mean_rank[self.codes]
             self._ranks.flags.writeable = False
         return self._ranks
+
+    @property
+    def centered_ranks(self) -> tuple[np.ndarray, float]:
+        """``(ranks - mean(ranks), sum of their squares)`` for Spearman (cached).
+
+        A snapshot keeps the true values' :class:`Ordering` while they do not change, so
+        its side of Spearman is computed once per run instead of once per snapshot.
+        """
+        if self._centered is None:
+            r = self.ranks - self.ranks.mean()
+            r.flags.writeable = False
+            self._centered = (r, float(r @ r))
+        return self._centered
+
+    @property
+    def tied_pairs(self) -> int:
+        """Pairs of items with equal values, ``sum t (t - 1) / 2`` over groups (cached)."""
+        if self._tied is None:
+            self._tied = _tied_pairs(self.counts)
+        return self._tied
+
+    def top_k_membership(self, k: int) -> np.ndarray:
+        """:func:`_top_k_membership` of this ordering (the last ``k`` asked is cached)."""
+        if self._top is None or self._top[0] != k:
+            self._top = (k, _top_k_membership(self, k))
+        return self._top[1]
 
     def kth_largest(self, k: int) -> float:
         """The ``k``-th largest value (``1 <= k <= n``)."""
@@ -243,18 +273,30 @@ class DiscordantPairs:
         if changed is None or changed.size > self.max_changed or changed.size * n > _PAIRS_MAX:
             d = _discordant(truth, other)[0]
         else:
-            d = self._d - _touching(x, self._values, changed) + _touching(x, y, changed)
+            # The truth's side of the changed items' pairs is shared by the old and new counts.
+            above = x[changed, None] > x[None, :]  # (c, n); no tie in x, so "<" is ~above
+            below = ~above
+            d = (self._d - _touching(above, below, self._values, changed)
+                 + _touching(above, below, y, changed))
         self._truth, self._values, self._d = truth, y.copy(), d
         return d, 0
 
 
-def _touching(x: np.ndarray, y: np.ndarray, changed: np.ndarray) -> int:
-    """Strictly discordant pairs of ``(x, y)`` with at least one item in ``changed``."""
+def _touching(above: np.ndarray, below: np.ndarray, y: np.ndarray,
+              changed: np.ndarray) -> int:
+    """Strictly discordant pairs of ``(x, y)`` with at least one item in ``changed``.
+
+    ``above`` is ``x[changed, None] > x[None, :]`` for an ``x`` without ties, ``below``
+    its negation: a pair of ``changed[r]`` with item ``j != changed[r]`` is discordant
+    when ``y`` orders it the other way (strictly). The pair of an item with itself is
+    never discordant (``y`` ties it), so ``below`` may hold it.
+    """
     if changed.size == 0:
         return 0
-    sx = np.sign(x[changed, None] - x[None, :])
-    sy = np.sign(y[changed, None] - y[None, :])
-    negative = (sx * sy) < 0  # (c, n): discordant with each item
+    yc = y[changed, None]
+    negative = np.less(yc, y[None, :])  # (c, n)
+    negative &= above
+    negative |= np.greater(yc, y[None, :]) & below
     # Pairs inside ``changed`` appear twice (once from each end): count them once.
     within = int(np.count_nonzero(negative[:, changed]))
     return int(np.count_nonzero(negative)) - within // 2
@@ -267,7 +309,7 @@ def _tau_b(ox: Ordering, oy: Ordering, pairs: DiscordantPairs | None = None) -> 
     if cx.size == 1 or cy.size == 1:
         return math.nan
     n0 = n * (n - 1) // 2
-    n1, n2 = _tied_pairs(cx), _tied_pairs(cy)
+    n1, n2 = ox.tied_pairs, oy.tied_pairs
     d, n3 = _discordant(ox, oy) if pairs is None else pairs.count(ox, oy)
     c_minus_d = n0 - n1 - n2 + n3 - 2 * d
     tau = c_minus_d / math.sqrt((n0 - n1) * (n0 - n2))  # exact int product: tau(x, x) == 1
@@ -329,9 +371,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 def _spearman(ox: Ordering, oy: Ordering) -> float:
     """:func:`spearman` of two sorted sides (``n >= 2``, no NaN)."""
-    rx = ox.ranks - ox.ranks.mean()
-    ry = oy.ranks - oy.ranks.mean()
-    sxx, syy = float(rx @ rx), float(ry @ ry)
+    rx, sxx = ox.centered_ranks
+    ry, syy = oy.centered_ranks
     if sxx == 0 or syy == 0:
         return math.nan
     rho = float(rx @ ry) / math.sqrt(sxx * syy)
@@ -392,8 +433,8 @@ def precision_at_k(true_value: np.ndarray, scores: np.ndarray, k: int) -> float:
 def _precision(truth: Ordering, scores: Ordering, k: int) -> float:
     """:func:`precision_at_k` of two sorted sides (``n >= 1``, no NaN)."""
     k = min(k, truth.values.size)
-    p = _top_k_membership(scores, k)
-    q = _top_k_membership(truth, k)
+    p = scores.top_k_membership(k)
+    q = truth.top_k_membership(k)
     return min(1.0, float(p @ q) / k)
 
 

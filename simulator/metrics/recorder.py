@@ -68,6 +68,9 @@ class MetricsRecorder:
         self.organic_window = np.zeros(0, dtype=np.int64)
         self.organic_sessions = 0
         self._rewards_checked = False  # the first batch with rewards is checked once
+        # True while every reward counted was 1 per click: the reward counters then equal
+        # the click counters and their measures are the clicks' (:meth:`_reward_metrics`).
+        self._rewards_are_clicks = True
         self._shown_before = np.zeros(0, dtype=bool)  # items shown in the previous window
         self.impressions = 0
         self.sessions = 0
@@ -202,6 +205,7 @@ class MetricsRecorder:
         if bool((values == 1.0).all()):
             tally(counters, clicked)
         else:
+            self._rewards_are_clicks = False
             tally(counters[:2], clicked)
             tally(counters[2:], clicked, values)
         self.w_reward += float(values.sum())
@@ -462,12 +466,18 @@ class MetricsRecorder:
         """Concentration of rewards (downloads, utility...) over the available items.
 
         Without a reward model the rewards are the clicks: their measures are then the
-        clicks' (``clicks``, ``clicks_w``, the same values), not computed again.
+        clicks' (``clicks``, ``clicks_w``, the same values), not computed again. While
+        every reward counted was 1 per click the counters are equal by construction and
+        are not even compared.
         """
-        reward = np.maximum(self.reward[candidates], 0.0)
-        reward_w = np.maximum(self.reward_window[candidates], 0.0)
-        rew = clicks if np.array_equal(reward, clicks.values) else Concentration(reward)
-        rew_w = clicks_w if np.array_equal(reward_w, clicks_w.values) else Concentration(reward_w)
+        if self._rewards_are_clicks:
+            rew, rew_w = clicks, clicks_w
+        else:
+            reward = np.maximum(self.reward[candidates], 0.0)
+            reward_w = np.maximum(self.reward_window[candidates], 0.0)
+            rew = clicks if np.array_equal(reward, clicks.values) else Concentration(reward)
+            rew_w = (clicks_w if np.array_equal(reward_w, clicks_w.values)
+                     else Concentration(reward_w))
         return {
             "gini_reward": rew.gini(),
             "gini_reward_window": rew_w.gini(),

@@ -38,8 +38,21 @@ def dcg(gains: np.ndarray) -> np.ndarray:
         ValueError: ``gains`` is not 2-D.
     """
     g = _as_2d(gains, "gains")
-    discount = 1.0 / np.log2(np.arange(g.shape[1], dtype=np.float64) + 2.0)
-    return g @ discount
+    return g @ _discount(g.shape[1])
+
+
+#: The discounts of the last slate length asked (every call of a run asks the same).
+_DISCOUNT: list[np.ndarray] = [np.zeros(0)]
+
+
+def _discount(k: int) -> np.ndarray:
+    """``(k,)`` read-only ``1 / log2(r + 2)`` for ``r = 0..k-1`` (cached)."""
+    discount = _DISCOUNT[0]
+    if discount.size != k:
+        discount = 1.0 / np.log2(np.arange(k, dtype=np.float64) + 2.0)
+        discount.flags.writeable = False
+        _DISCOUNT[0] = discount
+    return discount
 
 
 def ndcg(served_gains: np.ndarray, ideal_gains: np.ndarray) -> np.ndarray:

@@ -19,7 +19,11 @@ from collections.abc import Callable
 import numpy as np
 from loopsim.simulator.contract.world import HasPreferences
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
-from loopsim.simulator.metrics.users import drift_distance, user_entropy_window
+from loopsim.simulator.metrics.users import (
+    distinct_ids,
+    drift_distance,
+    entropy_of_distinct,
+)
 
 #: Default number of user pairs sampled for ``homogenization``.
 N_USER_PAIRS = 1000
@@ -75,8 +79,8 @@ class UserConsumption:
             self._nn_pairs = np.asarray(self.similar_pairs(), dtype=np.int64).reshape(-1, 2)
             self._tracked[self._nn_pairs.reshape(-1)] = True
         self._overlap: PairOverlap | None = None  # homogenization, built on first snapshot
+        # Clicks since the last snapshot: the new consumption and the window's.
         self._new: list[tuple[np.ndarray, np.ndarray]] = []
-        self._window: list[tuple[np.ndarray, np.ndarray]] = []
 
     @property
     def pairs(self) -> np.ndarray:
@@ -112,7 +116,6 @@ class UserConsumption:
             return
         event = (users[keep].astype(np.int64), items[keep].astype(np.int64))
         self._new.append(event)
-        self._window.append(event)
 
     def snapshot(self) -> dict[str, float]:
         """``homogenization`` (cumulative) and ``user_entropy_window``; resets the window.
@@ -126,23 +129,20 @@ class UserConsumption:
             self._overlap = PairOverlap(self.pairs)
             if self._nn_pairs is not None:
                 self._nn_overlap = PairOverlap(self._nn_pairs)
+        entropy = math.nan
         if self._new:
+            # The same events as the window's (both are emptied here): their distinct
+            # (user, item) pairs are sorted once for the overlaps and the entropy.
             users = np.concatenate([u for u, _ in self._new])
             items = np.concatenate([i for _, i in self._new])
-            self._overlap.add(users, items)
+            u, i, c = distinct_ids(users, items)
+            self._overlap.add_distinct(u, i)
             if self._nn_overlap is not None:
-                self._nn_overlap.add(users, items)
+                self._nn_overlap.add_distinct(u, i)
+                keep = self._sampled[u]  # the entropy of the random sample only
+                u, c = u[keep], c[keep]
+            entropy = entropy_of_distinct(u, c)
             self._new = []
-        if self._window:
-            w_users = np.concatenate([u for u, _ in self._window])
-            w_items = np.concatenate([i for _, i in self._window])
-            if self._nn_pairs is not None:  # the random sample only
-                keep = self._sampled[w_users]
-                w_users, w_items = w_users[keep], w_items[keep]
-            entropy = user_entropy_window(w_users, w_items)
-        else:
-            entropy = math.nan
-        self._window = []
         out = {
             "homogenization": self._overlap.homogenization(),
             "user_entropy_window": entropy,

@@ -216,3 +216,14 @@ def test_the_pipeline_scenario_and_pipeline_full_run_the_same_overrides() -> Non
     assert scenarios._pipeline_overrides() == tuple(pipeline_full.overrides())
     assert "world.n_users=1000000" in scenarios._pipeline_overrides()
     assert scenarios.REGISTRY["pipeline_1m"].threads == 2
+
+
+def test_against_commit_bench_spec_takes_a_scenario_s_own_overrides() -> None:
+    import json
+
+    from benchmarks import against_commit
+
+    spec = json.loads(against_commit.bench_spec("trecs_work"))
+    assert spec["name"] == "trecs_work" and "world.organic=0" in spec["overrides"]
+    with pytest.raises(SystemExit, match="not a loopsim scenario"):
+        against_commit.bench_spec("trecs_10_steps")  # T-RECS's side, not a loopsim run
