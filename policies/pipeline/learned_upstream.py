@@ -17,9 +17,9 @@ head jointly (``head_steps`` steps, warm-started) on the same loss; its layers s
 inside too, and a ranker linear in ``U_u * V_i`` cannot express them. The
 label is the click (``target = "click"``), or the clicked item's mean click rate over
 all the rows it trains on (``target = "item_mean"``: a denoised label that keeps what
-users agree on and drops who clicked). Rows are aggregated by (user, item) pair first (the squared loss of ``c``
-clicks in ``n`` showings is the loss of their mean with weight ``n``), so training costs
-grow with the pairs seen, not the impressions.
+users agree on and drops who clicked). Rows are aggregated by (user, item) pair first
+(the squared loss of ``c`` clicks in ``n`` showings is the loss of their mean with weight
+``n``), so training costs grow with the pairs seen, not the impressions.
 
 What it trains on is its own choice, as an upstream team's is: ``train_on`` picks the
 traffic (the slates a pipeline served, the organic rows users found themselves, or
