@@ -104,8 +104,10 @@ def fit_mlp_factors(head: MLPHead, tables: dict[str, np.ndarray], users: np.ndar
         head: The head (its arrays are updated in place).
         tables: ``u`` ``(U, f)``, ``v`` ``(I, f)``, ``user_bias`` ``(U,)``, ``item_bias``
             ``(I,)``: updated in place.
-        users, items: ``(N,)`` the pairs.
-        target, weight: ``(N,)`` each pair's label and weight (its showings).
+        users: ``(N,)`` the pairs' users.
+        items: ``(N,)`` the pairs' items.
+        target: ``(N,)`` each pair's label.
+        weight: ``(N,)`` each pair's weight (its showings).
         mu: The global mean (fixed).
         lam: Ridge penalty.
         steps: Full-batch Adam steps.
