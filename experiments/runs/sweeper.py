@@ -32,7 +32,9 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext
 from loopsim.experiments.runs import plan
+from loopsim.experiments.runs.compose_cache import CachedSweepLoader
 from loopsim.experiments.runs.faults import completion, read_summary, record_failure
 from loopsim.experiments.runs.folder import LOCK_FILE, check_inside
 from loopsim.simulator.errors import ConfigError, RunAborted
@@ -160,7 +162,13 @@ class GuardedBasicSweeper(BasicSweeper):
         self._next_idx = 0
 
     def setup(self, **kwargs: Any) -> None:
-        """Set up as the basic sweeper, then wrap its launcher."""
+        """Set up as the basic sweeper, composing through :class:`CachedSweepLoader`
+        (each choice of config groups once per process), then wrap its launcher."""
+        context = kwargs.get("hydra_context")
+        if context is not None and not isinstance(context.config_loader, CachedSweepLoader):
+            kwargs["hydra_context"] = HydraContext(
+                config_loader=CachedSweepLoader(context.config_loader),
+                callbacks=context.callbacks)
         BasicSweeper.setup(self, **kwargs)
         self.launcher = GuardedLauncher(self.launcher, self)
 
