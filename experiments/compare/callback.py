@@ -59,14 +59,14 @@ class CompareCallback(Callback):
             self._compare()
 
     def _compare(self) -> None:
-        from loopsim.experiments.compare.cli import compare
+        from loopsim.experiments.compare.cli import compare, default_draw_workers
         from loopsim.simulator.errors import LoopsimError
 
         self._done = True
         try:
             result = compare([self._sweep_dir], plots=self.plots,
                              trajectory_metrics=self.metrics, reference=self.reference,
-                             sort=self.sort)
+                             sort=self.sort, draw_workers=default_draw_workers())
         except LoopsimError as exc:  # e.g. no job ran: a named cause, no traceback
             log.warning("loopsim-compare on %s: %s", self._sweep_dir, exc)
             return

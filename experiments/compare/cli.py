@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -96,7 +97,7 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             trajectory_metrics: Sequence[str] | None = None,
             reference: str | None = paired.DEFAULT_REFERENCE,
             sort: str | None = None, report: bool = True,
-            strict_configs: bool = False) -> Comparison:
+            strict_configs: bool = False, draw_workers: int = 1) -> Comparison:
     """Compare the runs found under ``dirs`` and write tables and figures into ``out``.
 
     Args:
@@ -111,6 +112,10 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         report: Write ``report.html``.
         strict_configs: Refuse (instead of warning about) a group whose runs' configs
             differ beyond their overrides.
+        draw_workers: With 2 or more, a second process writes the SVG copies of the
+            figures while this one writes the PNGs (:mod:`~loopsim.experiments.compare.
+            svg_job`); the same figures. :func:`default_draw_workers` gives 2 where the
+            machine has two cores.
 
     Returns:
         The runs table, the summary table, the files written and the warnings.
@@ -150,7 +155,7 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         from loopsim.experiments.compare import plots as plotting  # matplotlib only when drawing
 
         present = set(finals["metric"].unique().to_list())
-        drawn = plotting.figures(
+        inputs: dict[str, Any] = dict(
             groups=terminal.sort_summary(summary, sort_by)["group"].to_list(),
             trajectories=agg.trajectories(
                 metrics, [m for m in (trajectory_metrics or TRAJECTORY_METRICS) if m in present]),
@@ -159,7 +164,16 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             finals=agg.mean_ci(finals, ["group", "metric"]),
             differences=diffs, reference=ref, unit=agg.replicate_unit(runs),
         )
-        files += plotting.save(out_dir, drawn)
+        if draw_workers > 1:
+            from loopsim.experiments.compare import svg_job
+
+            svgs = svg_job.start(out_dir, inputs)
+            drawn = plotting.figures(**inputs)
+            pngs = plotting.save(out_dir, drawn, formats=("png",))
+            files += _interleave(pngs, svgs.finish(drawn))
+        else:
+            drawn = plotting.figures(**inputs)
+            files += plotting.save(out_dir, drawn)
     files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
     result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings)
     if report:
@@ -168,6 +182,20 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         files.append(write_report(out_dir, result))
         result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings)
     return result
+
+
+def default_draw_workers() -> int:
+    """2 where this process may use two or more cores, else 1 (``draw_workers``)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
+
+
+def _interleave(pngs: list[Path], svgs: list[Path]) -> list[Path]:
+    """``[a.png, a.svg, b.png, b.svg, ...]``: the order one process writes them in."""
+    return [f for pair in zip(pngs, svgs, strict=True) for f in pair]
 
 
 def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl.DataFrame,
@@ -346,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_output_folder(Path(args.out))
         result = compare(args.dirs, args.out, plots=not args.no_plots,
                          trajectory_metrics=metrics, reference=args.reference,
-                         sort=args.sort, strict_configs=args.strict_configs)
+                         sort=args.sort, strict_configs=args.strict_configs,
+                         draw_workers=default_draw_workers())
     except LoopsimError as exc:
         print(f"loopsim-compare: {exc}", file=sys.stderr)
         return 2

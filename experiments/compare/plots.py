@@ -150,11 +150,13 @@ def draw_all(out_dir: Path, groups: Sequence[str], trajectories: pl.DataFrame,
     return save(out_dir, figures(groups, trajectories, lorenz, value_exposure, finals))
 
 
-def save(out_dir: Path, drawn: dict[str, Figure]) -> list[Path]:
-    """Write each figure of ``drawn`` as ``<name>.png`` and ``<name>.svg`` into ``out_dir``."""
+def save(out_dir: Path, drawn: dict[str, Figure],
+         formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Write each figure of ``drawn`` as ``<name>.<format>`` into ``out_dir``, for each of
+    ``formats`` (PNG and SVG)."""
     files = []
     for name, fig in drawn.items():
-        for fmt in FORMATS:
+        for fmt in formats:
             path = out_dir / f"{name}.{fmt}"
             fig.savefig(path, dpi=110, bbox_inches=bbox(fig))
             files.append(path)
@@ -164,7 +166,8 @@ def save(out_dir: Path, drawn: dict[str, Figure]) -> list[Path]:
 def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFrame,
             value_exposure: pl.DataFrame, finals: pl.DataFrame,
             differences: pl.DataFrame | None = None,
-            reference: str | None = None, unit: str = SEEDS) -> dict[str, Figure]:
+            reference: str | None = None, unit: str = SEEDS,
+            only: set[str] | None = None) -> dict[str, Figure]:
     """Every comparison figure, as matplotlib :class:`~matplotlib.figure.Figure` objects.
 
     Args:
@@ -178,6 +181,7 @@ def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFr
         reference: The reference group.
         unit: What a group's replicates are, for the titles (``"seeds × worlds"``...:
             :func:`~loopsim.experiments.compare.aggregate.replicate_unit`).
+        only: Draw only the figures of these names (default: all).
 
     Returns:
         ``{"trajectories" | "lorenz" | "value_exposure" | "tradeoff": figure}``, the ones
@@ -192,13 +196,14 @@ def figures(groups: Sequence[str], trajectories: pl.DataFrame, lorenz: pl.DataFr
         differences = differences.with_columns(**rename)
     ref = names.get(reference) if reference is not None else None
     groups = [names[g] for g in groups]
-    drawn = {
-        "trajectories": trajectory_figure(trajectories, groups, colours, unit),
-        "lorenz": lorenz_figure(lorenz, groups, colours, unit),
-        "value_exposure": value_exposure_figure(value_exposure, groups, colours, unit),
-        "tradeoff": tradeoff_figure(finals, groups, colours, differences, ref, unit),
-        "differences": difference_figure(differences, groups, colours, ref, unit),
+    makers = {
+        "trajectories": lambda: trajectory_figure(trajectories, groups, colours, unit),
+        "lorenz": lambda: lorenz_figure(lorenz, groups, colours, unit),
+        "value_exposure": lambda: value_exposure_figure(value_exposure, groups, colours, unit),
+        "tradeoff": lambda: tradeoff_figure(finals, groups, colours, differences, ref, unit),
+        "differences": lambda: difference_figure(differences, groups, colours, ref, unit),
     }
+    drawn = {name: make() for name, make in makers.items() if only is None or name in only}
     return {name: fig for name, fig in drawn.items() if fig is not None}
 
 
