@@ -37,7 +37,7 @@ from loopsim.experiments.runs.folder import (
     lock_run_folder,
     move_aside,
 )
-from loopsim.experiments.runs.warm import import_builtin_parts
+from loopsim.experiments.runs.warm import import_builtin_parts, keep_plugin_scan
 from loopsim.simulator.errors import ConfigError, DataError, RunAborted, UnsafePathError
 from loopsim.simulator.io.results import SUMMARY_FILE
 from omegaconf import DictConfig, open_dict
@@ -123,6 +123,7 @@ def _run_job(cfg: DictConfig, out_dir: Path, name: str, multirun: bool,
             return stop.code if isinstance(stop.code, int) else 1
         return 0
     import_builtin_parts(cfg)  # once per worker: the forked child inherits the imports
+    keep_plugin_scan()  # the worker's next jobs do not rescan Hydra's plugins
     outcome = supervise.supervised(body)
     if outcome.kind == "abrupt":
         _report_failure(out_dir, cfg, name, RunAborted(outcome.cause), "run failed", overrides)

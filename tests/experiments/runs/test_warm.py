@@ -52,3 +52,30 @@ def test_user_targets_are_left_to_the_child_and_broken_ones_skipped() -> None:
                                     "loopsim.simulator.errors.ConfigError.__init__"]
     assert import_builtin_parts(cfg) == ["loopsim.simulator.errors"]
     assert "my_company" not in sys.modules
+
+
+def test_a_worker_keeps_its_plugin_scan_between_jobs() -> None:
+    """After keep_plugin_scan, restoring a launcher's singleton state (which never holds
+    the plugin registry) keeps this process's registry instead of scanning again; in a
+    fresh process, so the patch does not leak into other tests."""
+    code = (
+        "from hydra.core.plugins import Plugins\n"
+        "from hydra.core.singleton import Singleton\n"
+        "from loopsim.experiments.runs.warm import keep_plugin_scan\n"
+        "first = Plugins.instance()\n"
+        "Singleton.set_state(Singleton.get_state())\n"
+        "assert Plugins.instance() is not first  # Hydra alone: a new scan\n"
+        "assert keep_plugin_scan() and not keep_plugin_scan()\n"
+        "kept = Plugins.instance()\n"
+        "state = Singleton.get_state()\n"
+        "assert Plugins not in state['instances']\n"
+        "Singleton.set_state(state)\n"
+        "assert Plugins.instance() is kept\n"
+        "from hydra.plugins.launcher import Launcher\n"
+        "names = [c.__name__ for c in Plugins.instance().discover(Launcher)]\n"
+        "assert 'BasicLauncher' in names, names\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
