@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from loopsim.policies.selectors.topk import top_k_rows
+from loopsim.policies.selectors.topk import top_k_rows, top_k_sparse_rows
 
 #: Expected number of keys above the threshold per session aimed at.
 EXPECTED_ABOVE = 25.0
@@ -108,15 +108,7 @@ def gumbel_top_k(rng: np.random.Generator, plan: GumbelPlan, sessions: int, k: i
         return top_k_rows(_keys(plan.logits, r), k)
     rows, cols = np.nonzero(r < plan.cut)
     keys = _keys(plan.logits[cols], r[rows, cols])
-    counts = np.bincount(rows, minlength=sessions)
-    width = max(int(counts.max(initial=0)), k)
-    values = np.full((sessions, width), -np.inf)
-    ids = np.zeros((sessions, width), dtype=np.int64)
-    if rows.size:
-        at = np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]
-        values[rows, at] = keys
-        ids[rows, at] = cols
-    out = np.take_along_axis(ids, top_k_rows(values, k), axis=1)
+    out = top_k_sparse_rows(sessions, k, rows, cols, keys)
     short = np.flatnonzero(np.bincount(rows[keys > plan.x], minlength=sessions) < k)
     if short.size:  # fewer than k keys above x: every key of those sessions
         out[short] = top_k_rows(_keys(plan.logits, r[short]), k)

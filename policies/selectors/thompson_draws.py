@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from loopsim.policies.selectors.topk import top_k_rows
+from loopsim.policies.selectors.topk import top_k_rows, top_k_sparse_rows
 from scipy import special
 
 #: Expected number of values above the threshold ``x`` aimed at (normal approximation).
@@ -104,18 +104,9 @@ def draw_top_k(rng: np.random.Generator, plan: DrawPlan, sessions: int, k: int
         return plan.head[top_k_rows(head, k)]
     u = rng.random((sessions, n_tail))
     rows, cols = np.nonzero(u < plan.q_tail)
+    out = top_k_sparse_rows(sessions, k, rows, plan.tail[cols],  # short rows: redone below
+                            _tail_values(plan, cols, u[rows, cols]), plan.head, head)
     counts = np.bincount(rows, minlength=sessions)
-    width = max(int(counts.max(initial=0)), k - n_head)  # short rows are redone below
-    values = np.full((sessions, n_head + width), -np.inf)
-    ids = np.zeros((sessions, n_head + width), dtype=np.int64)
-    values[:, :n_head] = head
-    ids[:, :n_head] = plan.head
-    if rows.size:
-        starts = np.cumsum(counts) - counts
-        at = n_head + np.arange(rows.size) - starts[rows]
-        values[rows, at] = _tail_values(plan, cols, u[rows, cols])
-        ids[rows, at] = plan.tail[cols]
-    out = np.take_along_axis(ids, top_k_rows(values, k), axis=1)
     short = np.flatnonzero((head > plan.x).sum(axis=1) + counts < k)
     for s in short:  # fewer than k values above x: the whole tail of that session
         full = np.concatenate([head[s], _tail_values(plan, np.arange(n_tail), u[s])])

@@ -54,6 +54,34 @@ def top_k_rows(score_matrix: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1).astype(np.int64)
 
 
+def top_k_sparse_rows(sessions: int, k: int, rows: np.ndarray, ids: np.ndarray,
+                      values: np.ndarray, head_ids: np.ndarray | None = None,
+                      head_values: np.ndarray | None = None) -> np.ndarray:
+    """``(sessions, k)`` ids of each row's ``k`` largest values, best first, where row
+    ``s`` holds the entries ``values[rows == s]`` (ids ``ids[rows == s]``) and, before
+    them, the dense ``head_values[s]`` (ids ``head_ids``, shared by every row).
+
+    The lazy samplers' last step (Thompson's tail above its threshold, softmax's Gumbel
+    keys above theirs): each row's sparse entries are packed into a ``-inf``-padded
+    block as wide as the fullest row (``rows`` ascending, as ``np.nonzero`` gives them),
+    and :func:`top_k_rows` ranks the block. A row with fewer than ``k`` entries in all
+    fills its slate with ids of ``-inf`` padding: the caller redoes those rows.
+    """
+    n_head = 0 if head_ids is None else head_ids.size
+    counts = np.bincount(rows, minlength=sessions)
+    width = max(int(counts.max(initial=0)), k - n_head)
+    block = np.full((sessions, n_head + width), -np.inf)
+    block_ids = np.zeros((sessions, n_head + width), dtype=np.int64)
+    if n_head:
+        block[:, :n_head] = head_values
+        block_ids[:, :n_head] = head_ids
+    if rows.size:
+        at = n_head + np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]
+        block[rows, at] = values
+        block_ids[rows, at] = ids
+    return np.take_along_axis(block_ids, top_k_rows(block, k), axis=1)
+
+
 def sample_rows_without_replacement(
     rng: np.random.Generator, n: int, rows: int, k: int,
     values: np.ndarray | None = None, out: np.ndarray | None = None,
