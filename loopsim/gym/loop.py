@@ -142,6 +142,7 @@ class AgentLoop(Simulation):
 
     def latest_metrics(self) -> dict[str, float]:
         """The metrics of the latest snapshot (empty before the first)."""
+        self.state.metrics.resolve()
         rows = self.state.metrics.rows
         if not rows:
             return {}

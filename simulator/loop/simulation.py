@@ -147,6 +147,7 @@ class Simulation:
     def _result(self, state: RunState, deployment: Deployment, guard: Guard | None,
                 error: BaseException | None, wall: float) -> RunResult:
         """The run's metrics, items and summary (also after a failure)."""
+        state.metrics.resolve()  # the deferred metrics of the snapshots
         rows, recorder = state.metrics.rows, state.recorder
         if guard is not None and rows:
             last = rows[-1][0]

@@ -19,10 +19,23 @@ from loopsim.simulator.loop.state import RunState
 
 
 def snapshots(env: simpy.Environment, state: RunState, deployment: Deployment) -> Process:
-    """Every ``snapshot_interval``: metrics on a read-only view of the counters."""
+    """Every ``snapshot_interval``: metrics on a read-only view of the counters.
+
+    The item-side metrics (concentration, rank recovery, rank error) are deferred:
+    nothing reads them during the run, so the snapshots are computed together when the
+    rows are read (:meth:`~loopsim.simulator.loop.state.MetricRows.resolve`, the same
+    values; :mod:`loopsim.simulator.metrics.item_batch`).
+    """
+    defer(state)
     for when in grid(state.config.snapshot_interval, state.config.horizon):
         yield At(env, when - env.now, SNAPSHOT)
         snapshot(state, deployment, env.now)
+
+
+def defer(state: RunState) -> None:
+    """Defer the item-side metrics of ``state``'s snapshots to :meth:`MetricRows.resolve`."""
+    state.recorder.deferred = True
+    state.metrics.resolver = state.recorder.resolve
 
 
 def snapshot(state: RunState, deployment: Deployment, t: float) -> None:
@@ -37,7 +50,10 @@ def snapshot(state: RunState, deployment: Deployment, t: float) -> None:
     if state.pools is not None:
         values.update(state.pools.snapshot(candidates))
         values.update(deployment.stage_metrics(t))
+    start = len(state.metrics.rows)
     state.metrics.rows.extend((t, name, value) for name, value in values.items())
+    if recorder.last_deferred:
+        state.metrics.defer(start, recorder.last_deferred)
     if sliced:
         state.metrics.slice_rows.extend((t, *row) for row in recorder.slice_rows)
     state.timer.lap("metrics")
@@ -74,4 +90,4 @@ def progress(env: simpy.Environment, state: RunState) -> Process:
         state.progress.update(env.now, state.recorder.impressions)
 
 
-__all__ = ["item_table", "progress", "snapshot", "snapshots"]
+__all__ = ["defer", "item_table", "progress", "snapshot", "snapshots"]

@@ -7,6 +7,7 @@ deployed policy is a :class:`~loopsim.simulator.loop.deployment.Deployment` of i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import simpy
@@ -28,10 +29,37 @@ from loopsim.simulator.world.shift import DataShift
 
 @dataclass(eq=False)
 class MetricRows:
-    """The metrics recorded so far: ``(t, metric, value)`` and sliced rows."""
+    """The metrics recorded so far: ``(t, metric, value)`` and sliced rows.
+
+    Some metrics may be *deferred*: their rows are written at the snapshot with a ``nan``
+    placeholder (so the rows keep their order) and filled in by :meth:`resolve`, which
+    computes every pending snapshot at once. Read :attr:`rows` after :meth:`resolve`
+    (the run's result and the gym environment do).
+    """
 
     rows: list[tuple[float, str, float]] = field(default_factory=list)
     slice_rows: list[tuple[float, str, str, float]] = field(default_factory=list)
+    #: Per deferred snapshot, in order: the row index of each of its deferred metrics.
+    pending: list[dict[str, int]] = field(default_factory=list)
+    #: Gives the values of the pending snapshots, in order (one dict per snapshot).
+    resolver: Callable[[], list[dict[str, float]]] | None = None
+
+    def defer(self, start: int, names: tuple[str, ...]) -> None:
+        """Mark ``names`` among the rows from index ``start`` (one snapshot) as pending."""
+        where = {self.rows[i][1]: i for i in range(start, len(self.rows))}
+        self.pending.append({name: where[name] for name in names})
+
+    def resolve(self) -> None:
+        """Fill in the values of every pending snapshot (a no-op when none is)."""
+        if not self.pending or self.resolver is None:
+            return
+        pending, self.pending = self.pending, []
+        # A snapshot that failed after the recorder's part (a policy hook raised) wrote no
+        # rows and ended the run: its values, the last ones, are dropped.
+        computed = self.resolver()[: len(pending)]
+        for where, values in zip(pending, computed, strict=True):
+            for name, i in where.items():
+                self.rows[i] = (self.rows[i][0], name, values[name])
 
 
 @dataclass(eq=False)

@@ -20,6 +20,15 @@ from loopsim.simulator.contract.world import (
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.metrics.concentration import Concentration, gini
+from loopsim.simulator.metrics.item_batch import (
+    ERROR_NAMES,
+    ITEM_NAMES,
+    REWARD_NAMES,
+    SCORE_NAMES,
+    ItemWindow,
+    item_metrics,
+    item_names,
+)
 from loopsim.simulator.metrics.loop_detector import BUCKETS, rank_error_from_ranks
 from loopsim.simulator.metrics.ranking import DiscordantPairs, Ordering, ordering, rank_metrics
 from loopsim.simulator.metrics.served import ndcg, top_k_values
@@ -31,6 +40,8 @@ from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_d
 _BLOCK = 1 << 21
 #: Upper bound on the (users × k) per-user ideal relevances cached for a personal world.
 _USER_CACHE = 1 << 22
+#: Deferred item-side snapshots are computed once their vectors exceed this many entries.
+_DEFER_MAX = 1 << 23
 
 
 class MetricsRecorder:
@@ -43,6 +54,14 @@ class MetricsRecorder:
         quality_rate: Probability that a session is sampled for the metrics that need
             the ideal slate (NDCG, regret); 1.0 evaluates every session.
         rng: The metrics stream (never affects the simulation).
+
+    Attributes:
+        deferred: When True (the loop sets it), the item-side metrics of a snapshot
+            (:data:`~loopsim.simulator.metrics.item_batch.ITEM_NAMES` and the rank
+            metrics of the scores) are ``nan`` placeholders, named in
+            :attr:`last_deferred`, and :meth:`resolve` computes them for all snapshots
+            at once (the same values). Snapshots with sliced metrics or rewards other
+            than the clicks are computed at once either way.
     """
 
     def __init__(
@@ -89,6 +108,11 @@ class MetricsRecorder:
         #: Sliced metrics (simulator/metrics/slices.py), when the run asks for them.
         self.slices: SliceRecorder | None = None
         self.slice_rows: list[tuple[str, str, float]] = []
+        self.deferred = False
+        #: The names the last :meth:`snapshot` left as placeholders (empty: none).
+        self.last_deferred: tuple[str, ...] = ()
+        self._windows: list[ItemWindow] = []  # deferred snapshots not computed yet
+        self._computed: list[dict[str, float]] = []  # deferred snapshots computed
 
     def _reset_window(self) -> None:
         self.exposure_window[:] = 0
@@ -350,6 +374,10 @@ class MetricsRecorder:
         exposure_w = self.exposure_window[candidates]
         clicks_w = self.clicks_window[candidates]
         value = self.truth.true_value(candidates)
+        self.last_deferred = ()
+        if self._rewards_are_clicks and self.slices is None:
+            return self._item_snapshot(candidates, scores, exposure, clicks, exposure_w,
+                                       clicks_w, value)
         nan = float("nan")
         w_imp = int(exposure_w.sum())
         orders = self._ranking_orders(value, clicks, scores)
@@ -403,6 +431,66 @@ class MetricsRecorder:
                 None if scores is None else np.asarray(scores, dtype=np.float64), arrivals)
         self._reset_window()
         return out
+
+    def _item_snapshot(self, candidates: np.ndarray, scores: np.ndarray | None,
+                       exposure: np.ndarray, clicks: np.ndarray, exposure_w: np.ndarray,
+                       clicks_w: np.ndarray, value: np.ndarray) -> dict[str, float]:
+        """:meth:`snapshot` with the item-side metrics from :mod:`.item_batch`.
+
+        The same names in the same order as the general path, whose values they equal;
+        deferred (placeholders) when :attr:`deferred` is set.
+        """
+        truth = self._value_order
+        if truth is None or not np.array_equal(truth.values, value):
+            truth = self._value_order = ordering(np.array(value, dtype=np.float64))
+        own = None
+        if scores is not None:
+            own = np.asarray(scores, dtype=np.float64)
+            if own.shape == clicks.shape and np.array_equal(own, clicks):
+                own = clicks  # a popularity policy: the scores share the clicks' metrics
+        window = ItemWindow(exposure, clicks, exposure_w, clicks_w, truth, own)
+        nan = float("nan")
+        if self.deferred:
+            self.last_deferred = item_names(scores is not None)
+            item = dict.fromkeys(self.last_deferred, nan)
+            self._windows.append(window)
+            if len(self._windows) * 4 * max(1, candidates.size) > _DEFER_MAX:
+                self._computed.extend(item_metrics(self._windows, self.k, self._click_pairs))
+                self._windows = []
+        else:
+            item = item_metrics([window], self.k, self._click_pairs)[0]
+        w_imp = int(exposure_w.sum())
+        out = {name: item[name] for name in ITEM_NAMES}
+        out.update({
+            "ctr_window": float(clicks_w.sum()) / w_imp if w_imp else nan,
+            "expected_clicks_window": self.w_expected / self.w_sessions if self.w_sessions else nan,
+            "regret_window": self.w_regret / self.w_sampled if self.w_sampled else nan,
+            "ndcg_window": self.w_ndcg / self.w_sampled if self.w_sampled else nan,
+            "sessions_window": float(self.w_sessions),
+            "n_available": float(candidates.size),
+        })
+        out["turnover_window"] = self._turnover(candidates, exposure_w)
+        if self.organic_sessions:
+            out.update(self._organic_metrics(candidates, clicks))
+        out.update({name: item[name] for name in REWARD_NAMES})
+        out["reward_per_session_window"] = (
+            self.w_reward / self.w_sessions if self.w_sessions else nan)
+        if scores is not None:
+            out.update({name: item[name] for name in (*SCORE_NAMES, *ERROR_NAMES)})
+        out.update(self.user_consumption.snapshot())
+        drift = None if self._preferences is None else preference_drift(self._preferences)
+        if drift is not None:
+            out["drift_distance"] = drift
+        self._reset_window()
+        return out
+
+    def resolve(self) -> list[dict[str, float]]:
+        """The item-side metrics of the deferred snapshots since the last call, in order."""
+        done, self._computed = self._computed, []
+        if self._windows:
+            done.extend(item_metrics(self._windows, self.k, self._click_pairs))
+            self._windows = []
+        return done
 
     def _turnover(self, candidates: np.ndarray, exposure_w: np.ndarray) -> float:
         """Share of the items shown in this window that were not shown in the previous one."""
