@@ -21,10 +21,11 @@ from loopsim.simulator.loop.state import RunState
 def snapshots(env: simpy.Environment, state: RunState, deployment: Deployment) -> Process:
     """Every ``snapshot_interval``: metrics on a read-only view of the counters.
 
-    The item-side metrics (concentration, rank recovery, rank error) are deferred:
-    nothing reads them during the run, so the snapshots are computed together when the
-    rows are read (:meth:`~loopsim.simulator.loop.state.MetricRows.resolve`, the same
-    values; :mod:`loopsim.simulator.metrics.item_batch`).
+    The item-side metrics (concentration, rank recovery, rank error) and the user-side
+    ones (homogenization, user entropy) are deferred: nothing reads them during the
+    run, so the snapshots are computed together when the rows are read
+    (:meth:`~loopsim.simulator.loop.state.MetricRows.resolve`, the same values;
+    :mod:`loopsim.simulator.metrics.item_batch`, :mod:`~loopsim.simulator.metrics.user_batches`).
     """
     defer(state)
     for when in grid(state.config.snapshot_interval, state.config.horizon):

@@ -234,17 +234,19 @@ def _concentration(x: np.ndarray, name: str, entropy: bool = False,
 
 def _entropy(x: np.ndarray, total: np.ndarray) -> list[float]:
     """Normalized entropy of each row (the row's positive shares summed in item order)."""
-    n = x.shape[1]
+    s, n = x.shape
+    positive = x > 0
+    share = np.divide(x, total[:, None], out=np.ones_like(x), where=positive)
+    terms = share * np.log(share)  # the terms of the 1-D function, where positive
+    log_n = math.log(n) if n > 1 else 1.0
     out = []
-    for r in range(x.shape[0]):
+    for r in range(s):
         if total[r] == 0:
             out.append(math.nan)
         elif n <= 1:
             out.append(0.0)
         else:
-            row = x[r]
-            p = row[row > 0] / total[r]
-            h = float(-(p * np.log(p)).sum()) / math.log(n)
+            h = float(-terms[r][positive[r]].sum()) / log_n
             out.append(min(max(h, 0.0), 1.0))
     return out
 

@@ -58,7 +58,8 @@ class MetricsRecorder:
     Attributes:
         deferred: When True (the loop sets it), the item-side metrics of a snapshot
             (:data:`~loopsim.simulator.metrics.item_batch.ITEM_NAMES` and the rank
-            metrics of the scores) are ``nan`` placeholders, named in
+            metrics of the scores) and the user-side ones (``homogenization``,
+            ``user_entropy_window``) are ``nan`` placeholders, named in
             :attr:`last_deferred`, and :meth:`resolve` computes them for all snapshots
             at once (the same values). Snapshots with sliced metrics or rewards other
             than the clicks are computed at once either way.
@@ -451,7 +452,8 @@ class MetricsRecorder:
         window = ItemWindow(exposure, clicks, exposure_w, clicks_w, truth, own)
         nan = float("nan")
         if self.deferred:
-            self.last_deferred = item_names(scores is not None)
+            self.last_deferred = (*item_names(scores is not None),
+                                  *self.user_consumption.names())
             item = dict.fromkeys(self.last_deferred, nan)
             self._windows.append(window)
             if len(self._windows) * 4 * max(1, candidates.size) > _DEFER_MAX:
@@ -477,7 +479,7 @@ class MetricsRecorder:
             self.w_reward / self.w_sessions if self.w_sessions else nan)
         if scores is not None:
             out.update({name: item[name] for name in (*SCORE_NAMES, *ERROR_NAMES)})
-        out.update(self.user_consumption.snapshot())
+        out.update(self.user_consumption.snapshot(defer=self.deferred))
         drift = None if self._preferences is None else preference_drift(self._preferences)
         if drift is not None:
             out["drift_distance"] = drift
@@ -485,11 +487,14 @@ class MetricsRecorder:
         return out
 
     def resolve(self) -> list[dict[str, float]]:
-        """The item-side metrics of the deferred snapshots since the last call, in order."""
+        """The deferred metrics of the snapshots deferred since the last call, in order."""
         done, self._computed = self._computed, []
         if self._windows:
             done.extend(item_metrics(self._windows, self.k, self._click_pairs))
             self._windows = []
+        users = self.user_consumption.resolve()
+        for item, user in zip(done, users, strict=True):
+            item.update(user)
         return done
 
     def _turnover(self, candidates: np.ndarray, exposure_w: np.ndarray) -> float:

@@ -19,6 +19,11 @@ from collections.abc import Callable
 import numpy as np
 from loopsim.simulator.contract.world import HasPreferences
 from loopsim.simulator.metrics.pair_overlap import PairOverlap
+from loopsim.simulator.metrics.user_batches import (
+    entropy_series,
+    homogenization_series,
+    split_distinct,
+)
 from loopsim.simulator.metrics.users import (
     distinct_ids,
     drift_distance,
@@ -67,6 +72,7 @@ class UserConsumption:
         self.n_pairs = n_pairs
         self.similar_pairs = similar_pairs
         self._pairs: np.ndarray | None = None
+        self._windows: list[list[tuple[np.ndarray, np.ndarray]]] = []  # deferred windows
 
     def _start(self) -> None:
         self._pairs = sample_user_pairs(self.n_users, self.n_pairs, self.rng)
@@ -117,18 +123,21 @@ class UserConsumption:
         event = (users[keep].astype(np.int64), items[keep].astype(np.int64))
         self._new.append(event)
 
-    def snapshot(self) -> dict[str, float]:
+    def snapshot(self, defer: bool = False) -> dict[str, float]:
         """``homogenization`` (cumulative) and ``user_entropy_window``; resets the window.
+
+        With ``defer``, the window's events are kept and the values are ``nan``
+        placeholders: :meth:`resolve` computes every kept window at once
+        (:mod:`~loopsim.simulator.metrics.user_batches`, the same numbers).
 
         ``homogenization`` is kept up to date by :class:`PairOverlap` from the new clicks
         only; it equals :func:`~loopsim.simulator.metrics.users.homogenization` on all of them.
         """
-        if self._pairs is None:  # a snapshot before the first served batch
-            self._start()
-        if self._overlap is None:
-            self._overlap = PairOverlap(self.pairs)
-            if self._nn_pairs is not None:
-                self._nn_overlap = PairOverlap(self._nn_pairs)
+        self._ensure_overlaps()
+        if defer:
+            self._windows.append(self._new)
+            self._new = []
+            return dict.fromkeys(self.names(), math.nan)
         entropy = math.nan
         if self._new:
             # The same events as the window's (both are emptied here): their distinct
@@ -150,6 +159,45 @@ class UserConsumption:
         if self._nn_overlap is not None:
             out["homogenization_nn"] = self._nn_overlap.homogenization()
         return out
+
+
+    def _ensure_overlaps(self) -> None:
+        if self._pairs is None:  # a snapshot before the first served batch
+            self._start()
+        if self._overlap is None:
+            self._overlap = PairOverlap(self.pairs)
+            if self._nn_pairs is not None:
+                self._nn_overlap = PairOverlap(self._nn_pairs)
+
+    def names(self) -> tuple[str, ...]:
+        """The metrics of :meth:`snapshot`, in its order."""
+        nn = ("homogenization_nn",) if self.similar_pairs is not None else ()
+        return ("homogenization", "user_entropy_window", *nn)
+
+    def resolve(self) -> list[dict[str, float]]:
+        """The values of the windows deferred since the last call, in order.
+
+        Identical to what :meth:`snapshot` returns when not deferred: the windows are
+        computed together (one sort of all their events, cumulative counts per window).
+        """
+        windows, self._windows = self._windows, []
+        if not windows:
+            return []
+        self._ensure_overlaps()
+        s = len(windows)
+        merged = [(np.concatenate([u for u, _ in w]), np.concatenate([i for _, i in w]))
+                  if w else (np.zeros(0, np.int64), np.zeros(0, np.int64)) for w in windows]
+        window, user, item, count = split_distinct(merged)
+        out: dict[str, list[float]] = {}
+        out["homogenization"] = homogenization_series(self._overlap, window, user, item, s)
+        if self._nn_overlap is not None:
+            nn = homogenization_series(self._nn_overlap, window, user, item, s)
+            keep = self._sampled[user]  # the entropy of the random sample only
+            window, user, count = window[keep], user[keep], count[keep]
+        out["user_entropy_window"] = entropy_series(window, user, count, s)
+        if self._nn_overlap is not None:
+            out["homogenization_nn"] = nn
+        return [{name: out[name][j] for name in self.names()} for j in range(s)]
 
 
 def preference_drift(world: HasPreferences) -> float:

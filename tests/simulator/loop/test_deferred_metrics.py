@@ -9,6 +9,7 @@ import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.loop import snapshots
 from loopsim.simulator.loop.state import MetricRows
+from loopsim.simulator.world.chaney import ChaneyWorld
 
 from tests.builtins import make_policy
 
@@ -16,7 +17,10 @@ from tests.builtins import make_policy
 def _run(policy: str, eager: bool, monkeypatch: pytest.MonkeyPatch, **world: float):
     if eager:
         monkeypatch.setattr(snapshots, "defer", lambda state: None)
-    sim = Simulation(SyntheticWorld(n_users=200, n_items=50, **world), PositionBasedModel(),
+    chaney = world.pop("chaney", False)
+    made = (ChaneyWorld(n_users=60, n_items=80) if chaney
+            else SyntheticWorld(n_users=200, n_items=50, **world))
+    sim = Simulation(made, PositionBasedModel(),
                      make_policy(policy), SimulationConfig(horizon=6.0, progress=False),
                      seed=4)
     result = sim.run()
@@ -28,15 +32,17 @@ def _run(policy: str, eager: bool, monkeypatch: pytest.MonkeyPatch, **world: flo
     ("popularity", {"organic": 0.0, "item_arrival_rate": 0.0}),
     ("ctr", {}),
     ("random", {"organic": 0.0}),
+    ("popularity", {"chaney": True}),  # homogenization_nn: similar-user pairs
 ])
 def test_deferred_equals_eager(policy: str, world: dict, monkeypatch: pytest.MonkeyPatch
                                ) -> None:
-    deferred = _run(policy, False, monkeypatch, **world)
-    eager = _run(policy, True, monkeypatch, **world)
+    deferred = _run(policy, False, monkeypatch, **dict(world))
+    eager = _run(policy, True, monkeypatch, **dict(world))
     assert deferred.metrics.equals(eager.metrics)
     assert not deferred.metrics["value"].is_nan().all()
     names = set(deferred.metrics["metric"].to_list())
-    assert {"gini_exposure", "tau_popularity", "entropy_reward"} <= names
+    assert {"gini_exposure", "tau_popularity", "entropy_reward", "homogenization",
+            "user_entropy_window"} <= names
 
 
 def test_rows_keep_their_order_and_are_filled_in() -> None:
