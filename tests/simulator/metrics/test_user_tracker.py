@@ -105,7 +105,20 @@ def test_user_metrics_leave_every_other_metric_unchanged(monkeypatch: pytest.Mon
 
     with_users = run()
     monkeypatch.setattr(UserConsumption, "record", lambda self, *a: None)
-    monkeypatch.setattr(UserConsumption, "snapshot", lambda self: {})
+    deferred: list[int] = []  # the snapshots deferred without user metrics
+
+    def snapshot(self: UserConsumption, defer: bool = False) -> dict[str, float]:
+        deferred.append(int(defer))
+        return {}
+
+    def resolve(self: UserConsumption) -> list[dict[str, float]]:
+        out = [{} for _ in range(sum(deferred))]
+        deferred.clear()
+        return out
+
+    monkeypatch.setattr(UserConsumption, "snapshot", snapshot)
+    monkeypatch.setattr(UserConsumption, "names", lambda self: ())
+    monkeypatch.setattr(UserConsumption, "resolve", resolve)
     without = run()
     names = {"homogenization", "user_entropy_window"}
     assert names <= set(with_users["metric"].to_list())
