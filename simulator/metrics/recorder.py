@@ -41,7 +41,7 @@ _BLOCK = 1 << 21
 #: Upper bound on the (users × k) per-user ideal relevances cached for a personal world.
 _USER_CACHE = 1 << 22
 #: Deferred item-side snapshots are computed once their vectors exceed this many entries.
-_DEFER_MAX = 1 << 23
+_DEFER_MAX = 1 << 22
 
 
 class MetricsRecorder:

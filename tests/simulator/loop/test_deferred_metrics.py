@@ -58,3 +58,13 @@ def test_rows_keep_their_order_and_are_filled_in() -> None:
     assert rows.pending == []
     rows.resolve()  # nothing pending: a no-op
     assert np.isclose(rows.rows[4][2], 8.0)
+
+
+def test_deferred_in_several_batches_equals_eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``_DEFER_MAX`` entries the kept snapshots are computed early: the same rows."""
+    from loopsim.simulator.metrics import recorder
+
+    monkeypatch.setattr(recorder, "_DEFER_MAX", 120)  # 50 items x 4 vectors: every snapshot
+    early = _run("ctr", False, monkeypatch)
+    eager = _run("ctr", True, monkeypatch)
+    assert early.metrics.equals(eager.metrics)
