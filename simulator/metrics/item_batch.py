@@ -22,12 +22,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from loopsim.simulator.metrics.concentration import Concentration, _gini_weights
+from loopsim.simulator.metrics.concentration import Concentration
 from loopsim.simulator.metrics.loop_detector import BUCKETS, rank_error_from_ranks
 from loopsim.simulator.metrics.ranking import (
     DiscordantPairs,
     Ordering,
-    _count_inversions,
+    count_inversions,
     ordering,
     rank_metrics,
 )
@@ -216,7 +216,7 @@ def _concentration(x: np.ndarray, name: str, entropy: bool = False,
     s, n = x.shape
     ordered = np.sort(x, axis=1) if ordered is None else ordered
     total = x.sum(axis=1)
-    coef = _gini_weights(n)
+    coef = 2.0 * np.arange(1, n + 1, dtype=np.float64) - n - 1.0  # as concentration.gini
     positive = total > 0
     gini = [max(float(coef @ ordered[r]) / (n * float(total[r])), 0.0) if positive[r] else 0.0
             for r in range(s)]
@@ -271,7 +271,7 @@ def _tau(truth: Ordering, rows: _Rows, s: int, pairs: DiscordantPairs | None) ->
     n2 = int(rows.tied_pairs[s])
     other = _RowOrdering(rows, s)
     if pairs is None:
-        d = _count_inversions(rows.codes[s][truth.order])
+        d = count_inversions(rows.codes[s][truth.order])
     else:
         d = pairs.count(truth, other)[0]  # type: ignore[arg-type]
     tau = (n0 - n2 - 2 * d) / math.sqrt(n0 * (n0 - n2))

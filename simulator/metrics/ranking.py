@@ -15,6 +15,7 @@ __all__ = [
     "DiscordantPairs",
     "Ordering",
     "average_ranks",
+    "count_inversions",
     "kendall_tau_b",
     "ordering",
     "precision_at_k",
@@ -190,6 +191,19 @@ def _count_inversions(a: np.ndarray) -> int:
         cur = cur[order]
         width *= 2
     return total
+
+
+def count_inversions(a: np.ndarray) -> int:
+    """Number of pairs ``i < j`` with ``a[i] > a[j]`` (strict) of non-negative ints.
+
+    Kendall's discordant pairs of a ranking against an order without ties: e.g. the
+    codes of the clicks (:class:`Ordering`) in the order of the true values.
+    O(n log n), vectorized (a bottom-up merge sort across blocks).
+
+    Args:
+        a: ``(n,)`` int64 values in ``[0, m)``.
+    """
+    return _count_inversions(a)
 
 
 def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:

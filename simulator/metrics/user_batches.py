@@ -19,8 +19,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from loopsim.simulator.metrics.pair_overlap import _SHIFT, PairOverlap
+from loopsim.simulator.metrics.pair_overlap import PairOverlap
 from loopsim.simulator.metrics.users import distinct_ids
+
+#: Keys of this module are ``slot << _SHIFT | item`` (item ids below ``2 ** 32``, as
+#: :class:`PairOverlap` requires).
+_SHIFT = 32
 
 
 def split_distinct(windows: list[tuple[np.ndarray, np.ndarray]]
