@@ -156,12 +156,21 @@ def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
     start = np.arange(n, dtype=np.int64) if values is None else values
     places = np.repeat(start[:, None], rows, axis=1)  # (n, rows): place x row
     flat = places.reshape(-1)
-    columns = np.arange(rows, dtype=np.int64)
+    # Every step's flat positions at once (k passes over (k, rows) fused into a few): step
+    # j swaps place j with place j + floor(u * (n - j)) of each row.
+    steps = np.arange(k, dtype=np.int64)[:, None]
     uniforms = rng.random((k, rows))
+    uniforms *= (n - steps).astype(np.float64)
+    where = uniforms.astype(np.int64)
+    where += steps
+    where *= rows
+    where += np.arange(rows, dtype=np.int64)
+    drawn = np.empty((k, rows), dtype=places.dtype)  # place x row, written row by row
     for j in range(k):
-        where = (j + (uniforms[j] * (n - j)).astype(np.int64)) * rows + columns
-        out[:, j] = flat[where]
-        flat[where] = places[j]
+        w = where[j]
+        drawn[j] = flat[w]
+        flat[w] = places[j]
+    out[...] = drawn.T
     return out
 
 

@@ -56,7 +56,11 @@ class PositionBasedModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Independent clicks with probability ``e(r) * relevance``; reward = click."""
         e = self.examination(relevance.shape[1])
-        clicks = rng.random(relevance.shape) < relevance * e
+        if relevance.shape[0] > 0 and relevance.strides[0] == 0:  # one shared row
+            p = relevance[:1] * e  # computed once, compared against every row
+        else:
+            p = relevance * e
+        clicks = rng.random(relevance.shape) < p
         return clicks, clicks.astype(np.float32)
 
     def expected_clicks(self, relevance: np.ndarray) -> np.ndarray:
