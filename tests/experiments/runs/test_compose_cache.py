@@ -140,7 +140,10 @@ def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_loader_travels_to_worker_processes(loader: ConfigLoaderImpl) -> None:
-    from joblib.externals import cloudpickle  # as joblib's and Ray's launchers send it
+    try:  # as joblib's and Ray's launchers send it (joblib < 1.6 vendors it)
+        import cloudpickle
+    except ImportError:
+        from joblib.externals import cloudpickle  # type: ignore[no-redef]
 
     cached = cloudpickle.loads(cloudpickle.dumps(CachedSweepLoader(loader, token="t")))
     assert cached.token == "t"
