@@ -101,6 +101,12 @@ class FactorUpstream:
         hidden: Widths of the ``mlp`` head's ReLU layers.
         head_steps: Adam steps per retraining (``mlp`` head).
         learning_rate: Adam's step size (``mlp`` head).
+        mlp_fit: How the ``mlp`` head's model is fitted at each retraining: ``adam``
+            (factors, biases and head jointly by Adam, ``head_steps`` steps) or ``als``
+            (the factors and biases by ALS as the dot head's, ``iterations`` sweeps with
+            the head's ReLU part held fixed, then the head alone by Adam on them,
+            ``head_steps`` steps, then ``joint_steps`` joint Adam steps).
+        joint_steps: Joint Adam steps after the head's fit (``mlp_fit = als``).
     """
 
     personalized = True
@@ -110,7 +116,8 @@ class FactorUpstream:
                  share: NonNegative = 1.0, init_scale: Positive = 0.1,
                  head: str = "dot", target: str = "click",
                  negatives: NonNegativeInt = 4, hidden: list[int] | None = None,
-                 head_steps: PositiveInt = 200, learning_rate: Positive = 0.02) -> None:
+                 head_steps: PositiveInt = 200, learning_rate: Positive = 0.02,
+                 mlp_fit: str = "adam", joint_steps: NonNegativeInt = 0) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
         self.iterations = iterations
@@ -123,6 +130,9 @@ class FactorUpstream:
         self.hidden = [16] if hidden is None else list(hidden)
         self.head_steps = head_steps
         self.learning_rate = learning_rate
+        self.mlp_fit = mlp_fit
+        self.joint_steps = joint_steps
+        self._joint: dict | None = None
         self._mlp: MLPHead | None = None
         self._adam: dict | None = None
         self._version = 0
@@ -167,6 +177,9 @@ class FactorUpstream:
                               f"{self.target!r}`: head must be one of {', '.join(_HEADS)}, "
                               "target click or item_mean.",
                               "set policy.upstream.head / .target.")
+        if self.head == "mlp" and self.mlp_fit not in ("adam", "als"):
+            raise stage_error("upstream", f"`mlp_fit == {self.mlp_fit!r}` is not a fit.",
+                              "set policy.upstream.mlp_fit to adam or als.")
         if self.head == "mlp" and (not self.hidden or min(int(h) for h in self.hidden) < 1):
             raise stage_error("upstream", f"`hidden == {self.hidden!r}`: the mlp head needs "
                               "one or more layer widths >= 1.", "set e.g. hidden: [16].")
@@ -259,11 +272,43 @@ class FactorUpstream:
         would amplify a kernel's round-off; an ALS start did, by 6e-7 in 5 days)."""
         if self._mlp is None:
             self._mlp = MLPHead(int(self.n_factors), tuple(self.hidden), self._rng)
+        if self.mlp_fit == "als":
+            self._fit_mlp_als(users, items, mean, n, lam)
+            return
         tables = {"u": self._u, "v": self._v, "user_bias": self._user_bias,
                   "item_bias": self._item_bias}
         self._adam = fit_mlp_factors(self._mlp, tables, users, items, mean, n, self._mu,
                                      lam, int(self.head_steps), float(self.learning_rate),
                                      self._adam)
+
+    def _fit_mlp_als(self, users: np.ndarray, items: np.ndarray, mean: np.ndarray,
+                     n: np.ndarray, lam: float) -> None:
+        """ALS on factors and biases (the head's ReLU part held fixed, its skip as the
+        dot's weights), then the head alone by Adam, then ``joint_steps`` joint steps."""
+        assert self._mlp is not None
+        ones = np.ones((users.size, 1))
+        for _ in range(int(self.iterations)):
+            relu = self._mlp(self._u[users] * self._v[items]) - np.einsum(
+                "nf,nf,f->n", self._u[users], self._v[items], self._mlp.skip, optimize=False)
+            target = mean - self._mu - self._item_bias[items] - relu
+            w = _ridge_rows(users, self._u.shape[0],
+                            np.hstack([self._v[items] * self._mlp.skip, ones]), target, n, lam)
+            self._u, self._user_bias = w[:, :-1], w[:, -1]
+            relu = self._mlp(self._u[users] * self._v[items]) - np.einsum(
+                "nf,nf,f->n", self._u[users], self._v[items], self._mlp.skip, optimize=False)
+            target = mean - self._mu - self._user_bias[users] - relu
+            w = _ridge_rows(items, self._v.shape[0],
+                            np.hstack([self._u[users] * self._mlp.skip, ones]), target, n, lam)
+            self._v, self._item_bias = w[:, :-1], w[:, -1]
+        tables = {"u": self._u, "v": self._v, "user_bias": self._user_bias,
+                  "item_bias": self._item_bias}
+        self._adam = fit_mlp_factors(self._mlp, tables, users, items, mean, n, self._mu,
+                                     lam, int(self.head_steps), float(self.learning_rate),
+                                     self._adam, train_factors=False)
+        if int(self.joint_steps) > 0:
+            self._joint = fit_mlp_factors(self._mlp, tables, users, items, mean, n,
+                                          self._mu, lam, int(self.joint_steps),
+                                          float(self.learning_rate), self._joint)
 
     def _fit_head(self, users: np.ndarray, items: np.ndarray, mean: np.ndarray,
                   n: np.ndarray, lam: float) -> None:

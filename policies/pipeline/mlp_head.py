@@ -96,8 +96,8 @@ def _sum_rows(groups: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
 def fit_mlp_factors(head: MLPHead, tables: dict[str, np.ndarray], users: np.ndarray,
                     items: np.ndarray, target: np.ndarray, weight: np.ndarray, mu: float,
                     lam: float, steps: int, learning_rate: float,
-                    state: dict[str, list[np.ndarray]] | None = None
-                    ) -> dict[str, list[np.ndarray]]:
+                    state: dict[str, list[np.ndarray]] | None = None,
+                    train_factors: bool = True) -> dict[str, list[np.ndarray]]:
     """Adam on ``sum_j weight_j (target_j - score_j)^2 + lam |params|^2``, in place.
 
     Args:
@@ -113,11 +113,13 @@ def fit_mlp_factors(head: MLPHead, tables: dict[str, np.ndarray], users: np.ndar
         steps: Full-batch Adam steps.
         learning_rate: Adam's step size.
         state: The optimiser's moments from the last call (warm start), or ``None``.
+        train_factors: Also update the factors and biases (``False``: the head only, on
+            fixed factors and biases).
 
     Returns:
         The optimiser's moments, for the next call.
     """
-    names = ("u", "v", "user_bias", "item_bias")
+    names = ("u", "v", "user_bias", "item_bias") if train_factors else ()
     params = [tables[k] for k in names] + head.params()
     if state is None or len(state["m"]) != len(params) or any(
             m.shape != p.shape for m, p in zip(state["m"], params, strict=True)):
@@ -132,11 +134,12 @@ def fit_mlp_factors(head: MLPHead, tables: dict[str, np.ndarray], users: np.ndar
         resid = mu + tables["user_bias"][users] + tables["item_bias"][items] + h - target
         g = 2.0 * scale * weight * resid
         g_head, dz = head.backward(acts, g)
-        g_u = _sum_rows(users, dz * v, tables["u"].shape[0])
-        g_v = _sum_rows(items, dz * u, tables["v"].shape[0])
-        g_bu = np.bincount(users, g, minlength=tables["user_bias"].size)
-        g_bi = np.bincount(items, g, minlength=tables["item_bias"].size)
-        grads = [g_u, g_v, g_bu, g_bi, *g_head]
+        grads = list(g_head)
+        if train_factors:
+            grads = [_sum_rows(users, dz * v, tables["u"].shape[0]),
+                     _sum_rows(items, dz * u, tables["v"].shape[0]),
+                     np.bincount(users, g, minlength=tables["user_bias"].size),
+                     np.bincount(items, g, minlength=tables["item_bias"].size), *grads]
         state["t"][0] += 1.0
         t = float(state["t"][0].sum())
         for p, gr, m, s in zip(params, grads, state["m"], state["s"], strict=True):

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from loopsim.simulator.contract.batches import Feedback
+from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.component_schema import (
     NonNegative,
     NonNegativeInt,
@@ -15,6 +16,21 @@ from loopsim.simulator.params.component_schema import (
 )
 from loopsim.simulator.world.shift import DataShift, ShiftState
 from loopsim.simulator.world.state import PreferenceViews, WorldState
+
+TASTE_LINKS = ("linear", "saturate", "step")
+
+
+def taste_term(dot: np.ndarray, link: str, gain: float) -> np.ndarray:
+    """The taste part of relevance, in [0, 1], from ``dot = preference . features``.
+
+    ``linear``: ``(1 + dot) / 2``; ``saturate``: ``clip((1 + gain * dot) / 2, 0, 1)``
+    (a steeper taste that saturates); ``step``: ``1`` where ``dot > 0``, else ``0``.
+    """
+    if link == "linear":
+        return 0.5 * (1.0 + dot)
+    if link == "saturate":
+        return np.clip(0.5 * (1.0 + gain * dot), 0.0, 1.0)
+    return (dot > 0.0).astype(np.float64)
 
 
 def _unit_rows(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -34,7 +50,12 @@ class SyntheticWorld(PreferenceViews, WorldState):
                           + personalization * (1 + preference[u] . features[i]) / 2
 
     where ``preference`` and ``features`` are unit vectors of dimension ``n_factors``
-    and ``quality ~ Beta(quality_alpha, quality_beta)``. ``personalization = 0`` means
+    and ``quality ~ Beta(quality_alpha, quality_beta)``. ``taste_link`` bends the taste
+    term (:func:`taste_term`): ``linear`` is the formula above; ``saturate`` is
+    ``clip((1 + taste_gain * preference . features) / 2, 0, 1)``; ``step`` is
+    ``1[preference . features > 0]``. A non-linear link makes the truth a non-linear
+    function of a rank-``n_factors`` bilinear term (the true value is then the exact
+    activity-weighted mean over users, computed over the user table). ``personalization = 0`` means
     everyone agrees on quality; ``1`` means fully personal taste. The true value of an
     item is its click probability once examined for a random *session*: its relevance
     averaged over users weighted by their activity, as clicks are, computed exactly
@@ -86,6 +107,8 @@ class SyntheticWorld(PreferenceViews, WorldState):
         shift: dict[str, Any] | None = None,
         organic: NonNegative = 0.2,
         organic_sharpness: NonNegative = 1.0,
+        taste_link: str = "linear",
+        taste_gain: Positive = 3.0,
     ) -> None:
         super().__init__(n_users, n_items, sessions_per_user_per_day, seed)
         self.activity_sigma = activity_sigma
@@ -102,11 +125,16 @@ class SyntheticWorld(PreferenceViews, WorldState):
         self.organic = organic
         self.organic_sharpness = organic_sharpness
         self._relevance_version = 0
+        self.taste_link = taste_link
+        self.taste_gain = taste_gain
 
     # -- set-up ---------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
         """Draw users (activity, preferences) and the initial items from ``rng``."""
         self.data_shift.validate()  # the shift's options (times against the horizon: engine)
+        if self.taste_link not in TASTE_LINKS:
+            raise ConfigError(f"`world.taste_link == {self.taste_link!r}` is not a taste link: "
+                              f"use one of {', '.join(TASTE_LINKS)} (linear: the default).")
         sigma = float(self.activity_sigma)
         z = rng.standard_normal(self.n_users)
         self._activity = self.sessions_per_user_per_day * np.exp(sigma * z - sigma**2 / 2)
@@ -220,6 +248,8 @@ class SyntheticWorld(PreferenceViews, WorldState):
         if w == 0:
             return np.broadcast_to(base, (len(users), len(items)))
         taste = self._preferences[users] @ self._features[items].T
+        if self.taste_link != "linear":
+            return base + w * taste_term(taste, self.taste_link, float(self.taste_gain))
         taste += 1.0
         taste *= 0.5 * w
         taste += base
@@ -238,23 +268,38 @@ class SyntheticWorld(PreferenceViews, WorldState):
         if w == 0:
             return base
         taste = np.einsum("bd,bkd->bk", self._preferences[users], self._features[slates])
+        if self.taste_link != "linear":
+            return base + w * taste_term(taste, self.taste_link, float(self.taste_gain))
         return base + 0.5 * w * (1.0 + taste)
 
     def true_value(self, items: np.ndarray) -> np.ndarray:
         """Click probability once examined for a random session: relevance averaged over
-        users weighted by activity, exactly (relevance is linear in preferences)."""
-        return self._value(items, self._mean_preference)
+        users weighted by activity, exactly (with the linear link through the mean
+        preference; otherwise over the user table)."""
+        return self._value(items, self._mean_preference, self._weights)
 
     def mean_relevance(self, items: np.ndarray) -> np.ndarray:
         """Relevance averaged over users, every user counting once (not the truth)."""
-        return self._value(items, self._plain_mean_preference)
+        return self._value(items, self._plain_mean_preference, None)
 
-    def _value(self, items: np.ndarray, preference: np.ndarray) -> np.ndarray:
+    def _value(self, items: np.ndarray, preference: np.ndarray,
+               weights: np.ndarray | None) -> np.ndarray:
         w = self.personalization
         base = (1.0 - w) * self._quality[items]
         if w == 0:
             return base
-        return base + 0.5 * w * (1.0 + self._features[items] @ preference)
+        if self.taste_link == "linear":
+            return base + 0.5 * w * (1.0 + self._features[items] @ preference)
+        if weights is None:  # every present user counts once
+            weights = self._weights > 0
+            weights = weights / weights.sum()
+        taste = np.zeros(np.size(items))
+        feats = self._features[items]
+        for s in range(0, self.n_users, 4096):  # (users, items) blocks
+            dots = self._preferences[s:s + 4096] @ feats.T
+            taste += weights[s:s + 4096] @ taste_term(dots, self.taste_link,
+                                                      float(self.taste_gain))
+        return base + w * taste
 
     def observe(self, feedback: Feedback) -> None:
         """Move the preferences of users who clicked toward the clicked items (``drift``)."""
@@ -283,8 +328,9 @@ class SyntheticWorld(PreferenceViews, WorldState):
         return (
             f"SyntheticWorld(n_users={self.n_users}, n_items={self.n_initial_items}, "
             f"personalization={self.personalization}"
+            + (f", taste_link={self.taste_link!r}" if self.taste_link != "linear" else "")
             + (f", drift={self.drift})" if self.drift else ")")
         )
 
 
-__all__ = ["SyntheticWorld"]
+__all__ = ["TASTE_LINKS", "SyntheticWorld", "taste_term"]

@@ -100,3 +100,42 @@ def test_mlp_upstream_is_reproducible_from_its_stream() -> None:
         return up.pair_scores(np.arange(5), np.broadcast_to(np.arange(6), (5, 6)))
     np.testing.assert_array_equal(fitted(7), fitted(7))
     assert not np.allclose(fitted(7), fitted(8))
+
+
+def test_a_head_only_fit_leaves_the_factors_and_biases_alone() -> None:
+    rng = np.random.default_rng(9)
+    users, items = rng.integers(0, 20, 400), rng.integers(0, 15, 400)
+    target = (rng.random(400) < 0.4).astype(float)
+    tables = {"u": 0.3 * rng.standard_normal((20, 2)), "v": 0.3 * rng.standard_normal((15, 2)),
+              "user_bias": 0.1 * rng.standard_normal(20), "item_bias": np.zeros(15)}
+    copies = {k: v.copy() for k, v in tables.items()}
+    head = MLPHead(2, (4,), rng)
+    skip = head.skip.copy()
+    fit_mlp_factors(head, tables, users, items, target, np.ones(400), 0.4, 0.01, 50, 0.02,
+                    train_factors=False)
+    for k, v in tables.items():
+        np.testing.assert_array_equal(v, copies[k])
+    assert not np.allclose(head.skip, skip)
+
+
+def test_the_als_fit_of_the_mlp_head_fits_a_step_the_dot_head_cannot() -> None:
+    """mlp_fit: als (ALS on the factors, then the head alone) beats the dot head too."""
+    users, items, clicks, p = step_taste(np.random.default_rng(4))
+    errors = {}
+    for head in ("dot", "mlp"):
+        up = FactorUpstream(n_factors=1, regularization=0.1, iterations=4, head=head,
+                            hidden=[8], head_steps=300, learning_rate=0.05, mlp_fit="als")
+        up.use_policy_stream(np.random.default_rng(5))
+        for s in range(0, users.size, 10_000):
+            up.update(feedback(users[s:s + 10_000], items[s:s + 10_000],
+                               clicks[s:s + 10_000]))
+        pred = up.pair_scores(np.arange(80), np.broadcast_to(np.arange(60), (80, 60)))
+        errors[head] = float(((pred - p) ** 2).mean())
+    assert errors["mlp"] < 0.85 * errors["dot"], errors  # measured 0.75x
+
+
+def test_an_unknown_mlp_fit_is_refused() -> None:
+    users, items, clicks, _ = step_taste(np.random.default_rng(6), rows=300)
+    up = FactorUpstream(n_factors=2, head="mlp", mlp_fit="lbfgs")
+    with pytest.raises(Exception, match="mlp_fit == 'lbfgs'"):
+        up.update(feedback(users, items, clicks))

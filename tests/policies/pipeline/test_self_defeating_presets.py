@@ -18,11 +18,14 @@ def test_the_presets_pair_each_upstream_with_its_improvement_as_shadow() -> None
     assert cfg.policy.n is None  # the ranker scores the catalogue from the upstream's outputs
     assert cfg.policy.upstream.target == "click" and cfg.policy.shadow.target == "item_mean"
     assert cfg.policy.upstream.train_on == "recommended"
-    cfg = preset("self_defeating", ["policy=wu_hypothesis_improved"])
+    cfg = preset("self_defeating_hypothesis", ["policy=wu_hypothesis_improved"])
+    assert cfg.world.taste_link == "saturate" and cfg.world.n_users == 1500
     assert cfg.policy.upstream.head == "mlp" and cfg.policy.shadow.head == "dot"
-    assert list(cfg.policy.upstream.hidden) == [16]
-    cfg = preset("self_defeating", ["policy=wu_hypothesis_old"])
+    assert list(cfg.policy.upstream.hidden) == [16] and cfg.policy.upstream.mlp_fit == "als"
+    cfg = preset("self_defeating_hypothesis", ["policy=wu_hypothesis_old"])
     assert cfg.policy.upstream.head == "dot" and cfg.policy.shadow.head == "mlp"
+    assert cfg.policy.shadow.mlp_fit == "als"
+    assert preset("self_defeating", ["policy=wu_loss_old"]).world.taste_link == "linear"
     cfg = preset("self_defeating_contrast", ["policy=wu_loss_improved"])
     assert cfg.world.personalization == 0.0 and cfg.world.n_users == 1500
     assert cfg.policy.upstream.target == "item_mean" and cfg.policy.shadow.target == "click"
