@@ -112,10 +112,10 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         report: Write ``report.html``.
         strict_configs: Refuse (instead of warning about) a group whose runs' configs
             differ beyond their overrides.
-        draw_workers: With 2 or more, a second process writes the SVG copies of the
-            figures while this one writes the PNGs (:mod:`~loopsim.experiments.compare.
-            svg_job`); the same figures. :func:`default_draw_workers` gives 2 where the
-            machine has two cores.
+        draw_workers: With 2 or more, a second process draws the trajectories figure
+            while this one draws the others (:mod:`~loopsim.experiments.compare.
+            figure_job`); the same files, and the returned ``figures`` lack the ones drawn
+            there. :func:`default_draw_workers` gives 2 where two cores are there.
 
     Returns:
         The runs table, the summary table, the files written and the warnings.
@@ -165,12 +165,12 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             differences=diffs, reference=ref, unit=agg.replicate_unit(runs),
         )
         if draw_workers > 1:
-            from loopsim.experiments.compare import svg_job
+            from loopsim.experiments.compare import figure_job
 
-            svgs = svg_job.start(out_dir, inputs)
-            drawn = plotting.figures(**inputs)
-            pngs = plotting.save(out_dir, drawn, formats=("png",))
-            files += _interleave(pngs, svgs.finish(drawn))
+            second = figure_job.start(out_dir, inputs)
+            drawn = plotting.figures(**inputs, only=_others(figure_job.SECOND_PROCESS))
+            here = plotting.save(out_dir, drawn)
+            files += second.finish() + here
         else:
             drawn = plotting.figures(**inputs)
             files += plotting.save(out_dir, drawn)
@@ -193,9 +193,11 @@ def default_draw_workers() -> int:
     return 2 if cores >= 2 else 1
 
 
-def _interleave(pngs: list[Path], svgs: list[Path]) -> list[Path]:
-    """``[a.png, a.svg, b.png, b.svg, ...]``: the order one process writes them in."""
-    return [f for pair in zip(pngs, svgs, strict=True) for f in pair]
+def _others(names: Sequence[str]) -> set[str]:
+    """The comparison figures not in ``names``."""
+    from loopsim.experiments.compare.plots import FIGURES
+
+    return set(FIGURES) - set(names)
 
 
 def _slices_and_monitoring(runs: pl.DataFrame, metrics: pl.LazyFrame, finals: pl.DataFrame,

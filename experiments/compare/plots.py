@@ -66,6 +66,8 @@ METRIC_LABELS = {
 #: Marker shapes handed out to groups in order (tell overlapping points apart).
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "<", ">", "p", "h", "*")
 FORMATS = ("png", "svg")
+#: The comparison figures of :func:`figures`, in the order they are drawn and saved.
+FIGURES = ("trajectories", "lorenz", "value_exposure", "tradeoff", "differences")
 
 
 class LoopsimFigure(Figure):
