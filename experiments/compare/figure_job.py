@@ -8,9 +8,10 @@ of a sweep use where two cores are there) the figures' inputs go to a fresh inte
 no inherited polars thread pool; not :mod:`multiprocessing`, so a user's script is never
 imported again) that draws :data:`SECOND_PROCESS` (the trajectories' small multiples,
 about 40% of the drawing) and writes their PNG and SVG files, while this process draws
-and writes the other figures and the report. The files are the figures one process
-writes: same inputs, same code, same matplotlib settings (the parent's ``rcParams`` go
-with the inputs). If the second process fails, this one draws its figures itself and
+and writes the other figures and the report. The figures are the ones one process
+draws: same inputs, same code, same matplotlib settings (the parent's ``rcParams`` go
+with the inputs). The files may differ in their last digits: under matplotlib 3.8 an SVG
+coordinate can move in its 6th decimal, and clip-path ids depend on the process. If the second process fails, this one draws its figures itself and
 says why in the log.
 
 * :func:`start` -- hand the inputs to a second process; returns a :class:`FigureJob`.

@@ -94,13 +94,23 @@ class PairOverlap:
                 return
         self._add(*self._tracked(users, items))
 
-    def _tracked(self, u: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The slots and items of the events of tracked users (the others dropped)."""
+    def _tracked(self, u: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The slots of the events of tracked users, then each of ``columns`` (items,
+        windows...) at those events; the events of other users are dropped."""
         inside = (u >= 0) & (u < self._slot_of.size)
         slot = np.full(u.size, -1, dtype=np.int64)
         slot[inside] = self._slot_of[u[inside]]
         keep = slot >= 0
-        return slot[keep], i[keep]
+        return (slot[keep], *(c[keep] for c in columns))
+
+    def _pair_ends(self, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair end of each event's user (``slot``): ``(row, end, other)``, the
+        event's position, the pair end and the slot of the pair's other user."""
+        start, stop = self._first[slot], self._first[slot + 1]
+        count = stop - start
+        row = np.repeat(np.arange(slot.size), count)
+        end = np.repeat(start - np.cumsum(count) + count, count) + np.arange(row.size)
+        return row, end, self._slot_of[self._end_other[end]]
 
     def _add(self, new_slot: np.ndarray, new_item: np.ndarray) -> None:
         """Add distinct new ``(slot, item)`` events, sorted by slot then item."""
@@ -113,11 +123,7 @@ class PairOverlap:
         # Every pair end of each new key's user: does the other end hold the item too?
         # From the first end, look in the updated sets (old or new); from the second, in
         # the old ones only, so an item new to both ends of a pair counts once.
-        start, stop = self._first[new_slot], self._first[new_slot + 1]
-        count = stop - start
-        row = np.repeat(np.arange(new_slot.size), count)
-        end = np.repeat(start - np.cumsum(count) + count, count) + np.arange(row.size)
-        other = self._slot_of[self._end_other[end]]
+        row, end, other = self._pair_ends(new_slot)
         item = new_item[row]
         found = self._had(other, item)
         first = self._end_first[end] & ~found

@@ -13,13 +13,13 @@ from loopsim.simulator.contract.click_model import ClickModel
 from loopsim.simulator.contract.world import (
     GroundTruth,
     HasPreferences,
-    HasRelevanceVersion,
     HasUsers,
     PairsSimilarUsers,
 )
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.loop.catalogue import grown
 from loopsim.simulator.metrics.concentration import Concentration, gini
+from loopsim.simulator.metrics.ideal_slates import IdealSlates
 from loopsim.simulator.metrics.item_batch import (
     ERROR_NAMES,
     ITEM_NAMES,
@@ -31,15 +31,11 @@ from loopsim.simulator.metrics.item_batch import (
 )
 from loopsim.simulator.metrics.loop_detector import BUCKETS, rank_error_from_ranks
 from loopsim.simulator.metrics.ranking import DiscordantPairs, Ordering, ordering, rank_metrics
-from loopsim.simulator.metrics.served import ndcg, top_k_values
+from loopsim.simulator.metrics.served import ndcg
 from loopsim.simulator.metrics.slices import SliceRecorder
 from loopsim.simulator.metrics.tally import tally
 from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_drift
 
-#: Upper bound on the (sessions × candidates) relevance block scored at once.
-_BLOCK = 1 << 21
-#: Upper bound on the (users × k) per-user ideal relevances cached for a personal world.
-_USER_CACHE = 1 << 22
 #: Deferred item-side snapshots are computed once their vectors exceed this many entries.
 _DEFER_MAX = 1 << 22
 
@@ -95,15 +91,13 @@ class MetricsRecorder:
         self.impressions = 0
         self.sessions = 0
         self._reset_window()
-        self._ideal_cache: tuple[object, int, np.ndarray] | None = None
+        self._ideal = IdealSlates(truth, slate_size)
         # User-side metrics: a child of the metrics stream, so the draws above are unchanged.
         # Optional world hooks, checked once (simulator.world.base).
         n_users = int(truth.n_users) if isinstance(truth, HasUsers) else 0
-        self._relevance_versioned = isinstance(truth, HasRelevanceVersion)
         self._preferences = truth if isinstance(truth, HasPreferences) else None
         similar = truth.nearest_neighbour_pairs if isinstance(truth, PairsSimilarUsers) else None
         self.user_consumption = UserConsumption(n_users, rng.spawn(1)[0], similar_pairs=similar)
-        self._user_ideal: tuple | None = None  # (candidates, version, table, known, rel.)
         self._value_order: Ordering | None = None
         self._click_pairs = DiscordantPairs()  # tau of the clicks, updated between snapshots
         #: Sliced metrics (simulator/metrics/slices.py), when the run asks for them.
@@ -265,96 +259,9 @@ class MetricsRecorder:
         return self.click_model.best_expected_clicks(self.ideal_slates(users, candidates))
 
     def ideal_slates(self, users: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """``(B, k)`` best relevances available to each user, sorted descending."""
-        k = min(self.k, candidates.size)
-        if self.truth.is_global:
-            cache = self._ideal_cache
-            if cache is None or cache[0] is not candidates or cache[1] != self.truth.version:
-                row = top_k_values(self.truth.relevance(users[:1], candidates), k)
-                self._ideal_cache = (candidates, self.truth.version, row)
-            return np.broadcast_to(self._ideal_cache[2][0], (users.shape[0], k))
-        cached = self._cached_personal_ideal(users, candidates, k)
-        if cached is not None:
-            return cached
-        rows = max(1, _BLOCK // max(1, candidates.size))
-        return np.concatenate(
-            [
-                top_k_values(self.truth.relevance(users[s : s + rows], candidates), k)
-                for s in range(0, users.shape[0], rows)
-            ]
-        )
-
-    def _cached_personal_ideal(
-        self, users: np.ndarray, candidates: np.ndarray, k: int
-    ) -> np.ndarray | None:
-        """Per-user ideal relevances, kept while the candidates and the world's version last.
-
-        A user's best ``k`` relevances do not change until the catalogue or the truth
-        does, so each user is scored once per (candidates, version) instead of once per
-        sampled session. New items do not discard the table when the world tells them
-        apart from other changes (a ``relevance_version`` that adding items leaves
-        alone): the cached users are scored on the new items only, and those scores are
-        merged into their best ``k`` (:meth:`_extend_user_ideal`). Expiries and drift
-        still discard it. ``None`` (no caching) when the table would exceed
-        ``_USER_CACHE`` entries.
-        """
-        n = int(users.max()) + 1 if users.size else 0
-        if n * k > _USER_CACHE:
-            return None
-        version = self.truth.version
-        relevance_version = (self.truth.relevance_version  # type: ignore[attr-defined]
-                             if self._relevance_versioned else None)
-        cache = self._user_ideal
-        if cache is not None and (cache[0] is not candidates or cache[1] != version):
-            cache = self._extend_user_ideal(cache, candidates, version, relevance_version, k)
-        if cache is None:
-            cache = (candidates, version, np.zeros((0, k)), np.zeros(0, dtype=bool),
-                     relevance_version)
-        table, known = cache[2], cache[3]
-        if table.shape[0] < n:
-            table, known = grown(table, n), grown(known, n)
-        self._user_ideal = (candidates, version, table, known, relevance_version)
-        unknown = ~known[users]
-        if unknown.any():
-            need = np.unique(users[unknown])
-            rows = max(1, _BLOCK // max(1, candidates.size))
-            for s in range(0, need.size, rows):
-                block = need[s : s + rows]
-                table[block] = top_k_values(self.truth.relevance(block, candidates), k)
-            known[need] = True
-        return table[users]
-
-    def _extend_user_ideal(
-        self, cache: tuple, candidates: np.ndarray, version: int,
-        relevance_version: int | None, k: int,
-    ) -> tuple | None:
-        """The cached table carried over to ``candidates``, or ``None`` to start afresh.
-
-        It carries over when the relevance of the old items has not changed (same
-        ``relevance_version``, known) and ``candidates`` only adds ids after the old ones
-        (the catalogue is sorted and new ids are the largest: an expiry breaks this).
-        The best ``k`` of all candidates are then the best ``k`` of the cached ``k`` and
-        of the new items' relevances.
-        """
-        old, table, known, old_relevance = cache[0], cache[2], cache[3], cache[4]
-        if (relevance_version is None or old_relevance != relevance_version
-                or table.shape[1] != k or candidates.size < old.size
-                or not np.array_equal(candidates[: old.size], old)):
-            return None
-        added = candidates[old.size :]
-        ids = np.flatnonzero(known)
-        if added.size and ids.size:
-            rows = max(1, _BLOCK // (k + added.size))
-            for s in range(0, ids.size, rows):
-                block = ids[s : s + rows]
-                fresh = self.truth.relevance(block, added)
-                # Only users with a new item above their k-th best change.
-                up = (fresh > table[block, -1:]).any(axis=1)
-                if up.any():
-                    block = block[up]
-                    merged = np.concatenate([table[block], fresh[up]], axis=1)
-                    table[block] = top_k_values(merged, k)
-        return (candidates, version, table, known, relevance_version)
+        """``(B, k)`` best relevances available to each user, sorted descending
+        (:class:`~loopsim.simulator.metrics.ideal_slates.IdealSlates`)."""
+        return self._ideal(users, candidates)
 
     # -- per snapshot -----------------------------------------------------------------
     def snapshot(self, candidates: np.ndarray, scores: np.ndarray | None, t: float = 0.0,
@@ -380,7 +287,6 @@ class MetricsRecorder:
             return self._item_snapshot(candidates, scores, exposure, clicks, exposure_w,
                                        clicks_w, value)
         nan = float("nan")
-        w_imp = int(exposure_w.sum())
         orders = self._ranking_orders(value, clicks, scores)
         ranks = self._ranking_metrics(*orders)
         # Each array is sorted once for all its measures (the clicks by their Ordering).
@@ -402,16 +308,8 @@ class MetricsRecorder:
             "tau_popularity": ranks.pop("tau_popularity"),
             "spearman_popularity": ranks.pop("spearman_popularity"),
             "precision_at_k": ranks.pop("precision_at_k"),
-            "ctr_window": float(clicks_w.sum()) / w_imp if w_imp else nan,
-            "expected_clicks_window": self.w_expected / self.w_sessions if self.w_sessions else nan,
-            "regret_window": self.w_regret / self.w_sampled if self.w_sampled else nan,
-            "ndcg_window": self.w_ndcg / self.w_sampled if self.w_sampled else nan,
-            "sessions_window": float(self.w_sessions),
-            "n_available": float(candidates.size),
         }
-        out["turnover_window"] = self._turnover(candidates, exposure_w)
-        if self.organic_sessions:
-            out.update(self._organic_metrics(candidates, clicks))
+        out.update(self._window_metrics(candidates, clicks, clicks_w, exposure_w))
         out.update(self._reward_metrics(candidates, clk, clk_w))
         out.update(ranks)  # the scores' metrics, when the policy gives scores
         truth, _, by_scores = orders
@@ -461,19 +359,8 @@ class MetricsRecorder:
                 self._windows = []
         else:
             item = item_metrics([window], self.k, self._click_pairs)[0]
-        w_imp = int(exposure_w.sum())
         out = {name: item[name] for name in ITEM_NAMES}
-        out.update({
-            "ctr_window": float(clicks_w.sum()) / w_imp if w_imp else nan,
-            "expected_clicks_window": self.w_expected / self.w_sessions if self.w_sessions else nan,
-            "regret_window": self.w_regret / self.w_sampled if self.w_sampled else nan,
-            "ndcg_window": self.w_ndcg / self.w_sampled if self.w_sampled else nan,
-            "sessions_window": float(self.w_sessions),
-            "n_available": float(candidates.size),
-        })
-        out["turnover_window"] = self._turnover(candidates, exposure_w)
-        if self.organic_sessions:
-            out.update(self._organic_metrics(candidates, clicks))
+        out.update(self._window_metrics(candidates, clicks, clicks_w, exposure_w))
         out.update({name: item[name] for name in REWARD_NAMES})
         out["reward_per_session_window"] = (
             self.w_reward / self.w_sessions if self.w_sessions else nan)
@@ -496,6 +383,29 @@ class MetricsRecorder:
         for item, user in zip(done, users, strict=True):
             item.update(user)
         return done
+
+    def _window_metrics(self, candidates: np.ndarray, clicks: np.ndarray,
+                        clicks_w: np.ndarray, exposure_w: np.ndarray) -> dict[str, float]:
+        """The served-quality means of the window, its turnover and the organic metrics
+        (``clicks`` and the window's ``clicks_w``/``exposure_w`` of the ``candidates``).
+
+        Moves the turnover's memory on to this window: called once per snapshot.
+        """
+        nan = float("nan")
+        w_imp = int(exposure_w.sum())
+        sessions, sampled = self.w_sessions, self.w_sampled
+        out = {
+            "ctr_window": float(clicks_w.sum()) / w_imp if w_imp else nan,
+            "expected_clicks_window": self.w_expected / sessions if sessions else nan,
+            "regret_window": self.w_regret / sampled if sampled else nan,
+            "ndcg_window": self.w_ndcg / sampled if sampled else nan,
+            "sessions_window": float(sessions),
+            "n_available": float(candidates.size),
+            "turnover_window": self._turnover(candidates, exposure_w),
+        }
+        if self.organic_sessions:
+            out.update(self._organic_metrics(candidates, clicks))
+        return out
 
     def _turnover(self, candidates: np.ndarray, exposure_w: np.ndarray) -> float:
         """Share of the items shown in this window that were not shown in the previous one."""

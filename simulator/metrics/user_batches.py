@@ -100,7 +100,8 @@ def homogenization_series(overlap: PairOverlap, window: np.ndarray, user: np.nda
     Returns:
         ``S`` values, as :meth:`PairOverlap.homogenization` after each window.
     """
-    slot, item, window = _tracked(overlap, user, item, window)
+    slot, item, window = overlap._tracked(user, item, window)
+    item, window = item.astype(np.int64), window.astype(np.int64)
     overlap._make_room(int(item.max()) + 1 if item.size else 0)
     # The first window of each (slot, item) not consumed before.
     key = (slot << _SHIFT) | item
@@ -125,16 +126,6 @@ def homogenization_series(overlap: PairOverlap, window: np.ndarray, user: np.nda
     return out
 
 
-def _tracked(overlap: PairOverlap, user: np.ndarray, item: np.ndarray,
-             window: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Slots, items and windows of the rows of tracked users."""
-    inside = (user >= 0) & (user < overlap._slot_of.size)
-    slot = np.full(user.size, -1, dtype=np.int64)
-    slot[inside] = overlap._slot_of[user[inside]]
-    keep = slot >= 0
-    return slot[keep], item[keep].astype(np.int64), window[keep].astype(np.int64)
-
-
 def _intersections(overlap: PairOverlap, key: np.ndarray, slot: np.ndarray,
                    item: np.ndarray, window: np.ndarray, n_windows: int) -> np.ndarray:
     """``(P, S)`` cumulative new intersections of each pair after each window.
@@ -145,11 +136,7 @@ def _intersections(overlap: PairOverlap, key: np.ndarray, slot: np.ndarray,
     """
     inter = np.zeros((n_windows, overlap._inter.size), dtype=np.int64)
     if key.size:
-        start, stop = overlap._first[slot], overlap._first[slot + 1]
-        count = stop - start
-        row = np.repeat(np.arange(slot.size), count)
-        end = np.repeat(start - np.cumsum(count) + count, count) + np.arange(row.size)
-        other = overlap._slot_of[overlap._end_other[end]]
+        row, end, other = overlap._pair_ends(slot)
         their = item[row]
         mine = window[row]
         old = overlap._had(other, their)

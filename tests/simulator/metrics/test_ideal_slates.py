@@ -1,8 +1,9 @@
-"""The per-user ideal-slate cache of the recorder changes no metric value (bit for bit)."""
+"""The per-user ideal-slate cache (simulator/metrics/ideal_slates.py) changes no metric value
+(bit for bit)."""
 
 from __future__ import annotations
 
-import loopsim.simulator.metrics.recorder as recorder
+import loopsim.simulator.metrics.ideal_slates as ideal_slates
 import numpy as np
 import pytest
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
@@ -21,7 +22,7 @@ def _run(arrivals: float):
 def test_cached_ideal_gives_the_same_metrics(arrivals: float,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     cached = _run(arrivals)
-    monkeypatch.setattr(recorder, "_USER_CACHE", 0)  # every user over the cap: no cache
+    monkeypatch.setattr(ideal_slates, "_USER_CACHE", 0)  # every user over the cap: no cache
     fresh = _run(arrivals)
     assert cached.metrics["value"].drop_nans().len() > 0
     # Same rows; values to rounding: a BLAS product's last bits depend on how many rows
@@ -83,19 +84,19 @@ def _run_world(world, policy=None, horizon=8.0):
 def test_new_items_merged_into_the_cache_give_identical_metrics(
         kwargs: dict, carried: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"carried": 0}
-    extend = recorder.MetricsRecorder._extend_user_ideal
+    extend = ideal_slates.IdealSlates._extend
 
     def spy(self, *args):
         out = extend(self, *args)
         calls["carried"] += out is not None
         return out
 
-    monkeypatch.setattr(recorder.MetricsRecorder, "_extend_user_ideal", spy)
+    monkeypatch.setattr(ideal_slates.IdealSlates, "_extend", spy)
     params = {"n_users": 120, "n_items": 60, **kwargs}
     merged = _run_world(ExactWorld(**params))
     assert (calls["carried"] > 0) == carried  # new items merged into the cached table
     dropped = _run_world(NoRelevanceVersion(**params))
-    monkeypatch.setattr(recorder, "_USER_CACHE", 0)
+    monkeypatch.setattr(ideal_slates, "_USER_CACHE", 0)
     fresh = _run_world(ExactWorld(**params))
     assert merged.metrics["value"].drop_nans().len() > 0
     assert merged.metrics.equals(dropped.metrics)
@@ -111,43 +112,3 @@ def test_relevance_version_moves_with_drift_but_not_with_new_items() -> None:
     world.observe(Feedback.from_slates(
         np.zeros(1), np.array([0]), Slates(np.array([[0, 1]])), np.array([[True, False]]), None))
     assert world.relevance_version > before[1]
-
-
-class RewardsWithoutClicks(PositionBasedModel):
-    """A (wrong) click model that rewards every impression, clicked or not."""
-
-    def sample(self, relevance: np.ndarray, rng: np.random.Generator):
-        clicks, _ = super().sample(relevance, rng)
-        return clicks, np.ones(relevance.shape, dtype=np.float32)
-
-
-def test_a_reward_without_a_click_is_refused_naming_the_click_model() -> None:
-    world = SyntheticWorld(n_users=50, n_items=30)
-    cfg = SimulationConfig(horizon=1.0, progress=False)
-    result = Simulation(world, RewardsWithoutClicks(), make_policy("popularity"), cfg,
-                        seed=1).run()
-    assert result.status == "failed"
-    message = str(result.error)
-    assert "RewardsWithoutClicks" in message and "not clicked" in message
-    assert "return 0 where `clicks` is False" in message
-
-
-def test_fixed_columns_of_constructed_slates_count_the_same_exposure() -> None:
-    world = SyntheticWorld(n_users=20, n_items=12)
-    rng = np.random.default_rng(0)
-    fixed = np.array([3, 7, 1])
-    items = np.empty((6, 5), dtype=np.int64)
-    for row in items:  # the same 3 ids first (in any order), then 2 drawn per row
-        row[:3] = rng.permutation(fixed)
-        row[3:] = rng.choice([0, 2, 4, 5, 6, 8], 2, replace=False)
-    users = np.arange(6)
-    clicks = rng.random((6, 5)) < 0.3
-    relevance = np.full((6, 5), 0.5)
-    counted = []
-    for slates in (Slates(items), Slates.by_construction(items, fixed_columns=3)):
-        rec = recorder.MetricsRecorder(world, PositionBasedModel(), 5, 0.0,
-                                       np.random.default_rng(1))
-        rec.record(users, slates, clicks, relevance, np.arange(12))
-        counted.append(rec.exposure.copy())
-    np.testing.assert_array_equal(counted[0], counted[1])
-    assert counted[0][fixed].tolist() == [6, 6, 6]
