@@ -9,11 +9,13 @@ still those.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import os
 import platform
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,15 +43,41 @@ CHECKED_FILES = (METRICS_FILE, ITEMS_FILE)
 SCHEMA_VERSION = 2
 
 
+#: The packages whose versions a summary records, and the module each is imported as.
+VERSIONED = {"loopsim": "loopsim", "numpy": "numpy", "simpy": "simpy", "polars": "polars",
+             "hydra-core": "hydra"}
+
+
 def versions() -> dict[str, str]:
-    """Versions of Python and of the packages that shape the results."""
-    out = {"python": platform.python_version()}
-    for name in ("loopsim", "numpy", "simpy", "polars", "hydra-core"):
+    """Versions of Python and of the packages that shape the results.
+
+    An imported module's own ``__version__`` is read where it has one (a run has imported
+    numpy, simpy and polars); the installed package's metadata otherwise. The metadata is
+    read once per process: each lookup scans the installed packages (about 10 ms in a
+    fresh interpreter, 5% of a small run's CPU when read at every run).
+    """
+    return dict(_versions(tuple(name for name, module in VERSIONED.items()
+                                if not _imported_version(module))))
+
+
+def _imported_version(module: str) -> str | None:
+    """``__version__`` of ``module`` if it is imported and has one, else ``None``."""
+    version = getattr(sys.modules.get(module), "__version__", None)
+    return version if isinstance(version, str) and version else None
+
+
+@functools.cache
+def _versions(from_metadata: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    out = [("python", platform.python_version())]
+    for name, module in VERSIONED.items():
+        if name not in from_metadata:
+            out.append((name, _imported_version(module) or "not installed"))
+            continue
         try:
-            out[name] = metadata.version(name)
+            out.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+            out.append((name, "not installed"))
+    return tuple(out)
 
 
 @dataclass
