@@ -33,7 +33,7 @@ loopsim init study && test -s study/fading_popularity.py
 loopsim horizon=2 $small hydra.run.dir=run1
 test -s run1/metrics.parquet
 loopsim -m policy=popularity,random horizon=2 $small hydra.sweep.dir=sweep \
-  hydra/launcher=basic hydra.callbacks.compare.plots=false
+  hydra.callbacks.compare.plots=false  # on loopsim's launcher (the default), forked jobs
 loopsim-compare sweep --out cmp --no-plots
 # the benchmark command from the wheel alone (the benchmarks/ peer code is not in it):
 # two loopsim scenarios and the bare numpy reference (~10 s on 2 cores)

@@ -9,7 +9,9 @@ written; the line is redrawn at its next tick. It is what ``tqdm.write`` and
 ``logging_redirect_tqdm`` do for tqdm's bars.
 
 Jobs in other processes (joblib, submitit, Ray workers) write to the terminal directly;
-a sweep's jobs are quiet (``progress`` off, result lines in ``run.log``).
+a sweep's jobs are quiet (``progress`` off, result lines in ``run.log``). A job forked from
+the launching process (loopsim's launcher) calls :func:`unwrap_streams` first: the line
+and its lock stay the launching process's.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class SweepLine(Protocol):
     def hold(self, held: bool) -> None:
         """Stop (``True``) or resume redrawing the line."""
 
-__all__ = ["AboveLine", "keep_above"]
+__all__ = ["AboveLine", "keep_above", "unwrap_streams"]
 
 
 class AboveLine:
@@ -105,3 +107,21 @@ def keep_above(line: SweepLine) -> Callable[[], None]:
             sys.stderr = saved_err
 
     return undo
+
+
+def unwrap_streams() -> None:
+    """Write straight to the terminal again: ``sys.stdout``, ``sys.stderr`` and the
+    logging handlers that held an :class:`AboveLine` get its target back.
+
+    For a process forked from the one that draws the line: the line is not this
+    process's to blank, and its lock may have been held by the drawing thread at the
+    fork (a copy that nothing will ever release).
+    """
+    if isinstance(sys.stdout, AboveLine):
+        sys.stdout = sys.stdout.target
+    if isinstance(sys.stderr, AboveLine):
+        sys.stderr = sys.stderr.target
+    for handler in logging.getLogger().handlers:
+        stream = getattr(handler, "stream", None)
+        if isinstance(handler, logging.StreamHandler) and isinstance(stream, AboveLine):
+            handler.stream = stream.target  # not setStream: it would flush through the proxy

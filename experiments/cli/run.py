@@ -263,9 +263,10 @@ def register_sweeper() -> None:
     """
     from hydra.core.plugins import Plugins
 
-    from hydra_plugins.loopsim_sweeper import LoopsimSweeper
+    from hydra_plugins.loopsim_sweeper import LoopsimLauncher, LoopsimSweeper
 
     Plugins.instance().register(LoopsimSweeper)
+    Plugins.instance().register(LoopsimLauncher)
 
 
 def cli() -> None:

@@ -8,9 +8,10 @@
 * **A dead worker does not stop the sweep.** When the launcher raises because a worker
   process died (joblib's ``TerminatedWorkerError``: killed by the system when memory ran
   out, or by ``kill -9``; joblib then ends every worker, so the jobs in flight are lost
-  with it), every job of the batch whose folder holds no result of this sweep is
-  launched again; if a worker dies again, those jobs are launched one at a time, and a
-  job whose own launch dies is recorded as failed in its folder. The rest of the sweep
+  with it; loopsim's launcher's ``WorkerDied``, after the rest of the batch), every job
+  of the batch whose folder holds no result of this sweep is launched again; if a
+  worker dies again, those jobs are launched one at a time, and a job whose own launch
+  dies is recorded as failed in its folder. The rest of the sweep
   goes on, and ``loopsim`` exits with 1 at the end.
 * **The progress line knows the sweep.** Before a batch is launched, the sweep's size
   and, under ``resume=true``, the job folders that already hold a completed run of
@@ -43,7 +44,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 __all__ = ["GuardedBasicSweeper", "job_folder", "worker_died"]
 
 #: Names of the exceptions a launcher raises when a worker process or job died.
-WORKER_DEATHS = ("TerminatedWorkerError", "BrokenProcessPool", "UncompletedJobError")
+WORKER_DEATHS = ("TerminatedWorkerError", "BrokenProcessPool", "UncompletedJobError",
+                 "WorkerDied")
 #: Seconds to wait for a dead worker's run to release its folder's lock.
 LOCK_WAIT_S = 30.0
 #: The default job folder name: the job number (always inside the sweep folder).

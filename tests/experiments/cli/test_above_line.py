@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import threading
 
-from loopsim.experiments.cli.above_line import AboveLine, keep_above
+from loopsim.experiments.cli.above_line import AboveLine, keep_above, unwrap_streams
 from loopsim.experiments.cli.sweep_progress import SweepLine
 
 
@@ -55,3 +56,42 @@ def test_in_a_log_nothing_is_rerouted():
     undo = keep_above(SweepLine(2, stream=log))
     assert sys.stdout is before
     undo()
+
+
+def test_a_forked_job_writes_straight_to_the_terminal_even_with_the_line_locked(monkeypatch):
+    """A job forked while the drawing thread held the line's lock must not wait on it."""
+    tty = Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    monkeypatch.setattr(sys, "stderr", tty)
+    handler = logging.StreamHandler(tty)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        line = SweepLine(2, stream=tty)
+        undo = keep_above(line)
+        line.draw()
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_lock() -> None:  # the drawing thread, caught by the fork mid-draw
+            with line.lock:
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        held.wait(10)
+        unwrap_streams()
+        writer = threading.Thread(target=lambda: (print("job line"),
+                                                  root.warning("job warning")))
+        writer.start()
+        writer.join(5)
+        finished = not writer.is_alive()
+        release.set()
+        holder.join()
+        writer.join()
+        assert finished, "the job's output waited on the sweep line's lock"
+        assert sys.stdout is tty and sys.stderr is tty and handler.stream is tty
+        undo()
+    finally:
+        root.removeHandler(handler)
+    assert "job line\njob warning\n" in tty.getvalue()

@@ -53,12 +53,13 @@ def _metrics(out: Path) -> pl.DataFrame:
 def test_launchers_give_the_same_metrics(tmp_path: Path):
     args = ("policy=popularity,ctr", "seed=0,1", "hydra.callbacks.compare.enabled=false")
     results = {}
-    for launcher in ("basic", "joblib", "submitit_local"):
+    for launcher in ("basic", "loopsim", "joblib", "submitit_local"):
         out = tmp_path / launcher
         sweep(out, *args, f"hydra/launcher={launcher}")
         results[launcher] = _metrics(out)
         assert results[launcher]["seed"].n_unique() == 2
     assert results["basic"].height > 0
+    assert results["basic"].equals(results["loopsim"])
     assert results["basic"].equals(results["joblib"])
     assert results["basic"].equals(results["submitit_local"])
 

@@ -369,8 +369,10 @@ def test_global_random_use_is_warned_in_the_summary(user_dir: Path) -> None:
     assert "warnings" not in json.loads((clean / "summary.json").read_text())
 
 
-def _children(pid: int) -> list[int]:
-    """The joblib (loky) worker processes whose parent is ``pid``."""
+def _children(pid: int, launcher: str) -> list[int]:
+    """The worker processes whose parent is ``pid``: joblib's (loky) interpreters, or the
+    jobs loopsim's launcher forked (the same command line as their parent)."""
+    mark = b"popen_loky" if launcher == "joblib" else b"loopsim.experiments.cli.run"
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -378,7 +380,7 @@ def _children(pid: int) -> list[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == pid and b"popen_loky" in cmdline:
+        if int(fields[1]) == pid and mark in cmdline:
             out.append(int(stat.parent.name))
     return out
 
@@ -398,27 +400,38 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
-def _joblib_sweep(user_dir: Path, sweep: Path, *extra: str,
-                  capture: bool) -> subprocess.Popen[str]:
-    """Start a 4-job sweep of the ``Slow`` policy on joblib with 2 workers, in the
+#: The launchers whose workers are local processes: loopsim's own (the default) and joblib.
+LOCAL_LAUNCHERS = ["loopsim", "joblib"]
+
+
+def _needs(launcher: str) -> None:
+    """Skip where ``launcher``'s plugin is not installed."""
+    if launcher == "joblib":
+        pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+
+
+def _parallel_sweep(user_dir: Path, sweep: Path, launcher: str, *extra: str,
+                    capture: bool) -> subprocess.Popen[str]:
+    """Start a 4-job sweep of the ``Slow`` policy on ``launcher`` with 2 workers, in the
     background; ``capture``: pipe its stdout and stderr (text), otherwise discard them."""
     out = subprocess.PIPE if capture else subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY, "horizon=50",
-         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
+         f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2", "seed=0,1,2,3",
          "policy=custom", "policy._target_=my_policies.Slow", f"hydra.sweep.dir={sweep}",
          *extra],
         cwd=user_dir, env=_env(user_dir), stdout=out, stderr=out, text=True)
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
+@pytest.mark.parametrize("launcher", LOCAL_LAUNCHERS)
+def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path, launcher: str) -> None:
     """Reproduction: after the parent was SIGKILLed, joblib's workers went on writing."""
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    _needs(launcher)
     sweep = user_dir / "sweep"
-    proc = _joblib_sweep(user_dir, sweep, capture=False)
+    proc = _parallel_sweep(user_dir, sweep, launcher, capture=False)
     _wait_running(proc, user_dir, sweep / "0", sweep / "1")
-    workers = _children(proc.pid)
+    workers = _children(proc.pid, launcher)
     proc.kill()
     proc.wait()
     assert len(workers) == 2
@@ -430,13 +443,16 @@ def test_a_killed_parent_leaves_no_worker_writing(user_dir: Path) -> None:
     assert not (sweep / "2").exists() and not (sweep / "3").exists()
 
 
-def test_sigterm_to_a_joblib_sweep_lets_its_workers_record(user_dir: Path) -> None:
-    """SIGTERM to the parent of a joblib sweep: each running job records itself."""
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+@pytest.mark.parametrize("launcher", LOCAL_LAUNCHERS)
+def test_sigterm_to_a_parallel_sweep_lets_its_workers_record(user_dir: Path,
+                                                            launcher: str) -> None:
+    """SIGTERM to the parent of a parallel sweep: each running job records itself."""
+    _needs(launcher)
     sweep = user_dir / "sweep"
-    proc = _joblib_sweep(user_dir, sweep, "hydra.callbacks.compare.plots=false", capture=True)
+    proc = _parallel_sweep(user_dir, sweep, launcher, "hydra.callbacks.compare.plots=false",
+                           capture=True)
     _wait_running(proc, user_dir, sweep / "0", sweep / "1")
-    workers = _children(proc.pid)
+    workers = _children(proc.pid, launcher)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err

@@ -104,15 +104,21 @@ def test_a_typo_in_a_resume_command_keeps_the_completed_runs(user_dir: Path) -> 
 
 
 @pytest.mark.slow
-def test_a_dead_joblib_worker_does_not_stop_the_sweep(user_dir: Path) -> None:
+@pytest.mark.parametrize(("launcher", "death"), [("loopsim", "WorkerDied"),
+                                                 ("joblib", "TerminatedWorkerError")])
+def test_a_dead_worker_does_not_stop_the_sweep(user_dir: Path, launcher: str,
+                                               death: str) -> None:
     """The job's own worker process is SIGKILLed (twice: each launch): that job is
     recorded failed, the others complete."""
-    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    if launcher == "joblib":
+        pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
     sweep = user_dir / "sweep"
     proc = loopsim(user_dir, "-m", "policy.how=killworker,none", "seed=0,1",
-                   "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={sweep}")
+                   f"hydra/launcher={launcher}", "hydra.launcher.n_jobs=2",
+                   f"hydra.sweep.dir={sweep}")
     assert proc.returncode == 1, proc.stderr
-    assert "TerminatedWorkerError" not in proc.stderr.replace(
-        "a worker process of the sweep died (TerminatedWorkerError)", "")
+    assert f"a worker process of the sweep died ({death})" in proc.stderr
+    assert death not in proc.stderr.replace(
+        f"a worker process of the sweep died ({death})", "")
     status = {j: read_summary(sweep / j)["status"] for j in "0123"}
     assert status == {"0": "failed", "1": "failed", "2": "completed", "3": "completed"}

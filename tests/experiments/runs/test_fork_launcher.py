@@ -1,0 +1,96 @@
+"""loopsim's launcher: jobs forked from the sweep's process, n_jobs at a time, each with
+its share of the BLAS threads; what a child hands back; a tiny sweep end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra.core.utils import JobReturn, JobStatus
+from loopsim.experiments.runs import fork_launcher
+from loopsim.experiments.runs.fork_launcher import (
+    ForkLauncher,
+    _read_return,
+    _write_return,
+    child_threads,
+)
+from loopsim.experiments.runs.sweeper import worker_died
+from loopsim.simulator.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[3]
+TINY = ["horizon=2", "world.n_users=40", "world.n_items=20", "progress=false",
+        "hydra.callbacks.compare.plots=false"]
+
+
+@pytest.mark.parametrize(("n_jobs", "cores", "expected"), [
+    (-1, 8, 8), (-2, 8, 7), (-20, 8, 1), (3, 8, 3), (16, 2, 16), (-1, 1, 1)])
+def test_jobs_at_once_follow_n_jobs_and_the_cores(n_jobs: int, cores: int, expected: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fork_launcher, "usable_cores", lambda: cores)
+    assert ForkLauncher(n_jobs=n_jobs).parallelism() == expected
+
+
+def test_zero_jobs_at_once_is_refused_with_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"n_jobs=0.*-1 for one per core"):
+        ForkLauncher(n_jobs=0).parallelism()
+
+
+def test_each_child_gets_its_share_of_the_cores_unless_the_environment_says(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fork_launcher, "usable_cores", lambda: 8)
+    for name in fork_launcher.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert child_threads(2) == 4
+    assert child_threads(3) == 2
+    assert child_threads(16) == 1
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert child_threads(2) is None
+
+
+def test_a_return_goes_back_without_its_configs(tmp_path: Path) -> None:
+    out = tmp_path / "0.pkl"
+    ret = JobReturn(overrides=["seed=1"], status=JobStatus.COMPLETED, _return_value=7,
+                    working_dir="/w", task_name="run")
+    _write_return(out, ret)
+    back = _read_return(out)
+    assert back is not None
+    assert (back.overrides, back.status, back.return_value, back.working_dir,
+            back.task_name) == (["seed=1"], JobStatus.COMPLETED, 7, "/w", "run")
+
+
+def test_an_unpicklable_failure_goes_back_as_its_text(tmp_path: Path) -> None:
+    class Local(Exception):  # a class pickle cannot find by name
+        pass
+
+    out = tmp_path / "0.pkl"
+    _write_return(out, JobReturn(overrides=[], status=JobStatus.FAILED,
+                                 _return_value=Local("boom")))
+    back = _read_return(out)
+    assert back is not None and back.status == JobStatus.FAILED
+    with pytest.raises(RuntimeError, match="boom"):
+        _ = back.return_value
+
+
+def test_a_child_that_handed_back_nothing_reads_as_dead(tmp_path: Path) -> None:
+    assert _read_return(tmp_path / "missing.pkl") is None
+    (tmp_path / "cut.pkl").write_bytes(b"\x80\x04\x95")
+    assert _read_return(tmp_path / "cut.pkl") is None
+    assert worker_died(fork_launcher.WorkerDied("job(s) [3]"))
+
+
+def test_a_tiny_sweep_runs_its_jobs_two_at_a_time_and_compares(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    done = subprocess.run(
+        [sys.executable, "-m", "loopsim.experiments.cli.run", "-m", *TINY,
+         "policy=popularity,random", "seed=0,1", "hydra.launcher.n_jobs=2",
+         f"hydra.sweep.dir={sweep}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ForkLauncher(n_jobs=2) is launching 4 jobs, 2 at a time" in done.stdout
+    assert "Comparison of 4 runs (4 completed, 0 failed, 0 missing)" in done.stdout
+    for job in "0123":
+        assert (sweep / job / "summary.json").is_file()
+        assert (sweep / job / ".hydra" / "overrides.yaml").is_file()
+    assert not list(sweep.glob("*.pkl")) and not list(sweep.glob("loopsim-jobs-*"))
