@@ -14,35 +14,42 @@ This launcher runs each job in a child forked from the sweep's process:
   inherits them.
 * The child runs Hydra's own :func:`hydra.core.utils.run_job`, so the job folder, its
   ``.hydra/`` files, logging and callbacks are what every launcher gives; it hands back
-  only the job's status (a small file), and ends with ``os._exit``.
+  only the job's status (through a pipe), and ends with ``os._exit``.
 
 At most ``n_jobs`` children run at once (``-1``: one per core this process may use), each
 with its share of the cores for its BLAS and OpenMP threads (cores // n_jobs, at least 1,
-as joblib gives its workers; ``threadpoolctl``), unless ``OMP_NUM_THREADS``,
-``OPENBLAS_NUM_THREADS`` or ``MKL_NUM_THREADS`` says otherwise: a thread pool per child
-as large as the machine made two children on two cores spin against each other (the main
-job took 1.6x its CPU time).
+as joblib gives its workers: ``threadpoolctl`` for the libraries loaded, the variables
+for those the job loads), unless ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` or
+``MKL_NUM_THREADS`` says otherwise: a thread pool per child as large as the machine made
+two children on two cores spin against each other (the main job took 1.6x its CPU time).
 A child that ends without handing back its status (killed, ``kill -9``) is reported
 after the batch as :class:`WorkerDied`, which loopsim's sweeper answers as it answers a
 dead joblib worker: the jobs without a result are launched again, then alone, then
-recorded as failed. Ctrl-C or SIGTERM received by the sweep's process is passed on to
-the running children, which record their runs as interrupted; the launcher waits for
-them (at most :data:`~loopsim.experiments.cli.signals.GRACE_S` seconds) and raises again.
+recorded as failed. SIGTERM received by the sweep's process is passed on to the running
+children, and so is Ctrl-C unless the terminal sent it to the whole process group
+already; they record their runs as interrupted, and the launcher waits for them (at
+most :data:`~loopsim.experiments.cli.signals.GRACE_S` seconds) and raises again. Other
+errors wait for the running children to finish. While a child is forked, Ctrl-C and
+SIGTERM are only noted, and replayed once it is tracked (a signal raised inside
+``os.fork``'s hooks would be lost, and a child forked but not yet tracked would be
+neither stopped nor waited for); the child replays what it noted inside its ``try``, so
+nothing it raises can run the sweep's code.
 
-Where ``os.fork`` does not exist (Windows), the batch goes to Hydra's joblib launcher if
+Where ``os.fork`` does not exist, the batch goes to Hydra's joblib launcher if
 it is installed, else to Hydra's basic launcher (one job at a time).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,15 +143,9 @@ class ForkLauncher(Launcher):
         for idx, overrides in enumerate(job_overrides):
             log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
         returns: list[JobReturn | None] = [None] * len(job_overrides)
-        running: dict[int, tuple[int, Path]] = {}
+        running: dict[int, _Child] = {}
         threads = child_threads(at_once)
-        # Set here, before the forks: every child inherits the limit (restored after).
-        limits = threadpool_limits(limits=threads) if threads else None
-        try:
-            self._run_batch(job_overrides, initial_job_idx, at_once, returns, running)
-        finally:
-            if limits is not None:
-                limits.restore_original_limits()
+        self._run_batch(job_overrides, initial_job_idx, at_once, threads, returns, running)
         dead = [initial_job_idx + pos for pos, ret in enumerate(returns) if ret is None]
         if dead:
             raise WorkerDied(f"the child process of job(s) {dead} ended without a result "
@@ -153,23 +154,28 @@ class ForkLauncher(Launcher):
 
     # -- the sweep's process ------------------------------------------------------------
     def _run_batch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int,
-                   at_once: int, returns: list[JobReturn | None],
-                   running: dict[int, tuple[int, Path]]) -> None:
-        """Fork the jobs ``at_once`` at a time and collect what they hand back."""
-        with tempfile.TemporaryDirectory(prefix="loopsim-jobs-") as tmp:
-            try:
-                for pos, overrides in enumerate(job_overrides):
-                    # Composed while the running jobs run, not after a slot frees.
-                    cfg = self._job_config(overrides, initial_job_idx + pos)
-                    while len(running) >= at_once:
-                        self._reap(running, returns, block=True)
-                    out = Path(tmp) / f"{pos}.pkl"
-                    running[self._fork(cfg, out)] = (pos, out)
-                while running:
+                   at_once: int, threads: int | None, returns: list[JobReturn | None],
+                   running: dict[int, _Child]) -> None:
+        """Fork the jobs ``at_once`` at a time and collect what they hand back.
+
+        An interruption (Ctrl-C, SIGTERM) is passed on to the running children, which
+        record their runs; any other error waits for them to finish first.
+        """
+        try:
+            for pos, overrides in enumerate(job_overrides):
+                # Composed while the running jobs run, not after a slot frees.
+                cfg = self._job_config(overrides, initial_job_idx + pos)
+                while len(running) >= at_once:
                     self._reap(running, returns, block=True)
-            except BaseException as stop:
-                self._stop(running, returns, stop)
-                raise
+                self._fork(cfg, pos, threads, running)
+            while running:
+                self._reap(running, returns, block=True)
+        except KeyboardInterrupt as stop:
+            self._stop(running, returns, stop)
+            raise
+        except BaseException:
+            self._wait(running, returns)
+            raise
 
     def _job_config(self, overrides: Sequence[str], idx: int) -> DictConfig:
         """Job ``idx``'s config, as Hydra's launchers compose it (composed here: once per
@@ -184,20 +190,47 @@ class ForkLauncher(Launcher):
         import_builtin_parts(cfg)  # here, before the fork: every child inherits them
         return cfg
 
-    def _fork(self, cfg: DictConfig, out: Path) -> int:
-        """Start the job of ``cfg`` in a child process; its pid."""
-        _flush()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            self._child(cfg, out)
-        return pid
+    def _fork(self, cfg: DictConfig, pos: int, threads: int | None,
+              running: dict[int, _Child]) -> None:
+        """Start the job of ``cfg`` in a child process and track it in ``running``.
 
-    def _reap(self, running: dict[int, tuple[int, Path]], returns: list[JobReturn | None],
+        Ctrl-C and SIGTERM are only noted while the child is forked and tracked (as in
+        :func:`~loopsim.experiments.runs.supervise.supervised`): raised inside
+        ``os.fork``'s own hooks they would be lost, and raised before the child is
+        tracked it would be neither stopped nor waited for. Each side replays what it
+        noted once it is ready.
+        """
+        from loopsim.experiments.runs.supervise import _note_signals, _replay, _restore_signals
+
+        read_end, write_end = os.pipe()
+        _flush()
+        parent = os.getpid()
+        saved, noted = _note_signals()
+        try:
+            pid = os.fork()
+        except BaseException:
+            _restore_signals(saved)
+            os.close(read_end)
+            os.close(write_end)
+            raise
+        if pid == 0:  # the child: never returns
+            self._child(cfg, read_end, write_end, parent, threads, saved, noted)
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        running[pid] = _Child(pos, read_end)
+        _restore_signals(saved)
+        if noted:  # a signal that came during the fork: handled as if now
+            _replay(saved, noted[0])
+
+    def _reap(self, running: dict[int, _Child], returns: list[JobReturn | None],
               block: bool) -> None:
-        """Collect the children that ended (waiting for one when ``block``)."""
+        """Read what the children wrote; collect those that ended (waiting for one when
+        ``block``)."""
         while True:
             ended = False
             for pid in list(running):
+                child = running[pid]
+                child.read()
                 try:
                     done, _ = os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored): ended
@@ -205,23 +238,37 @@ class ForkLauncher(Launcher):
                 if not done:
                     continue
                 ended = True
-                pos, out = running.pop(pid)
-                returns[pos] = _read_return(out)
+                del running[pid]
+                returns[child.pos] = child.result()
             if ended or not block or not running:
                 return
             time.sleep(POLL_S)  # polled: see supervise.py on blocking waits and signals
 
-    def _stop(self, running: dict[int, tuple[int, Path]], returns: list[JobReturn | None],
+    def _wait(self, running: dict[int, _Child], returns: list[JobReturn | None]) -> None:
+        """Let the running children finish (a second Ctrl-C stops waiting)."""
+        try:
+            while running:
+                self._reap(running, returns, block=True)
+        except KeyboardInterrupt:
+            return
+
+    def _stop(self, running: dict[int, _Child], returns: list[JobReturn | None],
               stop: BaseException) -> None:
-        """Pass an interruption on to the running children and wait for them to record."""
+        """Pass an interruption on to the running children and wait for them to record.
+
+        A Ctrl-C typed at the terminal reached every process of the sweep's group: it is
+        not sent again (a second one could cut a job's record of the first short).
+        """
         from loopsim.experiments.cli.signals import GRACE_S
 
-        sig = signal.SIGINT if type(stop) is KeyboardInterrupt else signal.SIGTERM
-        for pid in list(running):
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                continue
+        ctrl_c = type(stop) is KeyboardInterrupt
+        if not (ctrl_c and _group_was_interrupted()):
+            sig = signal.SIGINT if ctrl_c else signal.SIGTERM
+            for pid in list(running):
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    continue
         deadline = time.monotonic() + GRACE_S
         while running and time.monotonic() < deadline:
             try:
@@ -229,6 +276,8 @@ class ForkLauncher(Launcher):
                 time.sleep(POLL_S)
             except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
                 break
+        for child in running.values():
+            child.close()
 
     def _elsewhere(self, job_overrides: Sequence[Sequence[str]],
                    initial_job_idx: int) -> Sequence[JobReturn]:
@@ -249,50 +298,140 @@ class ForkLauncher(Launcher):
         return inner.launch(job_overrides, initial_job_idx)
 
     # -- the child --------------------------------------------------------------------
-    def _child(self, cfg: DictConfig, out: Path) -> None:
-        """Run the job, hand back its status in ``out``, and end the process."""
-        from loopsim.experiments.cli.above_line import unwrap_streams
+    def _child(self, cfg: DictConfig, read_end: int, write_end: int, parent: int,
+               threads: int | None, saved: dict[int, Any], noted: list[int]) -> None:
+        """Run the job, hand back its status through ``write_end``, and end the process.
 
+        Everything happens inside the ``try``: nothing raised here may escape into the
+        sweep's code (it would run the parent's loop, cleanup and comparison in the
+        child).
+        """
         code = 1
+        payload = b""
         try:
+            from loopsim.experiments.cli.above_line import unwrap_streams
+            from loopsim.experiments.cli.signals import Terminated
+            from loopsim.experiments.runs.supervise import _replay, _restore_signals
+
+            os.close(read_end)
+            _restore_signals(saved)
+            # Gone already? From the job's start on, its parent watch sees it (signals.py).
+            if os.getppid() != parent:
+                raise Terminated("the sweep's parent process is gone")
+            if noted:
+                _replay(saved, noted[0])
             unwrap_streams()  # the sweep's progress line is the parent's
+            if threads:  # libraries loaded later by the job read the variables
+                for name in THREAD_VARIABLES:
+                    os.environ[name] = str(threads)
+                threadpool_limits(limits=threads)
             ret = run_job(hydra_context=self.hydra_context, task_function=self.task_function,
                           config=cfg, job_dir_key="hydra.sweep.dir",
                           job_subdir_key="hydra.sweep.subdir")
-            _write_return(out, ret)
+            payload = _slim(ret)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - handed back: the sweep decides
-            _write_return(out, JobReturn(overrides=list(cfg.hydra.overrides.task),
-                                         status=JobStatus.FAILED, _return_value=exc))
+            with contextlib.suppress(BaseException):
+                payload = _slim(JobReturn(overrides=list(cfg.hydra.overrides.task),
+                                          status=JobStatus.FAILED, _return_value=exc))
             code = 130 if isinstance(exc, KeyboardInterrupt) else 1
         finally:
-            _flush()
+            with contextlib.suppress(BaseException):
+                _flush()
+                _write_all(write_end, payload)
             os._exit(code)
 
 
-def _write_return(out: Path, ret: JobReturn) -> None:
-    """The parts of ``ret`` the sweep reads (not its configs), pickled to ``out``."""
+@dataclass
+class _Child:
+    """A running job's child process as the sweep's process sees it."""
+
+    pos: int
+    fd: int
+    chunks: list[bytes] = field(default_factory=list)
+
+    def read(self) -> None:
+        """Read what the child wrote so far (never blocks)."""
+        while self.fd >= 0:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:  # the child closed its end: ended
+                self.close()
+                return
+            self.chunks.append(chunk)
+
+    def result(self) -> JobReturn | None:
+        """The return the child handed back (it has ended), or ``None``: none."""
+        if self.fd >= 0:
+            os.set_blocking(self.fd, True)
+            self.read()
+        return _read_return(b"".join(self.chunks))
+
+    def close(self) -> None:
+        """Close the read end."""
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
+
+
+def _group_was_interrupted() -> bool:
+    """Whether a Ctrl-C reached the whole process group: the group is in the foreground
+    of the terminal it runs on (the terminal sends SIGINT to every process of it)."""
+    for stream in (sys.stdin, sys.stderr, sys.stdout):
+        try:
+            fd = stream.fileno()
+            if os.isatty(fd):
+                return os.tcgetpgrp(fd) == os.getpgrp()
+        except (AttributeError, OSError, ValueError):
+            continue
+    return False
+
+
+def _slim(ret: JobReturn) -> bytes:
+    """The parts of ``ret`` the sweep reads (not its configs), pickled; a value that does
+    not survive pickling goes as its text."""
     value = ret._return_value  # noqa: SLF001 - read without raising a failed job's error
     try:
-        pickle.dumps(value)
+        pickle.loads(pickle.dumps(value))
     except Exception:  # noqa: BLE001 - an unpicklable return value: its text
         value = RuntimeError(repr(value)) if ret.status == JobStatus.FAILED else repr(value)
-    slim = {"overrides": list(ret.overrides or []), "status": ret.status,
-            "value": value, "working_dir": ret.working_dir, "task_name": ret.task_name}
-    tmp = out.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps(slim))
-    tmp.replace(out)
+    return pickle.dumps({"overrides": list(ret.overrides or []), "status": ret.status,
+                         "value": value, "working_dir": ret.working_dir,
+                         "task_name": ret.task_name})
 
 
-def _read_return(out: Path) -> JobReturn | None:
-    """The return a child handed back, or ``None`` if it ended without one."""
+def _write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` to ``fd`` whole, then close it."""
+    view = memoryview(data)
     try:
-        slim: dict[str, Any] = pickle.loads(out.read_bytes())
-    except (OSError, EOFError, pickle.UnpicklingError):
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _read_return(data: bytes) -> JobReturn | None:
+    """The return a child handed back, or ``None`` if it handed back nothing (killed).
+
+    What cannot be read back is a failed job whose error says so (not a dead worker,
+    which would be launched again).
+    """
+    if not data:
         return None
-    return JobReturn(overrides=slim["overrides"], status=slim["status"],
-                     _return_value=slim["value"], working_dir=slim["working_dir"],
-                     task_name=slim["task_name"])
+    try:
+        slim: dict[str, Any] = pickle.loads(data)
+        return JobReturn(overrides=slim["overrides"], status=slim["status"],
+                         _return_value=slim["value"], working_dir=slim["working_dir"],
+                         task_name=slim["task_name"])
+    except Exception as exc:  # noqa: BLE001 - cut or unreadable: the job failed
+        return JobReturn(overrides=[], status=JobStatus.FAILED,
+                         _return_value=RuntimeError(f"the job's result could not be read "
+                                                    f"back: {exc!r}"))
 
 
 def _flush() -> None:

@@ -3,6 +3,7 @@ its share of the BLAS threads; what a child hands back; a tiny sweep end to end.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from loopsim.experiments.runs import fork_launcher
 from loopsim.experiments.runs.fork_launcher import (
     ForkLauncher,
     _read_return,
-    _write_return,
+    _slim,
     child_threads,
 )
 from loopsim.experiments.runs.sweeper import worker_died
@@ -49,34 +50,40 @@ def test_each_child_gets_its_share_of_the_cores_unless_the_environment_says(
     assert child_threads(2) is None
 
 
-def test_a_return_goes_back_without_its_configs(tmp_path: Path) -> None:
-    out = tmp_path / "0.pkl"
+def test_a_return_goes_back_without_its_configs() -> None:
     ret = JobReturn(overrides=["seed=1"], status=JobStatus.COMPLETED, _return_value=7,
                     working_dir="/w", task_name="run")
-    _write_return(out, ret)
-    back = _read_return(out)
+    back = _read_return(_slim(ret))
     assert back is not None
     assert (back.overrides, back.status, back.return_value, back.working_dir,
             back.task_name) == (["seed=1"], JobStatus.COMPLETED, 7, "/w", "run")
 
 
-def test_an_unpicklable_failure_goes_back_as_its_text(tmp_path: Path) -> None:
+class TwoArguments(Exception):
+    """Pickles, but does not unpickle (its __init__ takes two arguments)."""
+
+    def __init__(self, a: str, b: str) -> None:
+        super().__init__(f"{a} {b}")
+
+
+def test_a_failure_that_does_not_survive_pickling_goes_back_as_its_text() -> None:
     class Local(Exception):  # a class pickle cannot find by name
         pass
 
-    out = tmp_path / "0.pkl"
-    _write_return(out, JobReturn(overrides=[], status=JobStatus.FAILED,
-                                 _return_value=Local("boom")))
-    back = _read_return(out)
-    assert back is not None and back.status == JobStatus.FAILED
-    with pytest.raises(RuntimeError, match="boom"):
-        _ = back.return_value
+    for error in (Local("boom"), TwoArguments("boom", "twice")):
+        back = _read_return(_slim(JobReturn(overrides=[], status=JobStatus.FAILED,
+                                            _return_value=error)))
+        assert back is not None and back.status == JobStatus.FAILED
+        with pytest.raises(RuntimeError, match="boom"):
+            _ = back.return_value
 
 
-def test_a_child_that_handed_back_nothing_reads_as_dead(tmp_path: Path) -> None:
-    assert _read_return(tmp_path / "missing.pkl") is None
-    (tmp_path / "cut.pkl").write_bytes(b"\x80\x04\x95")
-    assert _read_return(tmp_path / "cut.pkl") is None
+def test_a_child_that_handed_back_nothing_reads_as_dead_and_garbage_as_failed() -> None:
+    assert _read_return(b"") is None
+    cut = _read_return(b"\x80\x04\x95")
+    assert cut is not None and cut.status == JobStatus.FAILED
+    with pytest.raises(RuntimeError, match="could not be read back"):
+        _ = cut.return_value
     assert worker_died(fork_launcher.WorkerDied("job(s) [3]"))
 
 
@@ -93,4 +100,37 @@ def test_a_tiny_sweep_runs_its_jobs_two_at_a_time_and_compares(tmp_path: Path) -
     for job in "0123":
         assert (sweep / job / "summary.json").is_file()
         assert (sweep / job / ".hydra" / "overrides.yaml").is_file()
-    assert not list(sweep.glob("*.pkl")) and not list(sweep.glob("loopsim-jobs-*"))
+    assert not list(sweep.glob("*.pkl"))
+
+
+SIGNAL_DURING_FORK = """
+import os, signal, sys
+sweep_pid, forks = os.getpid(), [0]
+
+def before_fork():  # SIGTERM to the sweep's process while it forks its second job
+    if os.getpid() == sweep_pid:
+        forks[0] += 1
+        if forks[0] == 2:
+            os.kill(sweep_pid, signal.SIGTERM)
+
+os.register_at_fork(before=before_fork)
+from loopsim.experiments.cli.run import cli
+sys.argv = ["loopsim", *sys.argv[1:]]
+cli()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="needs os.fork")
+def test_a_sigterm_that_comes_while_a_job_is_forked_still_stops_the_sweep(
+        tmp_path: Path) -> None:
+    """Reproduction: a signal handled inside os.fork's own hooks was printed as
+    "Exception ignored" and lost: the sweep went on and exited 0."""
+    sweep = tmp_path / "sweep"
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNAL_DURING_FORK, "-m", *TINY, "horizon=30",
+         "policy=popularity", "seed=0,1,2,3", "hydra.launcher.n_jobs=2",
+         f"hydra.sweep.dir={sweep}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 143, done.stderr[-3000:]
+    assert "Exception ignored" not in done.stderr
+    assert not (sweep / "2").exists() and not (sweep / "3").exists()
