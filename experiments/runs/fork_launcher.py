@@ -63,6 +63,7 @@ from hydra.core.utils import (
 )
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
+from loopsim.experiments.runs.fork_signals import note_signals, replay_signal, restore_signals
 from loopsim.simulator.errors import ConfigError
 from omegaconf import DictConfig, open_dict
 from threadpoolctl import threadpool_limits
@@ -200,16 +201,14 @@ class ForkLauncher(Launcher):
         tracked it would be neither stopped nor waited for. Each side replays what it
         noted once it is ready.
         """
-        from loopsim.experiments.runs.supervise import _note_signals, _replay, _restore_signals
-
         read_end, write_end = os.pipe()
         _flush()
         parent = os.getpid()
-        saved, noted = _note_signals()
+        saved, noted = note_signals()
         try:
             pid = os.fork()
         except BaseException:
-            _restore_signals(saved)
+            restore_signals(saved)
             os.close(read_end)
             os.close(write_end)
             raise
@@ -218,9 +217,9 @@ class ForkLauncher(Launcher):
         os.close(write_end)
         os.set_blocking(read_end, False)
         running[pid] = _Child(pos, read_end)
-        _restore_signals(saved)
+        restore_signals(saved)
         if noted:  # a signal that came during the fork: handled as if now
-            _replay(saved, noted[0])
+            replay_signal(saved, noted[0])
 
     def _reap(self, running: dict[int, _Child], returns: list[JobReturn | None],
               block: bool) -> None:
@@ -311,15 +310,14 @@ class ForkLauncher(Launcher):
         try:
             from loopsim.experiments.cli.above_line import unwrap_streams
             from loopsim.experiments.cli.signals import Terminated
-            from loopsim.experiments.runs.supervise import _replay, _restore_signals
 
             os.close(read_end)
-            _restore_signals(saved)
+            restore_signals(saved)
             # Gone already? From the job's start on, its parent watch sees it (signals.py).
             if os.getppid() != parent:
                 raise Terminated("the sweep's parent process is gone")
             if noted:
-                _replay(saved, noted[0])
+                replay_signal(saved, noted[0])
             unwrap_streams()  # the sweep's progress line is the parent's
             if threads:  # libraries loaded later by the job read the variables
                 for name in THREAD_VARIABLES:

@@ -27,7 +27,8 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from loopsim.experiments.runs.fork_signals import note_signals, replay_signal, restore_signals
 
 __all__ = ["ENV", "Outcome", "enable", "enabled", "supervised"]
 
@@ -85,7 +86,7 @@ def supervised(body: Callable[[], None]) -> Outcome:
     # Ctrl-C and SIGTERM are only noted around the fork: raised inside os.fork's own
     # at-fork hooks (the logging lock's) they would be printed and lost, in the parent
     # and in the child alike. Each side replays what it noted once its handlers are set.
-    saved, noted = _note_signals()
+    saved, noted = note_signals()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
@@ -96,10 +97,10 @@ def supervised(body: Callable[[], None]) -> Outcome:
     while True:
         try:
             if saved:  # inside the try: what the real handlers raise is passed on
-                _restore_signals(saved)
+                restore_signals(saved)
                 saved, replay = {}, saved
                 if noted:  # a signal that came during the fork: handled as if now
-                    _replay(replay, noted[0])
+                    replay_signal(replay, noted[0])
             # Polled, not a blocking wait: a signal delivered to another thread of this
             # process (BLAS, the parent watcher) would not interrupt a blocking waitpid,
             # and Python runs its handler only when the main thread comes back.
@@ -210,42 +211,6 @@ def _interrupt_once(supervisor: int) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
-
-
-_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
-
-
-def _note_signals() -> tuple[dict[int, Any], list[int]]:
-    """Set handlers that only note Ctrl-C and SIGTERM; return the saved handlers and
-    the list the numbers are noted in (nothing is changed outside the main thread)."""
-    noted: list[int] = []
-
-    def note(signum: int, frame: object) -> None:
-        noted.append(signum)
-
-    saved: dict[int, Any] = {}
-    try:
-        for sig in _INTERRUPTS:
-            saved[sig] = signal.signal(sig, note)
-    except ValueError:  # not the main thread: signals are not handled here anyway
-        _restore_signals(saved)
-        return {}, noted
-    return saved, noted
-
-
-def _restore_signals(saved: dict[int, Any]) -> None:
-    """Put back the handlers :func:`_note_signals` replaced."""
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
-def _replay(saved: dict[int, Any], signum: int) -> None:
-    """Handle a noted signal now, as its saved handler would have (it may raise)."""
-    handler = saved.get(signum)
-    if callable(handler):
-        handler(signum, None)
-    elif handler == signal.SIG_DFL:
-        signal.raise_signal(signum)
 
 
 def _sweep_parent_gone() -> bool:
