@@ -127,6 +127,7 @@ class SyntheticWorld(PreferenceViews, WorldState):
         self._relevance_version = 0
         self.taste_link = taste_link
         self.taste_gain = taste_gain
+        self._taste_cache: dict[bool, tuple[tuple[int, int, bool], np.ndarray]] = {}
 
     # -- set-up ---------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
@@ -148,6 +149,7 @@ class SyntheticWorld(PreferenceViews, WorldState):
         self._features = np.zeros((capacity, self.n_factors))
         self._reset_items()
         self._relevance_version = 0
+        self._taste_cache = {}  # a new world: nothing computed on the old one holds
         self._shift = None
         self._n_present = self.n_users
         if self.data_shift.active:  # its own stream: no shift, no change to any draw
@@ -290,16 +292,31 @@ class SyntheticWorld(PreferenceViews, WorldState):
             return base
         if self.taste_link == "linear":
             return base + 0.5 * w * (1.0 + self._features[items] @ preference)
-        if weights is None:  # every present user counts once
-            weights = self._weights > 0
-            weights = weights / weights.sum()
-        taste = np.zeros(np.size(items))
-        feats = self._features[items]
+        return base + w * self._link_taste(weights is None)[items]
+
+    def _link_taste(self, plain: bool) -> np.ndarray:
+        """``(n_items,)`` the taste term of every item under a non-linear link, averaged
+        over the user table (``plain``: every present user once; else activity-weighted).
+
+        Computed once per :attr:`version` (it changes whenever relevance, the items or
+        the users' weights may have changed) and kept: the metrics ask for it every batch,
+        and it costs a pass over (users x items).
+        """
+        key = (self._version, self._n_items, plain)
+        cached = self._taste_cache.get(plain)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        weights = self._weights
+        if plain:  # every present user counts once
+            weights = (self._weights > 0) / (self._weights > 0).sum()
+        taste = np.zeros(self._n_items)
+        feats = self._features[: self._n_items]
         for s in range(0, self.n_users, 4096):  # (users, items) blocks
             dots = self._preferences[s:s + 4096] @ feats.T
             taste += weights[s:s + 4096] @ taste_term(dots, self.taste_link,
                                                       float(self.taste_gain))
-        return base + w * taste
+        self._taste_cache[plain] = (key, taste)
+        return taste
 
     def observe(self, feedback: Feedback) -> None:
         """Move the preferences of users who clicked toward the clicked items (``drift``)."""

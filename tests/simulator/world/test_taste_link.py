@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from loopsim.simulator import ConfigError, SyntheticWorld
+from loopsim.simulator import ConfigError, Feedback, SyntheticWorld
 from loopsim.simulator.world.synthetic import taste_term
 
 
@@ -55,3 +55,29 @@ def test_true_value_is_the_activity_weighted_mean_relevance(link: str) -> None:
 def test_an_unknown_link_is_refused_with_the_field() -> None:
     with pytest.raises(ConfigError, match="world.taste_link == 'cubic'"):
         _world(taste_link="cubic")
+
+
+def test_the_kept_true_value_follows_drift_new_items_and_a_new_world() -> None:
+    """Under a non-linear link the true value is computed once per world version: it
+    must follow whatever moves relevance (drift, arrivals) and a reset."""
+    w = _world(taste_link="saturate", drift=0.5)
+    items = np.arange(50)
+    before = w.true_value(items).copy()
+    np.testing.assert_array_equal(w.true_value(items[::-1]), before[::-1])  # kept, indexed
+    users = np.arange(100)
+    w.observe(Feedback(t=np.zeros(100), user=users, item=np.zeros(100, dtype=np.int64),
+                       rank=np.ones(100, dtype=np.int16), click=np.ones(100, dtype=bool),
+                       reward=np.ones(100, dtype=np.float32),
+                       propensity=np.ones(100, dtype=np.float32)))
+    rel = w.relevance(np.arange(300), items)
+    weights = w.activity() / w.activity().sum()
+    after = w.true_value(items)
+    np.testing.assert_allclose(after, weights @ rel, atol=1e-10)
+    assert np.abs(after - before).max() > 1e-3
+    new = w.add_items(3, np.random.default_rng(1))
+    rel = w.relevance(np.arange(300), new)
+    np.testing.assert_allclose(w.true_value(new), weights @ rel, atol=1e-10)
+    w.reset(np.random.default_rng(5))
+    rel = w.relevance(np.arange(300), items)
+    weights = w.activity() / w.activity().sum()
+    np.testing.assert_allclose(w.true_value(items), weights @ rel, atol=1e-10)
