@@ -11,6 +11,12 @@ seed: the same world and arrivals) with Student-t 95% intervals and how many see
 worse. The upstream's own metric three ways: both upstreams on the old system's rows
 (its ``upstream_mse_window`` against its shadow's), both on the improved system's rows,
 and each on its own system's rows (what a team measuring in production would compare).
+
+    python -m loopsim.experiments.reproduce.self_defeating --by-day DIR [more...]
+
+prints instead, per pair and day, the improved upstream's MSE minus the old one's on
+each system's rows (shadow against deployed), paired by seed: when the improvement's
+lead on its own metric appears and whether it lasts.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-__all__ = ["late_means", "paired", "report", "table"]
+__all__ = ["by_day", "late_means", "paired", "report", "table"]
 
 METRICS = ("regret_window", "upstream_error_window", "ranker_approximation_error_window",
            "ranker_estimation_error_window", "upstream_mse_window", "shadow_mse_window")
@@ -77,10 +83,36 @@ def table(runs: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def by_day(sweeps: list[Path]) -> str:
+    """Markdown: per pair and day, improved - old upstream MSE on each system's rows."""
+    frames = [pl.read_parquet(f) for d in sweeps for f in sorted(d.glob("*/metrics.parquet"))]
+    m = pl.concat(frames, how="diagonal_relaxed").filter(
+        (pl.col("slice") == "all") & pl.col("metric").is_in(METRICS[4:]))
+    m = m.pivot(on="metric", index=["policy", "seed", "t"], values="value")
+    lines = ["| pair | day | on the old system's rows | on the improved system's rows |",
+             "| --- | --- | --- | --- |"]
+    for name in sorted({p.rsplit("_", 1)[0] for p in m["policy"].to_list()}):
+        old = m.filter(pl.col("policy") == f"{name}_old")
+        new = m.filter(pl.col("policy") == f"{name}_improved")
+        for t in sorted(set(old["t"].to_list()) & set(new["t"].to_list())):
+            o = old.filter(pl.col("t") == t).sort("seed")
+            n = new.filter(pl.col("t") == t).sort("seed")
+            if o.height < 2 or o["seed"].to_list() != n["seed"].to_list():
+                continue
+            a = paired(o["upstream_mse_window"].to_numpy(), o["shadow_mse_window"].to_numpy())
+            b = paired(n["shadow_mse_window"].to_numpy(), n["upstream_mse_window"].to_numpy())
+            lines.append(f"| {name} | {t:g} | {a[0]:+.4f} ± {a[1]:.4f} ({a[2]}/{a[3]} worse) | "
+                         f"{b[0]:+.4f} ± {b[1]:.4f} ({b[2]}/{b[3]} worse) |")
+    return "\n".join(lines)
+
+
 def report(sweeps: list[Path]) -> str:
     """Markdown: one :func:`table` per sweep folder, each under the folder's name."""
     return "\n\n".join(f"`{d.name}`:\n\n{table(late_means([d]))}" for d in sweeps)
 
 
 if __name__ == "__main__":
-    print(report([Path(p) for p in sys.argv[1:]]))
+    if sys.argv[1:2] == ["--by-day"]:
+        print(by_day([Path(p) for p in sys.argv[2:]]))
+    else:
+        print(report([Path(p) for p in sys.argv[1:]]))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from loopsim.experiments.reproduce.self_defeating import METRICS, paired, report
+from loopsim.experiments.reproduce.self_defeating import METRICS, by_day, paired, report
 
 
 def _run(folder: Path, policy: str, seed: int, value: float) -> None:
@@ -32,3 +32,28 @@ def test_two_sweeps_with_the_same_pair_are_reported_apart(tmp_path: Path) -> Non
     first, second = text.split("`sdc`:")
     assert "| wu_loss | regret_window | 0.500 | 2.500 | +2.000 ± 2.484 | 3/3 |" in first
     assert "| wu_loss | regret_window | 0.500 | -1.500 | -2.000 ± 2.484 | 0/3 |" in second
+
+
+def test_by_day_pairs_the_two_upstreams_per_day_on_each_systems_rows(tmp_path: Path) -> None:
+    rows = []
+    for seed in range(3):
+        for t in (1.0, 2.0):  # day 1: the improvement's upstream better by 0.01 + seed/100
+            gap = (0.01 + seed / 100) * (1 if t == 1.0 else -1)
+            rows += [{"policy": "wu_x_old", "seed": seed, "slice": "all", "t": t,
+                      "metric": "upstream_mse_window", "value": 0.2},
+                     {"policy": "wu_x_old", "seed": seed, "slice": "all", "t": t,
+                      "metric": "shadow_mse_window", "value": 0.2 - gap},
+                     {"policy": "wu_x_improved", "seed": seed, "slice": "all", "t": t,
+                      "metric": "upstream_mse_window", "value": 0.3},
+                     {"policy": "wu_x_improved", "seed": seed, "slice": "all", "t": t,
+                      "metric": "shadow_mse_window", "value": 0.3 + gap}]
+    for policy in ("wu_x_old", "wu_x_improved"):
+        for seed in range(3):
+            (tmp_path / f"{policy}_{seed}").mkdir()
+            pl.DataFrame([r for r in rows if r["policy"] == policy and r["seed"] == seed]
+                         ).write_parquet(tmp_path / f"{policy}_{seed}" / "metrics.parquet")
+    text = by_day([tmp_path])
+    half = 4.302652729911275 * 0.01 / np.sqrt(3)
+    better, worse = f"-0.0200 ± {half:.4f} (0/3 worse)", f"+0.0200 ± {half:.4f} (3/3 worse)"
+    assert f"| wu_x | 1 | {better} | {better} |" in text
+    assert f"| wu_x | 2 | {worse} | {worse} |" in text
