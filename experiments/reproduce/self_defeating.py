@@ -84,8 +84,13 @@ def table(runs: pl.DataFrame) -> str:
 
 
 def by_day(sweeps: list[Path]) -> str:
-    """Markdown: per pair and day, improved - old upstream MSE on each system's rows."""
-    frames = [pl.read_parquet(f) for d in sweeps for f in sorted(d.glob("*/metrics.parquet"))]
+    """Markdown: per sweep folder, pair and day, improved - old upstream MSE on each
+    system's rows (one table per folder, never pooled)."""
+    return "\n\n".join(f"`{d.name}`:\n\n{_by_day_table(d)}" for d in sweeps)
+
+
+def _by_day_table(sweep: Path) -> str:
+    frames = [pl.read_parquet(f) for f in sorted(sweep.glob("*/metrics.parquet"))]
     m = pl.concat(frames, how="diagonal_relaxed").filter(
         (pl.col("slice") == "all") & pl.col("metric").is_in(METRICS[4:]))
     m = m.pivot(on="metric", index=["policy", "seed", "t"], values="value")
