@@ -11,8 +11,8 @@ about 40% of the drawing) and writes their PNG and SVG files, while this process
 and writes the other figures and the report. The figures are the ones one process
 draws: same inputs, same code, same matplotlib settings (the parent's ``rcParams`` go
 with the inputs). The files may differ in their last digits: under matplotlib 3.8 an SVG
-coordinate can move in its 6th decimal, and clip-path ids depend on the process. If the second process fails, this one draws its figures itself and
-says why in the log.
+coordinate can move in its 6th decimal, and clip-path ids depend on the process. If
+the second process fails, this one draws its figures itself and says why in the log.
 
 * :func:`start` -- hand the inputs to a second process; returns a :class:`FigureJob`.
 * :meth:`FigureJob.finish` -- wait for it; draw here what it did not write.
