@@ -8,7 +8,13 @@ and item factors and ``s`` its score:
   each latent dimension of the upstream's dot product);
 * ``towers``: ``[1, b_i, U_u, V_i]`` (the two towers side by side, no interaction: a
   ranker that is linear in its inputs cannot personalize from them);
-* ``score``: ``[1, s(u, i)]``.
+* ``score``: ``[1, s(u, i)]``;
+* ``per_user``: the upstream's item outputs ``[1, b_i, V_i]``, with weights of the
+  ranker's own per user (a global ridge fit, then each user's ridge fit of the residual
+  on the same features, penalty ``user_regularization``): the ranker learns who likes
+  what from its own rows, over the upstream's item representation (the paper's linear
+  downstream on the upstream's features). Its model class is linear in ``[1, b_i, V_i]``
+  *per user* (:attr:`per_user`).
 
 It is fitted by ridge regression of the click on the features, on the rows the pipeline
 served (organic rows too with ``learn_from_organic``), every row re-featurized with the
@@ -19,13 +25,14 @@ retrains). Rows are aggregated by (user, item) pair (same fit, fewer rows).
 from __future__ import annotations
 
 import numpy as np
+from loopsim.policies.pipeline.learned_upstream import _ridge_rows
 from loopsim.policies.pipeline.stage_checks import stage_error
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.params.component_schema import Positive
 
 __all__ = ["FEATURE_MAPS", "FeatureRanker", "upstream_features"]
 
-FEATURE_MAPS = ("interaction", "towers", "score")
+FEATURE_MAPS = ("interaction", "towers", "score", "per_user")
 
 
 def upstream_features(upstream: object, kind: str, users: np.ndarray,
@@ -44,6 +51,8 @@ def upstream_features(upstream: object, kind: str, users: np.ndarray,
     bias = upstream.item_bias(items)[..., None]
     if kind == "interaction":
         return np.concatenate([ones, bias, u * v], axis=2)
+    if kind == "per_user":
+        return np.concatenate([ones, bias, v], axis=2)
     return np.concatenate([ones, bias, u, v], axis=2)
 
 
@@ -57,15 +66,19 @@ class FeatureRanker:
         features: The feature map (``interaction``, ``towers`` or ``score``).
         regularization: Ridge penalty (per showing).
         learn_from_organic: Also fit to the organic rows.
+        user_regularization: Ridge penalty of the per-user weights (``per_user``).
     """
 
     personalized = True
 
     def __init__(self, features: str = "interaction", regularization: Positive = 1.0,
-                 learn_from_organic: bool = False) -> None:
+                 learn_from_organic: bool = False,
+                 user_regularization: Positive = 1.0) -> None:
         self.features = features
         self.regularization = regularization
         self.learn_from_organic = learn_from_organic
+        self.user_regularization = user_regularization
+        self._w_user = np.zeros((0, 0))
         self._version = 0
         self._upstream: object | None = None
         self._keys = np.zeros(0, dtype=np.int64)
@@ -76,6 +89,11 @@ class FeatureRanker:
     def version(self) -> int:
         """Model version: 0 untrained, then one more per retraining."""
         return self._version
+
+    @property
+    def per_user(self) -> bool:
+        """Whether its model class is linear in its inputs per user (``per_user``)."""
+        return self.features == "per_user"
 
     def use_upstream(self, upstream: object) -> None:
         """The upstream whose outputs are this ranker's inputs."""
@@ -116,13 +134,23 @@ class FeatureRanker:
         y = self._sums[:, 0] / n
         gram = (x * n[:, None]).T @ x + float(self.regularization) * np.eye(x.shape[1])
         self._w = np.linalg.solve(gram, (x * (n * y)[:, None]).sum(axis=0))
+        if self.per_user:
+            self._w_user = _ridge_rows(users, int(users.max()) + 1, x, y - x @ self._w, n,
+                                       float(self.user_regularization))
         self._version += 1
 
     def pair_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``(B, n)`` predicted clicks (0 before the first fit)."""
         if self._w is None:
             return np.zeros(items.shape)
-        return self.pair_features(users, items) @ self._w
+        x = self.pair_features(users, items)
+        if not self.per_user:
+            return x @ self._w
+        users = np.asarray(users).reshape(-1)
+        w = np.zeros((users.size, x.shape[2]))
+        known = users < self._w_user.shape[0]
+        w[known] = self._w_user[users[known]]
+        return x @ self._w + np.einsum("bnp,bp->bn", x, w)
 
     def user_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``(U, I)`` scores of every item for every user."""

@@ -135,10 +135,20 @@ class LearnedPipeline:
         """``(B, n)`` the pools of the last :meth:`rank` call."""
         return self._s()["last"]
 
+    @property
+    def ranker_per_user(self) -> bool:
+        """Whether the ranker's model class is linear in its inputs per user."""
+        return bool(self.ranker.per_user)
+
     def ranker_features(self, users: np.ndarray,
                         pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The upstream's outputs ``[1, b_i, U_u, V_i]`` and the ranker's inputs, now."""
-        return (upstream_features(self.upstream, "towers", users, pools),
+        """The upstream's outputs ``[1, b_i, U_u, V_i]`` and the ranker's inputs, now.
+
+        With a per-user ranker the outputs are the item side ``[1, b_i, V_i]``: the
+        decomposition then fits per session, where the user's factors are constants
+        (their products with ``V_i`` lie in the span of ``V_i``)."""
+        kind = "per_user" if self.ranker_per_user else "towers"
+        return (upstream_features(self.upstream, kind, users, pools),
                 self.ranker.pair_features(users, pools))
 
     def stage_metrics(self) -> dict[str, float]:

@@ -36,6 +36,7 @@ Its outputs (biases and factors) are what a downstream ranker uses as features
 from __future__ import annotations
 
 import numpy as np
+from loopsim.policies.pipeline.content_tower import TOWER_PRIORS, fit_tower, initial_tower
 from loopsim.policies.pipeline.mlp_head import MLPHead, fit_mlp_factors
 from loopsim.policies.pipeline.stage_checks import stage_error
 from loopsim.simulator.contract.batches import Feedback
@@ -50,6 +51,8 @@ __all__ = ["FactorUpstream", "pair_keep"]
 
 _TRAIN_ON = ("recommended", "organic", "all")
 _HEADS = ("dot", "bilinear", "mlp")
+_TARGETS = ("click", "item_mean", "genre_rate")
+_ITEM_SIDES = ("free", "attributes")
 _BLOCK = 1 << 16
 
 
@@ -107,6 +110,19 @@ class FactorUpstream:
             the head's ReLU part held fixed, then the head alone by Adam on them,
             ``head_steps`` steps, then ``joint_steps`` joint Adam steps).
         joint_steps: Joint Adam steps after the head's fit (``mlp_fit = als``).
+        item_side: ``free`` (item factors and biases are free parameters) or
+            ``attributes`` (a content tower, :mod:`~.content_tower`: a learned linear map
+            of the catalogue's observable item attributes; ``dot`` head only). Reads
+            the catalogue's metadata (:meth:`use_item_attributes`).
+        tower_prior: What the tower's ridge pulls toward: ``zero`` or ``init`` (its
+            random initial weights: a lightly trained tower stays near them).
+        tower_regularization: The tower's ridge penalty (``None``: ``regularization``).
+        tower_init: Scale of the tower's random initial weights.
+
+    ``target = "genre_rate"`` is a coarse label: for a pair (user ``u``, item ``i``), the
+    click rate of ``u`` on the rows of ``i``'s genre it trains on, the same for every
+    item of a genre (it merges what separates items within a genre; reads the genres
+    from the catalogue).
     """
 
     personalized = True
@@ -117,7 +133,10 @@ class FactorUpstream:
                  head: str = "dot", target: str = "click",
                  negatives: NonNegativeInt = 4, hidden: list[int] | None = None,
                  head_steps: PositiveInt = 200, learning_rate: Positive = 0.02,
-                 mlp_fit: str = "adam", joint_steps: NonNegativeInt = 0) -> None:
+                 mlp_fit: str = "adam", joint_steps: NonNegativeInt = 0,
+                 item_side: str = "free", tower_prior: str = "zero",
+                 tower_regularization: NonNegative | None = None,
+                 tower_init: Positive = 1.0) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
         self.iterations = iterations
@@ -132,6 +151,13 @@ class FactorUpstream:
         self.learning_rate = learning_rate
         self.mlp_fit = mlp_fit
         self.joint_steps = joint_steps
+        self.item_side = item_side
+        self.tower_prior = tower_prior
+        self.tower_regularization = tower_regularization
+        self.tower_init = tower_init
+        self._catalogue: object | None = None
+        self._theta: np.ndarray | None = None
+        self._theta0: np.ndarray | None = None
         self._joint: dict | None = None
         self._mlp: MLPHead | None = None
         self._adam: dict | None = None
@@ -156,6 +182,24 @@ class FactorUpstream:
         """The stream of the initial factors (a child of the run's policy stream)."""
         self._rng = rng
 
+    @property
+    def needs_item_attributes(self) -> bool:
+        """True with a content tower (``item_side = attributes``) or the genre label."""
+        return self.item_side == "attributes" or self.target == "genre_rate"
+
+    def use_item_attributes(self, catalogue: object) -> None:
+        """The catalogue's metadata (an ``ItemCatalogue``: attributes and genres)."""
+        self._catalogue = catalogue
+
+    def _metadata(self) -> object:
+        if self._catalogue is None:
+            raise stage_error("upstream", f"`item_side == {self.item_side!r}`, `target == "
+                              f"{self.target!r}` read the catalogue's item attributes, but "
+                              "none were handed over.", "run it in the loop with "
+                              "world.item_attributes > 0 (the engine hands them), or call "
+                              "use_item_attributes(ItemCatalogue(world)).")
+        return self._catalogue
+
     # -- what it trains on -----------------------------------------------------------
     def traffic_rows(self, feedback: Feedback) -> np.ndarray:
         """``(N,)`` bool: the rows of its kind of traffic (``train_on``), all shares."""
@@ -172,11 +216,18 @@ class FactorUpstream:
 
     def update(self, feedback: Feedback) -> None:
         """Score the new rows (validation), add them to the pairs, refit by ALS."""
-        if self.head not in _HEADS or self.target not in ("click", "item_mean"):
+        if self.head not in _HEADS or self.target not in _TARGETS:
             raise stage_error("upstream", f"`head == {self.head!r}`, `target == "
                               f"{self.target!r}`: head must be one of {', '.join(_HEADS)}, "
-                              "target click or item_mean.",
+                              f"target one of {', '.join(_TARGETS)}.",
                               "set policy.upstream.head / .target.")
+        if self.item_side not in _ITEM_SIDES or self.tower_prior not in TOWER_PRIORS or (
+                self.item_side == "attributes" and self.head != "dot"):
+            raise stage_error("upstream", f"`item_side == {self.item_side!r}`, `tower_prior "
+                              f"== {self.tower_prior!r}`, `head == {self.head!r}`: item_side "
+                              f"must be one of {', '.join(_ITEM_SIDES)} (attributes with the "
+                              f"dot head), tower_prior one of {', '.join(TOWER_PRIORS)}.",
+                              "set policy.upstream.item_side / .tower_prior / .head.")
         if self.head == "mlp" and self.mlp_fit not in ("adam", "als"):
             raise stage_error("upstream", f"`mlp_fit == {self.mlp_fit!r}` is not a fit.",
                               "set policy.upstream.mlp_fit to adam or als.")
@@ -247,8 +298,13 @@ class FactorUpstream:
             clicks = np.bincount(items, self._sums[:, 0], minlength=self._v.shape[0])
             shows = np.bincount(items, n, minlength=self._v.shape[0])
             mean = (clicks / np.maximum(shows, 1))[items]
+        elif self.target == "genre_rate":
+            mean = self._genre_rates(users, items, n)
         self._mu = float((mean * n).sum() / n.sum())
         lam = float(self.regularization)
+        if self.item_side == "attributes":
+            self._fit_tower(users, items, mean, n, lam)
+            return
         if self.head == "mlp":
             self._fit_mlp(users, items, mean, n, lam)
             return
@@ -264,6 +320,42 @@ class FactorUpstream:
             self._v, self._item_bias = w[:, :-1], w[:, -1]
             if self.head == "bilinear":
                 self._fit_head(users, items, mean, n, lam)
+
+    def _genre_rates(self, users: np.ndarray, items: np.ndarray,
+                     n: np.ndarray) -> np.ndarray:
+        """Per pair, the user's click rate on the pairs of the item's genre (coarse)."""
+        genre = self._metadata().genres(items)
+        key = users * (int(genre.max()) + 1) + genre
+        cells, inverse = np.unique(key, return_inverse=True)
+        clicks = np.bincount(inverse, self._sums[:, 0], minlength=cells.size)
+        shows = np.bincount(inverse, n, minlength=cells.size)
+        return (clicks / shows)[inverse]
+
+    def _tower_attributes(self, items: np.ndarray) -> np.ndarray:
+        x = self._metadata().attributes(items.reshape(-1))
+        return np.hstack([x, np.ones((x.shape[0], 1))])
+
+    def _fit_tower(self, users: np.ndarray, items: np.ndarray, mean: np.ndarray,
+                   n: np.ndarray, lam: float) -> None:
+        """ALS with the item side a content tower: users by ridge rows, then the tower."""
+        f = int(self.n_factors)
+        x = self._tower_attributes(np.arange(self._v.shape[0]))
+        if self._theta is None:
+            assert self._rng is not None
+            self._theta0 = initial_tower(x.shape[1] - 1, f, float(self.tower_init), self._rng)
+            self._theta = self._theta0.copy()
+        lam_t = lam if self.tower_regularization is None else float(self.tower_regularization)
+        prior = self._theta0 if self.tower_prior == "init" else np.zeros_like(self._theta)
+        ones = np.ones((users.size, 1))
+        for _ in range(int(self.iterations)):
+            self._v, self._item_bias = x @ self._theta[:, :f], x @ self._theta[:, f]
+            target = mean - self._mu - self._item_bias[items]
+            w = _ridge_rows(users, self._u.shape[0], np.hstack([self._v[items], ones]),
+                            target, n, lam)
+            self._u, self._user_bias = w[:, :-1], w[:, -1]
+            self._theta = fit_tower(x, items, np.hstack([self._u[users], ones]),
+                                    mean - self._mu - self._user_bias[users], n, lam_t, prior)
+        self._v, self._item_bias = x @ self._theta[:, :f], x @ self._theta[:, f]
 
     def _fit_mlp(self, users: np.ndarray, items: np.ndarray, mean: np.ndarray,
                  n: np.ndarray, lam: float) -> None:
@@ -337,12 +429,24 @@ class FactorUpstream:
         """``(..., f)`` user factors (0 for users never trained on)."""
         return self._rows(self._u, np.asarray(users))
 
+    def _tower(self, items: np.ndarray, column: slice | int) -> np.ndarray:
+        """The content tower's outputs for any catalogue ids (trained on or not)."""
+        assert self._theta is not None
+        out = self._tower_attributes(items) @ self._theta[:, column]
+        return out.reshape(items.shape + out.shape[1:])
+
     def item_factors(self, items: np.ndarray) -> np.ndarray:
-        """``(..., f)`` item factors (0 for items never trained on)."""
+        """``(..., f)`` item factors (0 for items never trained on; with a content tower,
+        its map of any item's attributes)."""
+        if self._theta is not None:
+            return self._tower(np.asarray(items), slice(0, int(self.n_factors)))
         return self._rows(self._v, np.asarray(items))
 
     def item_bias(self, items: np.ndarray) -> np.ndarray:
-        """``(...)`` item biases (0 for items never trained on)."""
+        """``(...)`` item biases (0 for items never trained on; with a content tower, its
+        map of any item's attributes)."""
+        if self._theta is not None:
+            return self._tower(np.asarray(items), int(self.n_factors))
         return self._rows(self._item_bias, np.asarray(items))
 
     def user_bias(self, users: np.ndarray) -> np.ndarray:
@@ -370,4 +474,5 @@ class FactorUpstream:
     def __repr__(self) -> str:
         return (f"FactorUpstream(n_factors={self.n_factors}, regularization="
                 f"{self.regularization}, train_on={self.train_on!r}, share={self.share}, "
-                f"head={self.head!r}, target={self.target!r})")
+                f"head={self.head!r}, target={self.target!r}"
+                + (f", item_side={self.item_side!r})" if self.item_side != "free" else ")"))

@@ -29,6 +29,7 @@ import numpy as np
 from loopsim.simulator.checker.constructor import constructor_problem
 from loopsim.simulator.checker.tiny_world import TinyWorld
 from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.catalogue import hand_item_attributes
 from loopsim.simulator.contract.policy import (
     RankingPolicy,
     ScoresItems,
@@ -84,6 +85,7 @@ class _Context:
                 "the constructor opens a file, a connection or a lock: store only "
                 "parameters in __init__ and create state on first use."
             ) from exc
+        hand_item_attributes(components(policy), world.world)  # as the engine does
         for part in components(policy):  # as the engine does: only parts that declare it
             if isinstance(part, UsesGroundTruth):
                 self.call(part.use_ground_truth, world.world, "use_ground_truth")

@@ -23,7 +23,8 @@ class TinyWorld:
     """A small synthetic world, its catalogue and its own random stream.
 
     Attributes:
-        world: 40 users and 30 initial items, half personal taste, no item arrivals.
+        world: 40 users and 30 initial items, half personal taste, no item arrivals,
+            4 observable attributes per item (their own stream: no other draw moves).
         click_model: Position-based clicks, ``eta = 1``.
         available: ``(n_items,)`` bool mask of the available ids.
         candidates: Sorted read-only available ids; odd ids at first, so a policy that
@@ -42,7 +43,7 @@ class TinyWorld:
         """The tiny world drawn from ``seed``."""
         rng = np.random.default_rng(seed)
         world = SyntheticWorld(n_users=N_USERS, n_items=N_ITEMS, personalization=0.5,
-                               item_arrival_rate=0.0)
+                               item_arrival_rate=0.0, item_attributes=4)
         world.reset(rng)
         available = np.zeros(N_ITEMS, dtype=bool)
         available[1::2] = True

@@ -18,6 +18,7 @@ The checkers that run a user's class against its contract are in
 """
 
 from loopsim.simulator.contract.batches import Feedback, SlateRequest, Slates
+from loopsim.simulator.contract.catalogue import ItemCatalogue
 from loopsim.simulator.contract.click_model import ClickModel, ConvertingClickModel
 from loopsim.simulator.contract.estimator import Estimator, HasPosterior
 from loopsim.simulator.contract.policy import (
@@ -30,6 +31,7 @@ from loopsim.simulator.contract.policy import (
     ScoresItems,
     ServesPools,
     UsesGroundTruth,
+    UsesItemAttributes,
     UsesPolicyStream,
 )
 from loopsim.simulator.contract.registry import HOOKS, Hook, hooks_of
@@ -40,6 +42,7 @@ from loopsim.simulator.contract.world import (
     GroundTruth,
     HasArrivalSchedule,
     HasHistory,
+    HasItemAttributes,
     HasItemFeatures,
     HasOrganic,
     HasPreferences,
@@ -53,11 +56,13 @@ from loopsim.simulator.contract.world import (
 __all__ = [
     "HOOKS", "ChecksEstimator", "ClickModel", "Composite", "ConvertingClickModel",
     "ConvertsSlates", "DeclaresPropensities", "Estimator", "Feedback", "GroundTruth",
-    "HasArrivalSchedule", "HasHistory", "HasItemFeatures", "HasOrganic", "HasPosterior",
-    "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook",
+    "HasArrivalSchedule", "HasHistory", "HasItemAttributes", "HasItemFeatures",
+    "HasOrganic", "HasPosterior",
+    "HasOrganic", "HasPosterior",
+    "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook", "ItemCatalogue",
     "PairsSimilarUsers", "Pool", "RankingPolicy", "ReadsPropensities", "ReportsMetrics",
     "RetrievalStage",
     "ExposesRankerFeatures", "ScoresItems", "Selector", "ServesPools", "ShiftingWorld",
     "SlateRequest", "Slates",
-    "UsesGroundTruth", "UsesPolicyStream", "World", "hooks_of",
+    "UsesGroundTruth", "UsesItemAttributes", "UsesPolicyStream", "World", "hooks_of",
 ]

@@ -19,6 +19,11 @@ engine checks once when the run starts (never looked up inside the loop):
   component handed the world's truth;
 * :class:`UsesPolicyStream` -- ``use_policy_stream(rng)``: a component that draws outside
   ``rank`` (mf's initial factors), handed a child of the run's policy stream;
+* :class:`UsesItemAttributes` -- ``needs_item_attributes`` and
+  ``use_item_attributes(catalogue)``: a part that reads the catalogue's observable
+  metadata (a content model); when it needs it, the engine hands it an
+  :class:`~loopsim.simulator.contract.catalogue.ItemCatalogue` once at start, or stops
+  with a ``ConfigError`` naming ``world.item_attributes`` when the world gives none;
 * :class:`HasPosterior` -- ``posterior(items)``: an estimator's Beta posterior (what
   Thompson sampling and UCB need; checked when such a selector is composed);
 * :class:`Composite` -- ``parts()``: the components a policy is made of (an estimator and
@@ -53,8 +58,10 @@ __all__ = [
     "ReportsMetrics",
     "ScoresItems",
     "ExposesRankerFeatures",
+    "FitsRankerPerUser",
     "ServesPools",
     "UsesGroundTruth",
+    "UsesItemAttributes",
     "UsesPolicyStream",
     "components",
     "propensity_kind",
@@ -153,6 +160,19 @@ class ExposesRankerFeatures(Protocol):
 
 
 @runtime_checkable
+class FitsRankerPerUser(Protocol):
+    """Optional, with :class:`ExposesRankerFeatures`: whether the ranker's model class is
+    linear in its inputs *per user* (weights of its own for each user). The loop then fits
+    the decomposition's references per session (each session is one user), read once at
+    start."""
+
+    @property
+    def ranker_per_user(self) -> bool:
+        """True when the ranker fits weights per user."""
+        ...
+
+
+@runtime_checkable
 class UsesPolicyStream(Protocol):
     """Optional: a policy whose state needs random draws outside ``rank`` (e.g. initial
     factors of a model trained in ``update``, which receives no generator).
@@ -178,6 +198,28 @@ class UsesGroundTruth(Protocol):
 
     def use_ground_truth(self, truth: GroundTruth) -> None:
         """Receive the read-only ground truth of the world."""
+        ...
+
+
+@runtime_checkable
+class UsesItemAttributes(Protocol):
+    """Optional: a part that reads the catalogue's observable metadata (item attributes
+    and genres), e.g. an upstream whose item side is a map of the attributes.
+
+    When the run starts the engine reads ``needs_item_attributes``; if true, it calls
+    ``use_item_attributes`` once with a read-only
+    :class:`~loopsim.simulator.contract.catalogue.ItemCatalogue` (attributes and genres
+    by item id, never the truth), or stops with a ``ConfigError`` naming
+    ``world.item_attributes`` when the world gives no attributes.
+    """
+
+    @property
+    def needs_item_attributes(self) -> bool:
+        """Whether this part, as configured, reads the catalogue's metadata."""
+        ...
+
+    def use_item_attributes(self, catalogue: object) -> None:
+        """Receive the catalogue's metadata (an ``ItemCatalogue``)."""
         ...
 
 

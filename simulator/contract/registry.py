@@ -18,11 +18,13 @@ from loopsim.simulator.contract.policy import (
     Composite,
     DeclaresPropensities,
     ExposesRankerFeatures,
+    FitsRankerPerUser,
     ReadsPropensities,
     ReportsMetrics,
     ScoresItems,
     ServesPools,
     UsesGroundTruth,
+    UsesItemAttributes,
     UsesPolicyStream,
     components,
 )
@@ -31,6 +33,7 @@ from loopsim.simulator.contract.world import (
     ConvertsSlates,
     HasArrivalSchedule,
     HasHistory,
+    HasItemAttributes,
     HasItemFeatures,
     HasOrganic,
     HasPreferences,
@@ -76,6 +79,11 @@ HOOKS: tuple[Hook, ...] = (
          "the oracle: the only kind of component handed the world's truth, once at start"),
     Hook("use_policy_stream", "policy", UsesPolicyStream, ("use_policy_stream",),
          "a component that draws outside rank() gets a child of the run's policy stream"),
+    Hook("use_item_attributes", "policy", UsesItemAttributes,
+         ("needs_item_attributes", "use_item_attributes"),
+         "a part that reads the catalogue's observable metadata (item attributes, genres): "
+         "when it needs it, handed a read-only ItemCatalogue once at start, or the run "
+         "stops with a ConfigError naming world.item_attributes if the world gives none"),
     Hook("posterior", "estimator", HasPosterior, ("posterior",),
          "an estimator's Beta posterior of each item's CTR (Thompson sampling, UCB)"),
     Hook("parts", "policy", Composite, ("parts",),
@@ -86,6 +94,9 @@ HOOKS: tuple[Hook, ...] = (
          "a pipeline whose ranker learns from an upstream's outputs shows the ranker's "
          "inputs; the loop splits the regret into upstream, approximation and estimation "
          "errors (Wu et al. 2021)"),
+    Hook("ranker_per_user", "policy", FitsRankerPerUser, ("ranker_per_user",),
+         "with ranker_features: the ranker's class is linear in its inputs per user; the "
+         "decomposition's references are then fitted per session"),
     Hook("propensity_kind", "policy", DeclaresPropensities, ("propensity_kind",),
          "how the logged propensities are computed (exact, approximate (...), unknown): "
          "recorded in summary.json; loopsim-ope refuses approximate ones (on the policy "
@@ -117,6 +128,10 @@ HOOKS: tuple[Hook, ...] = (
          "a world whose truth changes at known times (data shift)"),
     Hook("item_features", "world", HasItemFeatures, ("item_features",),
          "what a team's monitor sees of served items (feature drift)"),
+    Hook("attribute_dim", "world", HasItemAttributes,
+         ("attribute_dim", "attributes_of", "genres_of"),
+         "observable catalogue metadata (noisy item attributes, a genre), handed to the "
+         "policy parts that ask for it (use_item_attributes); attribute_dim 0: none"),
     Hook("nearest_neighbour_pairs", "world", PairsSimilarUsers, ("nearest_neighbour_pairs",),
          "each user paired with the user of most similar taste (homogenization_nn)"),
     Hook("sample_conversions", "click_model", ConvertingClickModel, ("sample_conversions",),

@@ -24,6 +24,9 @@ extension point with its meaning:
   changes at known times (:mod:`loopsim.simulator.world.shift`);
 * :class:`HasItemFeatures` -- ``item_features(items)``: what a team's monitor can see
   of served items (feature drift);
+* :class:`HasItemAttributes` -- ``attribute_dim``, ``attributes_of(items)``,
+  ``genres_of(items)``: observable catalogue metadata (noisy attributes, a genre) that
+  policies asking for it receive (:class:`~loopsim.simulator.contract.catalogue.ItemCatalogue`);
 * :class:`PairsSimilarUsers` -- ``nearest_neighbour_pairs()``: each user paired with the
   user of most similar taste, for the homogenization of similar users.
 """
@@ -240,6 +243,28 @@ class HasItemFeatures(Protocol):
 
     def item_features(self, items: np.ndarray) -> np.ndarray:
         """``(len(items), d)`` features of the items, as a team would log them."""
+        ...
+
+
+@runtime_checkable
+class HasItemAttributes(Protocol):
+    """Optional hook: a world whose catalogue has observable metadata per item.
+
+    ``attribute_dim == 0`` means the world gives none (e.g. ``SyntheticWorld`` with
+    ``item_attributes: 0``, the default).
+    """
+
+    @property
+    def attribute_dim(self) -> int:
+        """Observable attributes per item (0: none)."""
+        ...
+
+    def attributes_of(self, items: np.ndarray) -> np.ndarray:
+        """``(len(items), attribute_dim)`` observable attributes (not the truth)."""
+        ...
+
+    def genres_of(self, items: np.ndarray) -> np.ndarray:
+        """``(len(items),)`` integer genre codes."""
         ...
 
 

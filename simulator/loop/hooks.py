@@ -3,8 +3,10 @@
 The engine never looks a hook up inside the loop: :func:`connect` checks the protocols of
 :mod:`loopsim.simulator.contract.policy` (policy and parts) and
 :mod:`loopsim.simulator.contract.world`
-(world) once, hands the truth to the parts that declare :class:`UsesGroundTruth`, and
-returns what the loop calls. The parts that declare :class:`UsesPolicyStream` receive
+(world) once, hands the truth to the parts that declare :class:`UsesGroundTruth` and
+the catalogue's observable metadata to the parts that need it
+(:class:`~loopsim.simulator.contract.policy.UsesItemAttributes`), and returns what the
+loop calls. The parts that declare :class:`UsesPolicyStream` receive
 a child of the run's policy stream here, before the first request and the first update.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from loopsim.simulator.contract.catalogue import hand_item_attributes
 from loopsim.simulator.contract.policy import (
     ReportsMetrics,
     ScoresItems,
@@ -74,6 +77,7 @@ def connect(
     restored by a rollback, whose parts keep the streams (and their states) they had.
     """
     parts = components(policy)
+    hand_item_attributes(parts, world)  # the catalogue's metadata, to parts that ask
     for part in parts:
         if isinstance(part, UsesGroundTruth):
             part.use_ground_truth(world)

@@ -32,6 +32,7 @@ import simpy
 from loopsim.simulator.contract.click_model import ClickModel
 from loopsim.simulator.contract.policy import (
     ExposesRankerFeatures,
+    FitsRankerPerUser,
     RankingPolicy,
     ServesPools,
 )
@@ -203,7 +204,9 @@ class Simulation:
             PoolRecorder(world, click_model, cfg.slate_size, quality_rate,
                          recorder.ideal_slates, pool_metrics_stream(self.seed),
                          features=(policy.ranker_features
-                                   if isinstance(policy, ExposesRankerFeatures) else None))
+                                   if isinstance(policy, ExposesRankerFeatures) else None),
+                         per_session=(isinstance(policy, FitsRankerPerUser)
+                                      and bool(policy.ranker_per_user)))
             if isinstance(policy, ServesPools) else None
         )
         if self.slices is not None and self.slices.enabled:

@@ -63,6 +63,9 @@ class PoolRecorder:
             (:class:`~loopsim.simulator.contract.policy.ExposesRankerFeatures`): the
             decomposition of :mod:`~loopsim.simulator.metrics.decomposition` is then
             computed on up to ``decomposition_sessions`` sampled sessions per batch.
+        per_session: The ranker fits weights per user
+            (:class:`~loopsim.simulator.contract.policy.FitsRankerPerUser`): the
+            decomposition's references are fitted per session.
     """
 
     #: Sampled sessions per batch on which the feature-based decomposition is fitted.
@@ -71,8 +74,8 @@ class PoolRecorder:
     def __init__(self, truth: GroundTruth, click_model: ClickModel, k: int,
                  quality_rate: float, ideal: object, rng: np.random.Generator,
                  features: Callable[[np.ndarray, np.ndarray],
-                                    tuple[np.ndarray, np.ndarray]] | None = None
-                 ) -> None:
+                                    tuple[np.ndarray, np.ndarray]] | None = None,
+                 per_session: bool = False) -> None:
         self.truth = truth
         self.click_model = click_model
         self.k = k
@@ -80,6 +83,7 @@ class PoolRecorder:
         self.ideal = ideal
         self.rng = rng
         self.features = features
+        self.per_session = per_session
         self.inclusion = np.zeros(0)
         self.inclusion_window = np.zeros(0)
         self._reset()
@@ -141,7 +145,7 @@ class PoolRecorder:
             m = min(sample.size, self.decomposition_sessions)
             outputs, inputs = self.features(u[:m], p[:m])
             terms = wu_terms(best_catalogue[:m], rel[:m], outputs, inputs, served[:m],
-                             self.click_model, k)
+                             self.click_model, k, self.per_session)
             for name, values in terms.items():
                 self.wu[name] += float(values.sum())
             self.wu_sampled += m

@@ -14,6 +14,7 @@ from loopsim.simulator.params.component_schema import (
     PositiveInt,
     Probability,
 )
+from loopsim.simulator.world.item_attributes import ItemAttributeTable
 from loopsim.simulator.world.shift import DataShift, ShiftState
 from loopsim.simulator.world.state import PreferenceViews, WorldState
 
@@ -82,6 +83,12 @@ class SyntheticWorld(PreferenceViews, WorldState):
     depends little on how sessions are batched (``tick``). Preferences stay on the unit
     sphere; relevance and the true value follow them. ``drift = 0`` changes nothing.
 
+    ``item_attributes = d > 0`` gives each item ``d`` observable attributes, noisy linear
+    views of its latent features, and a genre from the signs of its first ``genre_bits``
+    features (:class:`~loopsim.simulator.world.item_attributes.ItemAttributeTable`), which
+    policies may ask for (``UsesItemAttributes``); drawn from a stream of their own, so
+    ``0`` (the default) changes no draw.
+
     ``shift`` (a mapping of :class:`~loopsim.simulator.world.shift.DataShift` options:
     item drift, a new user cohort, seasonal activity) moves the world during the run;
     the truth follows it. ``None`` or the defaults shift nothing.
@@ -109,6 +116,9 @@ class SyntheticWorld(PreferenceViews, WorldState):
         organic_sharpness: NonNegative = 1.0,
         taste_link: str = "linear",
         taste_gain: Positive = 3.0,
+        item_attributes: NonNegativeInt = 0,
+        attribute_noise: NonNegative = 0.5,
+        genre_bits: PositiveInt = 2,
     ) -> None:
         super().__init__(n_users, n_items, sessions_per_user_per_day, seed)
         self.activity_sigma = activity_sigma
@@ -128,6 +138,10 @@ class SyntheticWorld(PreferenceViews, WorldState):
         self.taste_link = taste_link
         self.taste_gain = taste_gain
         self._taste_cache: dict[bool, tuple[tuple[int, int, bool], np.ndarray]] = {}
+        self.item_attributes = item_attributes
+        self.attribute_noise = attribute_noise
+        self.genre_bits = genre_bits
+        self._attributes = ItemAttributeTable(0, 0.0, 1)
 
     # -- set-up ---------------------------------------------------------------------
     def reset(self, rng: np.random.Generator) -> None:
@@ -154,6 +168,16 @@ class SyntheticWorld(PreferenceViews, WorldState):
         self._n_present = self.n_users
         if self.data_shift.active:  # its own stream: no shift, no change to any draw
             self._start_shift(rng.spawn(1)[0])
+        self._attributes = ItemAttributeTable(int(self.item_attributes),
+                                              float(self.attribute_noise),
+                                              int(self.genre_bits))
+        if self._attributes.dim > 0:  # its own stream too: off, no draw moves
+            if int(self.genre_bits) > self.n_factors:
+                raise ConfigError(
+                    f"`world.genre_bits == {self.genre_bits}` exceeds `world.n_factors == "
+                    f"{self.n_factors}`: a genre is the signs of that many latent features; "
+                    "set genre_bits <= n_factors.")
+            self._attributes.start(self.n_factors, rng.spawn(1)[0])
         self.add_items(self.n_initial_items, rng)
 
     # -- data shift (loopsim.simulator.world.shift) ---------------------------------
@@ -204,6 +228,7 @@ class SyntheticWorld(PreferenceViews, WorldState):
             self._features = np.resize(self._features, (capacity, self.n_factors))
         self._quality[start:stop] = rng.beta(self.quality_alpha, self.quality_beta, n)
         self._features[start:stop] = _unit_rows(rng, n, self.n_factors)
+        self._attributes.add(self._features[start:stop])
         return self._items_added(start, stop)
 
     # -- state ----------------------------------------------------------------------
@@ -237,6 +262,21 @@ class SyntheticWorld(PreferenceViews, WorldState):
     def item_features(self, items: np.ndarray) -> np.ndarray:
         """``(I, n_factors)`` latent features of items (a copy; OPE contexts)."""
         return self._features[items].copy()
+
+    @property
+    def attribute_dim(self) -> int:
+        """Observable attributes per item (``item_attributes``; 0: none given)."""
+        return self._attributes.dim
+
+    def attributes_of(self, items: np.ndarray) -> np.ndarray:
+        """``(I, item_attributes)`` the items' observable attributes (noisy linear views
+        of their latent features, :class:`ItemAttributeTable`); a copy."""
+        return self._attributes.attributes(np.asarray(items))
+
+    def genres_of(self, items: np.ndarray) -> np.ndarray:
+        """``(I,)`` the items' genres, ``0 .. 2**genre_bits - 1``: the signs of their first
+        ``genre_bits`` latent features (catalogue metadata)."""
+        return self._attributes.genres(np.asarray(items))
 
     def quality(self, items: np.ndarray) -> np.ndarray:
         """``(I,)`` global quality of items."""
