@@ -25,6 +25,7 @@ from loopsim.simulator.contract.policy import (
     Composite,
     DeclaresPropensities,
     ExposesRankerFeatures,
+    FitsRankerPerUser,
     RankingPolicy,
     ReadsPropensities,
     ReportsMetrics,
@@ -62,7 +63,8 @@ __all__ = [
     "HasPreferences", "HasRelevanceVersion", "HasUsers", "Hook", "ItemCatalogue",
     "PairsSimilarUsers", "Pool", "RankingPolicy", "ReadsPropensities", "ReportsMetrics",
     "RetrievalStage",
-    "ExposesRankerFeatures", "ScoresItems", "Selector", "ServesPools", "ShiftingWorld",
+    "ExposesRankerFeatures", "FitsRankerPerUser", "ScoresItems", "Selector", "ServesPools",
+    "ShiftingWorld",
     "SlateRequest", "Slates",
     "UsesGroundTruth", "UsesItemAttributes", "UsesPolicyStream", "World", "hooks_of",
 ]

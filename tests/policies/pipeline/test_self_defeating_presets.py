@@ -74,3 +74,17 @@ def test_hypothesis_pair_at_gain_5_shadow_lead_early_and_higher_regret_seed_by_s
         new = _late("self_defeating_hypothesis", seed, "wu_hypothesis_improved",
                     ["world.taste_gain=5"])
         assert new["regret_window"] > regret_old[t > 5.0].mean() + 0.005, seed
+
+
+def test_the_coarse_data_pair_differs_only_in_the_share_of_its_coarse_upstream() -> None:
+    old = preset("self_defeating_data", ["policy=wu_data_coarse_old"])
+    new = preset("self_defeating_data", ["policy=wu_data_coarse_improved"])
+    assert old.world.item_attributes == 16 and old.world.seed is None
+    assert old.world.personalization == 1.0
+    assert preset("self_defeating", ["policy=wu_loss_old"]).world.item_attributes == 0
+    for cfg in (old, new):
+        up = cfg.policy.upstream
+        assert up.item_side == "attributes" and up.target == "genre_rate"
+        assert cfg.policy.ranker.features == "per_user" and cfg.policy.n is None
+    assert (old.policy.upstream.share, old.policy.shadow.share) == (0.1, 1.0)
+    assert (new.policy.upstream.share, new.policy.shadow.share) == (1.0, 0.1)
