@@ -72,6 +72,11 @@ ITEMS = GOLDEN / "items"
 SETTINGS = ["horizon=5", "world.n_users=300", "world.n_items=100",
             "world.item_arrival_rate=2", "slate_size=5", "seed=3", "progress=false"]
 
+#: Settings a policy needs from the world beyond :data:`SETTINGS` (the content-tower
+#: upstreams read observable item attributes, which the default world does not give).
+POLICY_SETTINGS = {"wu_data_coarse_old": ["world.item_attributes=16"],
+                   "wu_data_coarse_improved": ["world.item_attributes=16"]}
+
 POLICIES = sorted(p.stem for p in GOLDEN.glob("*.parquet"))
 
 #: Relative and absolute tolerance of float metrics (see the module docstring).
@@ -95,7 +100,8 @@ ITEM_COUNTS = ("item", "exposure", "clicks", "organic")
 
 def _run(policy: str, out: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = compose("config", overrides=[f"policy={policy}", *SETTINGS])
+        cfg = compose("config", overrides=[f"policy={policy}", *SETTINGS,
+                                           *POLICY_SETTINGS.get(policy, [])])
     run_config(cfg, out, policy)
     metrics = (pl.read_parquet(out / "metrics.parquet").filter(pl.col("slice") == "all")
                .select("t", "metric", "value"))
