@@ -25,7 +25,7 @@ retrains). Rows are aggregated by (user, item) pair (same fit, fewer rows).
 from __future__ import annotations
 
 import numpy as np
-from loopsim.policies.pipeline.learned_upstream import _ridge_rows
+from loopsim.policies.pipeline.learned_upstream import ridge_rows
 from loopsim.policies.pipeline.stage_checks import stage_error
 from loopsim.simulator.contract.batches import Feedback
 from loopsim.simulator.params.component_schema import Positive
@@ -135,7 +135,7 @@ class FeatureRanker:
         gram = (x * n[:, None]).T @ x + float(self.regularization) * np.eye(x.shape[1])
         self._w = np.linalg.solve(gram, (x * (n * y)[:, None]).sum(axis=0))
         if self.per_user:
-            self._w_user = _ridge_rows(users, int(users.max()) + 1, x, y - x @ self._w, n,
+            self._w_user = ridge_rows(users, int(users.max()) + 1, x, y - x @ self._w, n,
                                        float(self.user_regularization))
         self._version += 1
 

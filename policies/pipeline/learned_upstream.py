@@ -47,7 +47,7 @@ from loopsim.simulator.params.component_schema import (
     PositiveInt,
 )
 
-__all__ = ["FactorUpstream", "pair_keep"]
+__all__ = ["FactorUpstream", "pair_keep", "ridge_rows"]
 
 _TRAIN_ON = ("recommended", "organic", "all")
 _HEADS = ("dot", "bilinear", "mlp")
@@ -69,7 +69,7 @@ def pair_keep(users: np.ndarray, items: np.ndarray, share: float) -> np.ndarray:
     return mixed.astype(np.float64) / float(1 << 24) < share
 
 
-def _ridge_rows(groups: np.ndarray, size: int, x: np.ndarray, target: np.ndarray,
+def ridge_rows(groups: np.ndarray, size: int, x: np.ndarray, target: np.ndarray,
                 weight: np.ndarray, lam: float) -> np.ndarray:
     """Per group ``g``: argmin_w sum_j weight_j (target_j - x_j . w)^2 + lam |w|^2."""
     d = x.shape[1]
@@ -311,11 +311,11 @@ class FactorUpstream:
         ones = np.ones((users.size, 1))
         for _ in range(int(self.iterations)):
             target = mean - self._mu - self._item_bias[items]
-            w = _ridge_rows(users, self._u.shape[0],
+            w = ridge_rows(users, self._u.shape[0],
                             np.hstack([self._v[items] @ self._w.T, ones]), target, n, lam)
             self._u, self._user_bias = w[:, :-1], w[:, -1]
             target = mean - self._mu - self._user_bias[users]
-            w = _ridge_rows(items, self._v.shape[0],
+            w = ridge_rows(items, self._v.shape[0],
                             np.hstack([self._u[users] @ self._w, ones]), target, n, lam)
             self._v, self._item_bias = w[:, :-1], w[:, -1]
             if self.head == "bilinear":
@@ -350,7 +350,7 @@ class FactorUpstream:
         for _ in range(int(self.iterations)):
             self._v, self._item_bias = x @ self._theta[:, :f], x @ self._theta[:, f]
             target = mean - self._mu - self._item_bias[items]
-            w = _ridge_rows(users, self._u.shape[0], np.hstack([self._v[items], ones]),
+            w = ridge_rows(users, self._u.shape[0], np.hstack([self._v[items], ones]),
                             target, n, lam)
             self._u, self._user_bias = w[:, :-1], w[:, -1]
             self._theta = fit_tower(x, items, np.hstack([self._u[users], ones]),
@@ -383,13 +383,13 @@ class FactorUpstream:
             relu = self._mlp(self._u[users] * self._v[items]) - np.einsum(
                 "nf,nf,f->n", self._u[users], self._v[items], self._mlp.skip, optimize=False)
             target = mean - self._mu - self._item_bias[items] - relu
-            w = _ridge_rows(users, self._u.shape[0],
+            w = ridge_rows(users, self._u.shape[0],
                             np.hstack([self._v[items] * self._mlp.skip, ones]), target, n, lam)
             self._u, self._user_bias = w[:, :-1], w[:, -1]
             relu = self._mlp(self._u[users] * self._v[items]) - np.einsum(
                 "nf,nf,f->n", self._u[users], self._v[items], self._mlp.skip, optimize=False)
             target = mean - self._mu - self._user_bias[users] - relu
-            w = _ridge_rows(items, self._v.shape[0],
+            w = ridge_rows(items, self._v.shape[0],
                             np.hstack([self._u[users] * self._mlp.skip, ones]), target, n, lam)
             self._v, self._item_bias = w[:, :-1], w[:, -1]
         tables = {"u": self._u, "v": self._v, "user_bias": self._user_bias,

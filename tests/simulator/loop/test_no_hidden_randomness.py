@@ -16,6 +16,7 @@ from loopsim.simulator import (
     SimulationConfig,
     SyntheticWorld,
 )
+from loopsim.simulator.contract.policy import UsesItemAttributes, components
 
 
 def global_states() -> tuple[object, ...]:
@@ -49,7 +50,11 @@ def test_a_full_run_leaves_global_random_states_untouched(name: str, tick: float
     np.random.seed(12345)  # noqa: NPY002 (a known global state to watch)
     random.seed(12345)
     before = global_states()
-    world = SyntheticWorld(n_users=80, n_items=40, item_arrival_rate=2.0, item_lifetime=3.0)
+    # a content tower reads observable item attributes: give them to the policies that ask
+    attributes = 8 if any(isinstance(p, UsesItemAttributes) and p.needs_item_attributes
+                          for p in components(built_in(name))) else 0
+    world = SyntheticWorld(n_users=80, n_items=40, item_arrival_rate=2.0, item_lifetime=3.0,
+                           item_attributes=attributes)
     for click_model in (PositionBasedModel(), CascadeModel(continue_after_click=0.5)):
         config = SimulationConfig(horizon=4.0, tick=tick, slate_size=5, retrain_interval=0.5,
                                   feedback_delay=0.2, train_latency=0.1, progress=False)
