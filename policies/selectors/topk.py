@@ -165,25 +165,36 @@ def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
         order = np.argsort(rng.random((rows, n)), axis=1)[:, :k]
         out[...] = order if values is None else values[order]
         return out
-    start = np.arange(n, dtype=np.int64) if values is None else values
-    places = np.repeat(start[:, None], rows, axis=1)  # (n, rows): place x row
+    # The places are shuffled as the smallest integers that hold them (a table of n x rows
+    # bytes for n < 128: it stays in cache), and mapped to ``values`` at the end.
+    small = _smallest_int(n)
+    places = np.repeat(np.arange(n, dtype=small)[:, None], rows, axis=1)  # place x row
     flat = places.reshape(-1)
     # Every step's flat positions at once (k passes over (k, rows) fused into a few): step
     # j swaps place j with place j + floor(u * (n - j)) of each row.
-    steps = np.arange(k, dtype=np.int64)[:, None]
+    steps = np.arange(k, dtype=np.intp)[:, None]
     uniforms = rng.random((k, rows))
     uniforms *= (n - steps).astype(np.float64)
-    where = uniforms.astype(np.int64)
+    where = uniforms.astype(np.intp)
     where += steps
     where *= rows
-    where += np.arange(rows, dtype=np.int64)
-    drawn = np.empty((k, rows), dtype=places.dtype)  # place x row, written row by row
+    where += np.arange(rows, dtype=np.intp)
+    drawn = np.empty((k, rows), dtype=small)  # place x row, written row by row
     for j in range(k):
         w = where[j]
         drawn[j] = flat[w]
         flat[w] = places[j]
-    out[...] = drawn.T
+    index = drawn.astype(np.intp)
+    out[...] = (index if values is None else np.take(values, index)).T
     return out
+
+
+def _smallest_int(n: int) -> type[np.signedinteger]:
+    """The narrowest signed integer type that holds ``0..n-1``."""
+    for kind in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(kind).max + 1:
+            return kind
+    return np.int64
 
 
 #: Up to this many columns :func:`_rows_with_repeats` compares shifted columns instead of

@@ -2,10 +2,11 @@
 
 ``np.searchsorted(cum, draws, side="right")`` costs a binary search with cache misses
 per draw (~250-370 ns at 10^5-10^6 users). A guide table (Chen & Asau 1974) maps each
-of ``m`` equal slices of ``[0, total)`` to the first index whose cumulative value
-exceeds the slice's start; a draw then starts there and steps forward over the few
-boundaries inside its slice. The result is *identical* to ``searchsorted`` (the steps
-check the exact inequality both ways), at ~30-40 ns per draw.
+of ``n`` equal slices of ``[0, total)`` to the first index whose cumulative value
+exceeds (a bound just below) the slice's start; a draw then starts there and steps
+forward over the few boundaries inside its slice. The result is *identical* to
+``searchsorted`` (the steps check the exact inequality), at ~9 ns per draw (5,000
+draws among 10^5 users; ~17 ns before the bound made a backward step unneeded).
 """
 
 from __future__ import annotations
@@ -23,22 +24,36 @@ MIN_GUIDED = 4096
 class GuidedSearch:
     """``searchsorted(cum, draws, side="right")`` for a fixed non-decreasing ``cum``.
 
+    Slot ``s`` of the guide table holds the answer for the lowest draw that can fall in
+    that slot (a bound a few ulps below ``s * total / n``, so rounding in the slot's
+    computation never lands a draw below its slot's start): every answer in the slot is
+    then at or after it, and one forward scan over the boundaries inside the slot
+    (about one per draw) reaches it. ``cum`` is padded with ``inf`` so the scan stops at
+    ``n`` (a draw at or above the total) without a bounds check.
+
     Args:
-        cum: ``(n,)`` non-decreasing cumulative sums (e.g. of user activity rates).
+        cum: ``(n,)`` non-decreasing cumulative sums (e.g. of user activity rates), at
+            least 0; the draws searched are at least 0 as well.
     """
 
     def __init__(self, cum: np.ndarray) -> None:
         self.cum = cum
-        self._guide: np.ndarray | None = None  # built on the first large draw
+        # (slot scale, guide table, cum padded with inf): built on the first large draw.
+        self._guide: tuple[float, np.ndarray, np.ndarray] | None = None
 
-    def _table(self) -> np.ndarray:
-        table = self._guide
-        if table is None:
-            n = self.cum.shape[0]
-            total = float(self.cum[-1])
-            starts = np.arange(n, dtype=np.float64) * (total / n)
-            table = self._guide = np.searchsorted(self.cum, starts, side="right")
-        return table
+    def _tables(self) -> tuple[float, np.ndarray, np.ndarray]:
+        guide = self._guide
+        if guide is None:
+            cum = self.cum
+            n = cum.shape[0]
+            scale = n / float(cum[-1])
+            # At or below every draw d with floor(d * scale) == s, whatever the rounding
+            # of the product (a relative margin of 2**-40 against errors of ~2**-52).
+            lows = np.arange(n + 1, dtype=np.float64) / scale * (1.0 - 2.0**-40)
+            table = np.searchsorted(cum, lows, side="right").astype(np.int64)
+            table[0] = 0
+            guide = self._guide = (scale, table, np.append(cum, np.inf))
+        return guide
 
     def __call__(self, draws: np.ndarray) -> np.ndarray:
         """``(d,)`` int64: for each draw, the first index ``i`` with ``cum[i] > draw``."""
@@ -47,22 +62,15 @@ class GuidedSearch:
         total = float(cum[-1]) if n else 0.0
         if n < MIN_GUIDED or total <= 0 or draws.shape[0] < 64:
             return np.searchsorted(cum, draws, side="right").astype(np.int64)
-        slot = np.clip((draws * (n / total)).astype(np.int64), 0, n - 1)
-        idx = self._table()[slot].astype(np.int64)
-        # Forward over boundaries inside the slice: cum[idx] <= draw means too early.
-        act = np.flatnonzero(cum[np.minimum(idx, n - 1)] <= draws)
-        act = act[idx[act] < n]
+        scale, table, padded = self._tables()
+        slot = (draws * scale).astype(np.int64)
+        np.clip(slot, 0, n, out=slot)
+        idx = table[slot]
+        # Forward over the boundaries between the slot's bound and the draw.
+        act = np.flatnonzero(padded[idx] <= draws)
         while act.size:
             idx[act] += 1
-            act = act[idx[act] < n]
-            act = act[cum[idx[act]] <= draws[act]]
-        # Backward, for a slice start rounded above its draw: cum[idx-1] > draw.
-        act = np.flatnonzero(idx > 0)
-        act = act[cum[idx[act] - 1] > draws[act]]
-        while act.size:
-            idx[act] -= 1
-            act = act[idx[act] > 0]
-            act = act[cum[idx[act] - 1] > draws[act]]
+            act = act[padded[idx[act]] <= draws[act]]
         return idx
 
 
@@ -105,7 +113,7 @@ class UserSampler:
         """``n`` users drawn in proportion to their session rates (one uniform each)."""
         draws = rng.random(n) * self.total_rate
         users = self.search(draws)  # == np.searchsorted(cum_rates, draws, side="right")
-        return np.minimum(users, self.cum_rates.shape[0] - 1).astype(np.int64)
+        return np.minimum(users, self.cum_rates.shape[0] - 1, out=users)
 
 
 __all__ = ["GuidedSearch", "MIN_GUIDED", "UserSampler"]

@@ -25,3 +25,17 @@ def test_small_inputs_fall_back_to_searchsorted() -> None:
     cum = np.cumsum(np.ones(10))
     draws = np.array([0.0, 0.5, 1.0, 9.99, 10.0])
     np.testing.assert_array_equal(GuidedSearch(cum)(draws), [0, 0, 1, 9, 10])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_equals_searchsorted_at_slot_starts_and_past_the_total(seed: int) -> None:
+    # Draws at the guide table's slot starts (and one ulp either side), where rounding
+    # of the slot's computation could put a draw below its slot's bound.
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(MIN_GUIDED, 20_000))
+    cum = np.cumsum(rng.exponential(1.0, n))
+    starts = rng.integers(0, n + 1, 1000) * (cum[-1] / n)
+    draws = np.concatenate([starts, np.nextafter(starts, 0.0), np.nextafter(starts, np.inf),
+                            [cum[-1] * 1.5]])
+    expected = np.searchsorted(cum, draws, side="right")
+    np.testing.assert_array_equal(GuidedSearch(cum)(draws), expected)
