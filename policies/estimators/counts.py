@@ -32,23 +32,24 @@ class ItemCounters:
         only when ``organic_impressions`` is true as well (a clicked impression at an
         assumed examination of 1: :class:`BetaCTR`'s ``learn_from_organic``). They are
         few, so they are counted apart and taken off rather than masked out of every
-        column.
+        column. The counts come from :meth:`Feedback.item_totals` (the engine's own per
+        batch, summed; no column of the log is read when it has them all), so the
+        counters may be longer than the largest id seen (zeros beyond).
         """
         if len(feedback) == 0:
             return
-        n = int(feedback.item.max()) + 1
+        totals = feedback.item_totals()
+        n = totals.size
         self.impressions = grown(self.impressions, n)
         self.clicks = grown(self.clicks, n)
-        size = self.impressions.shape[0]
-        self.impressions += np.bincount(feedback.item, minlength=size)
-        self.clicks += np.bincount(feedback.item[feedback.click], minlength=size)
-        source = feedback.source
-        if source.any():
-            found = np.bincount(feedback.item[source != 0], minlength=size)
+        self.impressions[:n] += totals.rows
+        self.clicks[:n] += totals.clicks
+        found = totals.organic
+        if found is not None:
             if not (organic and organic_impressions):
-                self.impressions -= found
+                self.impressions[:n] -= found
             if not organic:
-                self.clicks -= found  # organic rows are logged as clicked
+                self.clicks[:n] -= found  # organic rows are logged as clicked
         self.version += 1
 
     def of(self, counts: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -7,10 +7,11 @@ object per impression).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from loopsim.simulator.contract.constant_columns import constant, ranks
+from loopsim.simulator.contract.item_totals import ItemTotals
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,11 @@ class Feedback:
         versions: Optional ``{stage: (N,) int64}`` model version of each stage that
             served the row (from :attr:`Slates.versions`); ``-1`` where a row was served
             without that stage's version. ``None`` when no served batch had versions.
+        totals: Set by the engine on the batches it serves: the per-item counts of the
+            rows (:class:`~loopsim.simulator.contract.item_totals.ItemTotals`), which it
+            has already, so that :meth:`item_totals` need not count them again. They
+            count only while the batch's ``item``, ``click`` and ``source`` are the
+            arrays they were counted from. Leave it ``None`` in feedback of your own.
     """
 
     t: np.ndarray
@@ -169,6 +175,7 @@ class Feedback:
     versions: Mapping[str, np.ndarray] | None = None
     # A factory, not a default: no class attribute, so JoinedFeedback joins it lazily.
     source: np.ndarray | None = field(default_factory=lambda: None)
+    totals: ItemTotals | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.source is None:  # recommended rows unless told otherwise
@@ -181,6 +188,18 @@ class Feedback:
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
+
+    def item_totals(self) -> ItemTotals:
+        """Per-item counts of the rows: all rows, clicked rows and organic rows by item id.
+
+        The engine's :attr:`totals` when they still describe the columns, else counted
+        from ``item``, ``click`` and ``source`` (``np.bincount``). Read-only: do not
+        write into the arrays.
+        """
+        totals = self.totals
+        if totals is not None and totals.describes(self.item, self.click, self.source):
+            return totals
+        return ItemTotals.of_columns(self.item, self.click, self.source)
 
     @classmethod
     def empty(cls) -> Feedback:
@@ -206,26 +225,35 @@ class Feedback:
         slates: Slates,
         clicks: np.ndarray,
         rewards: np.ndarray,
+        totals: ItemTotals | None = None,
     ) -> Feedback:
-        """Flatten a served batch (``B`` sessions × ``k`` ranks) into impression rows."""
+        """Flatten a served batch (``B`` sessions × ``k`` ranks) into impression rows.
+
+        ``totals``: the batch's per-item counts when the caller has them (the engine);
+        they are bound to the new columns (:attr:`totals`).
+        """
         b, k = slates.items.shape
         propensity = (
             constant(1.0, np.float32, b * k)
             if slates.propensities is None
             else np.asarray(slates.propensities, dtype=np.float32).reshape(-1)
         )
+        item = np.ascontiguousarray(slates.items, dtype=np.int64).reshape(-1)
+        click = np.asarray(clicks, dtype=np.bool_).reshape(-1)
+        source = constant(RECOMMENDED, np.int8, b * k)
         return cls(
             t=np.repeat(np.asarray(times, dtype=np.float64), k),
             user=np.repeat(np.asarray(users, dtype=np.int64), k),
-            item=np.ascontiguousarray(slates.items, dtype=np.int64).reshape(-1),
+            item=item,
             rank=ranks(k, b),
-            click=np.asarray(clicks, dtype=np.bool_).reshape(-1),
+            click=click,
             reward=np.asarray(rewards, dtype=np.float32).reshape(-1),
             propensity=propensity,
             versions=None if slates.versions is None else {
                 stage: np.full(b * k, int(v), dtype=np.int64)
                 for stage, v in slates.versions.items()},
-            source=constant(RECOMMENDED, np.int8, b * k),
+            source=source,
+            totals=None if totals is None else replace(totals, columns=(item, click, source)),
         )
 
     def select(self, mask: np.ndarray) -> Feedback:

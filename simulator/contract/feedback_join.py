@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback, join_versions
+from loopsim.simulator.contract.item_totals import ItemTotals
 
 _COLUMNS = frozenset(FEEDBACK_COLUMNS)
 
@@ -71,6 +72,30 @@ class JoinedFeedback(Feedback):
     @versions.setter
     def versions(self, value: Any) -> None:  # dataclasses.replace builds a new instance
         object.__setattr__(self, "_versions", value)
+
+    def item_totals(self) -> ItemTotals:
+        """Per-item counts of all the rows (:meth:`Feedback.item_totals`), no column joined.
+
+        The sum of the batches' own totals where the engine gave them; the batches
+        without are counted from their columns (joined only among themselves).
+        """
+        batches = self.__dict__.get("_batches")
+        if batches is None:  # released: every column is joined already
+            return super().item_totals()
+        parts, rest = [], []
+        for b in batches:
+            t = b.totals
+            if t is not None and t.describes(b.item, b.click, b.source):
+                parts.append(t)
+            else:
+                rest.append(b)
+        if not parts:
+            return super().item_totals()
+        if rest:
+            parts.append(ItemTotals.of_columns(
+                *(np.concatenate([getattr(b, name) for b in rest])
+                  for name in ("item", "click", "source"))))
+        return ItemTotals.total(parts)
 
     def __len__(self) -> int:
         if "item" in self.__dict__:

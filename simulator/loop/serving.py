@@ -19,6 +19,7 @@ from loopsim.simulator.loop.slate_checks import validate_slates
 from loopsim.simulator.loop.startup import random_slates
 from loopsim.simulator.loop.state import RunState
 from loopsim.simulator.loop.training import Trainer
+from loopsim.simulator.metrics.batch_counts import count_batch
 from loopsim.simulator.monitoring.monitor import Monitor
 
 #: Users drawn at a time when sessions are served one by one (``tick == 0``).
@@ -88,13 +89,16 @@ def serve(state: RunState, deployment: Deployment, trainer: Trainer, monitor: Mo
         state.streams.clicks,
     )
     timer.lap("clicks")
-    state.recorder.record(users, slates, clicks, relevance, candidates, rewards, t)
+    # Counted once: the recorder adds the per-item totals, and training gets them with
+    # the feedback (a count-based estimator then reads no column of the log).
+    counts = count_batch(slates, clicks, int(candidates[-1]) + 1 if candidates.size else 0)
+    state.recorder.record(users, slates, clicks, relevance, candidates, rewards, t, counts)
     if state.pools is not None and t >= config.startup_days:
         pools = deployment.last_pools()
         if pools is not None:
             state.pools.record(users, pools, relevance, candidates)
     timer.lap("metrics")
-    feedback = Feedback.from_slates(times, users, slates, clicks, rewards)
+    feedback = Feedback.from_slates(times, users, slates, clicks, rewards, counts.totals)
     timer.lap("logging")
     state.world.observe(feedback)
     timer.lap("world")

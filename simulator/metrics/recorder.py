@@ -18,6 +18,7 @@ from loopsim.simulator.contract.world import (
 )
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.loop.catalogue import grown
+from loopsim.simulator.metrics.batch_counts import BatchCounts, count_batch
 from loopsim.simulator.metrics.concentration import Concentration, gini
 from loopsim.simulator.metrics.ideal_slates import IdealSlates
 from loopsim.simulator.metrics.item_batch import (
@@ -38,6 +39,17 @@ from loopsim.simulator.metrics.user_tracker import UserConsumption, preference_d
 
 #: Deferred item-side snapshots are computed once their vectors exceed this many entries.
 _DEFER_MAX = 1 << 22
+
+
+def _add(counters: tuple[np.ndarray, ...], ids: np.ndarray,
+         per_item: np.ndarray | None) -> None:
+    """Add one per id to every counter: ``per_item`` (their bincount) whole when given."""
+    if per_item is None:
+        tally(counters, ids)
+        return
+    n = per_item.shape[0]
+    for counter in counters:
+        counter[:n] += per_item.astype(counter.dtype, copy=False)
 
 
 class MetricsRecorder:
@@ -144,38 +156,48 @@ class MetricsRecorder:
         candidates: np.ndarray,
         rewards: np.ndarray | None = None,
         t: float = 0.0,
+        counts: BatchCounts | None = None,
     ) -> None:
         """Count one served batch and add its served quality to the window.
 
         ``rewards`` (``(B, k)``, e.g. downloads) are counted per item when given;
         otherwise the clicks count as the rewards. ``t`` (serving time) places the
-        sessions in the time-dependent slices.
+        sessions in the time-dependent slices. ``counts``: the batch's
+        :func:`~loopsim.simulator.metrics.batch_counts.count_batch` when the caller has
+        made it (the engine, which hands its totals to training too); made here if not.
         """
         items = slates.items
         b, k = items.shape
-        self.ensure_capacity(int(candidates[-1]) + 1 if candidates.size else 0)
-        fixed = slates.fixed_columns if slates.is_constructed else 0
-        if slates.is_shared:
-            fixed = k
-        if fixed:  # the same ids in every row: counted once
-            self.exposure[items[0, :fixed]] += b
-            self.exposure_window[items[0, :fixed]] += b
-        if fixed < k:
-            tally((self.exposure, self.exposure_window), items[:, fixed:])
+        size = int(candidates[-1]) + 1 if candidates.size else 0
+        self.ensure_capacity(size)
+        if counts is None:
+            counts = count_batch(slates, clicks, size)
+        totals = counts.totals
+        if totals is not None:  # per-item vectors: added whole
+            self.exposure[: totals.size] += totals.rows
+            self.exposure_window[: totals.size] += totals.rows
+        else:
+            fixed = slates.fixed_columns if slates.is_constructed else 0
+            if slates.is_shared:
+                fixed = k
+            if fixed:  # the same ids in every row: counted once
+                self.exposure[items[0, :fixed]] += b
+                self.exposure_window[items[0, :fixed]] += b
+            if fixed < k:
+                tally((self.exposure, self.exposure_window), items[:, fixed:])
         if rewards is not None and not self._rewards_checked:
             self._check_rewards_follow_clicks(rewards, clicks)
-        hits = np.flatnonzero(clicks)  # a 1-D scan: ~7x faster than a 2-D np.nonzero
-        rows = hits // k
-        clicked = items[0][hits - rows * k] if slates.is_shared else items.reshape(-1)[hits]
-        self._record_clicks_and_rewards(clicked, None if rewards is None else
-                                        np.asarray(rewards).reshape(-1)[hits])
+        clicked = counts.clicked
+        self._record_clicks_and_rewards(
+            clicked, None if rewards is None else np.asarray(rewards).reshape(-1)[counts.hits],
+            None if totals is None else totals.clicks)
         self.impressions += b * k
         self.sessions += b
         self.w_sessions += b
         expected = self.click_model.expected_clicks(relevance)
         self.w_expected += float(expected.sum())
         quality = self._record_quality(users, relevance, expected, candidates)
-        self.user_consumption.record_clicks(users[rows], clicked)
+        self.user_consumption.record_clicks(users[counts.sessions], clicked)
         if self.slices is not None:
             sample, regret, ndcg_values = quality or (np.zeros(0, np.int64), np.zeros(0),
                                                       np.zeros(0))
@@ -207,27 +229,26 @@ class MetricsRecorder:
                 "where `clicks` is False."
             )
 
-    def _record_clicks_and_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None) -> None:
+    def _record_clicks_and_rewards(self, clicked: np.ndarray, rewards: np.ndarray | None,
+                                   per_item: np.ndarray | None = None) -> None:
         """Count the clicks, and the rewards of the clicked impressions, per item.
 
         Rewards follow clicks (a download after a listen, a rating after a choice): every
         click model gives 0 reward where there is no click, so only the clicks are read.
         A reward of 1 per click (``None``, or every value 1: a click model without a
         conversion step) is counted with the clicks in one pass (the same sums).
+        ``per_item``: the clicks already counted per item id (``bincount(clicked)``), added
+        whole instead of counting ``clicked`` again.
         """
         counters = (self.clicks, self.clicks_window, self.reward, self.reward_window)
-        if rewards is None:
-            tally(counters, clicked)
-            self.w_reward += float(clicked.size)
-            return
-        values = np.asarray(rewards, dtype=np.float64)
-        if bool((values == 1.0).all()):
-            tally(counters, clicked)
+        values = None if rewards is None else np.asarray(rewards, dtype=np.float64)
+        if values is None or bool((values == 1.0).all()):
+            _add(counters, clicked, per_item)
         else:
             self._rewards_are_clicks = False
-            tally(counters[:2], clicked)
+            _add(counters[:2], clicked, per_item)
             tally(counters[2:], clicked, values)
-        self.w_reward += float(values.sum())
+        self.w_reward += float(clicked.size) if values is None else float(values.sum())
 
     def _record_quality(
         self,
