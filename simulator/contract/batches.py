@@ -241,20 +241,24 @@ class Feedback:
         item = np.ascontiguousarray(slates.items, dtype=np.int64).reshape(-1)
         click = np.asarray(clicks, dtype=np.bool_).reshape(-1)
         source = constant(RECOMMENDED, np.int8, b * k)
-        return cls(
-            t=np.repeat(np.asarray(times, dtype=np.float64), k),
-            user=np.repeat(np.asarray(users, dtype=np.int64), k),
-            item=item,
-            rank=ranks(k, b),
-            click=click,
-            reward=np.asarray(rewards, dtype=np.float32).reshape(-1),
-            propensity=propensity,
-            versions=None if slates.versions is None else {
+        columns = {
+            "item": item,
+            "rank": ranks(k, b),
+            "click": click,
+            "reward": np.asarray(rewards, dtype=np.float32).reshape(-1),
+            "propensity": propensity,
+            "versions": None if slates.versions is None else {
                 stage: np.full(b * k, int(v), dtype=np.int64)
                 for stage, v in slates.versions.items()},
-            source=source,
-            totals=None if totals is None else replace(totals, columns=(item, click, source)),
-        )
+            "source": source,
+            "totals": None if totals is None else replace(totals,
+                                                          columns=(item, click, source)),
+        }
+        if cls is not Feedback:  # a subclass gets every column at once
+            return cls(t=np.repeat(np.asarray(times, dtype=np.float64), k),
+                       user=np.repeat(np.asarray(users, dtype=np.int64), k), **columns)
+        return _ServedFeedback.of(np.asarray(times, dtype=np.float64),
+                                  np.asarray(users, dtype=np.int64), k, columns)
 
     def select(self, mask: np.ndarray) -> Feedback:
         """The rows where ``mask`` is true."""
@@ -262,6 +266,37 @@ class Feedback:
             stage: v[mask] for stage, v in self.versions.items()}
         return Feedback(**{name: getattr(self, name)[mask] for name in FEEDBACK_COLUMNS},
                         versions=versions)
+
+
+class _ServedFeedback(Feedback):
+    """A served batch (:meth:`Feedback.from_slates`) whose ``t`` and ``user`` columns are
+    each session's value repeated ``k`` times, made when first read.
+
+    Nothing in the loop reads them for a count-based policy (the engine keeps the
+    sessions' own arrays), so the two ``(B * k,)`` copies are made only for a reader:
+    a policy that uses them, the impression log, a join of batches. It compares, prints,
+    copies and pickles like the :class:`Feedback` with every column made.
+    """
+
+    @classmethod
+    def of(cls, times: np.ndarray, users: np.ndarray, k: int,
+           columns: dict[str, object]) -> Feedback:
+        """The batch of ``(B,)`` session ``times`` and ``users`` and the other ``columns``."""
+        out = object.__new__(cls)
+        for name, value in columns.items():
+            object.__setattr__(out, name, value)
+        object.__setattr__(out, "_sessions", (times, users, k))
+        return out
+
+    def __getattr__(self, name: str) -> object:
+        # Only called when normal lookup fails: ``t`` or ``user`` not made yet.
+        sessions = self.__dict__.get("_sessions")
+        if name not in ("t", "user") or sessions is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        times, users, k = sessions
+        column = np.repeat(times if name == "t" else users, k)
+        object.__setattr__(self, name, column)
+        return column
 
 
 def join_versions(batches: Sequence[Feedback]) -> dict[str, np.ndarray] | None:

@@ -306,9 +306,9 @@ class SyntheticWorld(PreferenceViews, WorldState):
             if w == 0:
                 return np.broadcast_to((1.0 - w) * self._quality[row], slates.shape)
             return self.relevance(users, row)
-        base = (1.0 - w) * self._quality[slates]
         if w == 0:
-            return base
+            return self._quality[slates]  # (1 - 0) * quality, without the product
+        base = (1.0 - w) * self._quality[slates]
         taste = np.einsum("bd,bkd->bk", self._preferences[users], self._features[slates])
         if self.taste_link != "linear":
             return base + w * taste_term(taste, self.taste_link, float(self.taste_gain))

@@ -1,0 +1,44 @@
+"""Feedback.from_slates: the per-session columns are repeated per impression when read."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+
+import numpy as np
+from loopsim.simulator.contract.batches import Feedback, Slates
+from loopsim.simulator.contract.feedback_join import JoinedFeedback
+
+
+def served(seed: int) -> tuple[Feedback, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    times, users = np.sort(rng.random(6)), rng.integers(0, 50, 6)
+    slates = Slates(np.stack([rng.choice(20, 3, replace=False) for _ in range(6)]))
+    clicks = rng.random((6, 3)) < 0.5
+    return (Feedback.from_slates(times, users, slates, clicks, clicks.astype(np.float32)),
+            times, users)
+
+
+def test_t_and_user_are_each_sessions_value_per_impression_made_when_read() -> None:
+    fb, times, users = served(0)
+    assert isinstance(fb, Feedback) and len(fb) == 18
+    assert "t" not in vars(fb) and "user" not in vars(fb)
+    np.testing.assert_array_equal(fb.t, np.repeat(times, 3))
+    np.testing.assert_array_equal(fb.user, np.repeat(users, 3))
+    assert fb.t is fb.t and fb.user.dtype == np.int64 and fb.t.dtype == np.float64
+
+
+def test_copies_pickles_replacements_and_joins_see_every_column() -> None:
+    for make in (lambda fb: pickle.loads(pickle.dumps(fb)), copy.deepcopy,
+                 lambda fb: dataclasses.replace(fb, click=fb.click.copy())):
+        fb, times, users = served(1)
+        other = make(fb)
+        np.testing.assert_array_equal(other.t, np.repeat(times, 3))
+        np.testing.assert_array_equal(other.user, np.repeat(users, 3))
+        np.testing.assert_array_equal(other.item, fb.item)
+    parts = [served(2)[0], served(3)[0]]
+    joined = JoinedFeedback.join(parts)
+    np.testing.assert_array_equal(joined.user, np.concatenate([p.user for p in parts]))
+    plain = Feedback(**{f.name: getattr(parts[0], f.name) for f in dataclasses.fields(Feedback)})
+    np.testing.assert_array_equal(plain.t, parts[0].t)
