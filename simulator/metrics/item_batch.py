@@ -28,6 +28,7 @@ from loopsim.simulator.metrics.ranking import (
     DiscordantPairs,
     Ordering,
     count_inversions,
+    count_inversions_rows,
     ordering,
     rank_metrics,
 )
@@ -167,8 +168,11 @@ def _group(windows: list[ItemWindow], k: int, pairs: DiscordantPairs) -> list[di
         if by_scores is clicks:
             cols.update(tau_scores=tau, spearman_scores=rho, precision_at_k_scores=prec)
         else:
-            cols.update(tau_scores=[_tau(truth, by_scores, s, None) if not same[s] else tau[s]
-                                    for s in range(len(windows))],
+            own = [s for s in range(len(windows)) if not same[s]]
+            counted = dict(zip(own, count_inversions_rows(
+                by_scores.codes[own][:, truth.order]).tolist(), strict=True))
+            cols.update(tau_scores=[_tau(truth, by_scores, s, None, counted[s])
+                                    if not same[s] else tau[s] for s in range(len(windows))],
                         spearman_scores=_spearman(truth, by_scores),
                         precision_at_k_scores=_precision(truth, by_scores, k))
         cols.update(_rank_errors(truth, by_scores, exposure))
@@ -184,12 +188,17 @@ def _stack(rows: list[np.ndarray]) -> np.ndarray:
 
 
 class _Rows:
-    """The stable sort of each row of a ``(S, n)`` array and its average ranks."""
+    """The sort of each row of a ``(S, n)`` array, its groups of ties and average ranks.
+
+    Nothing kept depends on the order of tied values (group codes, average ranks and
+    the sorted values are the same for any sort), so the rows are sorted by numpy's
+    default argsort (a vectorized sort: ~8x a stable sort's speed on rows of counts).
+    """
 
     def __init__(self, values: np.ndarray) -> None:
         self.values = values
         s, n = values.shape
-        self.order = np.argsort(values, axis=1, kind="stable")
+        self.order = np.argsort(values, axis=1)
         self.sorted = np.take_along_axis(values, self.order, axis=1)
         new = np.ones((s, n), dtype=bool)
         np.not_equal(self.sorted[:, 1:], self.sorted[:, :-1], out=new[:, 1:])
@@ -262,15 +271,22 @@ class _RowOrdering:
         self.counts = np.zeros(int(rows.n_groups[s]))  # only its size is read
 
 
-def _tau(truth: Ordering, rows: _Rows, s: int, pairs: DiscordantPairs | None) -> float:
-    """Kendall tau-b of row ``s`` against a truth without ties (``n >= 2``, no NaN)."""
+def _tau(truth: Ordering, rows: _Rows, s: int, pairs: DiscordantPairs | None,
+         discordant: int | None = None) -> float:
+    """Kendall tau-b of row ``s`` against a truth without ties (``n >= 2``, no NaN).
+
+    ``discordant``: the row's discordant pairs when already counted (with ``pairs``
+    ``None``), e.g. for all rows at once by :func:`count_inversions_rows`.
+    """
     n = truth.values.size
     if rows.n_groups[s] == 1:
         return math.nan
     n0 = n * (n - 1) // 2
     n2 = int(rows.tied_pairs[s])
     other = _RowOrdering(rows, s)
-    if pairs is None:
+    if discordant is not None:
+        d = discordant
+    elif pairs is None:
         d = count_inversions(rows.codes[s][truth.order])
     else:
         d = pairs.count(truth, other)[0]  # type: ignore[arg-type]
@@ -303,6 +319,25 @@ def _precision(truth: Ordering, rows: _Rows, k: int) -> list[float]:
     return [min(1.0, float(p[r] @ q) / k) for r in range(s)]
 
 
+def _most_exposed_first(exposure: np.ndarray) -> np.ndarray:
+    """``np.argsort(-exposure, axis=1, kind="stable")``: each row's items, most exposed
+    first, ties in item order.
+
+    Counts (whole numbers, the usual case) are sorted by a unique key per item,
+    ``(max - count) * n + item``, with numpy's default (vectorized) argsort: the same
+    order as the stable sort, at a fraction of its time on rows with many ties.
+    """
+    s, n = exposure.shape
+    top = float(exposure.max(initial=0.0))
+    if (n == 0 or exposure.min(initial=0.0) < 0 or top * n >= 2.0**52
+            or not bool((exposure == np.floor(exposure)).all())):
+        return np.argsort(-exposure, axis=1, kind="stable")
+    key = (top - exposure).astype(np.int64)
+    key *= n
+    key += np.arange(n, dtype=np.int64)
+    return np.argsort(key, axis=1)
+
+
 def _rank_errors(truth: Ordering, rows: _Rows, exposure: np.ndarray,
                  head: float = 0.5, torso: float = 0.9) -> dict[str, list[float]]:
     """``rank_error_{head,torso,tail}`` of each row, as
@@ -310,7 +345,7 @@ def _rank_errors(truth: Ordering, rows: _Rows, exposure: np.ndarray,
     cumulative sums; each bucket's mean over the same values in the same order)."""
     s, n = exposure.shape
     error = np.abs(rows.ranks - truth.ranks) / n
-    order = np.argsort(-exposure, axis=1, kind="stable")  # most exposed first
+    order = _most_exposed_first(exposure)
     ordered = np.take_along_axis(exposure, order, axis=1)
     total = ordered.sum(axis=1)
     before = np.ones((s, n))

@@ -26,6 +26,9 @@ __all__ = [
 # Blocks of this many elements are sorted and inversion-counted by brute force
 # (BLOCK^2 / 2 comparisons per block) before the merge levels start.
 _BLOCK = 16
+# Up to this many (padded) values the blocks are compared as one outer product (fewer
+# numpy calls); beyond, one comparison per distance inside the blocks (less memory).
+_OUTER_MAX = 2048
 
 
 def _as_1d(x: np.ndarray, name: str) -> np.ndarray:
@@ -153,44 +156,67 @@ def ordering(x: np.ndarray, name: str = "x") -> Ordering:
 def _count_inversions(a: np.ndarray) -> int:
     """Number of pairs ``i < j`` with ``a[i] > a[j]`` (strict), for ints in ``[0, m)``.
 
-    Bottom-up merge sort, vectorized across blocks: the array is padded with the value
-    ``m`` (which adds no strict inversion) to ``BLOCK * 2^L``, blocks of ``_BLOCK`` are
-    sorted and counted by brute force, then at each of the ``L`` merge levels all pairs
-    of sorted halves are merged at once by a stable ``argsort`` along rows (two sorted
-    runs: linear work), and the landing positions of the right halves' elements count the
-    left-half elements greater than each of them. O(n log n) total.
+    One row of :func:`count_inversions_rows`.
     """
-    n = a.size
-    if n < 2:
+    if a.size < 2:
         return 0
+    return int(count_inversions_rows(a.reshape(1, -1))[0])
+
+
+def count_inversions_rows(a: np.ndarray) -> np.ndarray:
+    """``(S,)`` int64: the strict inversions of each row of ``(S, n)`` ints in ``[0, m)``.
+
+    Bottom-up merge sort, vectorized across blocks and rows: each row is padded with the
+    value ``m`` (which adds no strict inversion) to ``BLOCK * 2^L``, blocks of
+    ``_BLOCK`` are sorted and counted by brute force, then at each of the ``L`` merge
+    levels all pairs of sorted halves (of every row) are merged at once by a stable
+    ``argsort`` along rows (two sorted runs: linear work), and the landing positions of
+    the right halves' elements count the left-half elements greater than each of them.
+    O(S n log n) total, in ``O(L)`` numpy calls whatever ``S``.
+    """
+    rows_in, n = a.shape
+    out = np.zeros(rows_in, dtype=np.int64)
+    if n < 2 or rows_in == 0:
+        return out
     m = int(a.max()) + 1
     block = min(_BLOCK, 1 << (n - 1).bit_length())
     size = block
     while size < n:
         size *= 2
-    buf = np.full(size, m, dtype=np.int64)
-    buf[:n] = a
-    blocks = buf.reshape(-1, block)
-    upper = np.triu(np.ones((block, block), dtype=bool), k=1)
-    total = int(((blocks[:, :, None] > blocks[:, None, :]) & upper).sum())
-    cur = np.sort(blocks, axis=1).reshape(-1)
-    flat = np.arange(size, dtype=np.int64)
+    buf = np.full((rows_in, size), m, dtype=np.int64)
+    buf[:, :n] = a
+    blocks = buf.reshape(rows_in, -1, block)
+    if buf.size <= _OUTER_MAX:  # few values: one outer comparison per block
+        upper = np.triu(np.ones((block, block), dtype=bool), k=1)
+        pairs_above = (blocks[..., :, None] > blocks[..., None, :]) & upper
+        out += np.count_nonzero(pairs_above.reshape(rows_in, -1), axis=1)
+    else:
+        for d in range(1, block):  # pairs d apart inside each block
+            out += np.count_nonzero(
+                (blocks[..., :-d] > blocks[..., d:]).reshape(rows_in, -1), axis=1)
+    cur = np.sort(blocks, axis=2).reshape(-1)
+    flat = np.arange(rows_in * size, dtype=np.int64)
+    # Positions inside a row, as floats for a matrix product (exact: sums below 2**53).
+    within = np.arange(size, dtype=np.float64)
 
     width = block
     while width < size:
         # Each row holds two sorted halves [left | right]. In the stable order of the
         # row (left first on ties), right element j lands at j + #(left <= it), so the
         # landing positions of the right elements give the inversions across the halves.
-        rows = size // (2 * width)
-        order = np.argsort(cur.reshape(rows, 2 * width), axis=1, kind="stable").reshape(-1)
-        # Flat landing positions, minus the row offsets r * 2w of the w right elements.
-        landing = int(flat[order >= width].sum()) - width * width * rows * (rows - 1)
-        le = landing - rows * (width * (width - 1) // 2)
-        total += rows * width * width - le
+        pairs = size // (2 * width)  # merged rows per input row
+        order = np.argsort(cur.reshape(-1, 2 * width), axis=1, kind="stable").reshape(-1)
+        right = (order >= width).reshape(rows_in, size)
+        # Landing positions inside each input row, minus the merged rows' offsets
+        # r * 2w of their w right elements.
+        landing = (right.astype(np.float64) @ within).astype(np.int64)
+        landing -= width * width * pairs * (pairs - 1)
+        le = landing - pairs * (width * (width - 1) // 2)
+        out += pairs * width * width - le
         order += np.repeat(flat[:: 2 * width], 2 * width)
         cur = cur[order]
         width *= 2
-    return total
+    return out
 
 
 def count_inversions(a: np.ndarray) -> int:

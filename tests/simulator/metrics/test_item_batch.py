@@ -9,6 +9,7 @@ import pytest
 from loopsim.simulator.metrics.concentration import coverage, gini, normalized_entropy, top_share
 from loopsim.simulator.metrics.item_batch import (
     ItemWindow,
+    _most_exposed_first,
     item_metrics,
     item_metrics_one,
     item_names,
@@ -114,3 +115,11 @@ def test_groups_fall_back_on_ties_nan_and_a_new_truth() -> None:
         for name in item_names(True):
             assert _same(a[name], b[name]), name
     assert math.isnan(batch[2]["tau_scores"])
+
+
+def test_most_exposed_first_is_the_stable_descending_order() -> None:
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 4, (5, 300)).astype(np.float64)  # many ties
+    for exposure in (counts, counts + 0.5, counts - 1.0, np.zeros((2, 3))):
+        np.testing.assert_array_equal(_most_exposed_first(exposure),
+                                      np.argsort(-exposure, axis=1, kind="stable"))

@@ -14,6 +14,7 @@ from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.ranking import (
     _count_inversions,
     average_ranks,
+    count_inversions_rows,
     kendall_tau_b,
     precision_at_k,
     spearman,
@@ -52,6 +53,16 @@ def test_count_inversions_matches_brute_force(n: int) -> None:
     for a in (rng.integers(0, 4, n), rng.permutation(n)):
         brute = sum(int((a[i] > a[i + 1 :]).sum()) for i in range(n))
         assert _count_inversions(a) == brute
+
+
+@pytest.mark.parametrize("n", [1, 2, 17, 130, 1500])
+def test_count_inversions_rows_counts_each_row_as_brute_force(n: int) -> None:
+    # Sizes on both sides of the blocks' outer-comparison limit (_OUTER_MAX values).
+    rng = np.random.default_rng(n)
+    a = np.stack([rng.integers(0, 3, n), rng.permutation(n), np.arange(n)[::-1],
+                  rng.integers(0, 50, n)])
+    brute = [sum(int((row[i] > row[i + 1 :]).sum()) for i in range(n)) for row in a]
+    assert count_inversions_rows(a).tolist() == brute
 
 
 def test_count_inversions_of_reversed_order() -> None:
