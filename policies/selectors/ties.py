@@ -117,9 +117,25 @@ def _draw_into(out: np.ndarray, ids: np.ndarray, table: np.ndarray | None,
     """
     b, need = out.shape
     if table is not None:
-        out[...] = table[rng.integers(0, table.shape[0], size=b)]
+        _rows_into(out, table, rng.integers(0, table.shape[0], size=b))
     else:
         sample_rows_without_replacement(rng, ids.size, b, need, values=ids, out=out)
+
+
+def _rows_into(out: np.ndarray, table: np.ndarray, pick: np.ndarray) -> None:
+    """``out[...] = table[pick]``, each row copied whole when ``out``'s rows are contiguous.
+
+    A column slice of the slates (``out``) has contiguous rows of ``need`` ids: viewed
+    as one opaque item per row, the gather copies each row at once instead of id by
+    id (2-3x faster for a few columns).
+    """
+    width = table.shape[1]
+    if (width > 1 and out.dtype == table.dtype and out.strides[1] == out.itemsize
+            and table.flags.c_contiguous):
+        row = np.dtype((np.void, width * out.itemsize))
+        np.take(table.view(row).reshape(-1), pick, out=out.view(row)[:, 0], mode="clip")
+    else:
+        out[...] = table[pick]
 
 
 def _runs(groups: np.ndarray) -> list[tuple[int, int]]:

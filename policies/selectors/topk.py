@@ -185,7 +185,11 @@ def prefix_orders(rng: np.random.Generator, n: int, rows: int, k: int,
         drawn[j] = flat[w]
         flat[w] = places[j]
     index = drawn.astype(np.intp)
-    out[...] = (index if values is None else np.take(values, index)).T
+    if values is not None and k <= 16 and out.dtype == values.dtype:
+        for j in range(k):  # column by column: no (k, rows) temporary, no transposed copy
+            np.take(values, index[j], out=out[:, j], mode="clip")
+    else:
+        out[...] = (index if values is None else np.take(values, index)).T
     return out
 
 
