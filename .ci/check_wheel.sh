@@ -24,7 +24,7 @@ assert "loopsim/examples/custom_policy/conf/world/hits.yaml" in names, "examples
 print(f"wheel: {len(names)} files, one top-level package (loopsim), configs inside")
 PY
 python -m venv "$work/venv"
-"$work/venv/bin/python" -m pip install -q "$wheel[parallel]"
+"$work/venv/bin/python" -m pip install -q "$wheel"  # no extra: the default launcher needs none
 cd "$work"
 export PATH="$work/venv/bin:$PATH"
 small="world.n_users=200 world.n_items=50 progress=false"

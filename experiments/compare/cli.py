@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from typing import Any
 import polars as pl
 from loopsim.experiments.compare import aggregate as agg
 from loopsim.experiments.compare import paired, slice_report, terminal
+from loopsim.experiments.runs.cores import usable_cores
 from loopsim.experiments.runs.table import (
     config_conflicts,
     find_run_dirs,
@@ -186,11 +186,7 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
 
 def default_draw_workers() -> int:
     """2 where this process may use two or more cores, else 1 (``draw_workers``)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
+    return 2 if usable_cores() >= 2 else 1
 
 
 def _others(names: Sequence[str]) -> set[str]:

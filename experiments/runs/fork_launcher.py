@@ -49,7 +49,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ from hydra.core.utils import (
 )
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
+from loopsim.experiments.runs.cores import usable_cores
 from loopsim.experiments.runs.fork_signals import note_signals, replay_signal, restore_signals
 from loopsim.simulator.errors import ConfigError
 from omegaconf import DictConfig, open_dict
@@ -81,13 +82,6 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 
 class WorkerDied(RuntimeError):
     """Jobs whose child process ended without handing back a status (killed)."""
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def child_threads(at_once: int) -> int | None:
@@ -284,11 +278,12 @@ class ForkLauncher(Launcher):
         assert self.config is not None and self.hydra_context is not None
         inner: Launcher
         try:
+            from hydra_plugins.hydra_joblib_launcher.config import JobLibLauncherConf
             from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
-            inner = JoblibLauncher(n_jobs=self.n_jobs, backend=None, prefer="processes",
-                                   require=None, verbose=0, timeout=None,
-                                   pre_dispatch="2*n_jobs", batch_size="auto",
-                                   temp_folder=None, max_nbytes=None, mmap_mode="r")
+
+            settings = {key: value for key, value in asdict(JobLibLauncherConf()).items()
+                        if key != "_target_"}
+            inner = JoblibLauncher(**{**settings, "n_jobs": self.n_jobs})
         except ImportError:
             from hydra._internal.core_plugins.basic_launcher import BasicLauncher
             inner = BasicLauncher()

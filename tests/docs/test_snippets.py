@@ -209,7 +209,7 @@ def test_markers_attach_to_the_next_block_only(tmp_path: Path) -> None:
 
 
 def test_pip_and_pytest_commands_are_not_run() -> None:
-    text = 'python -m pip install -e ".[parallel]" && loopsim -m experiment=mitigation\n' \
+    text = 'python -m pip install -e . && loopsim -m experiment=mitigation\n' \
            'python -m pip install -e ".[test]" && python -m pytest'
     assert _shell(text) == "loopsim -m experiment=mitigation\n"
 

@@ -88,9 +88,22 @@ def test_a_failed_second_process_leaves_its_figures_to_this_one(
 
 
 def test_two_workers_only_where_two_cores(monkeypatch: pytest.MonkeyPatch):
-    import loopsim.experiments.compare.cli as cli
+    import loopsim.experiments.runs.cores as cores
 
-    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda _: {0})
+    monkeypatch.setattr(cores.os, "sched_getaffinity", lambda _: {0})
     assert default_draw_workers() == 1
-    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda _: {0, 1})
+    monkeypatch.setattr(cores.os, "sched_getaffinity", lambda _: {0, 1})
     assert default_draw_workers() == 2
+
+
+def test_usable_cores_falls_back_to_the_core_count(monkeypatch: pytest.MonkeyPatch):
+    import loopsim.experiments.runs.cores as cores
+
+    def no_affinity(_: int) -> set[int]:
+        raise OSError("no affinity here")
+
+    monkeypatch.setattr(cores.os, "sched_getaffinity", no_affinity)
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 3)
+    assert cores.usable_cores() == 3
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: None)
+    assert cores.usable_cores() == 1

@@ -3,6 +3,7 @@ its share of the BLAS threads; what a child hands back; a tiny sweep end to end.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -134,3 +135,35 @@ def test_a_sigterm_that_comes_while_a_job_is_forked_still_stops_the_sweep(
     assert done.returncode == 143, done.stderr[-3000:]
     assert "Exception ignored" not in done.stderr
     assert not (sweep / "2").exists() and not (sweep / "3").exists()
+
+
+def test_without_fork_the_batch_goes_to_joblib_with_its_own_defaults(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``os.fork`` (Windows): joblib's launcher, with the settings of joblib's own
+    config (not a copy written here) and this launcher's ``n_jobs``."""
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    from hydra_plugins.hydra_joblib_launcher import joblib_launcher
+    from hydra_plugins.hydra_joblib_launcher.config import JobLibLauncherConf
+
+    made: dict[str, object] = {}
+
+    class Recording:
+        def __init__(self, **kwargs: object) -> None:
+            made.update(kwargs)
+
+        def setup(self, **kwargs: object) -> None:
+            made["setup"] = sorted(kwargs)
+
+        def launch(self, job_overrides: object, initial_job_idx: int) -> list[str]:
+            return [f"launched from {initial_job_idx}"]
+
+    monkeypatch.setattr(joblib_launcher, "JoblibLauncher", Recording)
+    monkeypatch.delattr(fork_launcher.os, "fork")
+    launcher = ForkLauncher(n_jobs=3)
+    launcher.setup(hydra_context=object(), task_function=print, config=object())
+    assert launcher.launch([["seed=0"]], 5) == ["launched from 5"]
+    assert made.pop("setup") == ["config", "hydra_context", "task_function"]
+    assert made.pop("n_jobs") == 3
+    defaults = dataclasses.asdict(JobLibLauncherConf())
+    del defaults["_target_"], defaults["n_jobs"]
+    assert made == defaults
