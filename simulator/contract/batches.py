@@ -230,7 +230,9 @@ class Feedback:
         """Flatten a served batch (``B`` sessions × ``k`` ranks) into impression rows.
 
         ``totals``: the batch's per-item counts when the caller has them (the engine);
-        they are bound to the new columns (:attr:`totals`).
+        they are bound to the new columns (:attr:`totals`), whose ``item`` and ``click``
+        are then read-only: a policy that wrote into them would make the totals lie, so
+        the write raises instead.
         """
         b, k = slates.items.shape
         propensity = (
@@ -240,6 +242,11 @@ class Feedback:
         )
         item = np.ascontiguousarray(slates.items, dtype=np.int64).reshape(-1)
         click = np.asarray(clicks, dtype=np.bool_).reshape(-1)
+        if totals is not None:  # counted columns: written in place, the totals would lie
+            item = item.view()
+            click = click.view()
+            item.flags.writeable = False
+            click.flags.writeable = False
         source = constant(RECOMMENDED, np.int8, b * k)
         columns = {
             "item": item,

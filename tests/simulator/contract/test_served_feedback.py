@@ -7,8 +7,10 @@ import dataclasses
 import pickle
 
 import numpy as np
+import pytest
 from loopsim.simulator.contract.batches import Feedback, Slates
 from loopsim.simulator.contract.feedback_join import JoinedFeedback
+from loopsim.simulator.contract.item_totals import ItemTotals
 
 
 def served(seed: int) -> tuple[Feedback, np.ndarray, np.ndarray]:
@@ -42,3 +44,19 @@ def test_copies_pickles_replacements_and_joins_see_every_column() -> None:
     np.testing.assert_array_equal(joined.user, np.concatenate([p.user for p in parts]))
     plain = Feedback(**{f.name: getattr(parts[0], f.name) for f in dataclasses.fields(Feedback)})
     np.testing.assert_array_equal(plain.t, parts[0].t)
+
+
+def test_counted_columns_are_read_only_so_their_totals_cannot_go_stale() -> None:
+    """A served batch with the engine's totals: writing into ``item`` or ``click`` (which
+    the totals count) raises; without totals the columns stay writable."""
+    fb, _, _ = served(4)
+    assert fb.click.flags.writeable
+    totals = ItemTotals.of_columns(fb.item, fb.click, fb.source)
+    counted = Feedback.from_slates(np.zeros(6), np.zeros(6, dtype=np.int64),
+                                   Slates(fb.item.reshape(6, 3).copy()),
+                                   fb.click.reshape(6, 3).copy(),
+                                   np.zeros((6, 3), np.float32), totals)
+    assert counted.item_totals().rows.sum() == 18
+    for column in (counted.item, counted.click):
+        with pytest.raises(ValueError, match="read-only"):
+            column[0] = column[1]
