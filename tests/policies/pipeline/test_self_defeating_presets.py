@@ -88,3 +88,18 @@ def test_the_coarse_data_pair_differs_only_in_the_share_of_its_coarse_upstream()
         assert cfg.policy.ranker.features == "per_user" and cfg.policy.n is None
     assert (old.policy.upstream.share, old.policy.shadow.share) == (0.1, 1.0)
     assert (new.policy.upstream.share, new.policy.shadow.share) == (1.0, 0.1)
+
+
+def test_the_genre_and_fixed_data_pairs_change_one_thing_of_the_coarse_pair() -> None:
+    for side in ("old", "improved"):
+        coarse = preset("self_defeating_data", [f"policy=wu_data_coarse_{side}"])
+        genre = preset("self_defeating_data_genre", [f"policy=wu_data_genre_{side}"])
+        assert genre.policy.ranker.genres == 4 == 2 ** genre.world.genre_bits
+        assert genre.world == coarse.world
+        assert genre.policy.upstream == coarse.policy.upstream
+        assert genre.policy.shadow == coarse.policy.shadow
+    old = preset("self_defeating_data", ["policy=wu_data_fixed_old"]).policy
+    new = preset("self_defeating_data", ["policy=wu_data_fixed_improved"]).policy
+    assert (old.upstream.max_retrainings, old.shadow.max_retrainings) == (1, None)
+    assert (new.upstream.max_retrainings, new.shadow.max_retrainings) == (None, 1)
+    assert old.upstream.share == new.upstream.share == 1.0
