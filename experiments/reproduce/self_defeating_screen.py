@@ -1,6 +1,7 @@
-"""Screen settings of the hypothesis pair on the rows the loop serves, one run each.
+"""Screen settings of a self-defeating pair on the rows the loop serves.
 
     python -m loopsim.experiments.reproduce.self_defeating_screen SEED [OVERRIDE ...]
+    python -m loopsim.experiments.reproduce.self_defeating_screen --pair data SEED [OVERRIDE ...]
 
 One run of ``experiment=self_defeating_hypothesis policy=wu_hypothesis_old`` (the dot
 upstream serves; the MLP upstream is its shadow, trained and validated on the same
@@ -9,17 +10,24 @@ of both upstreams' progressive-validation MSE (``upstream_mse_window``: the dot 
 ``shadow_mse_window``: the MLP head), their difference (MLP - dot: negative where the
 MLP head is better on its own metric on the same rows) and the run's regret. A cheap
 check of the pair's premise before a sweep over worlds (docs/explanation/self-defeating.md).
+
+``--pair data`` runs both systems of ``experiment=self_defeating_data`` (``policy=
+wu_data_coarse_old`` and ``wu_data_coarse_improved``, each training the other's upstream
+as its shadow on its rows) on the seed with the overrides, and prints the late means of
+the improved upstream's MSE minus the old one's on each system's rows (negative: the
+improvement is better on its own metric) and of the improved system's regret minus the
+old one's (positive: worse).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from collections.abc import Sequence
 
 from loopsim.experiments.reproduce.studies import run_preset, trajectory
 
-__all__ = ["screen"]
+__all__ = ["screen", "screen_data"]
 
 
 def screen(seed: int, overrides: Sequence[str] = (), after: float = 5.0) -> dict[str, float]:
@@ -34,6 +42,50 @@ def screen(seed: int, overrides: Sequence[str] = (), after: float = 5.0) -> dict
     return out
 
 
+def _late(result: object, metric: str, after: float) -> float:
+    t, v = trajectory(result, metric)
+    return float(v[t > after].mean())
+
+
+def screen_data(seed: int, overrides: Sequence[str] = (), after: float = 5.0,
+                policies: str = "wu_data_coarse") -> dict[str, float]:
+    """Late improved - old differences of the data pair: MSE on each system's rows, regret.
+
+    ``policies``: the pair's policy configs, ``{policies}_old`` and
+    ``{policies}_improved``. The old system serves the old upstream and shadows the
+    improved one; the improved system the reverse; so each MSE difference is paired on
+    one system's rows.
+    """
+    runs = {name: run_preset("self_defeating_data", seed,
+                             [f"policy={policies}_{name}", *overrides])
+            for name in ("old", "improved")}
+    old, new = runs["old"], runs["improved"]
+    return {
+        "mse_on_old_rows": _late(old, "shadow_mse_window", after)
+        - _late(old, "upstream_mse_window", after),
+        "mse_on_improved_rows": _late(new, "upstream_mse_window", after)
+        - _late(new, "shadow_mse_window", after),
+        "regret_old": _late(old, "regret_window", after),
+        "regret_improved": _late(new, "regret_window", after),
+        "regret_improved_minus_old": _late(new, "regret_window", after)
+        - _late(old, "regret_window", after),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print one JSON line of the screen for the seed and the overrides."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pair", choices=("hypothesis", "data"), default="hypothesis")
+    parser.add_argument("--policies", default="wu_data_coarse",
+                        help="--pair data: the policies PREFIX_old and PREFIX_improved")
+    parser.add_argument("seed", type=int)
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args(argv)
+    out = (screen_data(args.seed, args.overrides, policies=args.policies)
+           if args.pair == "data" else screen(args.seed, args.overrides))
+    print(json.dumps({"seed": args.seed, "pair": args.pair, "overrides": args.overrides,
+                      **out}))
+
+
 if __name__ == "__main__":
-    seed, *rest = sys.argv[1:]
-    print(json.dumps({"seed": int(seed), "overrides": rest, **screen(int(seed), rest)}))
+    main()

@@ -14,7 +14,12 @@ and item factors and ``s`` its score:
   on the same features, penalty ``user_regularization``): the ranker learns who likes
   what from its own rows, over the upstream's item representation (the paper's linear
   downstream on the upstream's features). Its model class is linear in ``[1, b_i, V_i]``
-  *per user* (:attr:`per_user`).
+  *per user* (:attr:`per_user`). With ``genres = G > 0`` the item outputs also hold the
+  item's genre as indicators ``1[g_i = g]``, ``g = 1 .. G-1`` (the upstream reads the
+  genres from the catalogue: :meth:`~.FactorUpstream.item_genres`), so the per-user
+  weights learn each user's taste for each genre directly and the upstream's factors
+  matter only within a genre (the paper's downstream, which must tell apart what the
+  upstream's coarse task merges).
 
 It is fitted by ridge regression of the click on the features, on the rows the pipeline
 served (organic rows too with ``learn_from_organic``), every row re-featurized with the
@@ -28,7 +33,7 @@ import numpy as np
 from loopsim.policies.pipeline.learned_upstream import ridge_rows
 from loopsim.policies.pipeline.stage_checks import stage_error
 from loopsim.simulator.contract.batches import Feedback
-from loopsim.simulator.params.component_schema import Positive
+from loopsim.simulator.params.component_schema import NonNegativeInt, Positive
 
 __all__ = ["FEATURE_MAPS", "FeatureRanker", "upstream_features"]
 
@@ -36,9 +41,10 @@ FEATURE_MAPS = ("interaction", "towers", "score", "per_user")
 
 
 def upstream_features(upstream: object, kind: str, users: np.ndarray,
-                      items: np.ndarray) -> np.ndarray:
+                      items: np.ndarray, genres: int = 0) -> np.ndarray:
     """``(B, n, d)`` the feature map ``kind`` of ``upstream`` for ``items[b, j]`` and
-    ``users[b]`` (``items`` ``(B, n)``, ``users`` ``(B,)``)."""
+    ``users[b]`` (``items`` ``(B, n)``, ``users`` ``(B,)``); ``per_user`` with
+    ``genres = G > 0`` appends the genre indicators ``1[g_i = g]``, ``g = 1 .. G-1``."""
     if kind not in FEATURE_MAPS:
         raise stage_error("ranker", f"`features == {kind!r}` is not a feature map.",
                           f"use one of {', '.join(FEATURE_MAPS)}.")
@@ -52,7 +58,10 @@ def upstream_features(upstream: object, kind: str, users: np.ndarray,
     if kind == "interaction":
         return np.concatenate([ones, bias, u * v], axis=2)
     if kind == "per_user":
-        return np.concatenate([ones, bias, v], axis=2)
+        if genres <= 0:
+            return np.concatenate([ones, bias, v], axis=2)
+        g = upstream.item_genres(items)[..., None] == np.arange(1, int(genres))
+        return np.concatenate([ones, bias, v, g.astype(np.float64)], axis=2)
     return np.concatenate([ones, bias, u, v], axis=2)
 
 
@@ -67,14 +76,17 @@ class FeatureRanker:
         regularization: Ridge penalty (per showing).
         learn_from_organic: Also fit to the organic rows.
         user_regularization: Ridge penalty of the per-user weights (``per_user``).
+        genres: ``per_user`` only: the number of genre codes whose indicators join the
+            item outputs (0: none; codes at or above it get no indicator).
     """
 
     personalized = True
 
     def __init__(self, features: str = "interaction", regularization: Positive = 1.0,
                  learn_from_organic: bool = False,
-                 user_regularization: Positive = 1.0) -> None:
+                 user_regularization: Positive = 1.0, genres: NonNegativeInt = 0) -> None:
         self.features = features
+        self.genres = genres
         self.regularization = regularization
         self.learn_from_organic = learn_from_organic
         self.user_regularization = user_regularization
@@ -107,7 +119,7 @@ class FeatureRanker:
 
     def pair_features(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``(B, n, d)`` this ranker's inputs for ``items[b, j]`` and ``users[b]``."""
-        return upstream_features(self._up(), self.features, users, items)
+        return upstream_features(self._up(), self.features, users, items, int(self.genres))
 
     def update(self, feedback: Feedback) -> None:
         """Add the rows it learns from; refit on every pair with the upstream of now."""

@@ -144,11 +144,13 @@ class LearnedPipeline:
                         pools: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The upstream's outputs ``[1, b_i, U_u, V_i]`` and the ranker's inputs, now.
 
-        With a per-user ranker the outputs are the item side ``[1, b_i, V_i]``: the
+        With a per-user ranker the outputs are the item side ``[1, b_i, V_i]`` (and the
+        genre indicators, with the ranker's ``genres``): the
         decomposition then fits per session, where the user's factors are constants
         (their products with ``V_i`` lie in the span of ``V_i``)."""
         kind = "per_user" if self.ranker_per_user else "towers"
-        return (upstream_features(self.upstream, kind, users, pools),
+        genres = int(self.ranker.genres) if self.ranker_per_user else 0
+        return (upstream_features(self.upstream, kind, users, pools, genres),
                 self.ranker.pair_features(users, pools))
 
     def stage_metrics(self) -> dict[str, float]:

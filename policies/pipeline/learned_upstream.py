@@ -118,6 +118,10 @@ class FactorUpstream:
             random initial weights: a lightly trained tower stays near them).
         tower_regularization: The tower's ridge penalty (``None``: ``regularization``).
         tower_init: Scale of the tower's random initial weights.
+        max_retrainings: Retrainings after which the model stays as it is (``None``:
+            retrain on every batch). A fixed training set: the share of the first
+            ``max_retrainings`` batches of its traffic. It still validates on every
+            batch.
 
     ``target = "genre_rate"`` is a coarse label: for a pair (user ``u``, item ``i``), the
     click rate of ``u`` on the rows of ``i``'s genre it trains on, the same for every
@@ -136,7 +140,8 @@ class FactorUpstream:
                  mlp_fit: str = "adam", joint_steps: NonNegativeInt = 0,
                  item_side: str = "free", tower_prior: str = "zero",
                  tower_regularization: NonNegative | None = None,
-                 tower_init: Positive = 1.0) -> None:
+                 tower_init: Positive = 1.0,
+                 max_retrainings: PositiveInt | None = None) -> None:
         self.n_factors = n_factors
         self.regularization = regularization
         self.iterations = iterations
@@ -155,6 +160,7 @@ class FactorUpstream:
         self.tower_prior = tower_prior
         self.tower_regularization = tower_regularization
         self.tower_init = tower_init
+        self.max_retrainings = max_retrainings
         self._catalogue: object | None = None
         self._theta: np.ndarray | None = None
         self._theta0: np.ndarray | None = None
@@ -246,6 +252,8 @@ class FactorUpstream:
             err = self.pair_scores(users[:, None], items[:, None])[:, 0] - clicks
             self._mse[0] += float(err @ err)
             self._mse[1] += err.size
+        if self.max_retrainings is not None and self._version >= int(self.max_retrainings):
+            return  # a fixed training set: validated, not trained on
         keep = pair_keep(users, items, float(self.share))
         if not keep.any():
             return
@@ -448,6 +456,11 @@ class FactorUpstream:
         if self._theta is not None:
             return self._tower(np.asarray(items), int(self.n_factors))
         return self._rows(self._item_bias, np.asarray(items))
+
+    def item_genres(self, items: np.ndarray) -> np.ndarray:
+        """``(...)`` the items' genre codes, read from the catalogue (needs item attributes)."""
+        items = np.asarray(items)
+        return self._metadata().genres(items.reshape(-1)).reshape(items.shape)
 
     def user_bias(self, users: np.ndarray) -> np.ndarray:
         """``(...)`` user biases."""

@@ -32,7 +32,8 @@ def test_issue_policies_have_configs() -> None:
 def test_config_runs_through_the_engine(name: str) -> None:
     # pools of 50-100 candidates
     staged = name.startswith(("pipeline", "self_defeating", "learned", "wu_"))
-    tower = {"item_attributes": 8} if name.startswith("wu_data_coarse") else {}  # reads them
+    reads_attributes = name.startswith(("wu_data_coarse", "wu_data_fixed", "wu_data_genre"))
+    tower = {"item_attributes": 8} if reads_attributes else {}
     res = simulate(_policy(name), horizon=1.0, n_users=100, n_items=120 if staged else 30,
                    personalization=0.5, world=tower)
     assert res.status == "completed"

@@ -74,8 +74,8 @@ SETTINGS = ["horizon=5", "world.n_users=300", "world.n_items=100",
 
 #: Settings a policy needs from the world beyond :data:`SETTINGS` (the content-tower
 #: upstreams read observable item attributes, which the default world does not give).
-POLICY_SETTINGS = {"wu_data_coarse_old": ["world.item_attributes=16"],
-                   "wu_data_coarse_improved": ["world.item_attributes=16"]}
+POLICY_SETTINGS = {f"wu_data_{kind}_{side}": ["world.item_attributes=16"]
+                   for kind in ("coarse", "fixed", "genre") for side in ("old", "improved")}
 
 POLICIES = sorted(p.stem for p in GOLDEN.glob("*.parquet"))
 

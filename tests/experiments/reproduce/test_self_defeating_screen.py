@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from loopsim.experiments.reproduce.self_defeating_screen import screen
+from loopsim.experiments.reproduce.self_defeating_screen import screen, screen_data
 
 SMALL = ["world.n_users=120", "world.n_items=40", "horizon=4",
          "world.sessions_per_user_per_day=2"]
@@ -19,3 +19,15 @@ def test_the_screen_reports_both_heads_on_the_same_rows_and_their_difference() -
     assert math.isclose(got["mlp_minus_dot"],
                         got["shadow_mse_window"] - got["upstream_mse_window"], abs_tol=1e-15)
     assert got["upstream_mse_window"] != got["shadow_mse_window"]  # two heads, not one
+
+
+def test_the_data_screen_pairs_each_upstream_difference_on_one_systems_rows() -> None:
+    small = [*SMALL, "world.item_attributes=16"]
+    got = screen_data(0, small, after=2.0, policies="wu_data_fixed")
+    assert set(got) == {"mse_on_old_rows", "mse_on_improved_rows", "regret_old",
+                        "regret_improved", "regret_improved_minus_old"}
+    assert all(math.isfinite(v) for v in got.values())
+    assert got["mse_on_old_rows"] != 0.0 and got["mse_on_improved_rows"] != 0.0
+    assert math.isclose(got["regret_improved_minus_old"],
+                        got["regret_improved"] - got["regret_old"], abs_tol=1e-15)
+    assert got["regret_improved"] != got["regret_old"]  # two systems, not one

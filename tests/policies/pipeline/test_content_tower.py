@@ -112,11 +112,31 @@ def test_the_per_user_ranker_learns_each_users_weights_over_the_item_outputs() -
     assert np.abs(t - t.mean(0) - t.mean(1, keepdims=True) + t.mean()).max() < 1e-9
 
 
-def pipeline(share: float = 1.0) -> LearnedPipeline:
+def test_genre_indicators_join_the_per_user_item_outputs() -> None:
+    w = world()
+    up = FactorUpstream(n_factors=3, item_side="attributes", iterations=1)
+    up.use_policy_stream(np.random.default_rng(0))
+    up.use_item_attributes(ItemCatalogue(w))
+    users, items, clicks = rows(w, 5000, 2)
+    up.update(feedback(users, items, clicks))
+    ranker = FeatureRanker(features="per_user", genres=4)
+    ranker.use_upstream(up)
+    grid = np.arange(5), np.broadcast_to(np.arange(40), (5, 40))
+    x = ranker.pair_features(*grid)
+    plain = FeatureRanker(features="per_user")
+    plain.use_upstream(up)
+    np.testing.assert_array_equal(x[..., :5], plain.pair_features(*grid))
+    genre = ItemCatalogue(w).genres(np.arange(40))
+    assert x.shape == (5, 40, 5 + 3) and len(np.unique(genre)) == 4
+    np.testing.assert_array_equal(x[0, :, 5:], genre[:, None] == np.arange(1, 4))
+    np.testing.assert_array_equal(up.item_genres(grid[1]), np.broadcast_to(genre, (5, 40)))
+
+
+def pipeline(share: float = 1.0, genres: int = 0) -> LearnedPipeline:
     return LearnedPipeline(
         FactorUpstream(n_factors=2, item_side="attributes", target="genre_rate",
                        train_on="all", share=share, tower_prior="init"),
-        FeatureRanker(features="per_user"), n=None,
+        FeatureRanker(features="per_user", genres=genres), n=None,
         shadow=FactorUpstream(n_factors=2, item_side="attributes", target="genre_rate",
                               train_on="all", share=0.5))
 
@@ -128,12 +148,15 @@ def test_the_coarse_pipeline_honours_the_contract_and_is_never_handed_the_truth(
     assert policy.ranker_per_user
 
 
-def test_the_loop_splits_a_per_user_rankers_excess_regret_into_the_three_terms() -> None:
+@pytest.mark.parametrize("genres", [0, 4])
+def test_the_loop_splits_a_per_user_rankers_excess_regret_into_the_three_terms(
+        genres: int) -> None:
     world = SyntheticWorld(n_users=200, n_items=60, personalization=0.6,
                            item_arrival_rate=0.0, item_attributes=8)
     config = SimulationConfig(horizon=3.0, slate_size=5, tick=0.05, retrain_interval=0.5,
                               snapshot_interval=1.0, progress=False)
-    sim = Simulation(world, PositionBasedModel(eta=1.0), pipeline(0.5), config, seed=3)
+    sim = Simulation(world, PositionBasedModel(eta=1.0), pipeline(0.5, genres), config,
+                     seed=3)
     sim.run().raise_for_status()
     m: dict[str, list[float]] = {}
     for _, name, value in sim.state.metrics.rows:

@@ -58,6 +58,28 @@ def test_upstream_learns_the_taste_and_its_validation_mse_falls() -> None:
     assert up.validation_mse() == pytest.approx(0.1475, abs=0.015)
 
 
+def test_max_retrainings_freezes_the_model_and_keeps_validating() -> None:
+    rng = np.random.default_rng(1)
+    users, items, clicks, _ = low_rank_clicks(rng)
+    frozen = FactorUpstream(n_factors=2, regularization=0.1, max_retrainings=2)
+    free = FactorUpstream(n_factors=2, regularization=0.1)
+    for up in (frozen, free):
+        up.use_policy_stream(np.random.default_rng(2))
+    grid = np.arange(60), np.broadcast_to(np.arange(40), (60, 40))
+    for k, s in enumerate(range(0, 10_000, 2_000)):
+        for up in (frozen, free):
+            up.update(feedback(users[s:s + 2000], items[s:s + 2000], clicks[s:s + 2000]))
+        if k == 1:
+            after_two = frozen.pair_scores(*grid)
+            np.testing.assert_array_equal(after_two, free.pair_scores(*grid))
+    assert frozen.version == 2 and free.version == 5
+    np.testing.assert_array_equal(frozen.pair_scores(*grid), after_two)
+    assert not np.array_equal(free.pair_scores(*grid), after_two)
+    mse = frozen.validation_mse()  # batches 2..5 are all scored, frozen or not
+    assert mse is not None and 0.0 < mse < 0.3
+    assert frozen.validation_mse() is None and free.validation_mse() != mse
+
+
 def test_item_mean_target_keeps_what_users_agree_on_and_drops_who_clicked() -> None:
     rng = np.random.default_rng(3)
     users, items, clicks, _ = low_rank_clicks(rng)
