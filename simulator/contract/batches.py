@@ -264,8 +264,9 @@ class Feedback:
         if cls is not Feedback:  # a subclass gets every column at once
             return cls(t=np.repeat(np.asarray(times, dtype=np.float64), k),
                        user=np.repeat(np.asarray(users, dtype=np.int64), k), **columns)
-        return _ServedFeedback.of(np.asarray(times, dtype=np.float64),
-                                  np.asarray(users, dtype=np.int64), k, columns)
+        # Copies (np.array): the columns are made later, from what the arrays hold now.
+        return _ServedFeedback.of(np.array(times, dtype=np.float64),
+                                  np.array(users, dtype=np.int64), k, columns)
 
     def select(self, mask: np.ndarray) -> Feedback:
         """The rows where ``mask`` is true."""
@@ -281,8 +282,9 @@ class _ServedFeedback(Feedback):
 
     Nothing in the loop reads them for a count-based policy (the engine keeps the
     sessions' own arrays), so the two ``(B * k,)`` copies are made only for a reader:
-    a policy that uses them, the impression log, a join of batches. It compares, prints,
-    copies and pickles like the :class:`Feedback` with every column made.
+    a policy that uses them, the impression log, a join of batches. It copies, pickles,
+    joins and prints (as ``Feedback(...)``) like the :class:`Feedback` with every column
+    made; the session arrays it keeps are its own copies.
     """
 
     @classmethod
@@ -294,6 +296,10 @@ class _ServedFeedback(Feedback):
             object.__setattr__(out, name, value)
         object.__setattr__(out, "_sessions", (times, users, k))
         return out
+
+    def __repr__(self) -> str:
+        """The plain :class:`Feedback`'s repr (this class is an implementation detail)."""
+        return "Feedback" + super().__repr__()[len(type(self).__qualname__):]
 
     def __getattr__(self, name: str) -> object:
         # Only called when normal lookup fails: ``t`` or ``user`` not made yet.

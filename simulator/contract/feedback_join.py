@@ -19,6 +19,8 @@ from loopsim.simulator.contract.batches import FEEDBACK_COLUMNS, Feedback, join_
 from loopsim.simulator.contract.item_totals import ItemTotals
 
 _COLUMNS = frozenset(FEEDBACK_COLUMNS)
+#: The columns per-item totals count: read-only once joined from batches that carry them.
+_COUNTED = frozenset(("item", "click", "source"))
 
 
 class JoinedFeedback(Feedback):
@@ -53,6 +55,8 @@ class JoinedFeedback(Feedback):
         if name not in _COLUMNS or batches is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         column = np.concatenate([getattr(b, name) for b in batches])
+        if name in _COUNTED and any(b.totals is not None for b in batches):
+            column.flags.writeable = False  # item_totals() sums the batches' own totals
         object.__setattr__(self, name, column)
         self._release()
         return column

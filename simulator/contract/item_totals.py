@@ -40,15 +40,25 @@ class ItemTotals:
     columns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        # Shared by the recorder, the policy and its shadow: nobody may write into them.
+        for counts in (self.rows, self.clicks, self.organic):
+            if counts is not None:
+                counts.flags.writeable = False
+
     @property
     def size(self) -> int:
         """Length ``n`` of the count vectors (one more than the largest id they can hold)."""
         return int(self.rows.shape[0])
 
     def describes(self, item: np.ndarray, click: np.ndarray, source: np.ndarray) -> bool:
-        """Whether these totals were counted from exactly these column arrays."""
+        """Whether these totals were counted from exactly these column arrays, and the
+        arrays are read-only (so nothing can have written into them since): a copy made
+        writable by ``copy.deepcopy`` or a pickle round trip is counted again."""
         c = self.columns
-        return c is not None and c[0] is item and c[1] is click and c[2] is source
+        return (c is not None and c[0] is item and c[1] is click and c[2] is source
+                and not (item.flags.writeable or click.flags.writeable
+                         or source.flags.writeable))
 
     @classmethod
     def of_columns(cls, item: np.ndarray, click: np.ndarray, source: np.ndarray,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import numpy as np
+import pytest
 from loopsim.policies.estimators import BetaCTR, ClickCount
 from loopsim.simulator.contract.batches import ORGANIC, Feedback, Slates
 from loopsim.simulator.contract.feedback_join import JoinedFeedback
@@ -92,3 +94,23 @@ def test_estimators_learn_the_same_from_totals_and_from_columns() -> None:
             a.update(fa)
             b.update(fb)
             np.testing.assert_array_equal(a.scores(items), b.scores(items))
+
+
+def test_nothing_can_write_into_counted_columns_or_totals_and_copies_are_recounted() -> None:
+    """The totals stay true: the joined log's counted columns and the count vectors are
+    read-only, and a deep copy (writable again) is counted from its own columns."""
+    joined = JoinedFeedback.join([served(11), served(12)])
+    for column in (joined.item, joined.click, joined.source):
+        with pytest.raises(ValueError, match="read-only"):
+            column[0] = column[1]
+    totals = joined.item_totals()
+    for counts in (totals.rows, totals.clicks):
+        with pytest.raises(ValueError, match="read-only"):
+            counts[0] += 1
+    one = served(13)
+    twin = copy.deepcopy(one)
+    assert twin.click.flags.writeable
+    assert not twin.totals.describes(twin.item, twin.click, twin.source)
+    twin.click[:] = False  # a copy may be changed: its counts follow
+    assert twin.item_totals().clicks.sum() == 0
+    assert one.item_totals().clicks.sum() == one.click.sum() > 0

@@ -60,3 +60,16 @@ def test_counted_columns_are_read_only_so_their_totals_cannot_go_stale() -> None
     for column in (counted.item, counted.click):
         with pytest.raises(ValueError, match="read-only"):
             column[0] = column[1]
+
+
+def test_the_batch_keeps_its_own_copy_of_the_session_arrays() -> None:
+    """Writing into the arrays passed to ``from_slates`` afterwards (a reused buffer)
+    changes nothing in the batch, although its ``t`` and ``user`` are made later."""
+    times, users = np.array([0.5, 1.5]), np.array([3, 4])
+    fb = Feedback.from_slates(times, users, Slates(np.array([[0, 1], [2, 3]])),
+                              np.zeros((2, 2), dtype=bool), np.zeros((2, 2), np.float32))
+    times[:] = 0.0
+    users[:] = 99
+    np.testing.assert_array_equal(fb.t, [0.5, 0.5, 1.5, 1.5])
+    np.testing.assert_array_equal(fb.user, [3, 3, 4, 4])
+    assert repr(fb).startswith("Feedback(t=array([0.5, 0.5, 1.5, 1.5])")
