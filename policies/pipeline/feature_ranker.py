@@ -15,8 +15,9 @@ and item factors and ``s`` its score:
   what from its own rows, over the upstream's item representation (the paper's linear
   downstream on the upstream's features). Its model class is linear in ``[1, b_i, V_i]``
   *per user* (:attr:`per_user`). With ``genres = G > 0`` the item outputs also hold the
-  item's genre as indicators ``1[g_i = g]``, ``g = 1 .. G-1`` (the upstream reads the
-  genres from the catalogue: :meth:`~.FactorUpstream.item_genres`), so the per-user
+  item's genre as indicators ``1[g_i = g]``, ``g = 1 .. G-1`` (the ranker reads the
+  genres from the catalogue itself: it asks the engine for it, ``needs_item_attributes``,
+  and the world must give ``world.item_attributes > 0``), so the per-user
   weights learn each user's taste for each genre directly and the upstream's factors
   matter only within a genre (the paper's downstream, which must tell apart what the
   upstream's coarse task merges).
@@ -28,6 +29,8 @@ retrains). Rows are aggregated by (user, item) pair (same fit, fewer rows).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from loopsim.policies.pipeline.learned_upstream import ridge_rows
@@ -41,10 +44,13 @@ FEATURE_MAPS = ("interaction", "towers", "score", "per_user")
 
 
 def upstream_features(upstream: object, kind: str, users: np.ndarray,
-                      items: np.ndarray, genres: int = 0) -> np.ndarray:
+                      items: np.ndarray, genres: int = 0,
+                      genre_of: Callable[[np.ndarray], np.ndarray] | None = None
+                      ) -> np.ndarray:
     """``(B, n, d)`` the feature map ``kind`` of ``upstream`` for ``items[b, j]`` and
     ``users[b]`` (``items`` ``(B, n)``, ``users`` ``(B,)``); ``per_user`` with
-    ``genres = G > 0`` appends the genre indicators ``1[g_i = g]``, ``g = 1 .. G-1``."""
+    ``genres = G > 0`` appends the genre indicators ``1[g_i = g]``, ``g = 1 .. G-1``, of
+    the codes ``genre_of(items)`` (:meth:`FeatureRanker.item_genres`)."""
     if kind not in FEATURE_MAPS:
         raise stage_error("ranker", f"`features == {kind!r}` is not a feature map.",
                           f"use one of {', '.join(FEATURE_MAPS)}.")
@@ -60,7 +66,11 @@ def upstream_features(upstream: object, kind: str, users: np.ndarray,
     if kind == "per_user":
         if genres <= 0:
             return np.concatenate([ones, bias, v], axis=2)
-        g = upstream.item_genres(items)[..., None] == np.arange(1, int(genres))
+        if genre_of is None:
+            raise stage_error("ranker", f"`genres == {genres}` needs the items' genre codes, "
+                              "and no lookup was given.", "pass genre_of "
+                              "(FeatureRanker.item_genres) with genres.")
+        g = genre_of(items)[..., None] == np.arange(1, int(genres))
         return np.concatenate([ones, bias, v, g.astype(np.float64)], axis=2)
     return np.concatenate([ones, bias, u, v], axis=2)
 
@@ -76,8 +86,14 @@ class FeatureRanker:
         regularization: Ridge penalty (per showing).
         learn_from_organic: Also fit to the organic rows.
         user_regularization: Ridge penalty of the per-user weights (``per_user``).
-        genres: ``per_user`` only: the number of genre codes whose indicators join the
-            item outputs (0: none; codes at or above it get no indicator).
+        genres: ``per_user`` only: the number of genre codes ``G`` whose indicators
+            ``g = 1 .. G-1`` join the item outputs (0: none; 1 is refused: it adds no
+            indicator). The world's codes must all be below it (``2 ** world.genre_bits``
+            codes for ``SyntheticWorld``); the ranker reads them from the catalogue.
+
+    Raises:
+        ConfigError: ``genres`` with another feature map than ``per_user``, or
+            ``genres == 1``.
     """
 
     personalized = True
@@ -87,6 +103,15 @@ class FeatureRanker:
                  user_regularization: Positive = 1.0, genres: NonNegativeInt = 0) -> None:
         self.features = features
         self.genres = genres
+        if genres and features != "per_user":
+            raise stage_error("ranker", f"`genres == {genres}` with `features == "
+                              f"{features!r}`: genre indicators join only the per_user "
+                              "feature map.", "set features: per_user, or genres: 0.")
+        if genres == 1:
+            raise stage_error("ranker", "`genres == 1` adds no indicator (code 0 is "
+                              "carried by the intercept).", "set genres: 0, or the number "
+                              "of genre codes (2 or more).")
+        self._catalogue: object | None = None
         self.regularization = regularization
         self.learn_from_organic = learn_from_organic
         self.user_regularization = user_regularization
@@ -107,6 +132,32 @@ class FeatureRanker:
         """Whether its model class is linear in its inputs per user (``per_user``)."""
         return self.features == "per_user"
 
+    @property
+    def needs_item_attributes(self) -> bool:
+        """Whether it reads the catalogue (the genres): with ``genres > 0``."""
+        return int(self.genres) > 0
+
+    def use_item_attributes(self, catalogue: object) -> None:
+        """Keep the catalogue's read-only metadata (an ``ItemCatalogue``; the engine)."""
+        self._catalogue = catalogue
+
+    def item_genres(self, items: np.ndarray) -> np.ndarray:
+        """``(...)`` the genre codes of ``items``, each checked to be below ``genres``."""
+        if self._catalogue is None:
+            raise stage_error("ranker", f"`genres == {self.genres}` reads the items' genres "
+                              "from the catalogue, but none was handed over.", "run it in "
+                              "the loop with world.item_attributes > 0 (the engine hands "
+                              "the catalogue), or call use_item_attributes(ItemCatalogue("
+                              "world)).")
+        items = np.asarray(items)
+        codes = self._catalogue.genres(items.reshape(-1)).reshape(items.shape)
+        if codes.size and int(codes.max()) >= int(self.genres):
+            raise stage_error("ranker", f"`genres == {self.genres}`, but the world has genre "
+                              f"code {int(codes.max())}: codes at or above it would share "
+                              "code 0's indicator.", f"set genres to at least "
+                              f"{int(codes.max()) + 1} (2 ** world.genre_bits).")
+        return codes
+
     def use_upstream(self, upstream: object) -> None:
         """The upstream whose outputs are this ranker's inputs."""
         self._upstream = upstream
@@ -119,7 +170,8 @@ class FeatureRanker:
 
     def pair_features(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """``(B, n, d)`` this ranker's inputs for ``items[b, j]`` and ``users[b]``."""
-        return upstream_features(self._up(), self.features, users, items, int(self.genres))
+        return upstream_features(self._up(), self.features, users, items, int(self.genres),
+                                 self.item_genres)
 
     def update(self, feedback: Feedback) -> None:
         """Add the rows it learns from; refit on every pair with the upstream of now."""

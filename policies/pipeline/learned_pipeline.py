@@ -150,7 +150,8 @@ class LearnedPipeline:
         (their products with ``V_i`` lie in the span of ``V_i``)."""
         kind = "per_user" if self.ranker_per_user else "towers"
         genres = int(self.ranker.genres) if self.ranker_per_user else 0
-        return (upstream_features(self.upstream, kind, users, pools, genres),
+        return (upstream_features(self.upstream, kind, users, pools, genres,
+                                  self.ranker.item_genres if genres else None),
                 self.ranker.pair_features(users, pools))
 
     def stage_metrics(self) -> dict[str, float]:

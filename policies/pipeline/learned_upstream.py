@@ -457,11 +457,6 @@ class FactorUpstream:
             return self._tower(np.asarray(items), int(self.n_factors))
         return self._rows(self._item_bias, np.asarray(items))
 
-    def item_genres(self, items: np.ndarray) -> np.ndarray:
-        """``(...)`` the items' genre codes, read from the catalogue (needs item attributes)."""
-        items = np.asarray(items)
-        return self._metadata().genres(items.reshape(-1)).reshape(items.shape)
-
     def user_bias(self, users: np.ndarray) -> np.ndarray:
         """``(...)`` user biases."""
         return self._rows(self._user_bias, np.asarray(users))

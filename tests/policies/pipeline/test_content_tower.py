@@ -12,6 +12,7 @@ from loopsim.simulator.checker.testing import assert_policy_ok
 from loopsim.simulator.contract.batches import RECOMMENDED, Feedback
 from loopsim.simulator.contract.catalogue import ItemCatalogue
 from loopsim.simulator.contract.policy import UsesGroundTruth, components
+from loopsim.simulator.errors import ConfigError
 
 
 def feedback(users: np.ndarray, items: np.ndarray, clicks: np.ndarray) -> Feedback:
@@ -120,6 +121,8 @@ def test_genre_indicators_join_the_per_user_item_outputs() -> None:
     users, items, clicks = rows(w, 5000, 2)
     up.update(feedback(users, items, clicks))
     ranker = FeatureRanker(features="per_user", genres=4)
+    assert ranker.needs_item_attributes and not FeatureRanker().needs_item_attributes
+    ranker.use_item_attributes(ItemCatalogue(w))
     ranker.use_upstream(up)
     grid = np.arange(5), np.broadcast_to(np.arange(40), (5, 40))
     x = ranker.pair_features(*grid)
@@ -129,7 +132,43 @@ def test_genre_indicators_join_the_per_user_item_outputs() -> None:
     genre = ItemCatalogue(w).genres(np.arange(40))
     assert x.shape == (5, 40, 5 + 3) and len(np.unique(genre)) == 4
     np.testing.assert_array_equal(x[0, :, 5:], genre[:, None] == np.arange(1, 4))
-    np.testing.assert_array_equal(up.item_genres(grid[1]), np.broadcast_to(genre, (5, 40)))
+    np.testing.assert_array_equal(ranker.item_genres(grid[1]), np.broadcast_to(genre, (5, 40)))
+
+
+def test_the_genre_ranker_reads_the_catalogue_itself_whatever_the_upstream() -> None:
+    """An upstream that reads no attributes: the engine hands the catalogue to the ranker
+    (it asks for it), and a world without attributes is refused at start-up naming it."""
+    w = SyntheticWorld(n_users=100, n_items=30, item_attributes=8, item_arrival_rate=0.0)
+    policy = LearnedPipeline(FactorUpstream(n_factors=2),
+                             FeatureRanker(features="per_user", genres=4), n=None)
+    config = SimulationConfig(horizon=1.0, slate_size=3, tick=0.05, retrain_interval=0.5,
+                              snapshot_interval=1.0, progress=False)
+    Simulation(w, PositionBasedModel(eta=1.0), policy, config, seed=0).run(
+        ).raise_for_status()
+    bare = SyntheticWorld(n_users=100, n_items=30, item_arrival_rate=0.0)
+    policy = LearnedPipeline(FactorUpstream(n_factors=2),
+                             FeatureRanker(features="per_user", genres=4), n=None)
+    with pytest.raises(ConfigError, match=r"FeatureRanker reads .*world.item_attributes"):
+        Simulation(bare, PositionBasedModel(eta=1.0), policy, config, seed=0).run(
+            ).raise_for_status()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"features": "interaction", "genres": 4}, r"genres == 4.*features: per_user"),
+    ({"features": "per_user", "genres": 1}, r"genres == 1.*adds no indicator"),
+])
+def test_genre_settings_that_would_do_nothing_are_refused(kwargs: dict[str, object],
+                                                          message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        FeatureRanker(**kwargs)
+
+
+def test_genre_codes_beyond_the_indicators_are_refused_with_the_fix() -> None:
+    w = world()
+    ranker = FeatureRanker(features="per_user", genres=2)
+    ranker.use_item_attributes(ItemCatalogue(w))
+    with pytest.raises(ConfigError, match=r"genre code 3.*at least 4"):
+        ranker.item_genres(np.arange(40))
 
 
 def pipeline(share: float = 1.0, genres: int = 0) -> LearnedPipeline:
