@@ -120,7 +120,8 @@ class FactorUpstream:
         tower_init: Scale of the tower's random initial weights.
         max_retrainings: Retrainings after which the model stays as it is (``None``:
             retrain on every batch). A fixed training set: the share of the first
-            ``max_retrainings`` batches of its traffic. It still validates on every
+            ``max_retrainings`` batches of its traffic that trained it (a batch whose
+            share holds no row neither trains nor counts). It still validates on every
             batch.
 
     ``target = "genre_rate"`` is a coarse label: for a pair (user ``u``, item ``i``), the
