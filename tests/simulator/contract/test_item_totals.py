@@ -76,7 +76,8 @@ def test_joined_totals_sum_the_batches_and_count_only_the_rest() -> None:
     totals = joined.item_totals()
     assert "item" not in vars(joined)  # no column of the whole log joined
     assert_totals_equal(totals, Feedback.concat(parts))
-    _ = joined.item, joined.click, joined.source  # joined: counted from its own columns
+    _ = joined.item, joined.click, joined.source  # joined (still summing the batches: the
+    # batches are released only once versions is read too); the same counts as a new join
     assert_totals_equal(JoinedFeedback.join(parts).item_totals(), joined)
 
 

@@ -39,3 +39,18 @@ def test_equals_searchsorted_at_slot_starts_and_past_the_total(seed: int) -> Non
                             [cum[-1] * 1.5]])
     expected = np.searchsorted(cum, draws, side="right")
     np.testing.assert_array_equal(GuidedSearch(cum)(draws), expected)
+
+
+def test_equals_searchsorted_with_leading_zeros_and_long_flat_runs() -> None:
+    """Users of rate 0 first (cum starts with zeros: slot 0's entry is forced to 0) and
+    long runs of them inside, with draws of exactly 0 and on every flat value."""
+    rng = np.random.default_rng(7)
+    rates = rng.exponential(1.0, 6000)
+    rates[:300] = 0.0
+    rates[2000:3500] = 0.0
+    cum = np.cumsum(rates)
+    draws = np.concatenate([np.zeros(5), np.unique(cum), rng.random(2000) * cum[-1]])
+    expected = np.searchsorted(cum, draws, side="right")
+    got = GuidedSearch(cum)(draws)
+    np.testing.assert_array_equal(got, expected)
+    assert got[0] == 300  # a draw of 0 skips the users who never come

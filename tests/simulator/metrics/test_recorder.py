@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import loopsim.simulator.metrics.recorder as recorder
 import numpy as np
 from loopsim.simulator import PositionBasedModel, Simulation, SimulationConfig, SyntheticWorld
 from loopsim.simulator.contract.batches import Slates
+from loopsim.simulator.metrics.batch_counts import count_batch
 
 from tests.builtins import make_policy
 
@@ -48,3 +51,35 @@ def test_fixed_columns_of_constructed_slates_count_the_same_exposure() -> None:
         counted.append(rec.exposure.copy())
     np.testing.assert_array_equal(counted[0], counted[1])
     assert counted[0][fixed].tolist() == [6, 6, 6]
+
+
+def test_per_item_totals_count_what_the_per_id_path_counts() -> None:
+    """The engine's dense totals and the id-by-id path give the same counters: plain and
+    shared slates, built-in fixed columns, rewards of 1 and rewards other than 1."""
+    world = SyntheticWorld(n_users=40, n_items=10)
+    rng = np.random.default_rng(5)
+    b, k, n = 30, 4, 10
+    plain = np.stack([rng.choice(n, k, replace=False) for _ in range(b)])
+    fixed = plain.copy()
+    fixed[:, :2] = [6, 2]
+    fixed[:, 2:] = np.stack([rng.choice([0, 1, 3, 4, 5, 7, 8, 9], 2, replace=False)
+                             for _ in range(b)])
+    batches = [Slates(plain), Slates.by_construction(fixed, fixed_columns=2),
+               Slates(np.broadcast_to(plain[0], (b, k)))]
+    for slates in batches:
+        clicks = rng.random((b, k)) < 0.4
+        for rewards in (None, np.where(clicks, rng.integers(1, 4, (b, k)), 0)):
+            counters = []
+            for dense in (True, False):
+                rec = recorder.MetricsRecorder(world, PositionBasedModel(), k, 0.0,
+                                               np.random.default_rng(1))
+                counts = count_batch(slates, clicks, n)
+                assert counts.totals is not None  # b * k >= n: counted densely
+                if not dense:
+                    counts = dataclasses.replace(counts, totals=None)
+                rec.record(np.arange(b), slates, clicks, np.full((b, k), 0.5),
+                           np.arange(n), rewards, counts=counts)
+                counters.append([rec.exposure.copy(), rec.clicks.copy(),
+                                 rec.reward.copy(), rec.exposure_window.copy()])
+            for dense_counts, per_id in zip(*counters, strict=True):
+                np.testing.assert_array_equal(dense_counts, per_id)
