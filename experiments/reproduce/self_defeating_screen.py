@@ -76,11 +76,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Print one JSON line of the screen for the seed and the overrides."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pair", choices=("hypothesis", "data"), default="hypothesis")
-    parser.add_argument("--policies", default="wu_data_coarse",
-                        help="--pair data: the policies PREFIX_old and PREFIX_improved")
+    parser.add_argument("--policies", default=None,
+                        help="--pair data: the policies PREFIX_old and PREFIX_improved "
+                             "(default wu_data_coarse)")
     parser.add_argument("seed", type=int)
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args(argv)
+    if args.policies is not None and args.pair != "data":
+        parser.error("--policies chooses the data pair's policies: add --pair data, or "
+                     "leave --policies out")
+    args.policies = args.policies or "wu_data_coarse"
     out = (screen_data(args.seed, args.overrides, policies=args.policies)
            if args.pair == "data" else screen(args.seed, args.overrides))
     print(json.dumps({"seed": args.seed, "pair": args.pair, "overrides": args.overrides,

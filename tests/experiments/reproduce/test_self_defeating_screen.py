@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from loopsim.experiments.reproduce.self_defeating_screen import screen, screen_data
+import pytest
+from loopsim.experiments.reproduce.self_defeating_screen import main, screen, screen_data
 
 SMALL = ["world.n_users=120", "world.n_items=40", "horizon=4",
          "world.sessions_per_user_per_day=2"]
@@ -31,3 +32,12 @@ def test_the_data_screen_pairs_each_upstream_difference_on_one_systems_rows() ->
     assert math.isclose(got["regret_improved_minus_old"],
                         got["regret_improved"] - got["regret_old"], abs_tol=1e-15)
     assert got["regret_improved"] != got["regret_old"]  # two systems, not one
+
+
+def test_policies_without_the_data_pair_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--policies`` names the data pair's policies: with the hypothesis pair it would be
+    ignored, so it is refused with the fix."""
+    with pytest.raises(SystemExit) as stop:
+        main(["--policies", "wu_data_genre", "0"])
+    assert stop.value.code == 2
+    assert "add --pair data" in capsys.readouterr().err
