@@ -46,6 +46,14 @@ def world() -> SyntheticWorld:
     return w
 
 
+def connected(w: SyntheticWorld, **settings: object) -> FactorUpstream:
+    """A FactorUpstream with its stream and the world's catalogue, as the engine hands them."""
+    up = FactorUpstream(**settings)
+    up.use_policy_stream(np.random.default_rng(0))
+    up.use_item_attributes(ItemCatalogue(w))
+    return up
+
+
 def rows(w: SyntheticWorld, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     users, items = rng.integers(0, 80, n), rng.integers(0, 40, n)
@@ -55,9 +63,7 @@ def rows(w: SyntheticWorld, n: int, seed: int) -> tuple[np.ndarray, np.ndarray, 
 
 def test_genre_rate_label_is_one_value_per_user_and_genre() -> None:
     w = world()
-    up = FactorUpstream(n_factors=2, target="genre_rate", iterations=1)
-    up.use_policy_stream(np.random.default_rng(0))
-    up.use_item_attributes(ItemCatalogue(w))
+    up = connected(w, n_factors=2, target="genre_rate", iterations=1)
     users, items, clicks = rows(w, 3000, 1)
     up.update(feedback(users, items, clicks))
     keys_u = (up._keys >> 32).astype(np.int64)
@@ -75,10 +81,8 @@ def test_genre_rate_label_is_one_value_per_user_and_genre() -> None:
 
 def test_a_content_tower_scores_items_it_never_trained_on_and_learns_the_taste() -> None:
     w = world()
-    up = FactorUpstream(n_factors=4, item_side="attributes", regularization=0.1,
-                        iterations=4)
-    up.use_policy_stream(np.random.default_rng(0))
-    up.use_item_attributes(ItemCatalogue(w))
+    up = connected(w, n_factors=4, item_side="attributes", regularization=0.1,
+                   iterations=4)
     users, items, clicks = rows(w, 20_000, 2)
     seen = items < 30  # items 30..39 never trained on
     for s in np.array_split(np.flatnonzero(seen), 4):
@@ -92,9 +96,7 @@ def test_a_content_tower_scores_items_it_never_trained_on_and_learns_the_taste()
 
 def test_the_per_user_ranker_learns_each_users_weights_over_the_item_outputs() -> None:
     w = world()
-    up = FactorUpstream(n_factors=4, item_side="attributes", iterations=2)
-    up.use_policy_stream(np.random.default_rng(0))
-    up.use_item_attributes(ItemCatalogue(w))
+    up = connected(w, n_factors=4, item_side="attributes", iterations=2)
     users, items, clicks = rows(w, 30_000, 4)
     up.update(feedback(users, items, clicks))
     scores = {}
@@ -115,9 +117,7 @@ def test_the_per_user_ranker_learns_each_users_weights_over_the_item_outputs() -
 
 def test_genre_indicators_join_the_per_user_item_outputs() -> None:
     w = world()
-    up = FactorUpstream(n_factors=3, item_side="attributes", iterations=1)
-    up.use_policy_stream(np.random.default_rng(0))
-    up.use_item_attributes(ItemCatalogue(w))
+    up = connected(w, n_factors=3, item_side="attributes", iterations=1)
     users, items, clicks = rows(w, 5000, 2)
     up.update(feedback(users, items, clicks))
     ranker = FeatureRanker(features="per_user", genres=4)
