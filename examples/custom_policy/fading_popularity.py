@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from loopsim.simulator import Feedback, SlateRequest, Slates
+from loopsim.simulator.params.component_schema import Positive
 
 
 class FadingPopularity:
     """Greedy by clicks whose weight halves every ``half_life`` days: old hits fade."""
 
-    def __init__(self, half_life: float = 7.0) -> None:
+    # Positive: policy.half_life=0 or -1 is refused before the run, naming the field.
+    def __init__(self, half_life: Positive = 7.0) -> None:
         self.half_life = half_life  # the constructor only stores parameters
         self._clicks = np.zeros(0)  # state, born empty: faded clicks per item id...
         self._t = 0.0  # ...as of this day

@@ -21,10 +21,13 @@ value and what is allowed.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+from functools import lru_cache
 from typing import Any, cast
 
 from hydra.utils import get_object
-from loopsim.experiments.cli.config_schema import LogOptions, RunOptions
+from loopsim.experiments.cli.config_schema import LogOptions, RunOptions, top_level_schema
 from loopsim.experiments.cli.runner import known_keys, monitor_options, simulation_config
 from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.metrics.slices import SliceOptions
@@ -77,6 +80,8 @@ def validate_config(cfg: DictConfig) -> None:
     Raises:
         ConfigError: naming the field, the value and what is allowed.
     """
+    _check_no_missing_value(cfg)
+    _check_top_level_keys(cfg)
     check_arguments(RunOptions, {k: cfg[k] for k in ("seed", "label", "resume") if k in cfg})
     if isinstance(cfg.get("log"), DictConfig):
         check_arguments(LogOptions, OmegaConf.to_container(cfg.log), "log.")  # type: ignore[arg-type]
@@ -88,6 +93,46 @@ def validate_config(cfg: DictConfig) -> None:
     _check_slices_and_monitor(cfg)
     _check_tracking(cfg)
     check_memory(cast(dict[str, Any], OmegaConf.to_container(cfg, resolve=True)))
+
+
+@lru_cache(maxsize=1)
+def top_level_keys() -> frozenset[str]:
+    """The keys a loopsim config may hold at its top level (the schema's, and ``hydra``)."""
+    return frozenset({f.name for f in dataclasses.fields(top_level_schema())} | {"hydra"})
+
+
+def _check_top_level_keys(cfg: DictConfig) -> None:
+    """Refuse a top-level key the schema does not declare.
+
+    Hydra refuses an unknown key given as ``key=value``, and its message suggests
+    ``+key=value``, which adds the key: a misspelt ``+polcy=ctr`` would then run the
+    default policy. Components (``world.*``, ``policy.*``) are checked against their own
+    classes (:func:`check_components`); this is the level above them.
+    """
+    known = top_level_keys()
+    for key in cfg.keys():
+        if str(key) in known:
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known - {"hydra"}), n=1)
+        hint = (f"did you mean `{close[0]}`?" if close else
+                f"the top-level settings are {sorted(known - {'hydra'})}.")
+        raise ConfigError(
+            f"`{key}` is not a loopsim setting (added with `+{key}=...`?): {hint} "
+            "`loopsim --cfg job` prints every setting with its value."
+        )
+
+
+def _check_no_missing_value(cfg: DictConfig) -> None:
+    """Refuse a value left as ``???`` (a required setting no config or override gave)."""
+    missing = sorted(str(k) for k in OmegaConf.missing_keys(cfg)
+                     if not str(k).startswith("hydra."))
+    if missing:
+        key = missing[0]
+        raise ConfigError(
+            f"`{key}` is required and has no value (`???` in its config): give it on the "
+            f"command line (`{key}=...`) or in your config file"
+            + (f"; also unset: {missing[1:]}." if len(missing) > 1 else ".")
+        )
 
 
 def _check_tracking(cfg: DictConfig) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import math
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from loopsim.simulator.errors import ConfigError
 from loopsim.simulator.params.checks import check_in_range, check_positive_int
 
 __all__ = [
+    "check_finite",
     "NonNegative",
     "NonNegativeInt",
     "OpenUnit",
@@ -170,6 +172,8 @@ def check_value(name: str, value: Any, param: Param) -> None:
         if param.optional or param.kind == "any":
             return
         raise ConfigError(f"`{name} == None`: must be given (a {param.kind}); it cannot be null.")
+    if param.range is None:  # a declared range refuses NaN and infinities itself
+        check_finite(name, value)
     kind = param.kind
     if kind == "int":
         low = param.range.low if param.range is not None else None
@@ -199,6 +203,28 @@ def check_value(name: str, value: Any, param: Param) -> None:
             low, high, lo_open, hi_open = _describe(param.range)
             for i, v in enumerate(value):
                 check_in_range(f"{name}[{i}]", v, low, high, low_open=lo_open, high_open=hi_open)
+
+
+def check_finite(name: str, value: Any) -> None:
+    """Refuse a NaN or an infinity in ``value`` (a number, or one inside lists and mappings).
+
+    No setting of loopsim means "infinite" or "not a number", declared range or not: a
+    user's own ``half_life: float`` (no declared range) set to ``nan`` would otherwise run and
+    turn every score into NaN.
+
+    Args:
+        name: The dotted config name shown in the message.
+        value: The configured value (nested lists and mappings are searched).
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"`{name} == {value!r}`: must be a finite number (NaN and "
+                          "infinities are not settings).")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            check_finite(f"{name}.{key}", item)
+    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        for i, item in enumerate(value):
+            check_finite(f"{name}[{i}]", item)
 
 
 def _unknown(prefix: str, key: str, value: Any, schema: Schema) -> ConfigError:

@@ -73,6 +73,13 @@ def test_the_default_config_is_valid() -> None:
          r"^`policy.selector.epsilon == 0.2`: Greedy has no parameter `epsilon`; it takes \[\]"),
         (["policy.estimator._target_=nowhere.Estimator"],
          r"^`policy.estimator._target_ == 'nowhere.Estimator'`: cannot be imported"),
+        # a misspelt top-level key added with `+` (Hydra's own hint) would run the default
+        (["+polcy=ctr"], r"^`polcy` is not a loopsim setting \(added with `\+polcy=...`\?\): "
+                         r"did you mean `policy`\?"),
+        (["+horizn=1"], r"^`horizn` is not a loopsim setting .*did you mean `horizon`\?"),
+        (["+zzz=1"], r"^`zzz` is not a loopsim setting .*the top-level settings are \[.*'horizon'"),
+        # a required value nobody gave: one line, not omegaconf's MissingMandatoryValue
+        (["policy=custom"], r"^`policy._target_` is required and has no value"),
     ],
 )
 def test_bad_value_names_field_value_and_allowed(overrides: list[str], message: str) -> None:
@@ -160,3 +167,39 @@ def test_command_reports_a_wrong_type_without_a_traceback(tmp_path: Path) -> Non
     assert proc.returncode == 1
     assert "full_key: slate_size" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+class PlainFloats:
+    """A user's policy whose parameters declare no range (plain ``float`` and no hint)."""
+
+    def __init__(self, half_life: float = 7.0, weights=None) -> None:  # noqa: ANN001
+        self.half_life, self.weights = half_life, weights
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("half_life", float("nan"), r"^`policy.half_life == nan`: must be a finite number"),
+        ("half_life", float("inf"), r"^`policy.half_life == inf`: must be a finite number"),
+        ("weights", [1.0, float("-inf")], r"^`policy.weights\[1\] == -inf`: must be a finite"),
+        ("weights", {"a": float("nan")}, r"^`policy.weights.a == nan`: must be a finite"),
+    ],
+)
+def test_nan_and_infinities_are_refused_where_no_range_is_declared(
+        key: str, value: object, message: str) -> None:
+    cfg = composed()
+    cfg.policy = OmegaConf.create({"_target_": f"{__name__}.PlainFloats", key: value})
+    with pytest.raises(ConfigError, match=message):
+        validate_config(cfg)
+    cfg.policy = OmegaConf.create({"_target_": f"{__name__}.PlainFloats", "half_life": 0.5,
+                                   "weights": [1.0, 2.0]})
+    validate_config(cfg)  # finite values of a plain float pass (no range declared)
+
+
+def test_a_required_world_file_left_unset_is_named_in_one_line() -> None:
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose(config_name="config", overrides=["world=ratings", "horizon=2"])
+    with pytest.raises(ConfigError, match=r"^`world.path` is required and has no value "
+                       r"\(`\?\?\?` in its config\): give it on the command line "
+                       r"\(`world.path=...`\) or in your config file\.$"):
+        validate_config(cfg)
