@@ -186,7 +186,8 @@ def sweep(overrides: Sequence[str], out: str | Path | None = None, n_jobs: int =
         out: The sweep folder (default ``multirun/<date>/<time>``, as the CLI); each run
             writes into ``<out>/<job number>``, the comparison and ``report.html`` into
             ``out``.
-        n_jobs: Runs at once (``> 1`` needs joblib: ``pip install "loopsim[parallel]"``).
+        n_jobs: Runs at once (``> 1`` needs joblib, which the ``notebook`` extra installs:
+            ``pip install "loopsim[notebook]"``).
         progress: One line for the sweep (runs done out of total, failures, ETA),
             updated in place in a notebook or terminal; ``False``: quiet.
         plots: Draw the figures.
@@ -223,7 +224,7 @@ def sweep(overrides: Sequence[str], out: str | Path | None = None, n_jobs: int =
             from joblib import Parallel, delayed
         except ImportError as exc:
             raise ConfigError(f"n_jobs == {n_jobs} needs joblib: pip install "
-                              "\"loopsim[parallel]\", or n_jobs=1.") from exc
+                              "\"loopsim[notebook]\", or n_jobs=1.") from exc
         outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
             delayed(_sweep_job)(job, path) for job, path in tasks)
     else:
