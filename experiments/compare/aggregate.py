@@ -135,7 +135,8 @@ def mean_ci(frame: pl.DataFrame, by: list[str], value: str = "value") -> pl.Data
 def trajectories(metrics: pl.LazyFrame, names: list[str]) -> pl.DataFrame:
     """Mean and 95% interval of each metric in ``names`` per group and snapshot time."""
     rows = metrics.filter(pl.col("metric").is_in(names)).collect()
-    order = pl.DataFrame({"metric": names, "_order": range(len(names))})
+    order = pl.DataFrame({"metric": names, "_order": range(len(names))},
+                         schema={"metric": pl.Utf8, "_order": pl.Int64})  # typed when empty
     return (mean_ci(rows, ["group", "metric", "t"]).join(order, on="metric")
             .sort("_order", "group", "t").drop("_order"))
 

@@ -26,8 +26,12 @@ class CompareCallback(Callback):
         metrics: Metrics drawn as trajectories (``None``: compare's default list); a
             preset sets ``hydra.callbacks.compare.metrics``.
         enabled: Set false to skip the comparison (``hydra.callbacks.compare.enabled=false``).
-        reference: The policy (or group) every group is compared to, paired by seed.
-        sort: The metric the printed table is sorted by (``None``: regret over the run).
+        reference: The policy (or group) every group is compared to, paired by seed;
+            absent from the sweep (a sweep without ``ctr``): a warning, no differences.
+        sort: The metric the printed table is sorted by (``None``: regret over the run;
+            absent from the runs: a warning, the default).
+        Trajectory metrics absent from the runs are skipped with a warning too: the runs
+        of a sweep are compared whatever names its preset gives.
     """
 
     def __init__(self, plots: bool = True, enabled: bool = True,
@@ -74,6 +78,8 @@ class CompareCallback(Callback):
             log.exception("loopsim-compare failed on %s; rerun it with "
                           "`loopsim-compare %s`", self._sweep_dir, self._sweep_dir)
             return
+        for note in result.notes:  # e.g. the preset's reference is not in this sweep
+            log.warning("loopsim-compare on %s: %s", self._sweep_dir, note)
         status = result.runs["status"].to_list()
         counts = ", ".join(f"{status.count(s)} {s}" for s in ("completed", "failed", "missing"))
         print(f"Comparison of {result.runs.height} runs ({counts}) -> {self._sweep_dir}\n"

@@ -24,14 +24,14 @@ import argparse
 import math
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from loopsim.experiments.compare import aggregate as agg
-from loopsim.experiments.compare import paired, slice_report, terminal
+from loopsim.experiments.compare import names, paired, slice_report, terminal
 from loopsim.experiments.runs.cores import usable_cores
 from loopsim.experiments.runs.table import (
     config_conflicts,
@@ -70,6 +70,9 @@ class Comparison:
         sort: The metric the printed table is sorted by.
         warnings: Groups that pool runs whose configs differ beyond their overrides
             (:func:`loopsim.experiments.runs.table.config_conflicts`).
+        notes: Names asked for that the runs lack and that were skipped (a reference
+            group, a sort metric, trajectory metrics: :mod:`~loopsim.experiments.compare.
+            names`), one line each.
     """
 
     runs: pl.DataFrame
@@ -80,6 +83,7 @@ class Comparison:
     reference: str | None = None
     sort: str | None = None
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def table(self, width: int = terminal.WIDTH) -> str:
         """The summary sorted by :attr:`sort`, at most ``width`` columns, with the paired
@@ -97,7 +101,8 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             trajectory_metrics: Sequence[str] | None = None,
             reference: str | None = paired.DEFAULT_REFERENCE,
             sort: str | None = None, report: bool = True,
-            strict_configs: bool = False, draw_workers: int = 1) -> Comparison:
+            strict_configs: bool = False, draw_workers: int = 1,
+            refuse_unknown: Collection[str] = ()) -> Comparison:
     """Compare the runs found under ``dirs`` and write tables and figures into ``out``.
 
     Args:
@@ -105,10 +110,13 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
         out: Output folder; defaults to the single folder given, else ``./compare``.
         plots: Draw the figures (needs matplotlib; off: tables only).
         trajectory_metrics: Metrics drawn as trajectories, in panel order (default
-            :data:`TRAJECTORY_METRICS`); those absent from the runs are skipped.
+            :data:`TRAJECTORY_METRICS`); those absent from the runs are skipped (a note
+            says so), or refused (``refuse_unknown``).
         reference: The group (or the policy of exactly one group) every group is compared
-            to, paired by seed; ``None`` or absent from the runs: no differences.
-        sort: The metric the tables are sorted by (default ``regret_avg``).
+            to, paired by seed; ``None``: no differences; absent from the runs: no
+            differences and a note, or refused (``refuse_unknown``).
+        sort: The metric the tables are sorted by (default ``regret_avg``, also used,
+            with a note, when ``sort`` is not a summary metric and not refused).
         report: Write ``report.html``.
         strict_configs: Refuse (instead of warning about) a group whose runs' configs
             differ beyond their overrides.
@@ -116,13 +124,21 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             while this one draws the others (:mod:`~loopsim.experiments.compare.
             figure_job`); the same files, and the returned ``figures`` lack the ones drawn
             there. :func:`default_draw_workers` gives 2 where two cores are there.
+        refuse_unknown: Which of ``"reference"``, ``"sort"`` and
+            ``"trajectory_metrics"`` (:data:`~loopsim.experiments.compare.names.CHECKED`)
+            are refused when the runs lack the name given, before anything is written
+            (what ``loopsim-compare`` does with the options given on its command line);
+            the others are skipped with a line in :attr:`Comparison.notes` (what the
+            comparison at the end of a sweep does with its preset's names).
 
     Returns:
-        The runs table, the summary table, the files written and the warnings.
+        The runs table, the summary table, the files written, the warnings and notes.
 
     Raises:
-        DataError: If a folder does not exist or holds no run folder, or (with
-            ``strict_configs``) a group pools runs of different configs.
+        DataError: If a folder does not exist or holds no run folder, (with
+            ``strict_configs``) a group pools runs of different configs, or a name in
+            ``refuse_unknown`` is absent from the runs (the line names the value, what
+            the runs have, and the nearest name).
     """
     out_dir = Path(out) if out is not None else (Path(dirs[0]) if len(dirs) == 1
                                                  else Path("compare"))
@@ -136,13 +152,16 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
     finals = agg.final_values(metrics)
     items = agg.scan_items(runs)
     summary = summary_table(runs, finals, agg.group_unpredictability(items))
+    present = set(finals["metric"].unique().to_list())
+    notes = _check_names(summary, present, reference, sort, trajectory_metrics,
+                         refuse_unknown)
     ref = paired.resolve_reference(summary["group"].to_list(),
                                    dict(zip(summary["group"], summary["policy"], strict=True)),
                                    reference)
     diffs = paired.paired_differences(
         finals, runs, ref, [m for m in KEY_METRICS if f"{m}_mean" in summary.columns])
     summary = with_differences(summary, diffs)
-    sort_by = terminal.sort_metric(summary, sort)
+    sort_by = terminal.sort_metric(summary, None if notes.get("sort") else sort)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [out_dir / "runs.csv", out_dir / "summary.csv", out_dir / "summary.md",
              out_dir / "differences.csv"]
@@ -154,7 +173,6 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
     if plots and agg.completed(runs).height:
         from loopsim.experiments.compare import plots as plotting  # matplotlib only when drawing
 
-        present = set(finals["metric"].unique().to_list())
         inputs: dict[str, Any] = dict(
             groups=terminal.sort_summary(summary, sort_by)["group"].to_list(),
             trajectories=agg.trajectories(
@@ -175,13 +193,47 @@ def compare(dirs: Sequence[str | Path], out: str | Path | None = None,
             drawn = plotting.figures(**inputs)
             files += plotting.save(out_dir, drawn)
     files += _slices_and_monitoring(runs, metrics, finals, summary, out_dir, plots)
-    result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings)
+    noted = tuple(notes.values())
+    result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings,
+                        noted)
     if report:
         from loopsim.experiments.compare.report import write_report
 
         files.append(write_report(out_dir, result))
-        result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings)
+        result = Comparison(runs, summary, tuple(files), drawn, diffs, ref, sort_by, warnings,
+                            noted)
     return result
+
+
+#: What a comparison does instead when it skips a name the runs lack (:func:`compare`).
+_SKIPPED = {"reference": "No paired differences.", "sort": "Sorted by the default metric.",
+            "trajectory_metrics": "Left out of the trajectories."}
+
+
+def _check_names(summary: pl.DataFrame, present: set[str], reference: str | None,
+                 sort: str | None, trajectory_metrics: Sequence[str] | None,
+                 refuse_unknown: Collection[str]) -> dict[str, str]:
+    """The names asked for that the runs lack, as ``{argument: note}``; raises
+    :class:`DataError` (one line, nothing written yet) for those in ``refuse_unknown``."""
+    unknown = set(refuse_unknown) - set(names.CHECKED)
+    if unknown:
+        raise DataError(f"refuse_unknown={sorted(unknown)}: not among {list(names.CHECKED)}.")
+    groups = summary["group"].to_list()
+    problems = {
+        "reference": names.reference_problem(
+            reference, groups, dict(zip(groups, summary["policy"], strict=True))),
+        "sort": names.sort_problem(
+            sort, [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]),
+        "trajectory_metrics": names.metrics_problem(trajectory_metrics, present),
+    }
+    refused = [_sentence(p) for k, p in problems.items() if p and k in refuse_unknown]
+    if refused:
+        raise DataError(" ".join(refused))
+    return {k: f"{_sentence(p)} {_SKIPPED[k]}" for k, p in problems.items() if p}
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(("?", ".")) else text + "."
 
 
 def default_draw_workers() -> int:
@@ -357,11 +409,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strict-configs", action="store_true",
                         help="refuse groups whose runs' configs differ beyond their overrides "
                              "(default: warn)")
-    parser.add_argument("--reference", default=paired.DEFAULT_REFERENCE,
+    parser.add_argument("--reference", default=None,
                         help="the group (or policy) every group is compared to, paired by "
-                             f"seed (default: {paired.DEFAULT_REFERENCE})")
+                             f"seed (default: {paired.DEFAULT_REFERENCE}, when present; a "
+                             "name given here must be a group or policy of the runs)")
     parser.add_argument("--sort", default=None,
-                        help="the metric the printed table is sorted by (default: regret_avg)")
+                        help="the metric the printed table is sorted by, one of the "
+                             "summary's (default: regret_avg)")
     parser.add_argument("--metrics", default=None,
                         help="comma-separated metrics drawn as trajectories "
                              f"(default: {','.join(TRAJECTORY_METRICS)})")
@@ -370,10 +424,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         metrics = _metric_list(args.metrics)
         if args.out is not None:
             check_output_folder(Path(args.out))
+        given = {"reference": args.reference is not None, "sort": args.sort is not None,
+                 "trajectory_metrics": metrics is not None}
         result = compare(args.dirs, args.out, plots=not args.no_plots,
-                         trajectory_metrics=metrics, reference=args.reference,
+                         trajectory_metrics=metrics,
+                         reference=(paired.DEFAULT_REFERENCE if args.reference is None
+                                    else args.reference),
                          sort=args.sort, strict_configs=args.strict_configs,
-                         draw_workers=default_draw_workers())
+                         draw_workers=default_draw_workers(),
+                         refuse_unknown=[k for k, v in given.items() if v])
     except LoopsimError as exc:
         print(f"loopsim-compare: {exc}", file=sys.stderr)
         return 2
@@ -382,6 +441,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     for warning in result.warnings:
         print(f"loopsim-compare: warning: {warning}", file=sys.stderr)
+    for note in result.notes:  # the default reference absent from the runs
+        print(f"loopsim-compare: note: {note}", file=sys.stderr)
     counts = ", ".join(f"{n} {s}" for s, n in _status_counts(result.runs) if n)
     print(f"loopsim-compare: {result.runs.height} runs ({counts}) -> "
           f"{result.files[2].parent}")

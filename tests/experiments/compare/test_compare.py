@@ -170,3 +170,68 @@ def test_jobs_of_an_interrupted_sweep_that_never_started_are_listed(tmp_path: Pa
     assert missing["group"].to_list() == ["popularity", "random"]
     assert missing["seed"].to_list() == [1, 1]
     assert "never started" in (d / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--metrics", "nosuch"], "trajectory metric `nosuch` not recorded by these runs "
+                              "(metrics: gini_exposure, regret_avg, regret_window)"),
+    (["--metrics", "gini_exposur,regret_window"], "did you mean `gini_exposure`?"),
+    (["--reference", "nosuch"], "reference `nosuch` is no group or policy of these runs "
+                                "(groups: popularity, random)"),
+    (["--reference", "popularty"], "did you mean `popularity`?"),
+    (["--sort", "nosuch"], "sort metric `nosuch` is not in the summary of these runs "
+                           "(metrics: gini_exposure, regret_window, regret_avg)"),
+    (["--sort", "regret_windw"], "did you mean `regret_window`?"),
+])
+def test_a_name_the_runs_lack_is_refused_in_one_line_and_nothing_is_written(
+        sweep: Path, capsys, args: list[str], expected: str):
+    before = sorted(p.name for p in sweep.iterdir())
+    assert main([str(sweep), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("loopsim-compare: ") and expected in captured.err
+    assert captured.err.count("\n") == 1 and not captured.out
+    assert sorted(p.name for p in sweep.iterdir()) == before  # no table, no figure
+
+
+def test_names_the_runs_have_are_taken_on_the_command_line(sweep: Path, capsys):
+    assert main([str(sweep), "--reference", "random", "--sort", "gini_exposure",
+                 "--metrics", "gini_exposure"]) == 0
+    captured = capsys.readouterr()
+    assert "Sorted by gini_exposure" in captured.out and "vs random" in captured.out
+    assert "note:" not in captured.err
+    assert (sweep / "trajectories.png").is_file() and (sweep / "differences.csv").is_file()
+
+
+def test_the_default_reference_absent_from_the_runs_is_a_note_not_a_refusal(sweep: Path,
+                                                                            capsys):
+    assert main([str(sweep), "--no-plots"]) == 0  # the default `ctr` is not in this sweep
+    err = capsys.readouterr().err
+    assert "loopsim-compare: note: reference `ctr` is no group or policy" in err
+    assert "No paired differences." in err
+
+
+def test_compare_skips_names_the_runs_lack_unless_told_to_refuse_them(sweep: Path):
+    """The comparison at the end of a sweep passes its preset's names: a sweep without the
+    preset's reference (or metric) is still compared, with a note per name skipped."""
+    result = compare([sweep], reference="nosuch", sort="nosuch",
+                     trajectory_metrics=["nosuch"], report=False)
+    assert result.reference is None and result.differences.height == 0
+    assert result.sort == "regret_avg"  # the default
+    assert [n.split(" ", 1)[0] for n in result.notes] == ["reference", "sort", "trajectory"]
+    assert (sweep / "tradeoff.png").is_file() and not (sweep / "trajectories.png").exists()
+    with pytest.raises(DataError, match="sort metric `nosuch`"):
+        compare([sweep], out=sweep / "refused", sort="nosuch",
+                refuse_unknown=["sort"])
+    assert not (sweep / "refused").exists()
+
+
+def test_the_sweep_callback_warns_about_a_reference_absent_from_its_sweep(sweep: Path,
+                                                                          caplog):
+    from loopsim.experiments.compare.callback import CompareCallback
+
+    callback = CompareCallback(plots=False, reference="wu_loss_old")
+    callback._sweep_dir = sweep
+    with caplog.at_level("WARNING"):
+        callback._compare()
+    assert "reference `wu_loss_old` is no group or policy" in caplog.text
+    assert (sweep / "summary.md").is_file() and (sweep / "report.html").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import polars as pl
 from loopsim.experiments.compare.plots import BUILTIN_COLOURS, group_colours, short_names
 
 
@@ -128,3 +129,35 @@ def test_figures_show_inline_as_png():
     fig = LoopsimFigure(figsize=(2, 2))
     fig.subplots().plot([0, 1], [0, 1])
     assert fig._repr_png_()[:4] == b"\x89PNG"
+
+
+def test_tradeoff_labels_never_hide_an_error_bar_or_a_point():
+    """Wide intervals (the regret of popularity is 0.58 ± 0.13): each label is placed clear
+    of every whisker and cap, and drawn beneath bars and points anyway."""
+    from loopsim.experiments.compare.labels import POINT_PAD, bar_boxes
+    from loopsim.experiments.compare.plots import tradeoff_figure
+    from matplotlib.container import ErrorbarContainer
+    from matplotlib.text import Annotation, Text
+    from matplotlib.transforms import Bbox
+
+    points = {"popularity": (0.58, 0.98), "ctr": (0.65, 0.86), "rand_pair": (0.47, 0.88),
+              "rand_topn": (0.45, 0.94), "epsilon_greedy": (0.79, 0.63), "random": (1.1, 0.08)}
+    finals = _finals(points).with_columns(
+        ci95=pl.when(pl.col("metric") == "regret_avg").then(0.13).otherwise(0.02))
+    groups = list(points)
+    fig = tradeoff_figure(finals, groups, group_colours(groups))
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.texts if isinstance(t, Annotation)]
+    assert sorted(t.get_text() for t in labels) == sorted(groups)
+    bars = bar_boxes(ax)
+    assert len(bars) == 2 * len(groups)  # a whisker on each axis per group
+    dots = [Bbox.from_bounds(px - POINT_PAD, py - POINT_PAD, 2 * POINT_PAD, 2 * POINT_PAD)
+            for px, py in (ax.transData.transform(p) for p in points.values())]
+    for t in labels:
+        t.update_positions(renderer)
+        box = Text.get_window_extent(t, renderer)
+        assert not any(box.overlaps(b) for b in bars + dots), t.get_text()
+    data = [a for c in ax.containers if isinstance(c, ErrorbarContainer)
+            for a in c.get_children()]
+    assert max(t.get_zorder() for t in labels) < min(a.get_zorder() for a in data)
