@@ -156,6 +156,7 @@ def main() -> None:
             print(f"\n## prior: {name}")
             policy_table(frame)
             orderings(frame)
+            against(frame, "thompson")
 
 
 if __name__ == "__main__":
