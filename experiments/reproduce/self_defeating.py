@@ -11,6 +11,11 @@ seed: the same world and arrivals) with Student-t 95% intervals and how many see
 worse. The upstream's own metric three ways: both upstreams on the old system's rows
 (its ``upstream_mse_window`` against its shadow's), both on the improved system's rows,
 and each on its own system's rows (what a team measuring in production would compare).
+Where the runs explore (``policy.explore > 0``), the same two paired comparisons on each
+system's exploration rows alone (``upstream_mse_explore_window`` against
+``shadow_mse_explore_window``: uniform slates no upstream chose), and each deployed
+upstream on its own system's exploration rows (the two systems of a pair explore the same
+sessions with the same slates and clicks: the same rows).
 
     python -m loopsim.experiments.reproduce.self_defeating --by-day DIR [more...]
 
@@ -28,10 +33,12 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-__all__ = ["by_day", "late_means", "paired", "report", "table"]
+__all__ = ["EXPLORE", "METRICS", "by_day", "late_means", "paired", "report", "table"]
 
 METRICS = ("regret_window", "upstream_error_window", "ranker_approximation_error_window",
            "ranker_estimation_error_window", "upstream_mse_window", "shadow_mse_window")
+#: Both upstreams' MSE on the exploration rows alone (runs with ``policy.explore > 0``).
+EXPLORE = ("upstream_mse_explore_window", "shadow_mse_explore_window")
 
 
 def late_means(sweeps: list[Path], after: float = 5.0) -> pl.DataFrame:
@@ -39,7 +46,7 @@ def late_means(sweeps: list[Path], after: float = 5.0) -> pl.DataFrame:
     frames = [pl.read_parquet(f) for d in sweeps for f in sorted(d.glob("*/metrics.parquet"))]
     m = pl.concat(frames, how="diagonal_relaxed")
     m = m.filter((pl.col("slice") == "all") & (pl.col("t") > after)
-                 & pl.col("metric").is_in(METRICS))
+                 & pl.col("metric").is_in(METRICS + EXPLORE))
     return m.group_by("policy", "seed", "metric").agg(pl.col("value").mean()).pivot(
         on="metric", index=["policy", "seed"], values="value").sort("policy", "seed")
 
@@ -70,6 +77,8 @@ def table(runs: pl.DataFrame) -> str:
                      f"{new['shadow_mse_window'].mean():.4f} | "
                      f"{new['upstream_mse_window'].mean():.4f} | {own[0]:+.4f} ± {own[1]:.4f} | "
                      f"{own[2]}/{own[3]} |")
+        if all(c in runs.columns for c in EXPLORE):
+            lines += _explore_lines(name, old, new)
         own = paired(old["upstream_mse_window"].to_numpy(), new["upstream_mse_window"].to_numpy())
         lines.append(f"| {name} | upstream MSE, each on its own system's rows | "
                      f"{old['upstream_mse_window'].mean():.4f} | "
@@ -81,6 +90,24 @@ def table(runs: pl.DataFrame) -> str:
                          f"{new[metric].mean():.3f} | {d[0]:+.3f} ± {d[1]:.3f} | "
                          f"{d[2]}/{d[3]} |")
     return "\n".join(lines)
+
+
+def _explore_lines(name: str, old: pl.DataFrame, new: pl.DataFrame) -> list[str]:
+    """The improved upstream's MSE minus the old one's on each system's exploration rows,
+    and each deployed upstream on its system's (the pair explores the same rows)."""
+    up, sh = EXPLORE
+    a = paired(old[up].to_numpy(), old[sh].to_numpy())
+    b = paired(new[sh].to_numpy(), new[up].to_numpy())
+    c = paired(old[up].to_numpy(), new[up].to_numpy())  # the same rows in both systems
+    return [f"| {name} | upstream MSE on the old system's exploration rows | "
+            f"{old[up].mean():.4f} | {old[sh].mean():.4f} | {a[0]:+.4f} ± {a[1]:.4f} | "
+            f"{a[2]}/{a[3]} |",
+            f"| {name} | upstream MSE on the improved system's exploration rows | "
+            f"{new[sh].mean():.4f} | {new[up].mean():.4f} | {b[0]:+.4f} ± {b[1]:.4f} | "
+            f"{b[2]}/{b[3]} |",
+            f"| {name} | upstream MSE on the exploration rows, each deployed | "
+            f"{old[up].mean():.4f} | {new[up].mean():.4f} | {c[0]:+.4f} ± {c[1]:.4f} | "
+            f"{c[2]}/{c[3]} |"]
 
 
 def by_day(sweeps: list[Path]) -> str:

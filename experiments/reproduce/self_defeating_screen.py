@@ -17,6 +17,13 @@ as its shadow on its rows) on the seed with the overrides, and prints the late m
 the improved upstream's MSE minus the old one's on each system's rows (negative: the
 improvement is better on its own metric) and of the improved system's regret minus the
 old one's (positive: worse).
+
+``--pair hypothesis-both`` does the same for ``experiment=self_defeating_hypothesis``
+(``wu_hypothesis_old`` and ``wu_hypothesis_improved``: the MLP head minus the dot head on
+each system's rows); with ``policy.explore`` above 0 it adds the same differences on each
+system's exploration rows alone (``mse_explore_on_old_rows``,
+``mse_explore_on_improved_rows``: uniform slates no upstream chose; and
+``mse_explore_each_deployed``, each deployed upstream on the same exploration rows).
 """
 
 from __future__ import annotations
@@ -48,19 +55,23 @@ def _late(result: object, metric: str, after: float) -> float:
 
 
 def screen_data(seed: int, overrides: Sequence[str] = (), after: float = 5.0,
-                policies: str = "wu_data_coarse") -> dict[str, float]:
-    """Late improved - old differences of the data pair: MSE on each system's rows, regret.
+                policies: str = "wu_data_coarse",
+                experiment: str = "self_defeating_data") -> dict[str, float]:
+    """Late improved - old differences of a pair: MSE on each system's rows, regret.
 
     ``policies``: the pair's policy configs, ``{policies}_old`` and
-    ``{policies}_improved``. The old system serves the old upstream and shadows the
-    improved one; the improved system the reverse; so each MSE difference is paired on
-    one system's rows.
+    ``{policies}_improved``, in the preset ``experiment``. The old system serves the old
+    upstream and shadows the improved one; the improved system the reverse; so each MSE
+    difference is paired on one system's rows. Where the runs report the MSE on their
+    exploration rows (``policy.explore > 0``), the same differences on those rows alone
+    (``mse_explore_on_old_rows``, ``mse_explore_on_improved_rows``), and the deployed
+    improved upstream's minus the deployed old one's (``mse_explore_each_deployed``: the
+    two systems explore the same rows).
     """
-    runs = {name: run_preset("self_defeating_data", seed,
-                             [f"policy={policies}_{name}", *overrides])
+    runs = {name: run_preset(experiment, seed, [f"policy={policies}_{name}", *overrides])
             for name in ("old", "improved")}
     old, new = runs["old"], runs["improved"]
-    return {
+    out = {
         "mse_on_old_rows": _late(old, "shadow_mse_window", after)
         - _late(old, "upstream_mse_window", after),
         "mse_on_improved_rows": _late(new, "upstream_mse_window", after)
@@ -70,12 +81,22 @@ def screen_data(seed: int, overrides: Sequence[str] = (), after: float = 5.0,
         "regret_improved_minus_old": _late(new, "regret_window", after)
         - _late(old, "regret_window", after),
     }
+    if trajectory(old, "upstream_mse_explore_window")[0].size:
+        out["mse_explore_on_old_rows"] = (_late(old, "shadow_mse_explore_window", after)
+                                          - _late(old, "upstream_mse_explore_window", after))
+        out["mse_explore_on_improved_rows"] = (
+            _late(new, "upstream_mse_explore_window", after)
+            - _late(new, "shadow_mse_explore_window", after))
+        out["mse_explore_each_deployed"] = (_late(new, "upstream_mse_explore_window", after)
+                                            - _late(old, "upstream_mse_explore_window", after))
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print one JSON line of the screen for the seed and the overrides."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pair", choices=("hypothesis", "data"), default="hypothesis")
+    parser.add_argument("--pair", choices=("hypothesis", "data", "hypothesis-both"),
+                        default="hypothesis")
     parser.add_argument("--policies", default=None,
                         help="--pair data: the policies PREFIX_old and PREFIX_improved "
                              "(default wu_data_coarse)")
@@ -86,8 +107,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--policies chooses the data pair's policies: add --pair data, or "
                      "leave --policies out")
     args.policies = args.policies or "wu_data_coarse"
-    out = (screen_data(args.seed, args.overrides, policies=args.policies)
-           if args.pair == "data" else screen(args.seed, args.overrides))
+    if args.pair == "data":
+        out = screen_data(args.seed, args.overrides, policies=args.policies)
+    elif args.pair == "hypothesis-both":
+        out = screen_data(args.seed, args.overrides, policies="wu_hypothesis",
+                          experiment="self_defeating_hypothesis")
+    else:
+        out = screen(args.seed, args.overrides)
     print(json.dumps({"seed": args.seed, "pair": args.pair, "overrides": args.overrides,
                       **out}))
 

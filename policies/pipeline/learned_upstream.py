@@ -27,7 +27,9 @@ both) and ``share`` keeps a fixed share of (user, item) pairs (a deterministic h
 the pair: the paper's "fraction of the training set"). Its own offline metric is the
 progressive-validation MSE: each batch of its kind of traffic (all pairs, not only its
 share: pairs outside the share are never trained on) is scored by the model of the
-moment *before* it is trained on (``validation_mse`` over a window).
+moment *before* it is trained on (``validation_mse`` over a window). Rows marked as
+exploration (served uniformly at random, :class:`~.LearnedPipeline`'s ``explore``) are
+also scored apart (``explore_validation_mse``): a validation on traffic no upstream chose.
 
 Its outputs (biases and factors) are what a downstream ranker uses as features
 (:class:`~.FeatureRanker`).
@@ -179,6 +181,7 @@ class FactorUpstream:
         self._v = np.zeros((0, n_factors))
         self._mu = 0.0
         self._mse = [0.0, 0.0]  # progressive validation: squared errors, rows
+        self._mse_explore = [0.0, 0.0]  # the same on the exploration rows alone
 
     @property
     def version(self) -> int:
@@ -221,8 +224,17 @@ class FactorUpstream:
                 "all": np.ones_like(recommended)}[self.train_on]
         return mask
 
-    def update(self, feedback: Feedback) -> None:
-        """Score the new rows (validation), add them to the pairs, refit by ALS."""
+    def update(self, feedback: Feedback, explore: np.ndarray | None = None) -> None:
+        """Score the new rows (validation), add them to the pairs, refit by ALS.
+
+        ``explore``: ``(N,)`` bool, the feedback's exploration rows (served uniformly at
+        random): scored apart as well (:meth:`explore_validation_mse`), trained on as
+        every row of its traffic.
+        """
+        if explore is not None and np.shape(explore) != (len(feedback),):
+            raise stage_error("upstream", f"the exploration mask has shape "
+                              f"{np.shape(explore)}, the feedback {len(feedback)} rows.",
+                              "pass one bool per feedback row, or None.")
         if self.head not in _HEADS or self.target not in _TARGETS:
             raise stage_error("upstream", f"`head == {self.head!r}`, `target == "
                               f"{self.target!r}`: head must be one of {', '.join(_HEADS)}, "
@@ -247,12 +259,17 @@ class FactorUpstream:
         users, items = feedback.user[traffic], feedback.item[traffic]
         clicks = feedback.click[traffic].astype(np.float64)
         organic = ~feedback.recommended[traffic]
+        explored = None if explore is None else np.asarray(explore, dtype=bool)[traffic]
         if organic.any() and self.negatives > 0:
             users, items, clicks = self._with_negatives(users, items, clicks, organic)
         if self._version > 0:  # validated on all its kind of traffic, trained on its share
             err = self.pair_scores(users[:, None], items[:, None])[:, 0] - clicks
             self._mse[0] += float(err @ err)
             self._mse[1] += err.size
+            if explored is not None and explored.any():  # negatives come after: not in it
+                e = err[:explored.size][explored]
+                self._mse_explore[0] += float(e @ e)
+                self._mse_explore[1] += e.size
         if self.max_retrainings is not None and self._version >= int(self.max_retrainings):
             return  # a fixed training set: validated, not trained on
         keep = pair_keep(users, items, float(self.share))
@@ -478,6 +495,13 @@ class FactorUpstream:
         """Progressive-validation MSE since the last call (then reset); ``None``: no rows."""
         total, rows = self._mse
         self._mse = [0.0, 0.0]
+        return total / rows if rows else None
+
+    def explore_validation_mse(self) -> float | None:
+        """Progressive-validation MSE on the exploration rows since the last call (then
+        reset); ``None``: no exploration rows."""
+        total, rows = self._mse_explore
+        self._mse_explore = [0.0, 0.0]
         return total / rows if rows else None
 
     def __repr__(self) -> str:

@@ -57,3 +57,33 @@ def test_by_day_pairs_the_two_upstreams_per_day_on_each_systems_rows(tmp_path: P
     better, worse = f"-0.0200 ± {half:.4f} (0/3 worse)", f"+0.0200 ± {half:.4f} (3/3 worse)"
     assert f"| wu_x | 1 | {better} | {better} |" in text
     assert f"| wu_x | 2 | {worse} | {worse} |" in text
+
+
+def test_exploration_rows_are_paired_on_each_system_when_the_runs_have_them(
+        tmp_path: Path) -> None:
+    """With ``upstream_mse_explore_window`` and ``shadow_mse_explore_window`` the table
+    adds the improved upstream's MSE minus the old one's on each system's exploration
+    rows; without them (``explore = 0``) it has no such line."""
+    for seed in range(3):
+        _run(tmp_path / "plain", "wu_x_old", seed, 0.5)
+        _run(tmp_path / "plain", "wu_x_improved", seed, 0.5)
+    assert "exploration" not in report([tmp_path / "plain"])
+    for seed in range(3):
+        for policy, up, sh in (("wu_x_old", 0.20, 0.19 - seed / 100),
+                               ("wu_x_improved", 0.18 - seed / 100, 0.20)):
+            rows = [{"policy": policy, "seed": seed, "slice": "all", "t": t, "metric": m,
+                     "value": v} for t in (6.0, 8.0)
+                    for m, v in (*((m, 0.5) for m in METRICS),
+                                 ("upstream_mse_explore_window", up),
+                                 ("shadow_mse_explore_window", sh))]
+            (tmp_path / "ex" / f"{policy}_{seed}").mkdir(parents=True)
+            pl.DataFrame(rows).write_parquet(tmp_path / "ex" / f"{policy}_{seed}"
+                                             / "metrics.parquet")
+    text = report([tmp_path / "ex"])
+    half = 4.302652729911275 * 0.01 / np.sqrt(3)
+    assert (f"| wu_x | upstream MSE on the old system's exploration rows | 0.2000 | 0.1800 | "
+            f"-0.0200 ± {half:.4f} | 0/3 |") in text
+    assert (f"| wu_x | upstream MSE on the improved system's exploration rows | 0.2000 | "
+            f"0.1700 | -0.0300 ± {half:.4f} | 0/3 |") in text
+    assert (f"| wu_x | upstream MSE on the exploration rows, each deployed | 0.2000 | "
+            f"0.1700 | -0.0300 ± {half:.4f} | 0/3 |") in text

@@ -41,3 +41,17 @@ def test_policies_without_the_data_pair_is_refused(capsys: pytest.CaptureFixture
         main(["--policies", "wu_data_genre", "0"])
     assert stop.value.code == 2
     assert "add --pair data" in capsys.readouterr().err
+
+
+def test_the_hypothesis_screen_of_both_systems_adds_the_exploration_rows() -> None:
+    """``--pair hypothesis-both`` with ``policy.explore``: both heads on each system's
+    exploration rows, next to the served rows."""
+    got = screen_data(0, [*SMALL, "policy.explore=0.2"], after=2.0,
+                      policies="wu_hypothesis", experiment="self_defeating_hypothesis")
+    assert {"mse_explore_on_old_rows", "mse_explore_on_improved_rows",
+            "mse_on_old_rows", "regret_improved_minus_old"} <= set(got)
+    assert all(math.isfinite(v) for v in got.values())
+    assert got["mse_explore_on_old_rows"] != got["mse_on_old_rows"]
+    plain = screen_data(0, SMALL, after=2.0, policies="wu_hypothesis",
+                        experiment="self_defeating_hypothesis")
+    assert "mse_explore_on_old_rows" not in plain
