@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 class CompareCallback(Callback):
     """Run :func:`~loopsim.experiments.compare.cli.compare` on the sweep folder after a multirun.
 
+    A name the sweep lacks (the reference, the sort metric, a trajectory metric) is
+    skipped with a warning, never refused: the runs of a sweep are compared whatever
+    names its preset gives.
+
     Args:
         plots: Draw the figures too (tables only when false).
         metrics: Metrics drawn as trajectories (``None``: compare's default list); a
@@ -30,8 +34,6 @@ class CompareCallback(Callback):
             absent from the sweep (a sweep without ``ctr``): a warning, no differences.
         sort: The metric the printed table is sorted by (``None``: regret over the run;
             absent from the runs: a warning, the default).
-        Trajectory metrics absent from the runs are skipped with a warning too: the runs
-        of a sweep are compared whatever names its preset gives.
     """
 
     def __init__(self, plots: bool = True, enabled: bool = True,
